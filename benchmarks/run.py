@@ -1,0 +1,67 @@
+"""`make bench`: throughput and memory of drsim runs, medians of repeated runs.
+
+Each case runs in a fresh subprocess (so peak RSS is the run's own), several times;
+the table reports the median wall time, customer-hours per second and peak RSS.
+Usage: python benchmarks/run.py [--repeat N] [--cases NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: name -> (scenario, overrides)
+CASES = {
+    "tou_10k_year": ("scenarios/tou_peak_valley.yaml", []),
+    "tou_100k_year": ("scenarios/tou_peak_valley.yaml",
+                      ["populations.residential.count=85000", "populations.commercial.count=13500",
+                       "populations.industrial.count=1500"]),
+}
+
+_CHILD = r"""
+import json, resource, sys, time
+import sim
+sc = sim.load_scenario(sys.argv[1], sys.argv[2:])
+t = time.perf_counter()
+r = sim.run(sc)
+wall = time.perf_counter() - t
+n = sum(s.population.n for s in r.segments.values())
+print(json.dumps({"wall_s": wall, "customers": n, "hours": sc.horizon.days * 24,
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_reduction_pct": r.metrics["change"]["peak_reduction_pct"]}))
+"""
+
+
+def run_case(scenario: str, overrides: list[str]) -> dict:
+    out = subprocess.run([sys.executable, "-c", _CHILD, scenario, *overrides], cwd=REPO,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--cases", nargs="*", default=list(CASES))
+    args = p.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {platform.platform()}, python {platform.python_version()}")
+    print("| case | customers | median wall [s] | customer-hours/s | peak RSS [MiB] | runs |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in args.cases:
+        scenario, overrides = CASES[name]
+        runs = [run_case(scenario, overrides) for _ in range(args.repeat)]
+        wall = statistics.median(r["wall_s"] for r in runs)
+        ch = runs[0]["customers"] * runs[0]["hours"]
+        rss = max(r["rss_mib"] for r in runs)
+        print(f"| {name} | {runs[0]['customers']:,} | {wall:.2f} | {ch / wall:,.0f} | {rss:,.0f} | {len(runs)} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

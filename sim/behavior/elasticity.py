@@ -1,0 +1,46 @@
+"""Constant own-price elasticity: each step's load scales with the price ratio to a power.
+
+    L_scenario[i, t] = L_baseline[i, t] * (p_scenario[t] / p_baseline[t]) ** e_i
+
+with e_i <= 0 the customer's own-price elasticity. Each step is treated on its own (no
+shifting between steps); with a flat price change this is the textbook constant-elasticity
+demand curve. Published short-run electricity elasticities are around -0.1 (Labandeira,
+Labeaga and Lopez-Otero 2017, Energy Policy 102: 549-568: short-run -0.126, long-run
+-0.365).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def price_ratio(price_baseline: np.ndarray, price_scenario: np.ndarray) -> np.ndarray:
+    """Scenario over baseline price in each step; 1 where the baseline price is zero.
+
+    A zero baseline price leaves no finite ratio, so no response is modelled there.
+    """
+    safe = np.where(price_baseline > 0, price_baseline, 1.0)
+    return np.where(price_baseline > 0, price_scenario / safe, 1.0)
+
+
+def constant_elasticity(base_kw: np.ndarray, ratio: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
+    """Load after a constant-elasticity response.
+
+    Parameters
+    ----------
+    base_kw : ndarray, shape (n, steps)
+        Load before the response. [kW]
+    ratio : ndarray, shape (steps,)
+        Scenario / baseline price in each step, > 0 (a zero scenario price is floored at
+        1e-6 of the baseline so the power stays finite).
+    elasticity : ndarray, shape (n,)
+        Own-price elasticity of each customer, <= 0.
+
+    Returns
+    -------
+    ndarray, shape (n, steps)  [kW]
+    """
+    log_ratio = np.log(np.maximum(ratio, 1e-6))
+    if not log_ratio.any():
+        return base_kw.copy()
+    return base_kw * np.exp(elasticity[:, None] * log_ratio[None, :])

@@ -1,0 +1,175 @@
+"""The `drsim` command: run, validate and schema.
+
+Every command goes through one wrapper that turns bad input into one line per problem
+(``file:line: dotted.path: message``) and exit code 2, a failed run into exit code 1, and
+shows a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.table import Table
+
+from . import __version__
+from .engine import DEFAULT_CHUNK
+from .errors import InputError, Problem, RunError
+
+err_console = Console(stderr=True)
+out_console = Console()
+
+
+def _scenario(args):
+    from .scenario import load_scenario
+
+    overrides = list(args.set or [])
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"seed={args.seed}")
+    return load_scenario(args.file, overrides)
+
+
+def cmd_validate(args) -> int:
+    sc = _scenario(args)
+    n = sum(seg.count or 0 for seg in sc.populations)
+    out_console.print(f"{args.file}: ok — scenario {sc.name!r}, {len(sc.populations)} segments, "
+                      f"{n} customers{' (plus CSV)' if any(s.count is None for s in sc.populations) else ''}, "
+                      f"{sc.horizon.days} days at {sc.horizon.step_minutes}-minute steps, {len(sc.tariffs)} tariffs",
+                      highlight=False)
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from .scenario import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from . import run
+    from .results import check_target, default_run_dir, write_run
+
+    sc = _scenario(args)
+    if args.chunk < 1:
+        raise InputError(Problem("--chunk", None, "", f"must be >= 1; got {args.chunk}"))
+    started = dt.datetime.now(dt.timezone.utc)
+    out = Path(args.out) if args.out else default_run_dir(args.results, sc, started)
+    check_target(out)
+    quiet = args.quiet or not err_console.is_terminal and not args.progress
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("days"), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=err_console, disable=quiet, transient=True) as bar:
+        task = bar.add_task(sc.name, total=sc.horizon.days)
+        result = run(sc, chunk_customers=args.chunk, progress=lambda d, n: bar.update(task, completed=d))
+    finished = dt.datetime.now(dt.timezone.utc)
+    path = write_run(result, out, command=["drsim", *sys.argv[1:]], started=started, finished=finished,
+                     chunk_customers=args.chunk)
+    print_summary(result.metrics, sc.currency)
+    out_console.print(f"run folder: {path}  ({(finished - started).total_seconds():.1f} s)", highlight=False)
+    return 0
+
+
+def print_summary(metrics: dict, currency: str) -> None:
+    """The compact table a rate analyst reads first."""
+    b, s, c = metrics["baseline"], metrics["scenario"], metrics["change"]
+    t = Table(title="drsim summary", title_justify="left")
+    t.add_column("metric")
+    t.add_column("baseline", justify="right")
+    t.add_column("scenario", justify="right")
+    t.add_column("change", justify="right")
+    rows = [
+        ("system peak [kW]", "peak_kw", "{:,.0f}"),
+        ("system valley [kW]", "valley_kw", "{:,.0f}"),
+        ("energy [MWh]", "energy_kwh", "{:,.1f}", 1e-3),
+        ("load factor", "load_factor", "{:.3f}"),
+        ("peak-to-average", "peak_to_average", "{:.3f}"),
+        ("peak-valley rate", "peak_valley_rate", "{:.1%}"),
+        ("daily peak-valley rate", "daily_peak_valley_rate", "{:.1%}"),
+        ("max ramp up [kW/step]", "max_ramp_up_kw_per_step", "{:,.0f}"),
+        (f"revenue [{currency}]", "revenue", "{:,.0f}"),
+        (f"cost of supply [{currency}]", "cost", "{:,.0f}"),
+        (f"margin [{currency}]", "margin", "{:,.0f}"),
+    ]
+    for label, key, fmt, *scale in rows:
+        k = scale[0] if scale else 1
+        t.add_row(escape(label), fmt.format(b[key] * k), fmt.format(s[key] * k), fmt.format((s[key] - b[key]) * k))
+    out_console.print(t)
+    out_console.print(
+        f"peak reduction: {c['peak_reduction_kw']:,.0f} kW ({c['peak_reduction_pct']:.2f} %)   "
+        f"bill change: mean {c['bill_change_mean']:,.2f} {currency} ({c['bill_change_pct_mean']:+.2f} %), "
+        f"{c['share_pay_more']:.0%} pay more, {c['share_pay_less']:.0%} pay less", highlight=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="drsim", description="Demand-response tariff simulator.")
+    p.add_argument("--version", action="version", version=f"drsim {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def scenario_args(q):
+        q.add_argument("file", help="scenario YAML file")
+        q.add_argument("--set", action="append", metavar="PATH=VALUE",
+                       help="override a field, e.g. --set populations.residential.count=500 (repeatable)")
+        q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    q = sub.add_parser("run", help="simulate a scenario and write a run folder",
+                       description="Simulate baseline and scenario tariffs and write results/<scenario>/<run-id>/.")
+    scenario_args(q)
+    q.add_argument("--out", help="run folder to write (must not exist); default results/<scenario>/<run-id>")
+    q.add_argument("--results", default="results", help="root of default run folders (default: results)")
+    q.add_argument("--seed", type=int, help="override the scenario's seed")
+    q.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help=argparse.SUPPRESS)
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+    q.set_defaults(func=cmd_run)
+
+    q = sub.add_parser("validate", help="check a scenario file and report every problem")
+    scenario_args(q)
+    q.set_defaults(func=cmd_validate)
+
+    q = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    q.set_defaults(func=cmd_schema)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as e:
+        if args.debug:
+            raise
+        for problem in e.problems:
+            err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("interrupted; nothing was written")
+        return 130
+    except RunError as e:
+        if args.debug:
+            raise
+        err_console.print(f"run failed: {e}", highlight=False, markup=False)
+        return 1
+    except MemoryError:
+        if args.debug:
+            raise
+        err_console.print("run failed: out of memory (fewer customers, or a shorter horizon)")
+        return 1
+    except Exception as e:  # a defect in drsim itself: say so briefly, trace with --debug
+        if args.debug:
+            raise
+        err_console.print(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)",
+                          highlight=False, markup=False)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

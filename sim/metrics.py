@@ -1,0 +1,155 @@
+"""Metrics of a run: load balance, peak reduction, revenue, cost, margin and bill impacts.
+
+Every function reads arrays, never the engine. Definitions (docs/metrics.md lists every
+key): load factor = mean / peak; peak-to-average = peak / mean; peak-valley difference =
+Pmax - Pmin; peak-valley rate = (Pmax - Pmin) / Pmax; largest upward ramp =
+max(L[t] - L[t-1]); daily figures are means over the days of the horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tariffs import CHARGES
+
+#: Percentiles reported for the distribution of bill changes.
+BILL_PERCENTILES = (5, 25, 50, 75, 95)
+
+
+def load_balance(load_kw: np.ndarray, steps_per_day: int, step_hours: float) -> dict:
+    """Load-balance figures of a system (or segment) load series.
+
+    Parameters
+    ----------
+    load_kw : ndarray, shape (n_steps,)
+        Mean power in each step. [kW]
+    steps_per_day : int
+    step_hours : float
+        Step length. [h]
+    """
+    peak, valley, mean = float(load_kw.max()), float(load_kw.min()), float(load_kw.mean())
+    daily = load_kw.reshape(-1, steps_per_day)
+    dmax, dmin = daily.max(axis=1), daily.min(axis=1)
+    ramps = np.diff(load_kw)
+    return {
+        "peak_kw": peak,
+        "peak_time_index": int(load_kw.argmax()),
+        "valley_kw": valley,
+        "mean_kw": mean,
+        "energy_kwh": float(load_kw.sum() * step_hours),
+        "load_factor": mean / peak if peak > 0 else 0.0,
+        "peak_to_average": peak / mean if mean > 0 else 0.0,
+        "peak_valley_kw": peak - valley,
+        "peak_valley_rate": (peak - valley) / peak if peak > 0 else 0.0,
+        "daily_peak_kw": float(dmax.mean()),
+        "daily_peak_valley_rate": float(np.mean(np.where(dmax > 0, (dmax - dmin) / np.where(dmax > 0, dmax, 1), 0))),
+        "daily_load_factor": float(np.mean(np.where(dmax > 0, daily.mean(axis=1) / np.where(dmax > 0, dmax, 1), 0))),
+        "max_ramp_up_kw_per_step": float(ramps.max(initial=0.0)),
+        "max_ramp_down_kw_per_step": float(-ramps.min(initial=0.0)),
+    }
+
+
+def supply_cost(load_kw: np.ndarray, energy_cost_per_kwh: np.ndarray, step_hours: float,
+                capacity_kw: float, capacity_cost_per_kw_year: float, horizon_years: float) -> dict:
+    """Energy and capacity cost of serving a load.
+
+    ``capacity_kw`` is the kW the load is charged capacity for: the system peak for the
+    system, the segment's load at the system peak step for a segment (coincident peak
+    allocation). Capacity cost is prorated to the horizon's length (days / 365).
+    """
+    energy = float(load_kw @ energy_cost_per_kwh * step_hours)
+    capacity = float(capacity_kw * capacity_cost_per_kw_year * horizon_years)
+    return {"energy_cost": energy, "capacity_cost": capacity, "cost": energy + capacity}
+
+
+def bill_change_distribution(change: np.ndarray, base: np.ndarray) -> dict:
+    """Distribution of per-customer bill changes (scenario - baseline). [currency]"""
+    pct = np.divide(change, base, out=np.zeros_like(change), where=base != 0) * 100
+    out = {"bill_change_mean": float(change.mean()) if change.size else 0.0}
+    for p, v in zip(BILL_PERCENTILES, np.percentile(change, BILL_PERCENTILES) if change.size else [0] * 5):
+        out[f"bill_change_p{p}"] = float(v)
+    out["bill_change_pct_mean"] = float(pct.mean()) if pct.size else 0.0
+    for p, v in zip(BILL_PERCENTILES, np.percentile(pct, BILL_PERCENTILES) if pct.size else [0] * 5):
+        out[f"bill_change_pct_p{p}"] = float(v)
+    # a cent is the smallest amount a bill shows: smaller differences are no change
+    out["share_pay_more"] = float(np.mean(change > 0.005)) if change.size else 0.0
+    out["share_pay_less"] = float(np.mean(change < -0.005)) if change.size else 0.0
+    return out
+
+
+def _revenue(bills) -> dict:
+    by_charge = bills.total.sum(axis=0)
+    out = {"revenue": float(by_charge.sum())}
+    out.update({f"revenue_{c}": float(v) for c, v in zip(CHARGES, by_charge)})
+    return out
+
+
+def _change(base: dict, scen: dict) -> dict:
+    out = {}
+    for k, b in base.items():
+        s = scen[k]
+        if k.endswith("_index") or k == "customers":
+            continue
+        out[f"{k}_change"] = s - b
+        if k in ("peak_kw", "energy_kwh", "revenue", "margin", "peak_valley_kw", "daily_peak_kw"):
+            out[f"{k}_change_pct"] = (s - b) / b * 100 if b else 0.0
+    return out
+
+
+def compute(result) -> dict:
+    """All metrics of a :class:`sim.engine.RunResult`, organised as
+    ``{"baseline", "scenario", "change", "segments"}``."""
+    cal, sc = result.calendar, result.scenario
+    spd, step_h = cal.steps_per_day, cal.step_minutes / 60.0
+    years = cal.days / 365.0
+    cap_rate = sc.grid.capacity_cost_per_kw_year
+    out: dict = {"baseline": {}, "scenario": {}, "change": {}, "segments": {}}
+    for role in ("baseline", "scenario"):
+        sys_load = result.system_load_kw[role]
+        m = load_balance(sys_load, spd, step_h)
+        rev = {"revenue": 0.0, **{f"revenue_{c}": 0.0 for c in CHARGES}}
+        for s in result.segments.values():
+            for k, v in _revenue(s.bills[role]).items():
+                rev[k] += v
+        m.update(rev)
+        m["customers"] = int(sum(s.population.n for s in result.segments.values()))
+        m.update(supply_cost(sys_load, result.energy_cost_per_kwh, step_h, m["peak_kw"], cap_rate, years))
+        m["margin"] = m["revenue"] - m["cost"]
+        m["average_price_per_kwh"] = m["revenue"] / m["energy_kwh"] if m["energy_kwh"] else 0.0
+        out[role] = m
+    b, s = out["baseline"], out["scenario"]
+    ch = _change(b, s)
+    ch["peak_reduction_kw"] = b["peak_kw"] - s["peak_kw"]
+    ch["peak_reduction_pct"] = ch["peak_reduction_kw"] / b["peak_kw"] * 100 if b["peak_kw"] else 0.0
+    ch.update(_bill_changes(result.segments.values()))
+    out["change"] = ch
+
+    for name, seg in result.segments.items():
+        entry: dict = {"customer_class": seg.population.customer_class, "customers": seg.population.n,
+                       "tariff_baseline": seg.tariffs["baseline"].name,
+                       "tariff_scenario": seg.tariffs["scenario"].name}
+        for role in ("baseline", "scenario"):
+            load = seg.load_kw[role]
+            peak_t = int(result.system_load_kw[role].argmax())
+            r = {"energy_kwh": float(load.sum() * step_h), "peak_kw": float(load.max()),
+                 "coincident_peak_kw": float(load[peak_t])}
+            r.update(_revenue(seg.bills[role]))
+            r.update(supply_cost(load, result.energy_cost_per_kwh, step_h, r["coincident_peak_kw"], cap_rate, years))
+            r["margin"] = r["revenue"] - r["cost"]
+            r["average_price_per_kwh"] = r["revenue"] / r["energy_kwh"] if r["energy_kwh"] else 0.0
+            r["bill_mean"] = float(seg.bills[role].bill.mean())
+            entry[role] = r
+        c = _change(entry["baseline"], entry["scenario"])
+        c["peak_reduction_kw"] = entry["baseline"]["peak_kw"] - entry["scenario"]["peak_kw"]
+        c["peak_reduction_pct"] = (c["peak_reduction_kw"] / entry["baseline"]["peak_kw"] * 100
+                                   if entry["baseline"]["peak_kw"] else 0.0)
+        c.update(_bill_changes([seg]))
+        entry["change"] = c
+        out["segments"][name] = entry
+    return out
+
+
+def _bill_changes(segments) -> dict:
+    base = np.concatenate([s.bills["baseline"].bill for s in segments])
+    scen = np.concatenate([s.bills["scenario"].bill for s in segments])
+    return bill_change_distribution(scen - base, base)

@@ -1,0 +1,166 @@
+"""Customer segments as arrays: per-customer parameters, random streams per block, base load.
+
+A segment's customers are cut into fixed-size *stream blocks* of :data:`STREAM_BLOCK`
+customers. Each stream block has its own random streams derived from
+(scenario seed, segment name, block index, purpose), so a customer's draws never depend on
+how blocks are grouped in memory or across processes.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from ..calendar import Calendar
+from ..scenario.schema import CsvProfile, LogNormal, Normal, Param, Segment, Triangular, Uniform
+from . import profiles
+from .measured import read_measured_load
+
+#: Customers per stream block. Part of the model: changing it changes every draw.
+STREAM_BLOCK = 4096
+
+#: Purposes of the random streams of a block (spawn-key suffixes).
+PARAMS, DAILY = 0, 1
+
+
+def block_stream(seed: int, segment: str, block: int, purpose: int) -> np.random.Generator:
+    """The random generator of one stream block for one purpose.
+
+    Keys are derived with :class:`numpy.random.SeedSequence` from the scenario seed and a
+    stable hash (CRC-32) of the segment name, so segments can be reordered freely.
+    """
+    key = (zlib.crc32(segment.encode()), block, purpose)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def draw(param: Param, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Draw a parameter for ``n`` customers (float64, shape (n,)).
+
+    A plain number gives that value to everyone. Distributions: ``normal`` (optionally
+    truncated to [min, max], sampled by inverse CDF), ``lognormal`` by its mean and
+    coefficient of variation, ``uniform`` and ``triangular``.
+    """
+    if isinstance(param, (int, float)):
+        return np.full(n, float(param))
+    if isinstance(param, Normal):
+        if param.sd == 0:
+            return np.full(n, float(np.clip(param.mean, param.min if param.min is not None else -np.inf,
+                                            param.max if param.max is not None else np.inf)))
+        lo = -np.inf if param.min is None else (param.min - param.mean) / param.sd
+        hi = np.inf if param.max is None else (param.max - param.mean) / param.sd
+        u = rng.random(n)
+        return stats.truncnorm.ppf(u, lo, hi, loc=param.mean, scale=param.sd)
+    if isinstance(param, LogNormal):
+        sigma = np.sqrt(np.log1p(param.cv ** 2))
+        return param.mean * np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma ** 2)
+    if isinstance(param, Uniform):
+        return rng.uniform(param.low, param.high, n)
+    if isinstance(param, Triangular):
+        return rng.triangular(param.low, param.mode, param.high, n)
+    raise TypeError(f"unknown parameter type {type(param).__name__}")
+
+
+@dataclass
+class SegmentPopulation:
+    """One segment's customers as arrays.
+
+    Attributes
+    ----------
+    name, customer_class : str
+    n : int
+        Number of customers.
+    elasticity : ndarray, shape (n,)
+        Own-price elasticity of each customer.
+    mean_kw : ndarray, shape (n,)
+        Mean load of each customer over a typical year (built-in profiles). [kW]
+    shift : ndarray of int16, shape (n,)
+        Time shift of each customer's daily shape. [steps]
+    daily_sd : float
+        Standard deviation of the day-to-day level factor.
+    curve : ndarray, shape (days, steps_per_day) or (days * steps_per_day, n_columns)
+        Built-in: the segment's relative load per step of each day (mean 1 over a typical
+        year). Measured: kW per step and CSV column.
+    column : ndarray of int, shape (n,) or None
+        Measured profiles: the CSV column of each customer.
+    """
+
+    name: str
+    customer_class: str
+    n: int
+    elasticity: np.ndarray
+    mean_kw: np.ndarray
+    shift: np.ndarray
+    daily_sd: float
+    curve: np.ndarray
+    column: np.ndarray | None
+    seed: int
+    steps_per_day: int
+    _daily: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def blocks(self) -> list[tuple[int, int]]:
+        """(start, stop) customer rows of each stream block."""
+        return [(a, min(a + STREAM_BLOCK, self.n)) for a in range(0, self.n, STREAM_BLOCK)]
+
+    def daily_factor(self, block: int, n_rows: int) -> np.ndarray:
+        """Next day's level factor for the customers of a stream block (log-normal, mean 1).
+
+        Each block's daily stream is consumed one day at a time, in day order.
+        """
+        if self.daily_sd == 0:
+            return np.ones(n_rows)
+        rng = self._daily.get(block)
+        if rng is None:
+            rng = self._daily[block] = block_stream(self.seed, self.name, block, DAILY)
+        s = self.daily_sd
+        return np.exp(s * rng.standard_normal(n_rows) - 0.5 * s * s)
+
+    def base_load(self, rows: slice, day: int, factor: np.ndarray) -> np.ndarray:
+        """Baseline load of customers ``rows`` on ``day`` before any price response.
+
+        Returns
+        -------
+        ndarray, shape (n_rows, steps_per_day)  [kW]
+        """
+        spd = self.steps_per_day
+        steps = np.arange(spd)
+        # each customer's day is the segment's day shifted by its own offset (wrapping midnight)
+        idx = (steps[None, :] - self.shift[rows, None]) % spd
+        if self.column is None:
+            shape = self.curve[day][idx]
+            return shape * (self.mean_kw[rows] * factor)[:, None]
+        return self.curve[day * spd + idx, self.column[rows, None]] * factor[:, None]
+
+
+def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulation:
+    """Draw a segment's per-customer parameters and prepare its base load curve."""
+    spd = cal.steps_per_day
+    if isinstance(segment.profile, CsvProfile):
+        measured_kwh = read_measured_load(segment.profile.csv, cal)
+        curve = measured_kwh / (cal.step_minutes / 60.0)
+        n = segment.count or curve.shape[1]
+        column = np.arange(n) % curve.shape[1]
+    else:
+        curve = np.stack([profiles.daily_shape(segment.customer_class, int(m), bool(t != 0), spd)
+                          for m, t in zip(cal.month, cal.day_type)])
+        n = segment.count
+        column = None
+    elasticity = np.empty(n)
+    mean_kw = np.zeros(n)
+    shift = np.zeros(n, dtype=np.int16)
+    steps_per_hour = spd / 24.0
+    for b, a in enumerate(range(0, n, STREAM_BLOCK)):
+        z = slice(a, min(a + STREAM_BLOCK, n))
+        rows = z.stop - z.start
+        rng = block_stream(seed, segment.name, b, PARAMS)
+        # fixed draw order within a block: size, shift, elasticity
+        if segment.annual_kwh is not None:
+            mean_kw[z] = draw(segment.annual_kwh, rng, rows) / 8760.0
+        sd = segment.variation.shift_sd_hours * steps_per_hour
+        shift[z] = np.rint(rng.standard_normal(rows) * sd).astype(np.int16) % spd if sd > 0 else 0
+        elasticity[z] = draw(segment.behavior.elasticity, rng, rows)
+    return SegmentPopulation(segment.name, segment.customer_class, n, elasticity, mean_kw, shift,
+                             segment.variation.daily_sd, curve, column, seed, spd)

@@ -1,0 +1,139 @@
+"""Every bad input gives one clear line per problem, exit code 2, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from sim.cli import main
+
+from .conftest import scenario_dict
+
+
+def _run_cli(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _mutate(fn):
+    data = scenario_dict()
+    fn(data)
+    return data
+
+
+CASES = [
+    ("unknown key", lambda d: d["populations"][0].update(colour="blue"),
+     "populations[0].colour: unknown key"),
+    ("wrong type", lambda d: d["horizon"].update(days="ten"),
+     "horizon.days: must be a valid integer"),
+    ("negative price", lambda d: d["tariffs"]["flat"].update(price_per_kwh=-0.05),
+     "tariffs.flat.price_per_kwh: must be >= 0; got -0.05"),
+    ("overlapping hours", lambda d: d["tariffs"]["tou"]["schedule"][0]["hours"]["peak"].append("16:00-18:00"),
+     "tariffs.tou.schedule[0].hours.peak[1]: 16:00-18:00 overlaps hours already given to peak"),
+    ("gap in hours", lambda d: d["tariffs"]["tou"]["schedule"][0]["hours"].update(valley=["00:00-07:00"]),
+     "tariffs.tou.schedule[0].hours: hours 23:00-24:00 are in no period"),
+    ("unknown holiday country", lambda d: d.update(calendar={"holidays": {"country": "XX"}}),
+     "calendar.holidays.country: unknown holiday country 'XX'"),
+    ("missing profile file", lambda d: d["populations"][1].update(profile={"csv": "nowhere.csv"}, annual_kwh=None),
+     "populations[1].profile.csv: file not found"),
+    ("zero customers", lambda d: d["populations"][0].update(count=0),
+     "populations[0].count: must be > 0; got 0"),
+    ("absurd customers", lambda d: d["populations"][0].update(count=10**12),
+     "populations[0].count: must be <= 20000000; got 1000000000000"),
+    ("unknown tariff name", lambda d: d["populations"][0]["tariff"].update(scenario="tuo"),
+     "populations[0].tariff.scenario: unknown tariff 'tuo'"),
+    ("positive elasticity", lambda d: d["populations"][1]["behavior"].update(elasticity=0.2),
+     "populations[1].behavior.elasticity: elasticity must be <= 0"),
+    ("month in no season", lambda d: d["tariffs"]["tou"].update(seasons={"s": {"months": [1, 2, 3]}}),
+     "tariffs.tou.seasons: months [4, 5, 6, 7, 8, 9, 10, 11, 12] are in no season"),
+    ("bad step", lambda d: d["horizon"].update(step_minutes=45),
+     "horizon.step_minutes: must be 15, 30 or 60"),
+    ("unknown period", lambda d: d["tariffs"]["tou"]["schedule"][0]["hours"].update(shoulder=["23:00-23:30"]),
+     "tariffs.tou.schedule[0].hours.shoulder: unknown period 'shoulder'"),
+    ("bad hour range", lambda d: d["tariffs"]["tou"]["schedule"][0]["hours"].update(peak=["17-25"]),
+     "hours must be within 00:00-24:00"),
+    ("boundary off the step", lambda d: d["tariffs"]["tou"]["schedule"][0]["hours"].update(
+        peak=["17:30-21:00"], flat=["07:00-17:30", "21:00-23:00"]),
+     "tariffs.tou.schedule: period boundaries at 17:30 do not fall on 60-minute steps"),
+]
+
+
+@pytest.mark.parametrize("name,mutate,expected", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_names_line_and_field(name, mutate, expected, write_yaml, tmp_path, capsys):
+    path = write_yaml(_mutate(mutate))
+    code, out, err = _run_cli(["run", str(path), "--results", str(tmp_path / "results")], capsys)
+    assert code == 2
+    assert expected in err, err
+    assert err.startswith(str(path)) or err.startswith("--set")
+    assert "Traceback" not in err
+    assert not (tmp_path / "results").exists()
+
+
+def test_all_problems_are_reported_together(write_yaml, capsys):
+    data = scenario_dict()
+    data["tariffs"]["flat"]["price_per_kwh"] = -1
+    data["populations"][0]["count"] = 0
+    data["populations"][1]["tariff"]["baseline"] = "missing"
+    data["calendar"] = {"holidays": {"country": "ZZ"}}
+    path = write_yaml(data)
+    code, _, err = _run_cli(["validate", str(path)], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 4, err
+    assert all(line.startswith(f"{path}:") for line in lines), err
+
+
+def test_error_line_numbers_point_at_the_field(write_yaml, capsys):
+    text = yaml.safe_dump(scenario_dict(), sort_keys=False).replace("price_per_kwh: 0.5\n", "price_per_kwh: -0.5\n", 1)
+    path = write_yaml(text)
+    lineno = next(i for i, line in enumerate(text.splitlines(), 1) if "price_per_kwh: -0.5" in line)
+    code, _, err = _run_cli(["validate", str(path)], capsys)
+    assert code == 2 and f"{path}:{lineno}: tariffs.flat.price_per_kwh" in err
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("name: x\n  bad: [indent\n", "YAML error"),
+    ("name: !!python/object/apply:os.system ['echo hi']\n", "YAML error"),
+    ("name: a\nname: b\n", ":2: name: duplicate key"),
+    ("- just\n- a list\n", "a scenario file is a mapping"),
+    ("", "the file is empty"),
+])
+def test_broken_yaml(text, expected, write_yaml, capsys):
+    code, _, err = _run_cli(["validate", str(write_yaml(text))], capsys)
+    assert code == 2 and expected in err and "Traceback" not in err
+
+
+def test_missing_file(tmp_path, capsys):
+    code, _, err = _run_cli(["validate", str(tmp_path / "nope.yaml")], capsys)
+    assert code == 2 and "cannot read file" in err
+
+
+def test_bad_override_names_the_set(write_yaml, capsys):
+    path = write_yaml(scenario_dict())
+    code, _, err = _run_cli(["validate", str(path), "--set", "populations.res.count=-3"], capsys)
+    assert code == 2 and "--set populations.res.count: populations[0].count: must be > 0; got -3" in err
+    code, _, err = _run_cli(["validate", str(path), "--set", "populations.nobody.count=3"], capsys)
+    assert code == 2 and "no item named 'nobody'" in err
+    code, _, err = _run_cli(["validate", str(path), "--set", "seed"], capsys)
+    assert code == 2 and "path=value" in err
+
+
+def test_bad_measured_csv(write_yaml, tmp_path, capsys):
+    csv = tmp_path / "load.csv"
+    csv.write_text("timestamp,a,b\n2024-02-20T00:00,1.0,2.0\n2024-02-20T01:00,1.0,-2\n")
+    data = scenario_dict()
+    data["populations"][1].update(profile={"csv": "load.csv"}, annual_kwh=None, count=None)
+    code, _, err = _run_cli(["run", str(write_yaml(data)), "--results", str(tmp_path / "r")], capsys)
+    assert code == 2
+    assert f"{csv}:3: b: must be a finite number >= 0 (kWh); got -2" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_debug_shows_the_traceback(write_yaml):
+    data = scenario_dict()
+    data["populations"][0]["count"] = 0
+    with pytest.raises(Exception):
+        main(["--debug", "validate", str(write_yaml(data))])

@@ -1,0 +1,100 @@
+"""The command line: run folders, never overwriting, schema, validate, the Python API."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.cli import main
+
+from .conftest import scenario_dict
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
+    path = write_yaml(scenario_dict())
+    out = tmp_path / "run1"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "peak reduction" in printed and "load factor" in printed and "revenue" in printed
+    files = {p.name for p in out.iterdir()}
+    assert files == {"manifest.json", "metrics.json", "system_load.csv", "segment_bills.csv", "customer_bills.csv"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"baseline", "scenario", "change", "segments"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 11 and len(manifest["scenario_hash"]) == 64
+    assert manifest["scenario"]["populations"][0]["count"] == 300
+    assert manifest["packages"]["numpy"]
+    with open(out / "system_load.csv") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:3] == ["timestamp", "baseline_kw", "scenario_kw"] and len(rows) == 14 * 24 + 1
+    with open(out / "customer_bills.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 350
+    total = sum(float(r["scenario_bill"]) for r in rows)
+    assert abs(total - metrics["scenario"]["revenue"]) < 0.01 * 350  # 6 decimals per row
+    # never overwrite
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
+    assert "never overwrites" in capsys.readouterr().err
+
+
+def test_default_run_folder_and_seed_override(write_yaml, tmp_path, capsys):
+    path = write_yaml(scenario_dict())
+    root = tmp_path / "results"
+    assert main(["run", str(path), "--results", str(root), "--seed", "5", "--quiet"]) == 0
+    assert main(["run", str(path), "--results", str(root), "--seed", "5", "--quiet"]) == 0
+    runs = sorted((root / "small").iterdir())
+    assert len(runs) == 2 and all("seed5" in r.name for r in runs)
+    a, b = (json.loads((r / "metrics.json").read_text()) for r in runs)
+    assert a == b  # same seed, same figures
+
+
+def test_set_override_changes_the_run(write_yaml, tmp_path):
+    path = write_yaml(scenario_dict())
+    sc = sim.load_scenario(path, ["populations.shops.count=7", "tariffs.tou.periods.peak.price_per_kwh=2"])
+    assert sc.segment("shops").count == 7 and sc.tariffs["tou"].periods["peak"].price_per_kwh == 2
+
+
+def test_schema_command(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "populations" in schema["properties"] and schema["title"].startswith("drsim scenario")
+
+
+def test_validate_ok(write_yaml, capsys):
+    assert main(["validate", str(write_yaml(scenario_dict()))]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_killed_run_leaves_no_complete_folder(tmp_path, write_yaml):
+    """SIGKILL during a run leaves nothing that looks like a finished run folder."""
+    data = scenario_dict()
+    data["populations"][0]["count"] = 200_000
+    data["horizon"]["days"] = 365
+    path = write_yaml(data)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", str(path), "--out", str(out), "--quiet"],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(3)
+    assert proc.poll() is None, "the run finished before it could be killed; make it larger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    assert not any(p.name == "metrics.json" for p in tmp_path.rglob("*") if not p.parent.name.startswith("."))
+
+
+def test_python_api():
+    sc = sim.load_scenario(REPO / "scenarios" / "flat.yaml", ["horizon.days=3"])
+    result = sim.run(sc)
+    assert result.system_load_kw["scenario"].shape == (72,)
+    assert result.metrics["change"]["peak_reduction_kw"] == 0
