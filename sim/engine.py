@@ -25,7 +25,7 @@ from .calendar import Calendar
 from .grid import energy_cost_series
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
-from .tariffs import BillAccumulator, CompiledTariff, compile_tariff
+from .tariffs import BillAccumulator, CompiledTariff, DayContext, compile_tariff
 
 ROLES = ("baseline", "scenario")
 
@@ -103,13 +103,12 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     """
     cal = Calendar.from_scenario(scenario)
     spd = cal.steps_per_day
-    step_h = cal.step_minutes / 60.0
     compiled = {name: compile_tariff(name, t, cal) for name, t in scenario.tariffs.items()}
     segments: dict[str, SegmentResult] = {}
     for seg in scenario.populations:
         pop = build_segment(seg, cal, scenario.seed)
         tariffs = {"baseline": compiled[seg.tariff.baseline], "scenario": compiled[seg.tariff.scenario]}
-        bills = {r: BillAccumulator(tariffs[r], pop.n, cal.month_fraction, step_h) for r in ROLES}
+        bills = {r: BillAccumulator(tariffs[r], pop.n, cal, pop.contract_kva) for r in ROLES}
         load = {r: np.zeros(cal.n_steps) for r in ROLES}
         segments[seg.name] = SegmentResult(pop, tariffs, bills, load)
 
@@ -117,18 +116,23 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
 
     def step_day(d: int) -> None:
         day = slice(d * spd, (d + 1) * spd)
+        contexts = {name: DayContext(t, d, spd) for name, t in compiled.items()}
         for s, chunks in work:
             pop = s.population
-            p_base = s.tariffs["baseline"].price_per_kwh[day]
-            p_scen = s.tariffs["scenario"].price_per_kwh[day]
-            ratio = price_ratio(p_base, p_scen)
+            tb, ts = s.tariffs["baseline"], s.tariffs["scenario"]
+            per_customer = tb.tiered or ts.tiered  # marginal prices depend on each customer's tier
+            if not per_customer:
+                ratio = price_ratio(tb.day_price(d, spd), ts.day_price(d, spd))
             for a, b, group in chunks:
                 rows = slice(a, b)
                 factor = np.concatenate([pop.daily_factor(k, hi - lo) for k, lo, hi in group])
                 base = pop.base_load(rows, d, factor)
+                if per_customer:
+                    ratio = price_ratio(tb.day_price(d, spd, s.bills["baseline"].current_tier(rows)),
+                                        ts.day_price(d, spd, s.bills["scenario"].current_tier(rows)))
                 resp = constant_elasticity(base, ratio, pop.elasticity[rows])
-                s.bills["baseline"].add_day(rows, base, p_base)
-                s.bills["scenario"].add_day(rows, resp, p_scen)
+                s.bills["baseline"].add_day(rows, base, contexts[tb.name])
+                s.bills["scenario"].add_day(rows, resp, contexts[ts.name])
                 # per stream block sums, added in block order: the same bits however blocks are chunked
                 for _, lo, hi in group:
                     s.load_kw["baseline"][day] += base[lo - a:hi - a].sum(axis=0)

@@ -57,7 +57,7 @@ CASES = [
      "hours must be within 00:00-24:00"),
     ("boundary off the step", lambda d: d["tariffs"]["tou"]["schedule"][0]["hours"].update(
         peak=["17:30-21:00"], flat=["07:00-17:30", "21:00-23:00"]),
-     "tariffs.tou.schedule: period boundaries at 17:30 do not fall on 60-minute steps"),
+     "tariffs.tou: period boundaries at 17:30 do not fall on 60-minute steps"),
 ]
 
 

@@ -30,9 +30,10 @@ def constant_elasticity(base_kw: np.ndarray, ratio: np.ndarray, elasticity: np.n
     ----------
     base_kw : ndarray, shape (n, steps)
         Load before the response. [kW]
-    ratio : ndarray, shape (steps,)
-        Scenario / baseline price in each step, > 0 (a zero scenario price is floored at
-        1e-6 of the baseline so the power stays finite).
+    ratio : ndarray, shape (steps,) or (n, steps)
+        Scenario / baseline price in each step (per customer where tiers make marginal
+        prices differ); a zero scenario price is floored at 1e-6 of the baseline so the
+        power stays finite.
     elasticity : ndarray, shape (n,)
         Own-price elasticity of each customer, <= 0.
 
@@ -43,4 +44,4 @@ def constant_elasticity(base_kw: np.ndarray, ratio: np.ndarray, elasticity: np.n
     log_ratio = np.log(np.maximum(ratio, 1e-6))
     if not log_ratio.any():
         return base_kw.copy()
-    return base_kw * np.exp(elasticity[:, None] * log_ratio[None, :])
+    return base_kw * np.exp(elasticity[:, None] * log_ratio)

@@ -12,14 +12,19 @@ from ..scenario.schema import CsvSeries, Grid
 
 
 def energy_cost_series(grid: Grid, cal: Calendar) -> np.ndarray:
-    """Energy cost in each step of the horizon. [currency/kWh], shape (n_steps,)
-
-    A CSV series has a header row and one value per step, in step order from the first step
-    of the horizon; ``column`` picks the column by name or index. Extra rows are ignored.
-    """
+    """Energy cost in each step of the horizon. [currency/kWh], shape (n_steps,)"""
     spec = grid.energy_cost_per_kwh
     if not isinstance(spec, CsvSeries):
         return np.full(cal.n_steps, float(spec))
+    return read_series(spec, cal)
+
+
+def read_series(spec: CsvSeries, cal: Calendar) -> np.ndarray:
+    """A per-step series from a CSV file, shape (n_steps,).
+
+    The file has a header row and one value per step, in step order from the first step of
+    the horizon; ``column`` picks the column by name or index. Extra rows are ignored.
+    """
     label = str(spec.csv)
     with spec.csv.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))

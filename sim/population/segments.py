@@ -96,6 +96,7 @@ class SegmentPopulation:
     daily_sd: float
     curve: np.ndarray
     column: np.ndarray | None
+    contract_kva: np.ndarray | None
     seed: int
     steps_per_day: int
     _daily: dict = field(default_factory=dict, repr=False)
@@ -151,16 +152,22 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
     elasticity = np.empty(n)
     mean_kw = np.zeros(n)
     shift = np.zeros(n, dtype=np.int16)
+    contract = np.zeros(n)
     steps_per_hour = spd / 24.0
     for b, a in enumerate(range(0, n, STREAM_BLOCK)):
         z = slice(a, min(a + STREAM_BLOCK, n))
         rows = z.stop - z.start
         rng = block_stream(seed, segment.name, b, PARAMS)
-        # fixed draw order within a block: size, shift, elasticity
+        # fixed draw order within a block: size, shift, elasticity, contract
         if segment.annual_kwh is not None:
             mean_kw[z] = draw(segment.annual_kwh, rng, rows) / 8760.0
         sd = segment.variation.shift_sd_hours * steps_per_hour
         shift[z] = np.rint(rng.standard_normal(rows) * sd).astype(np.int16) % spd if sd > 0 else 0
         elasticity[z] = draw(segment.behavior.elasticity, rng, rows)
+        if segment.contract_kva_per_mean_kw is not None:
+            contract[z] = draw(segment.contract_kva_per_mean_kw, rng, rows)
+    if column is not None:
+        mean_kw = curve.mean(axis=0)[column]  # measured mean load of each customer's column
+    contract_kva = contract * mean_kw if segment.contract_kva_per_mean_kw is not None else None
     return SegmentPopulation(segment.name, segment.customer_class, n, elasticity, mean_kw, shift,
-                             segment.variation.daily_sd, curve, column, seed, spd)
+                             segment.variation.daily_sd, curve, column, contract_kva, seed, spd)

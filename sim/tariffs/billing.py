@@ -1,4 +1,12 @@
-"""Vectorized billing: per-customer bills by charge, accumulated day by day, closed monthly."""
+"""Vectorized billing: per-customer bills by charge, accumulated day by day, closed monthly.
+
+Each day adds, per customer, the energy of every rate period (a matrix product with the
+day's one-hot period matrix), the real-time and critical-peak charges (products with the
+day's price vectors) and the running maximum demand (overall and per TOU demand period).
+Each month then turns these into charges: tiers shared among periods pro rata to their
+energy, demand with its ratchet, capacity, fixed charges, volume rebate, load-factor
+adjustment, minimum bill and tax. Money is float64 throughout.
+"""
 
 from __future__ import annotations
 
@@ -6,65 +14,216 @@ import numpy as np
 
 from .compile import CompiledTariff
 
-#: Bill components, in the column order of every bill array.
-CHARGES = ("energy", "fixed")
+#: Bill components, in the column order of every bill array. A credit is negative.
+CHARGES = ("energy", "critical_peak", "demand", "capacity", "fixed", "rebate", "load_factor", "minimum", "tax")
+_C = {c: i for i, c in enumerate(CHARGES)}
+
+
+class DayContext:
+    """What every block needs of one tariff on one day, computed once per day."""
+
+    __slots__ = ("onehot", "rtp", "cpp", "demand_masks", "period")
+
+    def __init__(self, tariff: CompiledTariff, d: int, spd: int):
+        day = slice(d * spd, (d + 1) * spd)
+        self.period = tariff.period[day]
+        self.onehot = np.zeros((spd, tariff.n_periods))
+        self.onehot[np.arange(spd), self.period] = 1.0
+        self.rtp = tariff.rtp_price[day] if tariff.rtp_price is not None else None
+        cpp = tariff.cpp_adder[day] if tariff.cpp_adder is not None else None
+        self.cpp = cpp if cpp is not None and cpp.any() else None
+        self.demand_masks = []
+        if tariff.demand_period is not None:
+            dp = tariff.demand_period[day]
+            self.demand_masks = [(k, dp == k) for k in range(len(tariff.demand_period_names)) if (dp == k).any()]
 
 
 class BillAccumulator:
     """Bills of one segment's customers under one tariff, accumulated as days pass.
 
-    Memory is O(customers): the current month's running sums and the horizon totals by
-    charge; segment totals are kept per month. Money is float64 throughout.
+    Memory is O(customers x periods): the current month's running sums and the horizon
+    totals by charge; segment totals are kept per month.
 
     Parameters
     ----------
     tariff : CompiledTariff
     n_customers : int
-    month_fraction : ndarray, shape (n_months,)
-        Share of each billing month inside the horizon; fixed charges are prorated by it.
-    step_hours : float
-        Step length. [h]
+    calendar : Calendar
+    contract_kva : ndarray, shape (n_customers,), optional
+        Contracted capacity of each customer, for capacity charges. [kVA]
     """
 
-    def __init__(self, tariff: CompiledTariff, n_customers: int, month_fraction: np.ndarray, step_hours: float):
+    def __init__(self, tariff: CompiledTariff, n_customers: int, calendar, contract_kva: np.ndarray | None = None):
         self.tariff = tariff
-        self.step_hours = step_hours
-        self.month_fraction = month_fraction
-        n_months = len(month_fraction)
-        self.month_energy_charge = np.zeros(n_customers)
-        self.month_kwh = np.zeros(n_customers)
-        self.total = np.zeros((n_customers, len(CHARGES)))   #: [currency] per customer and charge
-        self.kwh = np.zeros(n_customers)                       #: [kWh] per customer over the horizon
-        self.monthly = np.zeros((n_months, len(CHARGES)))      #: [currency] segment sums by month
-        self.monthly_kwh = np.zeros(n_months)                  #: [kWh] segment sums by month
-        self.peak_kw = np.zeros(n_customers)                   #: [kW] each customer's maximum step load
+        self.cal = calendar
+        self.step_hours = calendar.step_minutes / 60.0
+        n, n_months = n_customers, calendar.n_months
+        self.contract_kva = contract_kva if contract_kva is not None else np.zeros(n)
+        self.month_kwh_by_period = np.zeros((n, tariff.n_periods))
+        self.month_rtp = np.zeros(n) if tariff.rtp_price is not None else None
+        self.month_cpp = np.zeros(n) if tariff.cpp_adder is not None else None
+        self.month_max_kw = np.zeros(n)
+        self.month_max_tou_kw = np.zeros((n, len(tariff.demand_period_names)))
+        self.ytd_kwh = np.zeros(n)  # energy since 1 January (annual tiers)
+        self.demand_history = np.zeros((n, tariff.ratchet[1])) if tariff.ratchet else None
+        self.total = np.zeros((n, len(CHARGES)))      #: [currency] per customer and charge, horizon total
+        self.kwh = np.zeros(n)                         #: [kWh] per customer over the horizon
+        self.peak_kw = np.zeros(n)                     #: [kW] each customer's maximum step load
+        self.monthly = np.zeros((n_months, len(CHARGES)))  #: [currency] segment sums by month and charge
+        self.monthly_kwh = np.zeros(n_months)          #: [kWh] segment sums by month
+        self.monthly_by_customer = None                #: optional (n, n_months) bills, see keep_monthly()
+        self._month_days = np.bincount(calendar.billing_month, minlength=n_months)
+        self._month_number = np.array([int(lbl[5:7]) for lbl in calendar.month_labels])
 
-    def add_day(self, rows: slice, load_kw: np.ndarray, price_per_kwh: np.ndarray) -> None:
+    def keep_monthly(self) -> None:
+        """Also keep every customer's bill of every month (n x months floats), e.g. for `drsim bill`."""
+        self.monthly_by_customer = np.zeros((len(self.kwh), self.cal.n_months, len(CHARGES)))
+
+    # ------------------------------------------------------------------ daily
+
+    def current_tier(self, rows: slice) -> np.ndarray | None:
+        """Tier each customer is in now (month-to-date or year-to-date energy), or None."""
+        t = self.tariff
+        if not t.tiered:
+            return None
+        used = self.month_kwh_by_period[rows].sum(axis=1)
+        if t.tier_basis == "annual":
+            used = used + self.ytd_kwh[rows]
+        return np.searchsorted(t.tier_bounds, used, side="right")
+
+    def add_day(self, rows: slice, load_kw: np.ndarray, ctx: DayContext) -> None:
         """Add one day of load for customers ``rows``.
 
         Parameters
         ----------
         load_kw : ndarray, shape (n_rows, steps_per_day)
             Mean power in each step. [kW]
-        price_per_kwh : ndarray, shape (steps_per_day,)
-            This tariff's energy price in each step of the day. [currency/kWh]
+        ctx : DayContext
+            This tariff's day (periods, prices, demand masks).
         """
-        self.month_energy_charge[rows] += (load_kw @ price_per_kwh) * self.step_hours
-        self.month_kwh[rows] += load_kw.sum(axis=1) * self.step_hours
-        np.maximum(self.peak_kw[rows], load_kw.max(axis=1), out=self.peak_kw[rows])
+        h = self.step_hours
+        self.month_kwh_by_period[rows] += (load_kw @ ctx.onehot) * h
+        if ctx.rtp is not None:
+            self.month_rtp[rows] += (load_kw @ ctx.rtp) * h
+        if ctx.cpp is not None:
+            self.month_cpp[rows] += (load_kw @ ctx.cpp) * h
+        day_max = load_kw.max(axis=1)
+        np.maximum(self.month_max_kw[rows], day_max, out=self.month_max_kw[rows])
+        np.maximum(self.peak_kw[rows], day_max, out=self.peak_kw[rows])
+        for k, mask in ctx.demand_masks:
+            col = self.month_max_tou_kw[rows, k]
+            self.month_max_tou_kw[rows, k] = np.maximum(col, load_kw[:, mask].max(axis=1))
+
+    # ------------------------------------------------------------------ monthly
+
+    def energy_charge(self, kwh_by_period: np.ndarray, prior_kwh: np.ndarray) -> np.ndarray:
+        """Energy charge of a month from its kWh by period, tiers shared pro rata.
+
+        Tier k holds the part of this month's energy that falls between the tier's bounds
+        of cumulative energy (``prior_kwh`` before the month: 0 for monthly tiers, the
+        year-to-date energy for annual tiers). Each period's energy is spread over the tiers
+        in the proportion of the month's total (NREL SAM's convention).
+        """
+        t = self.tariff
+        if not t.tiered:
+            return kwh_by_period @ t.rate[:, 0]
+        total = kwh_by_period.sum(axis=1)
+        lo = np.concatenate(([0.0], t.tier_bounds))
+        hi = np.concatenate((t.tier_bounds, [np.inf]))
+        before = prior_kwh[:, None]
+        in_tier = np.clip(before + total[:, None], lo, hi) - np.clip(before, lo, hi)  # (n, K)
+        per_tier_price = kwh_by_period @ t.rate  # (n, K): what all the month's energy would cost in tier k
+        share = np.divide(in_tier, total[:, None], out=np.zeros_like(in_tier), where=total[:, None] > 0)
+        return (share * per_tier_price).sum(axis=1)
 
     def close_month(self, m: int) -> None:
         """Turn the month's running sums into bills and reset them."""
-        fixed = self.tariff.fixed_per_month * self.month_fraction[m]
-        self.total[:, 0] += self.month_energy_charge
-        self.total[:, 1] += fixed
-        self.kwh += self.month_kwh
-        self.monthly[m] = (self.month_energy_charge.sum(), fixed * len(self.month_kwh))
-        self.monthly_kwh[m] = self.month_kwh.sum()
-        self.month_energy_charge[:] = 0.0
-        self.month_kwh[:] = 0.0
+        t, frac = self.tariff, self.cal.month_fraction[m]
+        n = len(self.kwh)
+        kwh = self.month_kwh_by_period.sum(axis=1)
+        c = np.zeros((n, len(CHARGES)))
+        prior = self.ytd_kwh if t.tier_basis == "annual" else np.zeros(n)
+        c[:, _C["energy"]] = self.energy_charge(self.month_kwh_by_period, prior)
+        if self.month_rtp is not None:
+            c[:, _C["energy"]] += self.month_rtp
+        if self.month_cpp is not None:
+            c[:, _C["critical_peak"]] = self.month_cpp
+        billed_kw = self.month_max_kw
+        if self.demand_history is not None:
+            share = t.ratchet[0]
+            billed_kw = np.maximum(billed_kw, share * self.demand_history.max(axis=1))
+            self.demand_history = np.roll(self.demand_history, 1, axis=1)
+            self.demand_history[:, 0] = self.month_max_kw
+        demand = billed_kw * t.demand_rate_by_month[m]
+        if t.demand_period is not None:
+            demand = demand + self.month_max_tou_kw @ t.demand_period_rate
+        c[:, _C["demand"]] = demand * frac
+        c[:, _C["capacity"]] = t.capacity_per_kva_month * self.contract_kva * frac
+        c[:, _C["fixed"]] = t.fixed_per_month * frac + t.fixed_per_day * self._month_days[m]
+        if t.volume_rebate is not None:
+            threshold, saving, share = t.volume_rebate
+            c[:, _C["rebate"]] = -share * saving * np.maximum(kwh - threshold, 0.0)
+        if t.load_factor_bands is not None:
+            hours = self._month_days[m] * 24.0
+            lf = np.divide(kwh, self.month_max_kw * hours, out=np.zeros(n), where=self.month_max_kw > 0)
+            for lo, hi, adder in t.load_factor_bands:
+                inside = (lf >= lo) & ((lf < hi) | (hi >= 1.0))
+                c[inside, _C["load_factor"]] = adder * kwh[inside]
+        subtotal = c.sum(axis=1)
+        c[:, _C["minimum"]] = np.maximum(t.minimum_per_month * frac - subtotal, 0.0)
+        c[:, _C["tax"]] = t.tax_pct / 100.0 * (subtotal + c[:, _C["minimum"]])
+
+        self.total += c
+        self.kwh += kwh
+        self.monthly[m] = c.sum(axis=0)
+        self.monthly_kwh[m] = kwh.sum()
+        if self.monthly_by_customer is not None:
+            self.monthly_by_customer[:, m] = c
+        self.ytd_kwh += kwh
+        if self._month_number[m] == 12:
+            self.ytd_kwh[:] = 0.0
+        self.month_kwh_by_period[:] = 0.0
+        self.month_max_kw[:] = 0.0
+        self.month_max_tou_kw[:] = 0.0
+        for acc in (self.month_rtp, self.month_cpp):
+            if acc is not None:
+                acc[:] = 0.0
 
     @property
     def bill(self) -> np.ndarray:
         """Each customer's total bill over the horizon. [currency]"""
         return self.total.sum(axis=1)
+
+
+def bill_loads(tariff: CompiledTariff, load_kw: np.ndarray, calendar, *, contract_kva: np.ndarray | None = None,
+               keep_monthly: bool = False) -> BillAccumulator:
+    """Bill whole load series at once: loads of ``n`` meters over the calendar's horizon.
+
+    Parameters
+    ----------
+    tariff : CompiledTariff
+    load_kw : ndarray, shape (n, n_steps)
+        Mean power in each step. [kW]
+    calendar : Calendar
+    contract_kva : ndarray, shape (n,), optional
+    keep_monthly : bool
+        Keep each meter's bill of each month (``monthly_by_customer``).
+
+    Returns
+    -------
+    BillAccumulator, every month closed.
+    """
+    load_kw = np.atleast_2d(load_kw)
+    n, spd = load_kw.shape[0], calendar.steps_per_day
+    if load_kw.shape[1] != calendar.n_steps:
+        raise ValueError(f"load has {load_kw.shape[1]} steps; the calendar has {calendar.n_steps}")
+    acc = BillAccumulator(tariff, n, calendar, contract_kva)
+    if keep_monthly:
+        acc.keep_monthly()
+    rows = slice(0, n)
+    month = calendar.billing_month
+    for d in range(calendar.days):
+        acc.add_day(rows, load_kw[:, d * spd:(d + 1) * spd], DayContext(tariff, d, spd))
+        if d == calendar.days - 1 or month[d + 1] != month[d]:
+            acc.close_month(int(month[d]))
+    return acc

@@ -1,13 +1,20 @@
-"""Tariffs compiled once into per-step arrays (period index, price), ready for billing."""
+"""Tariffs compiled once into per-step arrays and small tables, ready for billing.
+
+Billing then needs only gathers, matrix products and per-month arithmetic: the energy
+period of every step, a (period x tier) price table, per-step price series (real-time
+prices, critical-peak adders), demand period masks and the per-month rates.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..calendar import HOLIDAY, WEEKDAY, WEEKEND, Calendar
-from ..scenario.schema import FlatTariff, TouTariff, parse_hour_range, range_quarters
+from ..grid.cost import read_series
+from ..scenario.base import parse_hour_range, range_quarters
+from ..scenario.tariff import FlatTariff, RtpTariff, TouTariff, _Scheduled
 
 _DAY_TYPE_CODE = {"weekday": WEEKDAY, "weekend": WEEKEND, "holiday": HOLIDAY}
 
@@ -20,66 +27,209 @@ class CompiledTariff:
     ----------
     name : str
     period_names : tuple of str
-        Names of the energy periods ('all' for a flat rate).
-    period : ndarray of int8, shape (n_steps,)
-        Period index of each step.
-    price_per_kwh : ndarray of float64, shape (n_steps,)
-        Energy price in each step. [currency/kWh]
-    period_price : ndarray of float64, shape (n_periods,)
-        Energy price of each period. [currency/kWh]
-    fixed_per_month : float
-        Fixed charge per customer per (whole) billing month. [currency]
+        Energy rate periods ('all' for a flat rate; 'season.period' where season
+        multipliers make a period's price differ by season).
+    period : ndarray of int16, shape (n_steps,)
+        Energy rate period of each step.
+    rate : ndarray of float64, shape (n_periods, n_tiers)
+        Energy price by period and tier, adders and season multipliers applied. [currency/kWh]
+    tier_bounds : ndarray, shape (n_tiers - 1,)
+        Cumulative kWh upper bounds of all tiers but the last (empty without tiers).
+    tier_basis : 'monthly' or 'annual'
+    rtp_price : ndarray, shape (n_steps,), or None
+        Real-time energy price of each step. [currency/kWh]
+    cpp_adder : ndarray, shape (n_steps,), or None
+        Critical-peak adder in each step (0 outside events). [currency/kWh]
+    demand_rate_by_month : ndarray, shape (n_billing_months,)
+        Flat demand charge of each billing month of the horizon. [currency/kW-month]
+    demand_period : ndarray of int8, shape (n_steps,), or None
+        TOU demand period of each step.
+    demand_period_names : tuple of str
+    demand_period_rate : ndarray, shape (n_demand_periods,)  [currency/kW-month]
     """
 
     name: str
     period_names: tuple[str, ...]
     period: np.ndarray
-    price_per_kwh: np.ndarray
-    period_price: np.ndarray
+    rate: np.ndarray
+    tier_bounds: np.ndarray
+    tier_basis: str
+    rtp_price: np.ndarray | None
+    cpp_adder: np.ndarray | None
+    demand_rate_by_month: np.ndarray
+    demand_period: np.ndarray | None
+    demand_period_names: tuple[str, ...]
+    demand_period_rate: np.ndarray
+    ratchet: tuple[float, int] | None
+    capacity_per_kva_month: float
     fixed_per_month: float
+    fixed_per_day: float
+    minimum_per_month: float
+    tax_pct: float
+    volume_rebate: tuple[float, float, float] | None
+    load_factor_bands: np.ndarray | None
+    source: object = field(repr=False, default=None)
 
-    def day(self, d: int, steps_per_day: int) -> slice:
-        return slice(d * steps_per_day, (d + 1) * steps_per_day)
+    @property
+    def n_periods(self) -> int:
+        return len(self.period_names)
+
+    @property
+    def tiered(self) -> bool:
+        return self.tier_bounds.size > 0
+
+    @property
+    def has_demand(self) -> bool:
+        return bool(self.demand_rate_by_month.any()) or self.demand_period is not None
+
+    @property
+    def price_per_kwh(self) -> np.ndarray:
+        """First-tier energy price of every step, real-time and critical-peak prices included.
+        [currency/kWh], shape (n_steps,)"""
+        p = self.rate[self.period, 0]
+        if self.rtp_price is not None:
+            p = p + self.rtp_price
+        if self.cpp_adder is not None:
+            p = p + self.cpp_adder
+        return p
+
+    def day_price(self, d: int, spd: int, tier: np.ndarray | None = None) -> np.ndarray:
+        """Marginal energy price of each step of day ``d``: shape (spd,), or (n, spd) when
+        the tariff is tiered and each customer's current ``tier`` is given."""
+        day = slice(d * spd, (d + 1) * spd)
+        per = self.period[day]
+        if tier is None or not self.tiered:
+            p = self.rate[per, 0]
+        else:
+            p = self.rate[per[None, :], tier[:, None]]
+        if self.rtp_price is not None:
+            p = p + self.rtp_price[day]
+        if self.cpp_adder is not None:
+            p = p + self.cpp_adder[day]
+        return p
 
 
-def compile_tariff(name: str, tariff: FlatTariff | TouTariff, cal: Calendar) -> CompiledTariff:
-    """Compile a validated tariff onto a calendar.
+def compile_schedule(sched: _Scheduled, names: tuple[str, ...], cal: Calendar) -> tuple[np.ndarray, np.ndarray]:
+    """Period index of every step from a seasonal schedule, and the season index of every day.
 
-    Flat: one period. TOU: for each (season, day type) a period per step of the day, built
-    from the schedule's hour ranges at quarter-hour resolution and sampled at step starts
-    (the schema has checked that boundaries fall on steps); holidays that no rule covers
-    use the tariff's ``holidays_as`` day type.
+    For each (season, day type) a period per step of the day is built from the rule's hour
+    ranges at quarter-hour resolution and sampled at step starts (the schema has checked
+    that boundaries fall on steps); holidays that no rule covers use ``holidays_as``.
+
+    Returns
+    -------
+    period : ndarray of int16, shape (n_steps,)
+    season : ndarray of int8, shape (days,)
     """
     spd = cal.steps_per_day
-    if isinstance(tariff, FlatTariff):
-        period = np.zeros(cal.n_steps, dtype=np.int8)
-        prices = np.array([tariff.price_per_kwh])
-        return CompiledTariff(name, ("all",), period, prices[period], prices, tariff.fixed_per_month)
-
-    names = tuple(tariff.periods)
-    prices = np.array([tariff.periods[p].price_per_kwh for p in names])
-    season_names = tuple(tariff.seasons)
+    season_names = tuple(sched.seasons)
     season_of_month = np.full(13, -1, dtype=np.int8)
-    for s, season in enumerate(tariff.seasons.values()):
+    for s, season in enumerate(sched.seasons.values()):
         season_of_month[season.months] = s
-    # table[season, day_type, step of day] -> period index; -1 where no rule applies
-    table = np.full((len(season_names), 3, spd), -1, dtype=np.int8)
+    table = np.full((len(season_names), 3, spd), -1, dtype=np.int16)
     quarters_per_step = 96 // spd
-    for rule in tariff.schedule:
+    for rule in sched.schedule:
         seasons = season_names if rule.seasons == "all" else rule.seasons
-        q = np.full(96, -1, dtype=np.int8)
+        q = np.full(96, -1, dtype=np.int16)
         for pname, ranges in rule.hours.items():
             for text in ranges:
                 q[range_quarters(*parse_hour_range(text))] = names.index(pname)
         for s in seasons:
             for d in rule.day_types:
                 table[season_names.index(s), _DAY_TYPE_CODE[d], :] = q[::quarters_per_step]
-    fallback = _DAY_TYPE_CODE[tariff.holidays_as]
+    fallback = _DAY_TYPE_CODE[sched.holidays_as]
     for s in range(len(season_names)):
         if (table[s, HOLIDAY] < 0).all():
             table[s, HOLIDAY] = table[s, fallback]
-    day_period = table[season_of_month[cal.month], cal.day_type]  # (days, spd)
-    period = day_period.reshape(-1)
+    season = season_of_month[cal.month]
+    period = table[season, cal.day_type].reshape(-1)
     if (period < 0).any():  # the schema forbids gaps; this guards the compiler itself
-        raise AssertionError(f"tariff {name}: steps without a period after compilation")
-    return CompiledTariff(name, names, period, prices[period], prices, tariff.fixed_per_month)
+        raise AssertionError("steps without a period after compilation")
+    return period, season
+
+
+def _tier_prices(price, n_tiers: int) -> np.ndarray:
+    return np.asarray(price if isinstance(price, list) else [price] * n_tiers, dtype=float)
+
+
+def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
+    """Compile a validated tariff (flat, TOU or RTP, with its components) onto a calendar."""
+    n_tiers = tariff.tiers.n_tiers if tariff.tiers else 1
+    adders = np.asarray(tariff.tiers.adders_per_kwh, dtype=float) if tariff.tiers and tariff.tiers.adders_per_kwh \
+        else np.zeros(n_tiers)
+    rtp = None
+    if isinstance(tariff, TouTariff):
+        names = tuple(tariff.periods)
+        period, season = compile_schedule(tariff, names, cal)
+        rate = np.stack([_tier_prices(tariff.periods[p].price_per_kwh, n_tiers) for p in names])
+        if tariff.season_multipliers:
+            # one rate period per (season, period): the same period costs more in a dear season
+            season_names = tuple(tariff.seasons)
+            mult = np.array([tariff.season_multipliers.get(s, 1.0) for s in season_names])
+            combo = np.repeat(season, cal.steps_per_day).astype(np.int32) * len(names) + period
+            used, period = np.unique(combo, return_inverse=True)
+            period = period.astype(np.int16)
+            rate = rate[used % len(names)] * mult[used // len(names)][:, None]
+            names = tuple(f"{season_names[u // len(names)]}.{names[u % len(names)]}" for u in used)
+    elif isinstance(tariff, FlatTariff):
+        names = ("all",)
+        period = np.zeros(cal.n_steps, dtype=np.int16)
+        rate = _tier_prices(tariff.price_per_kwh, n_tiers)[None, :]
+    elif isinstance(tariff, RtpTariff):
+        names = ("all",)
+        period = np.zeros(cal.n_steps, dtype=np.int16)
+        rate = np.zeros((1, 1))
+        series = read_series(tariff.prices, cal)
+        rtp = series * tariff.multiplier + tariff.adder_per_kwh
+        if tariff.floor_per_kwh is not None:
+            rtp = np.maximum(rtp, tariff.floor_per_kwh)
+    else:
+        raise TypeError(f"unknown tariff type {type(tariff).__name__}")
+    rate = rate + adders[None, :]
+
+    cpp = None
+    if tariff.critical_peak is not None:
+        cp = tariff.critical_peak
+        cpp = np.zeros(cal.n_steps)
+        first = np.datetime64(cal.start, "D")
+        for ev in cp.events:
+            d = int((np.datetime64(ev.date, "D") - first).astype(int))
+            if not 0 <= d < cal.days:
+                continue  # events outside the horizon do not bill
+            a, b = parse_hour_range(ev.hours)
+            steps = slice(d * cal.steps_per_day + a // cal.step_minutes, d * cal.steps_per_day + b // cal.step_minutes)
+            if cp.price_adder_per_kwh is not None:
+                cpp[steps] = cp.price_adder_per_kwh
+            else:
+                base = rate[period[steps], 0] + (rtp[steps] if rtp is not None else 0.0)
+                cpp[steps] = (cp.price_multiplier - 1.0) * base
+
+    demand = tariff.demand
+    month_of_billing = np.array([int(lbl[5:7]) for lbl in cal.month_labels])
+    flat_rate = np.zeros(cal.n_months)
+    d_period, d_names, d_rate, ratchet = None, (), np.zeros(0), None
+    if demand is not None:
+        r = demand.per_kw_month
+        flat_rate = np.asarray(r, dtype=float)[month_of_billing - 1] if isinstance(r, list) else np.full(cal.n_months, float(r))
+        if demand.tou is not None:
+            d_names = tuple(demand.tou.periods)
+            d_period, _ = compile_schedule(demand.tou, d_names, cal)
+            d_period = d_period.astype(np.int8)
+            d_rate = np.array([demand.tou.periods[p].per_kw_month for p in d_names])
+        if demand.ratchet is not None:
+            ratchet = (demand.ratchet.share, demand.ratchet.months)
+    vr = tariff.volume_rebate
+    bands = None
+    if tariff.load_factor:
+        bands = np.array([[b.min, b.max, b.adder_per_kwh] for b in tariff.load_factor])
+    return CompiledTariff(
+        name=name, period_names=names, period=period.astype(np.int16), rate=rate,
+        tier_bounds=np.asarray(tariff.tiers.bounds_kwh if tariff.tiers else [], dtype=float),
+        tier_basis=tariff.tiers.basis if tariff.tiers else "monthly",
+        rtp_price=rtp, cpp_adder=cpp, demand_rate_by_month=flat_rate, demand_period=d_period,
+        demand_period_names=d_names, demand_period_rate=d_rate, ratchet=ratchet,
+        capacity_per_kva_month=tariff.capacity.per_kva_month if tariff.capacity else 0.0,
+        fixed_per_month=tariff.fixed_per_month, fixed_per_day=tariff.fixed_per_day,
+        minimum_per_month=tariff.minimum_per_month, tax_pct=tariff.tax_pct,
+        volume_rebate=(vr.threshold_kwh, vr.cost_saving_per_kwh, vr.share) if vr else None,
+        load_factor_bands=bands, source=tariff)

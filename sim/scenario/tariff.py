@@ -1,0 +1,371 @@
+"""The tariff part of the scenario format: every rate design as a validated model.
+
+A tariff is one of three energy forms (``type: flat``, ``tou`` or ``rtp``) plus optional
+components that combine freely with it: tiers (inclining or declining blocks), a volume
+rebate, demand charges (maximum demand, TOU demand, ratchet), a capacity charge per kVA,
+critical-peak events, load-factor bands, fixed charges per month and per day, a minimum
+bill and a tax. docs/tariffs.md shows each with an example.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from .base import CsvSeries, Loc, Model, parse_hour_range, problems, quarters_text, range_quarters, shape_of
+
+DAY_TYPES = ("weekday", "weekend", "holiday")
+
+#: A price that may differ by tier: one number for every tier, or one per tier.
+TierPrice = Annotated[Union[Annotated[float, Tag("value")], Annotated[list[float], Tag("list")]],
+                      Discriminator(shape_of)]
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+class Season(Model):
+    """A tariff season: the calendar months it covers."""
+
+    months: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=1, description="Months 1-12.")
+
+
+class ScheduleRule(Model):
+    """Hours of each period on some day types of some seasons."""
+
+    seasons: list[str] | Literal["all"] = Field("all", description="Season names, or 'all'.")
+    day_types: list[Literal["weekday", "weekend", "holiday"]] = Field(
+        min_length=1, description="Day types this rule covers: weekday, weekend, holiday.")
+    hours: dict[str, list[str]] = Field(
+        min_length=1, description="Period name -> hour ranges 'HH:MM-HH:MM' (may wrap midnight).")
+
+
+def _all_year() -> dict[str, Season]:
+    return {"all_year": Season(months=list(range(1, 13)))}
+
+
+class _Scheduled(Model):
+    """Periods assigned to hours by season and day type (shared by TOU energy and TOU demand)."""
+
+    seasons: dict[str, Season] = Field(
+        default_factory=_all_year,
+        description="Season name -> months. Every month must be in exactly one season (default: one all-year season).")
+    schedule: list[ScheduleRule] = Field(min_length=1, description="Which period applies when.")
+    holidays_as: Literal["weekday", "weekend"] = Field(
+        "weekend", description="Day type used on holidays that no schedule rule covers.")
+
+    def schedule_problems(self, periods: list[str]) -> list[tuple[Loc, str]]:
+        """Seasons cover each month once; rules cover each (season, weekday/weekend) once and
+        every quarter hour of their days exactly once, with known periods."""
+        errs: list[tuple[Loc, str]] = []
+        owner: dict[int, str] = {}
+        for name, season in self.seasons.items():
+            for m in season.months:
+                if m in owner:
+                    errs.append((("seasons", name, "months"), f"month {m} is already in season {owner[m]!r}"))
+                owner[m] = name
+        missing = sorted(set(range(1, 13)) - owner.keys())
+        if missing:
+            errs.append((("seasons",), f"months {missing} are in no season"))
+        seen: dict[tuple[str, str], int] = {}
+        for i, rule in enumerate(self.schedule):
+            names = list(self.seasons) if rule.seasons == "all" else rule.seasons
+            for s in names:
+                if s not in self.seasons:
+                    errs.append((("schedule", i, "seasons"), f"unknown season {s!r} (valid: {', '.join(self.seasons)})"))
+            for s in names:
+                for d in rule.day_types:
+                    if (s, d) in seen:
+                        errs.append((("schedule", i), f"season {s!r} {d} is already scheduled by rule {seen[s, d]}"))
+                    seen[s, d] = i
+            cover: dict[int, str] = {}
+            for period, ranges in rule.hours.items():
+                if period not in periods:
+                    errs.append((("schedule", i, "hours", period),
+                                 f"unknown period {period!r} (valid: {', '.join(periods)})"))
+                for j, text in enumerate(ranges):
+                    try:
+                        a, b = parse_hour_range(text)
+                    except ValueError as e:
+                        errs.append((("schedule", i, "hours", period, j), str(e)))
+                        continue
+                    clash = sorted({cover[q] for q in range_quarters(a, b) if q in cover})
+                    if clash:
+                        errs.append((("schedule", i, "hours", period, j),
+                                     f"{text} overlaps hours already given to {', '.join(clash)}"))
+                    for q in range_quarters(a, b):
+                        cover.setdefault(q, period)
+            gaps = [q for q in range(96) if q not in cover]
+            if gaps and cover:
+                errs.append((("schedule", i, "hours"), f"hours {quarters_text(gaps)} are in no period"))
+        for s in self.seasons:
+            for d in ("weekday", "weekend"):
+                if (s, d) not in seen:
+                    errs.append((("schedule",), f"no rule covers season {s!r} {d}s"))
+        return errs
+
+    def boundaries_minutes(self) -> set[int]:
+        """Minutes of the day at which some period starts or ends."""
+        out: set[int] = set()
+        for rule in self.schedule:
+            for ranges in rule.hours.values():
+                for text in ranges:
+                    a, b = parse_hour_range(text)
+                    out.update((a % 1440, b % 1440))
+        return out
+
+
+# --------------------------------------------------------------------------- components
+
+
+class Period(Model):
+    """One named TOU period (e.g. peak) and its energy price."""
+
+    price_per_kwh: TierPrice = Field(description=(
+        "Energy price in this period [currency/kWh]; a list gives one price per tier."))
+
+
+class Tiers(Model):
+    """Inclining or declining blocks on the customer's cumulative energy.
+
+    The bounds are cumulative kWh within the billing month (``basis: monthly``) or within
+    the calendar year (``basis: annual``, reset on 1 January). With TOU periods, each
+    month's energy in a tier is shared among the periods pro rata to their energy (the
+    convention of NREL SAM's utility-rate model).
+    """
+
+    basis: Literal["monthly", "annual"] = Field("monthly", description="Where cumulative energy resets.")
+    bounds_kwh: list[Annotated[float, Field(gt=0)]] = Field(
+        min_length=1, description="Upper bounds of every tier but the last, strictly increasing. [kWh]")
+    adders_per_kwh: list[float] | None = Field(None, description=(
+        "Added to every period's price in each tier (one per tier, e.g. [0, 0.05, 0.3]). [currency/kWh]"))
+
+    @property
+    def n_tiers(self) -> int:
+        return len(self.bounds_kwh) + 1
+
+    @model_validator(mode="after")
+    def _order(self) -> Tiers:
+        errs: list[tuple[Loc, str]] = []
+        for i in range(1, len(self.bounds_kwh)):
+            if self.bounds_kwh[i] <= self.bounds_kwh[i - 1]:
+                errs.append((("bounds_kwh", i), f"tiers out of order: {self.bounds_kwh[i]} follows "
+                                                f"{self.bounds_kwh[i - 1]} (bounds must increase)"))
+        if self.adders_per_kwh is not None and len(self.adders_per_kwh) != self.n_tiers:
+            errs.append((("adders_per_kwh",), f"needs {self.n_tiers} values (one per tier); got "
+                                              f"{len(self.adders_per_kwh)}"))
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class VolumeRebate(Model):
+    """Volume discount for energy-intensive customers: a share of the supply cost saved on
+    energy above a monthly threshold is returned."""
+
+    threshold_kwh: float = Field(ge=0, description="Monthly energy above which the rebate applies. [kWh]")
+    cost_saving_per_kwh: float = Field(ge=0, description="Supply cost saved per kWh above the threshold. [currency/kWh]")
+    share: float = Field(ge=0, le=1, description="Share of that saving returned to the customer.")
+
+
+class DemandPeriod(Model):
+    """One TOU demand period and its charge."""
+
+    per_kw_month: float = Field(ge=0, description="Charge per kW of the month's maximum in this period. [currency/kW-month]")
+
+
+class TouDemand(_Scheduled):
+    """Demand charges on the maximum kW within chosen periods of each month."""
+
+    periods: dict[str, DemandPeriod] = Field(min_length=1, description="Demand period name -> charge.")
+
+    @model_validator(mode="after")
+    def _check(self) -> TouDemand:
+        errs = self.schedule_problems(list(self.periods))
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class Ratchet(Model):
+    """Billed demand is at least ``share`` of the highest billed demand of the previous ``months``."""
+
+    share: float = Field(gt=0, le=1, description="Share of the earlier maximum, e.g. 0.8.")
+    months: int = Field(ge=1, le=36, description="How many previous billing months count, e.g. 11.")
+
+
+MonthlyRate = Annotated[Union[Annotated[float, Tag("value")],
+                              Annotated[list[Annotated[float, Field(ge=0)]], Tag("list")]],
+                        Discriminator(shape_of)]
+
+
+class Demand(Model):
+    """Demand charges: on the month's maximum kW (flat), and/or within TOU demand periods."""
+
+    per_kw_month: MonthlyRate = Field(0.0, description=(
+        "Charge per kW of the month's maximum demand; a list of 12 gives one rate per calendar month. [currency/kW-month]"))
+    tou: TouDemand | None = Field(None, description="Charges on the maximum within TOU demand periods.")
+    ratchet: Ratchet | None = Field(None, description="Demand ratchet on the flat (maximum-demand) charge.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Demand:
+        rate = self.per_kw_month
+        if isinstance(rate, list) and len(rate) != 12:
+            raise problems([(("per_kw_month",), f"a list needs 12 monthly rates; got {len(rate)}")])
+        if isinstance(rate, float) and rate < 0:
+            raise problems([(("per_kw_month",), f"must be >= 0; got {rate}")])
+        return self
+
+
+class Capacity(Model):
+    """Basic charge by contracted (transformer) capacity."""
+
+    per_kva_month: float = Field(ge=0, description="Charge per kVA of contracted capacity per month. [currency/kVA-month]")
+
+
+class Event(Model):
+    """One called event: a date and its hours."""
+
+    date: dt.date
+    hours: str = Field(description="Hour range 'HH:MM-HH:MM' on that date (may not wrap midnight).")
+
+
+class CriticalPeak(Model):
+    """Critical-peak pricing: on listed event days and hours, an adder or a multiplier."""
+
+    events: list[Event] = Field(min_length=1, description="Event dates and hours.")
+    price_adder_per_kwh: float | None = Field(None, description="Added to the energy price in event steps. [currency/kWh]")
+    price_multiplier: float | None = Field(None, gt=0, description=(
+        "Multiplies the first-tier energy price in event steps (applied as an adder of (m - 1) x that price)."))
+
+    @model_validator(mode="after")
+    def _check(self) -> CriticalPeak:
+        errs: list[tuple[Loc, str]] = []
+        if (self.price_adder_per_kwh is None) == (self.price_multiplier is None):
+            errs.append(((), "give exactly one of price_adder_per_kwh and price_multiplier"))
+        for i, ev in enumerate(self.events):
+            try:
+                a, b = parse_hour_range(ev.hours)
+            except ValueError as e:
+                errs.append((("events", i, "hours"), str(e)))
+                continue
+            if b <= a:
+                errs.append((("events", i, "hours"), f"an event may not wrap midnight; got {ev.hours!r}"))
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class LoadFactorBand(Model):
+    """An energy price adjustment for months whose load factor lies in [min, max)."""
+
+    min: float = Field(0.0, ge=0, le=1, description="Lower bound of the monthly load factor (inclusive).")
+    max: float = Field(1.0, gt=0, le=1.000001, description="Upper bound (exclusive; 1 includes 1).")
+    adder_per_kwh: float = Field(description="Added to the month's every kWh (negative: a credit). [currency/kWh]")
+
+
+# --------------------------------------------------------------------------- tariffs
+
+
+class _TariffBase(Model):
+    description: str = Field("", description="Free text shown in reports.")
+    fixed_per_month: float = Field(0.0, ge=0, description="Fixed charge per customer per month. [currency]")
+    fixed_per_day: float = Field(0.0, ge=0, description="Fixed charge per customer per day. [currency]")
+    minimum_per_month: float = Field(0.0, ge=0, description=(
+        "Minimum bill per month before tax; the shortfall is billed as the 'minimum' charge. [currency]"))
+    tax_pct: float = Field(0.0, ge=0, le=100, description="Tax on the whole bill. [%]")
+    tiers: Tiers | None = Field(None, description="Inclining or declining blocks on energy.")
+    volume_rebate: VolumeRebate | None = None
+    demand: Demand | None = Field(None, description="Demand charges.")
+    capacity: Capacity | None = Field(None, description="Capacity (basic) charge per contracted kVA.")
+    critical_peak: CriticalPeak | None = Field(None, description="Critical-peak events and prices.")
+    load_factor: list[LoadFactorBand] | None = Field(None, description="Energy price adjustments by monthly load factor.")
+
+    def _price_problems(self, prices: dict[str, float | list[float]]) -> list[tuple[Loc, str]]:
+        errs: list[tuple[Loc, str]] = []
+        k = self.tiers.n_tiers if self.tiers else 1
+        for where, price in prices.items():
+            loc = tuple(where.split("."))
+            values = price if isinstance(price, list) else [price]
+            if any(v < 0 for v in values):
+                errs.append((loc, f"must be >= 0; got {price}"))
+            if isinstance(price, list) and len(price) != k:
+                errs.append((loc, f"one price per tier: needs {k}; got {len(price)}"))
+        if self.load_factor:
+            for i, band in enumerate(self.load_factor):
+                if band.min >= band.max:
+                    errs.append((("load_factor", i), f"min ({band.min}) must be below max ({band.max})"))
+            bands = sorted(self.load_factor, key=lambda b: b.min)
+            for a, b in zip(bands, bands[1:]):
+                if b.min < a.max:
+                    errs.append((("load_factor",), f"bands [{a.min}, {a.max}) and [{b.min}, {b.max}) overlap"))
+        return errs
+
+
+class FlatTariff(_TariffBase):
+    """One energy price in every step (per tier if tiered), with optional components."""
+
+    type: Literal["flat"]
+    price_per_kwh: TierPrice = Field(description="Energy price [currency/kWh]; a list gives one per tier.")
+
+    @model_validator(mode="after")
+    def _check(self) -> FlatTariff:
+        errs = self._price_problems({"price_per_kwh": self.price_per_kwh})
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class TouTariff(_TariffBase, _Scheduled):
+    """Time-of-use energy prices: named periods by hour, day type and season."""
+
+    type: Literal["tou"]
+    periods: dict[str, Period] = Field(min_length=1, description="Period name -> price.")
+    season_multipliers: dict[str, Annotated[float, Field(gt=0)]] | None = Field(None, description=(
+        "Season name -> factor on every energy price in that season (e.g. hydro wet 0.9, dry 1.1)."))
+
+    @model_validator(mode="after")
+    def _check(self) -> TouTariff:
+        errs = self.schedule_problems(list(self.periods))
+        errs += self._price_problems({f"periods.{n}.price_per_kwh": p.price_per_kwh for n, p in self.periods.items()})
+        for s in self.season_multipliers or {}:
+            if s not in self.seasons:
+                errs.append((("season_multipliers", s), f"unknown season {s!r} (valid: {', '.join(self.seasons)})"))
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class RtpTariff(_TariffBase):
+    """Real-time pricing: a price per step from a series, times a multiplier plus an adder."""
+
+    type: Literal["rtp"]
+    prices: CsvSeries = Field(description="Price series, one value per step from the horizon's start. [currency/kWh]")
+    multiplier: float = Field(1.0, ge=0, description="Factor on the series.")
+    adder_per_kwh: float = Field(0.0, description="Added after the multiplier. [currency/kWh]")
+    floor_per_kwh: float | None = Field(None, description="Lowest price billed, if any. [currency/kWh]")
+
+    @model_validator(mode="after")
+    def _check(self) -> RtpTariff:
+        if self.tiers is not None:
+            raise problems([(("tiers",), "tiers do not combine with real-time prices")])
+        return self
+
+
+Tariff = Annotated[Union[FlatTariff, TouTariff, RtpTariff], Field(discriminator="type")]
+
+
+def tariff_boundaries(tariff) -> set[int]:
+    """Minutes of the day where any of a tariff's TOU or event periods start or end."""
+    out: set[int] = set()
+    if isinstance(tariff, TouTariff):
+        out |= tariff.boundaries_minutes()
+    if tariff.demand is not None and tariff.demand.tou is not None:
+        out |= tariff.demand.tou.boundaries_minutes()
+    if tariff.critical_peak is not None:
+        for ev in tariff.critical_peak.events:
+            a, b = parse_hour_range(ev.hours)
+            out |= {a % 1440, b % 1440}
+    return out

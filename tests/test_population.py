@@ -1,0 +1,83 @@
+"""Populations: parameter draws, built-in shapes, measured CSV loads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import sim
+from sim.population import draw, profiles
+from sim.scenario.schema import LogNormal, Normal, Triangular, Uniform
+
+from .conftest import build, scenario_dict
+
+RNG = np.random.default_rng(1)
+
+
+@pytest.mark.parametrize("param,mean,sd", [
+    (LogNormal(dist="lognormal", mean=2400, cv=0.5), 2400, 1200),
+    (Uniform(dist="uniform", low=-0.2, high=0.0), -0.1, 0.2 / 12 ** 0.5),
+    (Triangular(dist="triangular", low=0, mode=1, high=2), 1.0, (1 / 6) ** 0.5),
+    (Normal(dist="normal", mean=-0.1, sd=0.05), -0.1, 0.05),
+])
+def test_draws_have_the_stated_moments(param, mean, sd):
+    x = draw(param, RNG, 400_000)
+    assert abs(x.mean() - mean) < 0.01 * abs(mean) + 0.002 * sd * 10
+    assert abs(x.std() - sd) < 0.01 * sd
+
+
+def test_truncated_normal_stays_within_bounds():
+    x = draw(Normal(dist="normal", mean=-0.1, sd=0.2, min=-0.3, max=0.0), RNG, 100_000)
+    assert x.min() >= -0.3 and x.max() <= 0.0 and x.std() > 0.05
+
+
+@pytest.mark.parametrize("cls", profiles.CUSTOMER_CLASSES)
+@pytest.mark.parametrize("spd", [24, 48, 96])
+def test_builtin_shapes_average_one_over_a_year(cls, spd):
+    """Over 365 days (5/7 weekdays), the relative shape averages 1: annual_kwh is honoured."""
+    days = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    total = 0.0
+    for m in range(1, 13):
+        n = days[m] - days[m - 1]
+        total += n * (5 / 7 * profiles.daily_shape(cls, m, False, spd).mean()
+                      + 2 / 7 * profiles.daily_shape(cls, m, True, spd).mean())
+    assert abs(total / 365 - 1) < 1e-12
+
+
+def test_annual_energy_follows_annual_kwh():
+    """A flat-priced year of identical customers uses count x annual_kwh within 1 %."""
+    data = scenario_dict(horizon={"start": "2023-01-01", "days": 365, "step_minutes": 60})
+    data["populations"] = data["populations"][:1]
+    seg = data["populations"][0]
+    seg.update(count=50, annual_kwh=3650.0, variation={"shift_sd_hours": 1, "daily_sd": 0.1})
+    seg["tariff"]["scenario"] = "flat"
+    r = sim.run(build(data))
+    assert abs(r.metrics["baseline"]["energy_kwh"] / (50 * 3650) - 1) < 0.01
+
+
+def test_measured_csv_profile(tmp_path):
+    """Customers replicate the CSV columns in turn; kWh per step become kW."""
+    stamps = np.datetime64("2024-02-20T00:00") + np.arange(3 * 48) * np.timedelta64(30, "m")
+    cols = np.column_stack([np.full(144, 0.5), np.arange(144) / 100, np.full(144, 2.0)])
+    lines = ["timestamp,a,b,c"] + [f"{t},{x:.2f},{y:.2f},{z:.2f}" for t, (x, y, z) in zip(stamps.astype(str), cols)]
+    (tmp_path / "load.csv").write_text("\n".join(lines) + "\n")
+    data = scenario_dict(horizon={"start": "2024-02-20", "days": 3, "step_minutes": 30})
+    data["populations"] = [data["populations"][0]]
+    seg = data["populations"][0]
+    seg.update(profile={"csv": "load.csv"}, count=5, variation={"shift_sd_hours": 0, "daily_sd": 0})
+    del seg["annual_kwh"]
+    from sim.scenario import validate
+    sc = validate(data, base_dir=tmp_path)
+    r = sim.run(sc)
+    expected_kwh = cols[:, [0, 1, 2, 0, 1]].sum(axis=1)
+    assert_allclose(r.system_load_kw["baseline"] * 0.5, expected_kwh, rtol=1e-12)
+
+
+def test_energy_cost_from_csv(tmp_path):
+    (tmp_path / "cost.csv").write_text("t,cost\n" + "\n".join(f"{k},{0.1 + k / 1000}" for k in range(14 * 24)))
+    data = scenario_dict(grid={"energy_cost_per_kwh": {"csv": "cost.csv", "column": "cost"}})
+    from sim.scenario import validate
+    r = sim.run(validate(data, base_dir=tmp_path))
+    load = r.system_load_kw["baseline"]
+    assert_allclose(r.metrics["baseline"]["energy_cost"], float(load @ (0.1 + np.arange(336) / 1000)), rtol=1e-12)
