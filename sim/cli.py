@@ -23,7 +23,7 @@ from .engine import DEFAULT_CHUNK
 from .errors import InputError, Problem, RunError
 
 err_console = Console(stderr=True)
-out_console = Console()
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _scenario(args):
@@ -74,6 +74,95 @@ def cmd_run(args) -> int:
     print_summary(result.metrics, sc.currency)
     out_console.print(f"run folder: {path}  ({(finished - started).total_seconds():.1f} s)", highlight=False)
     return 0
+
+
+def _read_tariff(path: str, name: str | None):
+    """A tariff model from a drsim YAML file or an OpenEI URDB JSON file."""
+    from .scenario.loader import load_tariff
+
+    if str(path).lower().endswith(".json"):
+        from pydantic import TypeAdapter
+
+        from .scenario.tariff import Tariff
+        from .tariffs.urdb import import_urdb
+
+        data = import_urdb(path)
+        return Path(path).stem, TypeAdapter(Tariff).validate_python(data)
+    return load_tariff(path, name)
+
+
+def _calendar_for_year(year: int, steps_per_day: int, holidays: str | None):
+    from .calendar import Calendar
+    from .scenario.schema import Holidays
+
+    start = dt.date(year, 1, 1)
+    days = (dt.date(year + 1, 1, 1) - start).days
+    names = {}
+    if holidays:
+        country, _, sub = holidays.partition(":")
+        try:
+            spec = Holidays(country=country, subdivision=sub or None)
+        except Exception as e:  # pydantic names the bad code
+            raise InputError(Problem("--holidays", None, "", str(e).splitlines()[-1].strip())) from None
+        import holidays as holidays_lib
+
+        cal = holidays_lib.country_holidays(spec.country, subdiv=spec.subdivision, years=year)
+        names = dict(sorted(cal.items()))
+    return Calendar(start, days, steps_per_day, frozenset(names), names)
+
+
+def cmd_bill(args) -> int:
+    import numpy as np
+
+    from .tariffs import CHARGES, bill_loads, compile_tariff
+    from .tariffs.meter import read_meter_csv
+
+    name, tariff = _read_tariff(args.tariff_file, args.tariff)
+    kwh, year, spd = read_meter_csv(args.load, args.year)
+    cal = _calendar_for_year(year, spd, args.holidays)
+    boundaries = {m for m in _boundaries(tariff) if m % cal.step_minutes}
+    if boundaries:
+        raise InputError(Problem(args.tariff_file, None, "", f"period boundaries at minutes {sorted(boundaries)} "
+                                                             f"do not fall on the load's {cal.step_minutes}-minute steps"))
+    if tariff.capacity is not None and args.contract_kva is None:
+        raise InputError(Problem("--contract-kva", None, "", "the tariff has a capacity charge: give the contracted kVA"))
+    compiled = compile_tariff(name, tariff, cal)
+    load_kw = kwh / (cal.step_minutes / 60.0)
+    contract = np.array([args.contract_kva or 0.0])
+    acc = bill_loads(compiled, load_kw[None, :], cal, contract_kva=contract, keep_monthly=True)
+    monthly = acc.monthly_by_customer[0]
+    kwh_month = np.bincount(np.repeat(cal.billing_month, spd), weights=kwh, minlength=cal.n_months)
+    max_kw = np.array([load_kw[np.repeat(cal.billing_month, spd) == m].max() for m in range(cal.n_months)])
+    months = [{"month": label, "energy_kwh": float(kwh_month[m]), "max_kw": float(max_kw[m]),
+               "charges": {c: float(v) for c, v in zip(CHARGES, monthly[m])}, "total": float(monthly[m].sum())}
+              for m, label in enumerate(cal.month_labels)]
+    report = {"tariff": name, "year": year, "steps_per_day": spd, "holidays": args.holidays,
+              "months": months,
+              "annual": {"energy_kwh": float(kwh.sum()), "max_kw": float(load_kw.max()),
+                         "charges": {c: float(v) for c, v in zip(CHARGES, monthly.sum(axis=0))},
+                         "total": float(monthly.sum())}}
+    if args.json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        return 0
+    shown = [c for c in CHARGES if monthly[:, CHARGES.index(c)].any()]
+    t = Table(title=f"{name}: bills for {year} ({cal.step_minutes}-minute steps"
+                    f"{', holidays ' + args.holidays if args.holidays else ', no holidays'})", title_justify="left")
+    for col in ["month", "kWh", "max kW", *[c.replace("_", " ") for c in shown], "total"]:
+        t.add_column(col, justify="left" if col == "month" else "right")
+    for mo in months:
+        t.add_row(mo["month"], f"{mo['energy_kwh']:,.1f}", f"{mo['max_kw']:,.2f}",
+                  *[f"{mo['charges'][c]:,.2f}" for c in shown], f"{mo['total']:,.2f}")
+    a = report["annual"]
+    t.add_row("year", f"{a['energy_kwh']:,.1f}", f"{a['max_kw']:,.2f}", *[f"{a['charges'][c]:,.2f}" for c in shown],
+              f"{a['total']:,.2f}", style="bold")
+    out_console.print(t)
+    return 0
+
+
+def _boundaries(tariff) -> set[int]:
+    from .scenario.tariff import tariff_boundaries
+
+    return tariff_boundaries(tariff)
 
 
 def print_summary(metrics: dict, currency: str) -> None:
@@ -133,6 +222,19 @@ def build_parser() -> argparse.ArgumentParser:
     q = sub.add_parser("validate", help="check a scenario file and report every problem")
     scenario_args(q)
     q.set_defaults(func=cmd_validate)
+
+    q = sub.add_parser("bill", help="bill one meter's load file under a tariff, month by month",
+                       description="Bill a load CSV (kWh per step over one calendar year) under a drsim YAML "
+                                   "tariff or an OpenEI URDB JSON rate.")
+    q.add_argument("tariff_file", metavar="TARIFF", help="drsim tariff YAML (or scenario YAML) or URDB .json")
+    q.add_argument("load", metavar="LOAD.csv", help="kWh per step; optional header and timestamp column")
+    q.add_argument("--tariff", help="tariff name when TARIFF is a scenario file with several")
+    q.add_argument("--year", type=int, help="calendar year billed (default: from the timestamps)")
+    q.add_argument("--holidays", metavar="CC[:SUB]", help="public holidays, e.g. CN or US:CA (default: none)")
+    q.add_argument("--contract-kva", type=float, help="contracted capacity, for capacity charges [kVA]")
+    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    q.set_defaults(func=cmd_bill)
 
     q = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     q.set_defaults(func=cmd_schema)

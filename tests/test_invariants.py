@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import sim
 from sim.population import STREAM_BLOCK
+from sim.tariffs import CHARGES
 
 from .conftest import build, scenario_dict
 
@@ -51,7 +52,7 @@ def test_bills_sum_to_revenue():
         assert_allclose(monthly_sum, r.metrics[role]["revenue"], rtol=1e-12)
         seg_sum = sum(v[role]["revenue"] for v in r.metrics["segments"].values())
         assert_allclose(seg_sum, r.metrics[role]["revenue"], rtol=1e-12)
-        by_charge = r.metrics[role]["revenue_energy"] + r.metrics[role]["revenue_fixed"]
+        by_charge = sum(r.metrics[role][f"revenue_{c}"] for c in CHARGES)
         assert_allclose(by_charge, r.metrics[role]["revenue"], rtol=1e-12)
 
 

@@ -30,7 +30,16 @@ Loc = tuple[str | int, ...]
 
 
 class _LineLoader(yaml.SafeLoader):
-    """Safe loader that rejects duplicate keys (PyYAML would silently keep the last)."""
+    """Safe loader with YAML 1.2 booleans: only true/false are booleans, so that period
+    names such as ``on``, ``off``, ``yes`` or ``no`` stay strings."""
+
+
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LineLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def _walk_lines(node: yaml.Node, path: Loc, lines: dict[Loc, int], dups: list[tuple[Loc, int]]) -> None:
@@ -204,7 +213,7 @@ def _clean_loc(loc: Loc, data: Any) -> Loc:
     return tuple(out)
 
 
-_UNION_TAGS = {"value", "mapping"}
+_UNION_TAGS = {"value", "list", "mapping"}
 
 
 def _is_tag(item: str, node: dict) -> bool:
@@ -219,9 +228,9 @@ def _line_of(path: Loc, lines: dict[Loc, int]) -> int | None:
     return None
 
 
-def _model_at(loc: Loc) -> type[BaseModel] | None:
-    """The scenario model class that validated the mapping at a raw pydantic location."""
-    tp: Any = Scenario
+def _model_at(loc: Loc, root: Any = None) -> type[BaseModel] | None:
+    """The model class that validated the mapping at a raw pydantic location."""
+    tp: Any = Scenario if root is None else root
     for item in loc:
         tp = _step(tp, item)
         if tp is None:
@@ -265,13 +274,13 @@ def _step(tp: Any, item: str | int) -> Any:
     return None
 
 
-def _message(err: dict) -> str:
+def _message(err: dict, root: Any = None) -> str:
     kind, ctx, got = err["type"], err.get("ctx") or {}, err.get("input")
     shown = f"; got {got!r}" if isinstance(got, (int, float, str, bool)) or got is None else ""
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        model = _model_at(err["loc"][:-1])
+        model = _model_at(err["loc"][:-1], root)
         if model is not None:
             valid = list(model.model_fields)
             near = difflib.get_close_matches(str(err["loc"][-1]), valid, n=1)
@@ -286,6 +295,10 @@ def _message(err: dict) -> str:
         if isinstance(bound, float) and bound.is_integer():
             bound = int(bound)
         return f"must be {op} {bound}{shown}"
+    if kind == "union_tag_invalid" and ctx.get("tag") in _UNION_TAGS | {"list"}:
+        shapes = {"value": "a number", "list": "a list", "mapping": "a mapping"}
+        expected = [shapes.get(t.strip(" '"), t) for t in str(ctx.get("expected_tags", "")).split(",")]
+        return f"must be {' or '.join(expected)}; got {shapes[ctx['tag']]}"
     if kind == "union_tag_invalid":
         return f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r} (valid: {ctx.get('expected_tags')})"
     if kind == "union_tag_not_found":
@@ -302,13 +315,13 @@ def _message(err: dict) -> str:
 
 
 def _problems(exc: ValidationError, data: Any, lines: dict[Loc, int], label: str,
-              overridden: dict[Loc, str]) -> list[Problem]:
+              overridden: dict[Loc, str], root: Any = None) -> list[Problem]:
     out: list[Problem] = []
     for err in exc.errors(include_url=False):
         base = _clean_loc(tuple(err["loc"]), data)
         ctx = err.get("ctx") or {}
         items = ctx.get("problems") if err["type"] == "drsim_problems" else None
-        for sub, msg in items or [((), _message(err))]:
+        for sub, msg in items or [((), _message(err, root))]:
             path = base + tuple(sub)
             out.append(_located(path, msg, lines, label, overridden))
     return out
@@ -383,3 +396,41 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     """
     data, lines, overridden = load_raw(path, overrides)
     return validate(data, label=str(path), lines=lines, base_dir=Path(path).parent, overridden=overridden)
+
+
+def load_tariff(path: str | Path, name: str | None = None):
+    """Load one tariff from a YAML file: a tariff mapping, or a scenario file's ``tariffs``
+    (pick one with ``name``; a file with one tariff needs none).
+
+    Returns
+    -------
+    (name, tariff model)
+    """
+    from pydantic import TypeAdapter
+
+    from .tariff import Tariff
+
+    label = str(path)
+    data, lines = read_yaml(path, label)
+    if not isinstance(data, dict):
+        raise InputError(Problem(label, 1, "", "a tariff file is a mapping of keys"))
+    prefix: Loc = ()
+    if "tariffs" in data and isinstance(data["tariffs"], dict):
+        tariffs = data["tariffs"]
+        if name is None and len(tariffs) == 1:
+            name = next(iter(tariffs))
+        if name not in tariffs:
+            raise InputError(Problem(label, lines.get(("tariffs",)), "tariffs",
+                                     f"choose a tariff with --tariff (defined: {', '.join(tariffs)})"
+                                     if name is None else f"no tariff {name!r} (defined: {', '.join(tariffs)})"))
+        prefix, data = ("tariffs", name), tariffs[name]
+    name = name or Path(path).stem
+    adapter = TypeAdapter(Tariff)
+    try:
+        return name, adapter.validate_python(data, context={"base_dir": Path(path).parent})
+    except ValidationError as exc:
+        shifted = {k[len(prefix):]: v for k, v in lines.items() if k[:len(prefix)] == prefix}
+        probs = _problems(exc, data, shifted, label, {}, root=Tariff)
+        head = _dotted(prefix)
+        raise InputError([Problem(p.file, p.line, ".".join(x for x in (head, p.path) if x).replace(".[", "["),
+                                  p.message) for p in probs]) from None

@@ -15,7 +15,8 @@ import numpy as np
 from .compile import CompiledTariff
 
 #: Bill components, in the column order of every bill array. A credit is negative.
-CHARGES = ("energy", "critical_peak", "demand", "capacity", "fixed", "rebate", "load_factor", "minimum", "tax")
+CHARGES = ("energy", "critical_peak", "demand_flat", "demand_tou", "capacity", "fixed", "volume_rebate",
+           "load_factor", "minimum", "tax")
 _C = {c: i for i, c in enumerate(CHARGES)}
 
 
@@ -154,15 +155,14 @@ class BillAccumulator:
             billed_kw = np.maximum(billed_kw, share * self.demand_history.max(axis=1))
             self.demand_history = np.roll(self.demand_history, 1, axis=1)
             self.demand_history[:, 0] = self.month_max_kw
-        demand = billed_kw * t.demand_rate_by_month[m]
+        c[:, _C["demand_flat"]] = billed_kw * t.demand_rate_by_month[m] * frac
         if t.demand_period is not None:
-            demand = demand + self.month_max_tou_kw @ t.demand_period_rate
-        c[:, _C["demand"]] = demand * frac
+            c[:, _C["demand_tou"]] = (self.month_max_tou_kw @ t.demand_period_rate) * frac
         c[:, _C["capacity"]] = t.capacity_per_kva_month * self.contract_kva * frac
         c[:, _C["fixed"]] = t.fixed_per_month * frac + t.fixed_per_day * self._month_days[m]
         if t.volume_rebate is not None:
             threshold, saving, share = t.volume_rebate
-            c[:, _C["rebate"]] = -share * saving * np.maximum(kwh - threshold, 0.0)
+            c[:, _C["volume_rebate"]] = -share * saving * np.maximum(kwh - threshold, 0.0)
         if t.load_factor_bands is not None:
             hours = self._month_days[m] * 24.0
             lf = np.divide(kwh, self.month_max_kw * hours, out=np.zeros(n), where=self.month_max_kw > 0)

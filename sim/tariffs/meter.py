@@ -1,0 +1,97 @@
+"""One meter's load from a CSV file, for `drsim bill`.
+
+Layout: one value per step of a calendar year, the energy used in that step in kWh (for
+hourly steps this equals the mean kW). A header row is optional; so is a leading timestamp
+column (ISO 8601, step start), from which the year is taken. The number of rows fixes the
+step: 365 or 366 days x 24, 48 or 96 steps.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, Problem
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarray, int, int]:
+    """Read a meter's kWh per step.
+
+    Parameters
+    ----------
+    path : str or Path
+    year : int, optional
+        Calendar year billed. Default: the year of the first timestamp; without
+        timestamps, the latest past year whose length fits the number of rows.
+
+    Returns
+    -------
+    kwh : ndarray, shape (n_steps,)  [kWh per step]
+    year : int
+    steps_per_day : int
+    """
+    label = str(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+    except OSError as e:
+        raise InputError(Problem(label, None, "", f"cannot read file: {e.strerror}")) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(label, None, "", "not UTF-8 text")) from None
+    if not rows:
+        raise InputError(Problem(label, None, "", "no rows"))
+    first_line = 1
+    if not _is_number(rows[0][-1]):
+        rows, first_line = rows[1:], 2  # a header row
+    if not rows:
+        raise InputError(Problem(label, None, "", "no data rows"))
+    has_time = len(rows[0]) >= 2 and not _is_number(rows[0][0])
+    problems, values = [], np.empty(len(rows))
+    for k, row in enumerate(rows):
+        cell = row[-1].strip()
+        try:
+            values[k] = float(cell)
+        except ValueError:
+            problems.append(Problem(label, first_line + k, "", f"not a number: {cell!r}"))
+            values[k] = 0.0
+            if len(problems) >= 20:
+                break
+            continue
+        if not np.isfinite(values[k]) or values[k] < 0:
+            problems.append(Problem(label, first_line + k, "", f"must be a finite number >= 0 (kWh); got {cell}"))
+    if problems:
+        raise InputError(problems)
+    if has_time and year is None:
+        try:
+            year = dt.datetime.fromisoformat(rows[0][0].strip()).year
+        except ValueError:
+            raise InputError(Problem(label, first_line, "timestamp", f"not an ISO timestamp: {rows[0][0]!r}")) from None
+    n = len(values)
+    fits = [(days, n // days) for days in (365, 366) if n % days == 0 and n // days in (24, 48, 96)]
+    if not fits:
+        raise InputError(Problem(label, None, "", f"{n} rows: expected one value per step of a year "
+                                                  "(365 or 366 days x 24, 48 or 96 steps)"))
+    if year is None:
+        year = dt.date.today().year - 1
+        while _days(year) not in [d for d, _ in fits]:
+            year -= 1
+    days = _days(year)
+    match = [spd for d, spd in fits if d == days]
+    if not match:
+        raise InputError(Problem(label, None, "", f"{n} rows do not fit {year}, which has {days} days"))
+    return values, year, match[0]
+
+
+def _days(year: int) -> int:
+    return (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
