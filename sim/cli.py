@@ -159,6 +159,50 @@ def cmd_bill(args) -> int:
     return 0
 
 
+def _write_text(path: str | None, text: str) -> None:
+    """Print, or write a file atomically without overwriting an existing one."""
+    if not path:
+        sys.stdout.write(text)
+        return
+    import os
+
+    target = Path(path)
+    if target.exists():
+        raise InputError(Problem("-o", None, "", f"{target} exists; drsim does not overwrite it"))
+    tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+    err_console.print(f"wrote {target}", highlight=False)
+
+
+def cmd_calibrate(args) -> int:
+    from .scenario.dump import tariff_to_yaml
+    from .tariffs.calibrate import calibrate
+
+    sc = _scenario(args)
+    if args.tariff not in sc.tariffs:
+        raise InputError(Problem("--tariff", None, "", f"no tariff {args.tariff!r} (defined: {', '.join(sc.tariffs)})"))
+    res = calibrate(sc, args.tariff, args.component)
+    cur = sc.currency
+    err_console.print(
+        f"{args.tariff}: {args.component} prices x {res['factor']:.6f} -> revenue {res['revenue_after']:,.2f} {cur} "
+        f"on the baseline load (baseline tariffs {res['baseline_revenue']:,.2f}; before {res['revenue_before']:,.2f})",
+        highlight=False)
+    header = (f"{args.tariff}, revenue-neutral calibration by drsim: {args.component} prices x {res['factor']:.9f}\n"
+              f"against the baseline tariffs of scenario {sc.name!r} on its baseline load "
+              f"({res['baseline_revenue']:,.2f} {cur})")
+    _write_text(args.output, tariff_to_yaml(args.tariff, res["tariff"], header))
+    return 0
+
+
+def cmd_import_urdb(args) -> int:
+    from .tariffs.urdb import import_urdb, tariff_yaml
+
+    data = import_urdb(args.rate)
+    _write_text(args.output, tariff_yaml(data, f"imported from {Path(args.rate).name}"))
+    return 0
+
+
 def _boundaries(tariff) -> set[int]:
     from .scenario.tariff import tariff_boundaries
 
@@ -235,6 +279,24 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="print JSON instead of a table")
     q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     q.set_defaults(func=cmd_bill)
+
+    q = sub.add_parser("tariff", help="tariff tools: calibrate, import-urdb")
+    tsub = q.add_subparsers(dest="tariff_command", metavar="TOOL", required=True)
+    c = tsub.add_parser("calibrate", help="scale a tariff to the baseline tariffs' revenue on the baseline load",
+                        description="Revenue-neutral calibration: scale the prices of one component (or all) of "
+                                    "a scenario's tariff so that the segments on it raise, on their baseline load, "
+                                    "the revenue of their baseline tariffs. Prints the calibrated tariff as YAML.")
+    scenario_args(c)
+    c.add_argument("--tariff", required=True, help="the scenario tariff to calibrate")
+    c.add_argument("--component", default="energy", choices=["all", "energy", "demand", "capacity", "fixed"],
+                   help="which prices to scale (default: energy)")
+    c.add_argument("-o", "--output", help="write the tariff YAML here (default: stdout)")
+    c.set_defaults(func=cmd_calibrate)
+    c = tsub.add_parser("import-urdb", help="convert an OpenEI URDB rate (JSON) to a drsim tariff (YAML)")
+    c.add_argument("rate", metavar="RATE.json")
+    c.add_argument("-o", "--output", help="write the tariff YAML here (default: stdout)")
+    c.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    c.set_defaults(func=cmd_import_urdb)
 
     q = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     q.set_defaults(func=cmd_schema)

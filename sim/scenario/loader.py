@@ -424,6 +424,9 @@ def load_tariff(path: str | Path, name: str | None = None):
                                      f"choose a tariff with --tariff (defined: {', '.join(tariffs)})"
                                      if name is None else f"no tariff {name!r} (defined: {', '.join(tariffs)})"))
         prefix, data = ("tariffs", name), tariffs[name]
+    elif "type" not in data and len(data) == 1 and isinstance(next(iter(data.values())), dict):
+        name = next(iter(data))  # {name: tariff}, as `drsim tariff calibrate` writes it
+        prefix, data = (name,), data[name]
     name = name or Path(path).stem
     adapter = TypeAdapter(Tariff)
     try:
