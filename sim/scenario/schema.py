@@ -128,11 +128,85 @@ class ConstantElasticity(Model):
 Behavior = Annotated[Union[ConstantElasticity], Field(discriminator="model")]
 
 
+class MenuOption(Model):
+    """One tariff of a menu and the share of the segment's customers on it."""
+
+    tariff: str = Field(description="Name of a tariff under `tariffs`.")
+    share: float = Field(gt=0, le=1, description="Share of the segment's customers on this tariff.")
+
+
 class SegmentTariffs(Model):
     """Which tariff a segment is on in the baseline and in the scenario."""
 
     baseline: str = Field(description="Name of a tariff under `tariffs`.")
-    scenario: str = Field(description="Name of a tariff under `tariffs`.")
+    scenario: str | list[MenuOption] = Field(description=(
+        "Name of a tariff under `tariffs`, or a menu: a list of {tariff, share} whose shares sum to 1."))
+
+    @model_validator(mode="after")
+    def _shares(self) -> SegmentTariffs:
+        if isinstance(self.scenario, list):
+            total = sum(o.share for o in self.scenario)
+            errs = []
+            if abs(total - 1.0) > 1e-9:
+                errs.append((("scenario",), f"menu shares must sum to 1; they sum to {total:g}"))
+            names = [o.tariff for o in self.scenario]
+            if len(set(names)) != len(names):
+                errs.append((("scenario",), "a tariff appears twice in the menu"))
+            if errs:
+                raise problems(errs)
+        return self
+
+    def options(self, role: str) -> list[tuple[str, float]]:
+        """(tariff name, share) of each tariff open to the segment in a role."""
+        spec = getattr(self, role)
+        return [(spec, 1.0)] if isinstance(spec, str) else [(o.tariff, o.share) for o in spec]
+
+
+class Storage(Model):
+    """A separately metered thermal-storage load (heat or cold storage) charged on a fixed
+    daily window; the tariff's `storage_rate` bills it (the main rate if it has none)."""
+
+    kwh_per_day: Param = Field(description="Energy charged into storage per day, per customer. [kWh/day]")
+    charge_hours: list[str] = Field(min_length=1, description="Hour ranges of charging, e.g. ['22:00-06:00'].")
+
+    @model_validator(mode="after")
+    def _check(self) -> Storage:
+        errs: list[tuple[Loc, str]] = []
+        if param_bounds(self.kwh_per_day)[0] < 0:
+            errs.append((("kwh_per_day",), "must be >= 0 for every customer"))
+        cover: set[int] = set()
+        for i, text in enumerate(self.charge_hours):
+            try:
+                q = set(range_quarters(*parse_hour_range(text)))
+            except ValueError as e:
+                errs.append((("charge_hours", i), str(e)))
+                continue
+            if q & cover:
+                errs.append((("charge_hours", i), f"{text} overlaps an earlier range"))
+            cover |= q
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class InterruptibleParticipation(Model):
+    """How a segment's customers take part in an interruptible contract."""
+
+    firm_kw_per_mean_kw: Param = Field(description=(
+        "Firm service level of each customer per kW of its mean load: load above it is interruptible. [kW/kW]"))
+    compliance: Param = Field(1.0, description="Share of the load above the firm level each customer sheds in an event (0-1).")
+
+    @model_validator(mode="after")
+    def _check(self) -> InterruptibleParticipation:
+        errs = []
+        if param_bounds(self.firm_kw_per_mean_kw)[0] < 0:
+            errs.append((("firm_kw_per_mean_kw",), "must be >= 0 for every customer"))
+        lo, hi = param_bounds(self.compliance)
+        if lo < 0 or hi > 1:
+            errs.append((("compliance",), f"must lie in [0, 1] for every customer; this one spans [{lo}, {hi}]"))
+        if errs:
+            raise problems(errs)
+        return self
 
 
 class Segment(Model):
@@ -148,6 +222,9 @@ class Segment(Model):
     annual_kwh: Param | None = Field(None, description=(
         "Annual energy per customer for built-in profiles (value or distribution). [kWh/year]"))
     variation: Variation = Field(default_factory=Variation)
+    storage: Storage | None = Field(None, description="A separately metered thermal-storage load.")
+    interruptible: InterruptibleParticipation | None = Field(None, description=(
+        "Participation in an interruptible contract; needed when a tariff of the segment has one."))
     contract_kva_per_mean_kw: Param | None = Field(None, description=(
         "Contracted (transformer) capacity of each customer per kW of its mean load; needed "
         "when a tariff of the segment has a capacity charge. [kVA/kW]"))
@@ -227,10 +304,21 @@ class Scenario(Model):
                              f"do not fall on {self.horizon.step_minutes}-minute steps"))
         for i, seg in enumerate(self.populations):
             for role in ("baseline", "scenario"):
-                t = self.tariffs.get(getattr(seg.tariff, role))
-                if t is not None and t.capacity is not None and seg.contract_kva_per_mean_kw is None:
-                    errs.append((("populations", i, "contract_kva_per_mean_kw"),
-                                 f"required: the {role} tariff {getattr(seg.tariff, role)!r} has a capacity charge"))
+                for name, _ in seg.tariff.options(role):
+                    t = self.tariffs.get(name)
+                    if t is not None and t.capacity is not None and seg.contract_kva_per_mean_kw is None:
+                        errs.append((("populations", i, "contract_kva_per_mean_kw"),
+                                     f"required: the {role} tariff {name!r} has a capacity charge"))
+                    if t is not None and t.interruptible is not None and seg.interruptible is None:
+                        errs.append((("populations", i, "interruptible"),
+                                     f"required: the {role} tariff {name!r} is an interruptible contract"))
+            if seg.storage is not None:
+                bad = sorted(m for text in seg.storage.charge_hours for m in parse_hour_range(text)
+                             if m % self.horizon.step_minutes)
+                if bad:
+                    errs.append((("populations", i, "storage", "charge_hours"),
+                                 f"boundaries at minute {bad[0] % 1440} do not fall on "
+                                 f"{self.horizon.step_minutes}-minute steps"))
         if errs:
             raise problems(errs)
         return self
@@ -258,8 +346,12 @@ def tariff_references(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
         if not isinstance(ref, dict):
             continue
         for role in ("baseline", "scenario"):
-            name = ref.get(role)
-            if isinstance(name, str) and name not in known:
-                out.append((("populations", i, "tariff", role),
-                            f"unknown tariff {name!r} (defined: {', '.join(sorted(known)) or 'none'})"))
+            spec = ref.get(role)
+            refs = [((), spec)] if isinstance(spec, str) else [
+                ((j, "tariff"), o.get("tariff")) for j, o in enumerate(spec) if isinstance(o, dict)
+            ] if isinstance(spec, list) else []
+            for sub, name in refs:
+                if isinstance(name, str) and name not in known:
+                    out.append((("populations", i, "tariff", role) + sub,
+                                f"unknown tariff {name!r} (defined: {', '.join(sorted(known)) or 'none'})"))
     return out

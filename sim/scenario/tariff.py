@@ -245,14 +245,107 @@ class CriticalPeak(Model):
         errs: list[tuple[Loc, str]] = []
         if (self.price_adder_per_kwh is None) == (self.price_multiplier is None):
             errs.append(((), "give exactly one of price_adder_per_kwh and price_multiplier"))
+        errs += _event_problems(self.events)
+        if errs:
+            raise problems(errs)
+        return self
+
+
+def _event_problems(events: list[Event]) -> list[tuple[Loc, str]]:
+    errs: list[tuple[Loc, str]] = []
+    taken: dict = {}
+    for i, ev in enumerate(events):
+        try:
+            a, b = parse_hour_range(ev.hours)
+        except ValueError as e:
+            errs.append((("events", i, "hours"), str(e)))
+            continue
+        if b <= a:
+            errs.append((("events", i, "hours"), f"an event may not wrap midnight; got {ev.hours!r}"))
+            continue
+        for j, (c, d) in taken.get(ev.date, []):
+            if a < d and c < b:
+                errs.append((("events", i, "hours"), f"overlaps event {j} on {ev.date}"))
+        taken.setdefault(ev.date, []).append((i, (a, b)))
+    return errs
+
+
+def event_hours(ev: Event) -> float:
+    a, b = parse_hour_range(ev.hours)
+    return (b - a) / 60.0
+
+
+class BaselineMethod(Model):
+    """Customer baseline load (CBL) for peak-time rebates: in each event step, the mean load
+    of the ``highest`` days among the last ``of_last`` similar days (non-holiday weekdays
+    without events), ranked by their energy in the event's hours. "High 3 of 10" is the
+    method of several US utilities' programmes (e.g. NYISO, PJM's economic DR)."""
+
+    highest: int = Field(3, ge=1, le=30, description="How many of the candidate days are averaged.")
+    of_last: int = Field(10, ge=1, le=60, description="How many recent similar days are candidates.")
+
+    @model_validator(mode="after")
+    def _check(self) -> BaselineMethod:
+        if self.highest > self.of_last:
+            raise problems([(("highest",), f"must be <= of_last ({self.of_last}); got {self.highest}")])
+        return self
+
+
+class PeakTimeRebate(Model):
+    """Peak-time rebate: a payment per kWh of load below the customer's baseline in event hours."""
+
+    rebate_per_kwh: float = Field(gt=0, description="Rebate per kWh below the baseline. [currency/kWh]")
+    events: list[Event] = Field(min_length=1, description="Event dates and hours.")
+    baseline: BaselineMethod = Field(default_factory=BaselineMethod, description="Customer baseline method.")
+
+    @model_validator(mode="after")
+    def _check(self) -> PeakTimeRebate:
+        errs = _event_problems(self.events)
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class EventLimits(Model):
+    """Limits an interruptible contract puts on events."""
+
+    max_events_per_year: int | None = Field(None, ge=1, description="At most this many events per calendar year.")
+    max_hours_per_event: float | None = Field(None, gt=0, le=24, description="At most this long. [h]")
+    months: list[Annotated[int, Field(ge=1, le=12)]] | None = Field(None, description="Months events may fall in.")
+
+
+class Interruptible(Model):
+    """Interruptible contract: credits for load the customer lets the utility interrupt, and a
+    penalty for load above the firm level when an event is called.
+
+    The customer's firm service level F (kW) comes from its segment
+    (``interruptible.firm_kw_per_mean_kw``); its interruptible kW in a month is
+    max(0, the month's maximum demand - F).
+    """
+
+    credit_per_kw_month: float = Field(0.0, ge=0, description="Credit per interruptible kW per month. [currency/kW-month]")
+    credit_per_kw_event: float = Field(0.0, ge=0, description="Credit per interruptible kW per event called. [currency/kW]")
+    penalty_per_kwh: float = Field(0.0, ge=0, description="Penalty per kWh above the firm level in event steps. [currency/kWh]")
+    notice_hours: float = Field(0.0, ge=0, le=72, description="Notice the utility gives before an event. [h]")
+    limits: EventLimits = Field(default_factory=EventLimits)
+    events: list[Event] = Field(default_factory=list, description="Events called (listed).")
+
+    @model_validator(mode="after")
+    def _check(self) -> Interruptible:
+        errs = _event_problems(self.events)
+        lim = self.limits
+        per_year: dict[int, int] = {}
         for i, ev in enumerate(self.events):
-            try:
-                a, b = parse_hour_range(ev.hours)
-            except ValueError as e:
-                errs.append((("events", i, "hours"), str(e)))
-                continue
-            if b <= a:
-                errs.append((("events", i, "hours"), f"an event may not wrap midnight; got {ev.hours!r}"))
+            per_year[ev.date.year] = per_year.get(ev.date.year, 0) + 1
+            if lim.max_hours_per_event is not None and not errs and event_hours(ev) > lim.max_hours_per_event:
+                errs.append((("events", i, "hours"), f"{event_hours(ev):g} h exceeds limits.max_hours_per_event "
+                                                     f"({lim.max_hours_per_event:g})"))
+            if lim.months is not None and ev.date.month not in lim.months:
+                errs.append((("events", i, "date"), f"{ev.date} is outside limits.months {lim.months}"))
+        for year, count in per_year.items():
+            if lim.max_events_per_year is not None and count > lim.max_events_per_year:
+                errs.append((("events",), f"{count} events in {year} exceed limits.max_events_per_year "
+                                          f"({lim.max_events_per_year})"))
         if errs:
             raise problems(errs)
         return self
@@ -264,6 +357,33 @@ class LoadFactorBand(Model):
     min: float = Field(0.0, ge=0, le=1, description="Lower bound of the monthly load factor (inclusive).")
     max: float = Field(1.0, gt=0, le=1.000001, description="Upper bound (exclusive; 1 includes 1).")
     adder_per_kwh: float = Field(description="Added to the month's every kWh (negative: a credit). [currency/kWh]")
+
+
+class StorageRate(Model):
+    """Energy rate of a separately metered storage load: one price, or TOU periods."""
+
+    price_per_kwh: float | None = Field(None, ge=0, description="One price for every step. [currency/kWh]")
+    periods: dict[str, Annotated[float, Field(ge=0)]] | None = Field(None, description=(
+        "TOU: period name -> price [currency/kWh]; needs schedule."))
+    seasons: dict[str, Season] = Field(default_factory=_all_year)
+    schedule: list[ScheduleRule] | None = None
+    holidays_as: Literal["weekday", "weekend"] = "weekend"
+
+    @model_validator(mode="after")
+    def _check(self) -> StorageRate:
+        if (self.price_per_kwh is None) == (self.periods is None):
+            raise problems([((), "give either price_per_kwh or periods with a schedule")])
+        if self.periods is not None:
+            if not self.schedule:
+                raise problems([(("schedule",), "TOU storage prices need a schedule")])
+            sched = _Scheduled(seasons=self.seasons, schedule=self.schedule, holidays_as=self.holidays_as)
+            errs = sched.schedule_problems(list(self.periods))
+            if errs:
+                raise problems(errs)
+        return self
+
+    def as_schedule(self) -> _Scheduled:
+        return _Scheduled(seasons=self.seasons, schedule=self.schedule, holidays_as=self.holidays_as)
 
 
 # --------------------------------------------------------------------------- tariffs
@@ -282,6 +402,11 @@ class _TariffBase(Model):
     capacity: Capacity | None = Field(None, description="Capacity (basic) charge per contracted kVA.")
     critical_peak: CriticalPeak | None = Field(None, description="Critical-peak events and prices.")
     load_factor: list[LoadFactorBand] | None = Field(None, description="Energy price adjustments by monthly load factor.")
+    peak_time_rebate: PeakTimeRebate | None = Field(None, description="Peak-time rebate events.")
+    interruptible: Interruptible | None = Field(None, description="Interruptible contract.")
+    storage_rate: StorageRate | None = Field(None, description=(
+        "Rate of a separately metered thermal-storage load (heat or cold storage); without it a "
+        "segment's storage load is billed on the main meter."))
 
     def _price_problems(self, prices: dict[str, float | list[float]]) -> list[tuple[Loc, str]]:
         errs: list[tuple[Loc, str]] = []
@@ -364,8 +489,11 @@ def tariff_boundaries(tariff) -> set[int]:
         out |= tariff.boundaries_minutes()
     if tariff.demand is not None and tariff.demand.tou is not None:
         out |= tariff.demand.tou.boundaries_minutes()
-    if tariff.critical_peak is not None:
-        for ev in tariff.critical_peak.events:
-            a, b = parse_hour_range(ev.hours)
-            out |= {a % 1440, b % 1440}
+    for part in (tariff.critical_peak, tariff.peak_time_rebate, tariff.interruptible):
+        if part is not None:
+            for ev in part.events:
+                a, b = parse_hour_range(ev.hours)
+                out |= {a % 1440, b % 1440}
+    if tariff.storage_rate is not None and tariff.storage_rate.schedule:
+        out |= tariff.storage_rate.as_schedule().boundaries_minutes()
     return out

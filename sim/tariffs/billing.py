@@ -15,15 +15,17 @@ import numpy as np
 from .compile import CompiledTariff
 
 #: Bill components, in the column order of every bill array. A credit is negative.
-CHARGES = ("energy", "critical_peak", "demand_flat", "demand_tou", "capacity", "fixed", "volume_rebate",
-           "load_factor", "minimum", "tax")
+CHARGES = ("energy", "critical_peak", "peak_time_rebate", "demand_flat", "demand_tou", "capacity", "fixed",
+           "volume_rebate", "load_factor", "interruptible_credit", "interruptible_penalty", "storage_energy",
+           "minimum", "tax")
 _C = {c: i for i, c in enumerate(CHARGES)}
 
 
 class DayContext:
     """What every block needs of one tariff on one day, computed once per day."""
 
-    __slots__ = ("onehot", "rtp", "cpp", "demand_masks", "period")
+    __slots__ = ("onehot", "rtp", "cpp", "demand_masks", "period", "ptr_mask", "ptr_eligible", "intr_mask",
+                 "storage_price")
 
     def __init__(self, tariff: CompiledTariff, d: int, spd: int):
         day = slice(d * spd, (d + 1) * spd)
@@ -37,6 +39,16 @@ class DayContext:
         if tariff.demand_period is not None:
             dp = tariff.demand_period[day]
             self.demand_masks = [(k, dp == k) for k in range(len(tariff.demand_period_names)) if (dp == k).any()]
+        self.ptr_mask = self.intr_mask = None
+        self.ptr_eligible = False
+        if tariff.ptr_event is not None:
+            m = tariff.ptr_event[day]
+            self.ptr_mask = m if m.any() else None
+            self.ptr_eligible = bool(tariff.ptr_eligible_day[d])
+        if tariff.intr_event is not None:
+            m = tariff.intr_event[day]
+            self.intr_mask = m if m.any() else None
+        self.storage_price = tariff.storage_price[day] if tariff.storage_price is not None else None
 
 
 class BillAccumulator:
@@ -52,14 +64,23 @@ class BillAccumulator:
     calendar : Calendar
     contract_kva : ndarray, shape (n_customers,), optional
         Contracted capacity of each customer, for capacity charges. [kVA]
+    firm_kw : ndarray, shape (n_customers,), optional
+        Firm service level of each customer, for interruptible contracts. [kW]
     """
 
-    def __init__(self, tariff: CompiledTariff, n_customers: int, calendar, contract_kva: np.ndarray | None = None):
+    def __init__(self, tariff: CompiledTariff, n_customers: int, calendar, contract_kva: np.ndarray | None = None,
+                 firm_kw: np.ndarray | None = None):
         self.tariff = tariff
         self.cal = calendar
         self.step_hours = calendar.step_minutes / 60.0
         n, n_months = n_customers, calendar.n_months
         self.contract_kva = contract_kva if contract_kva is not None else np.zeros(n)
+        self.firm_kw = firm_kw if firm_kw is not None else np.zeros(n)
+        self.month_ptr_kwh = np.zeros(n) if tariff.ptr_event is not None else None
+        self.ptr_history = None  # (n, of_last, spd) float32 ring of baseline-eligible days, made on first use
+        self.ptr_days = 0
+        self.month_excess_kwh = np.zeros(n) if tariff.intr_event is not None else None
+        self.month_storage = np.zeros(n) if tariff.storage_price is not None else None
         self.month_kwh_by_period = np.zeros((n, tariff.n_periods))
         self.month_rtp = np.zeros(n) if tariff.rtp_price is not None else None
         self.month_cpp = np.zeros(n) if tariff.cpp_adder is not None else None
@@ -92,17 +113,33 @@ class BillAccumulator:
             used = used + self.ytd_kwh[rows]
         return np.searchsorted(t.tier_bounds, used, side="right")
 
-    def add_day(self, rows: slice, load_kw: np.ndarray, ctx: DayContext) -> None:
+    def add_day(self, rows: slice, load_kw: np.ndarray, ctx: DayContext, storage_kw: np.ndarray | None = None) -> None:
         """Add one day of load for customers ``rows``.
 
         Parameters
         ----------
         load_kw : ndarray, shape (n_rows, steps_per_day)
-            Mean power in each step. [kW]
+            Mean power in each step on the main meter. [kW]
         ctx : DayContext
-            This tariff's day (periods, prices, demand masks).
+            This tariff's day (periods, prices, demand masks, events).
+        storage_kw : ndarray, shape (n_rows, steps_per_day), optional
+            Thermal-storage load: billed on its own meter at the storage rate, or added to the
+            main meter when the tariff has none. [kW]
         """
         h = self.step_hours
+        if storage_kw is not None:
+            if ctx.storage_price is not None:
+                self.month_storage[rows] += (storage_kw @ ctx.storage_price) * h
+            else:
+                load_kw = load_kw + storage_kw
+        if ctx.ptr_mask is not None:
+            cbl = self._customer_baseline(rows, ctx.ptr_mask)
+            self.month_ptr_kwh[rows] += np.maximum(cbl - load_kw[:, ctx.ptr_mask], 0.0).sum(axis=1) * h
+        if ctx.intr_mask is not None:
+            excess = np.maximum(load_kw[:, ctx.intr_mask] - self.firm_kw[rows, None], 0.0)
+            self.month_excess_kwh[rows] += excess.sum(axis=1) * h
+        if ctx.ptr_eligible:
+            self._remember_day(rows, load_kw)
         self.month_kwh_by_period[rows] += (load_kw @ ctx.onehot) * h
         if ctx.rtp is not None:
             self.month_rtp[rows] += (load_kw @ ctx.rtp) * h
@@ -114,6 +151,35 @@ class BillAccumulator:
         for k, mask in ctx.demand_masks:
             col = self.month_max_tou_kw[rows, k]
             self.month_max_tou_kw[rows, k] = np.maximum(col, load_kw[:, mask].max(axis=1))
+
+    def _remember_day(self, rows: slice, load_kw: np.ndarray) -> None:
+        """Keep a baseline-eligible day in the ring of recent days (per customer)."""
+        t = self.tariff
+        if self.ptr_history is None:
+            self.ptr_history = np.zeros((len(self.kwh), t.ptr_method[1], load_kw.shape[1]), dtype=np.float32)
+            self.ptr_slot = np.zeros(len(self.kwh), dtype=np.int64)
+            self.ptr_filled = np.zeros(len(self.kwh), dtype=np.int64)
+        idx = np.arange(rows.start, rows.stop)
+        self.ptr_history[idx, self.ptr_slot[rows]] = load_kw
+        self.ptr_slot[rows] = (self.ptr_slot[rows] + 1) % t.ptr_method[1]
+        self.ptr_filled[rows] = np.minimum(self.ptr_filled[rows] + 1, t.ptr_method[1])
+
+    def _customer_baseline(self, rows: slice, mask: np.ndarray) -> np.ndarray:
+        """Customer baseline load in the event steps: mean over the ``highest`` of the last
+        ``of_last`` eligible days, ranked by energy in the event steps. Zero with no history."""
+        n_rows = rows.stop - rows.start
+        if self.ptr_history is None:
+            return np.zeros((n_rows, int(mask.sum())))
+        highest = self.tariff.ptr_method[0]
+        window = self.ptr_history[rows][:, :, mask].astype(np.float64)  # (n, days, event steps)
+        filled = self.ptr_filled[rows]
+        energy = window.sum(axis=2)
+        energy[np.arange(window.shape[1])[None, :] >= filled[:, None]] = -np.inf  # empty slots never rank
+        order = np.argsort(-energy, axis=1, kind="stable")[:, :highest]
+        top = np.take_along_axis(window, order[:, :, None], axis=1)
+        used = np.minimum(filled, highest)[:, None]
+        valid = (np.arange(highest)[None, :] < used)[:, :, None]
+        return np.divide((top * valid).sum(axis=1), used, out=np.zeros((n_rows, int(mask.sum()))), where=used > 0)
 
     # ------------------------------------------------------------------ monthly
 
@@ -160,6 +226,15 @@ class BillAccumulator:
             c[:, _C["demand_tou"]] = (self.month_max_tou_kw @ t.demand_period_rate) * frac
         c[:, _C["capacity"]] = t.capacity_per_kva_month * self.contract_kva * frac
         c[:, _C["fixed"]] = t.fixed_per_month * frac + t.fixed_per_day * self._month_days[m]
+        if self.month_ptr_kwh is not None:
+            c[:, _C["peak_time_rebate"]] = -t.ptr_rate * self.month_ptr_kwh
+        if t.intr_event is not None:
+            interruptible_kw = np.maximum(self.month_max_kw - self.firm_kw, 0.0)
+            credit = t.intr_credit_per_kw_month * frac + t.intr_credit_per_kw_event * t.intr_events_by_month[m]
+            c[:, _C["interruptible_credit"]] = -credit * interruptible_kw
+            c[:, _C["interruptible_penalty"]] = t.intr_penalty_per_kwh * self.month_excess_kwh
+        if self.month_storage is not None:
+            c[:, _C["storage_energy"]] = self.month_storage
         if t.volume_rebate is not None:
             threshold, saving, share = t.volume_rebate
             c[:, _C["volume_rebate"]] = -share * saving * np.maximum(kwh - threshold, 0.0)
@@ -185,7 +260,7 @@ class BillAccumulator:
         self.month_kwh_by_period[:] = 0.0
         self.month_max_kw[:] = 0.0
         self.month_max_tou_kw[:] = 0.0
-        for acc in (self.month_rtp, self.month_cpp):
+        for acc in (self.month_rtp, self.month_cpp, self.month_ptr_kwh, self.month_excess_kwh, self.month_storage):
             if acc is not None:
                 acc[:] = 0.0
 

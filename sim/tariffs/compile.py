@@ -68,6 +68,16 @@ class CompiledTariff:
     tax_pct: float
     volume_rebate: tuple[float, float, float] | None
     load_factor_bands: np.ndarray | None
+    ptr_rate: float = 0.0
+    ptr_event: np.ndarray | None = None          #: (n_steps,) bool, peak-time rebate event steps
+    ptr_eligible_day: np.ndarray | None = None   #: (days,) bool, days that may serve as baseline days
+    ptr_method: tuple[int, int] = (3, 10)        #: (highest, of_last)
+    intr_event: np.ndarray | None = None         #: (n_steps,) bool, interruptible event steps
+    intr_events_by_month: np.ndarray | None = None
+    intr_credit_per_kw_month: float = 0.0
+    intr_credit_per_kw_event: float = 0.0
+    intr_penalty_per_kwh: float = 0.0
+    storage_price: np.ndarray | None = None      #: (n_steps,) storage-meter price [currency/kWh]
     source: object = field(repr=False, default=None)
 
     @property
@@ -106,7 +116,26 @@ class CompiledTariff:
             p = p + self.rtp_price[day]
         if self.cpp_adder is not None:
             p = p + self.cpp_adder[day]
+        if self.ptr_event is not None:
+            # a rebate per kWh saved is a price on every kWh used in event hours
+            p = p + self.ptr_rate * self.ptr_event[day]
         return p
+
+
+def event_steps(events, cal: Calendar) -> tuple[np.ndarray, np.ndarray]:
+    """Steps inside listed events (bool, shape (n_steps,)) and the event days (bool, (days,));
+    events outside the horizon are ignored."""
+    mask = np.zeros(cal.n_steps, dtype=bool)
+    days = np.zeros(cal.days, dtype=bool)
+    first = np.datetime64(cal.start, "D")
+    spd, step = cal.steps_per_day, cal.step_minutes
+    for ev in events:
+        d = int((np.datetime64(ev.date, "D") - first).astype(int))
+        if 0 <= d < cal.days:
+            a, b = parse_hour_range(ev.hours)
+            mask[d * spd + a // step:d * spd + b // step] = True
+            days[d] = True
+    return mask, days
 
 
 def compile_schedule(sched: _Scheduled, names: tuple[str, ...], cal: Calendar) -> tuple[np.ndarray, np.ndarray]:
@@ -190,19 +219,38 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
     cpp = None
     if tariff.critical_peak is not None:
         cp = tariff.critical_peak
+        mask, _ = event_steps(cp.events, cal)
         cpp = np.zeros(cal.n_steps)
+        if cp.price_adder_per_kwh is not None:
+            cpp[mask] = cp.price_adder_per_kwh
+        else:
+            base = rate[period[mask], 0] + (rtp[mask] if rtp is not None else 0.0)
+            cpp[mask] = (cp.price_multiplier - 1.0) * base
+    extra: dict = {}
+    if tariff.peak_time_rebate is not None:
+        ptr = tariff.peak_time_rebate
+        mask, days = event_steps(ptr.events, cal)
+        extra.update(ptr_rate=ptr.rebate_per_kwh, ptr_event=mask,
+                     ptr_eligible_day=(cal.day_type == WEEKDAY) & ~days,
+                     ptr_method=(ptr.baseline.highest, ptr.baseline.of_last))
+    if tariff.interruptible is not None:
+        it = tariff.interruptible
+        mask, _ = event_steps(it.events, cal)
         first = np.datetime64(cal.start, "D")
-        for ev in cp.events:
-            d = int((np.datetime64(ev.date, "D") - first).astype(int))
-            if not 0 <= d < cal.days:
-                continue  # events outside the horizon do not bill
-            a, b = parse_hour_range(ev.hours)
-            steps = slice(d * cal.steps_per_day + a // cal.step_minutes, d * cal.steps_per_day + b // cal.step_minutes)
-            if cp.price_adder_per_kwh is not None:
-                cpp[steps] = cp.price_adder_per_kwh
-            else:
-                base = rate[period[steps], 0] + (rtp[steps] if rtp is not None else 0.0)
-                cpp[steps] = (cp.price_multiplier - 1.0) * base
+        ev_days = np.array([int((np.datetime64(ev.date, "D") - first).astype(int)) for ev in it.events], dtype=int)
+        ev_days = ev_days[(ev_days >= 0) & (ev_days < cal.days)]
+        extra.update(intr_event=mask,
+                     intr_events_by_month=np.bincount(cal.billing_month[ev_days], minlength=cal.n_months),
+                     intr_credit_per_kw_month=it.credit_per_kw_month, intr_credit_per_kw_event=it.credit_per_kw_event,
+                     intr_penalty_per_kwh=it.penalty_per_kwh)
+    if tariff.storage_rate is not None:
+        sr = tariff.storage_rate
+        if sr.price_per_kwh is not None:
+            extra["storage_price"] = np.full(cal.n_steps, sr.price_per_kwh)
+        else:
+            names_s = tuple(sr.periods)
+            per_s, _ = compile_schedule(sr.as_schedule(), names_s, cal)
+            extra["storage_price"] = np.array([sr.periods[p] for p in names_s])[per_s]
 
     demand = tariff.demand
     month_of_billing = np.array([int(lbl[5:7]) for lbl in cal.month_labels])
@@ -232,4 +280,4 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
         fixed_per_month=tariff.fixed_per_month, fixed_per_day=tariff.fixed_per_day,
         minimum_per_month=tariff.minimum_per_month, tax_pct=tariff.tax_pct,
         volume_rebate=(vr.threshold_kwh, vr.cost_saving_per_kwh, vr.share) if vr else None,
-        load_factor_bands=bands, source=tariff)
+        load_factor_bands=bands, source=tariff, **extra)
