@@ -20,12 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from .behavior import constant_elasticity, price_ratio
+from .behavior import constant_elasticity, curtail, price_ratio
 from .calendar import Calendar
 from .grid import energy_cost_series
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
-from .tariffs import BillAccumulator, CompiledTariff, DayContext, compile_tariff
+from .tariffs import BillSet, CompiledTariff, DayContext, compile_tariff
 
 ROLES = ("baseline", "scenario")
 
@@ -40,15 +40,16 @@ class SegmentResult:
     Attributes
     ----------
     population : SegmentPopulation
-    tariffs : dict role -> CompiledTariff
-    bills : dict role -> BillAccumulator
+    tariffs : dict role -> list of CompiledTariff
+        The tariff of the role, or the tariffs of its menu.
+    bills : dict role -> BillSet
     load_kw : dict role -> ndarray, shape (n_steps,)
         The segment's total load in each step. [kW]
     """
 
     population: SegmentPopulation
-    tariffs: dict[str, CompiledTariff]
-    bills: dict[str, BillAccumulator]
+    tariffs: dict[str, list[CompiledTariff]]
+    bills: dict[str, BillSet]
     load_kw: dict[str, np.ndarray]
 
 
@@ -85,6 +86,25 @@ def _chunks(pop: SegmentPopulation, chunk_customers: int) -> list[tuple[int, int
     return out
 
 
+def _curtail(load: np.ndarray, bills: BillSet, contexts: dict, rows: slice, pop: SegmentPopulation) -> np.ndarray:
+    """Apply interruptible curtailment where the customers' tariff calls an event today."""
+    out = load
+    for k, mask, _ in bills.split(rows):
+        event = contexts[bills.tariffs[k].name].intr_mask
+        if event is None:
+            continue
+        sel = np.arange(rows.start, rows.stop) if mask is None else np.arange(rows.start, rows.stop)[mask]
+        part = load if mask is None else load[mask]
+        shed = curtail(part, event, pop.firm_kw[sel], pop.compliance[sel])
+        if out is load:
+            out = load.copy()
+        if mask is None:
+            out[:] = shed
+        else:
+            out[mask] = shed
+    return out
+
+
 def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
              progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run a scenario: baseline and scenario tariffs on the same customers and draws.
@@ -107,8 +127,10 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     segments: dict[str, SegmentResult] = {}
     for seg in scenario.populations:
         pop = build_segment(seg, cal, scenario.seed)
-        tariffs = {"baseline": compiled[seg.tariff.baseline], "scenario": compiled[seg.tariff.scenario]}
-        bills = {r: BillAccumulator(tariffs[r], pop.n, cal, pop.contract_kva) for r in ROLES}
+        tariffs = {r: [compiled[name] for name, _ in seg.tariff.options(r)] for r in ROLES}
+        choice = {"baseline": np.zeros(pop.n, dtype=np.int64),
+                  "scenario": pop.menu_choice if pop.menu_choice is not None else np.zeros(pop.n, dtype=np.int64)}
+        bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contract_kva, pop.firm_kw) for r in ROLES}
         load = {r: np.zeros(cal.n_steps) for r in ROLES}
         segments[seg.name] = SegmentResult(pop, tariffs, bills, load)
 
@@ -119,20 +141,22 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
         contexts = {name: DayContext(t, d, spd) for name, t in compiled.items()}
         for s, chunks in work:
             pop = s.population
-            tb, ts = s.tariffs["baseline"], s.tariffs["scenario"]
-            per_customer = tb.tiered or ts.tiered  # marginal prices depend on each customer's tier
-            if not per_customer:
-                ratio = price_ratio(tb.day_price(d, spd), ts.day_price(d, spd))
+            bb, bs = s.bills["baseline"], s.bills["scenario"]
             for a, b, group in chunks:
                 rows = slice(a, b)
                 factor = np.concatenate([pop.daily_factor(k, hi - lo) for k, lo, hi in group])
                 base = pop.base_load(rows, d, factor)
-                if per_customer:
-                    ratio = price_ratio(tb.day_price(d, spd, s.bills["baseline"].current_tier(rows)),
-                                        ts.day_price(d, spd, s.bills["scenario"].current_tier(rows)))
+                storage = pop.storage_load(rows)
+                # behaviour sees prices only: the marginal price of each step under each role
+                ratio = price_ratio(bb.day_price(d, spd, rows), bs.day_price(d, spd, rows))
                 resp = constant_elasticity(base, ratio, pop.elasticity[rows])
-                s.bills["baseline"].add_day(rows, base, contexts[tb.name])
-                s.bills["scenario"].add_day(rows, resp, contexts[ts.name])
+                if pop.firm_kw is not None:  # interruptible contracts: shed load in called events
+                    base = _curtail(base, bb, contexts, rows, pop)
+                    resp = _curtail(resp, bs, contexts, rows, pop)
+                bb.add_day(rows, base, contexts, storage)
+                bs.add_day(rows, resp, contexts, storage)
+                if storage is not None:
+                    base, resp = base + storage, resp + storage
                 # per stream block sums, added in block order: the same bits however blocks are chunked
                 for _, lo, hi in group:
                     s.load_kw["baseline"][day] += base[lo - a:hi - a].sum(axis=0)
@@ -149,8 +173,8 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
             if state["days_done"] != end:  # the clock must have finished the month
                 raise RuntimeError(f"billing month {m} closed after {state['days_done']} days, expected {end}")
             for s in segments.values():
-                for acc in s.bills.values():
-                    acc.close_month(m)
+                for bills in s.bills.values():
+                    bills.close_month(m)
 
     def days(env: simpy.Environment):
         for d in range(cal.days):

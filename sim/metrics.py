@@ -126,8 +126,11 @@ def compute(result) -> dict:
 
     for name, seg in result.segments.items():
         entry: dict = {"customer_class": seg.population.customer_class, "customers": seg.population.n,
-                       "tariff_baseline": seg.tariffs["baseline"].name,
-                       "tariff_scenario": seg.tariffs["scenario"].name}
+                       "tariff_baseline": seg.tariffs["baseline"][0].name,
+                       "tariff_scenario": "+".join(t.name for t in seg.tariffs["scenario"])}
+        if len(seg.tariffs["scenario"]) > 1:  # a menu: how many customers took each tariff
+            counts = np.bincount(seg.bills["scenario"].choice, minlength=len(seg.tariffs["scenario"]))
+            entry["scenario_tariff_customers"] = {t.name: int(c) for t, c in zip(seg.tariffs["scenario"], counts)}
         for role in ("baseline", "scenario"):
             load = seg.load_kw[role]
             peak_t = int(result.system_load_kw[role].argmax())

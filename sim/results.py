@@ -171,16 +171,17 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
         with open(tmp / "segment_bills.csv", "w", encoding="utf-8") as f:
             f.write("segment,month,tariff_role,tariff,energy_kwh," + ",".join(CHARGES) + ",total\n")
             for name, seg in result.segments.items():
-                for role, acc in seg.bills.items():
-                    for m, label in enumerate(cal.month_labels):
-                        charges = acc.monthly[m]
-                        f.write(f"{name},{label},{role},{acc.tariff.name},{acc.monthly_kwh[m]:.6f},"
-                                + ",".join(f"{v:.6f}" for v in charges) + f",{charges.sum():.6f}\n")
+                for role, bills in seg.bills.items():
+                    for acc in bills.accs:
+                        for m, label in enumerate(cal.month_labels):
+                            charges = acc.monthly[m]
+                            f.write(f"{name},{label},{role},{acc.tariff.name},{acc.monthly_kwh[m]:.6f},"
+                                    + ",".join(f"{v:.6f}" for v in charges) + f",{charges.sum():.6f}\n")
         with open(tmp / "customer_bills.csv", "w", encoding="utf-8") as f:
             head = ["segment", "customer"]
             for role in ("baseline", "scenario"):
                 head += [f"{role}_kwh"] + [f"{role}_{c}" for c in CHARGES] + [f"{role}_bill", f"{role}_peak_kw"]
-            head += ["bill_change", "elasticity"]
+            head += ["bill_change", "elasticity", "scenario_tariff"]
             f.write(",".join(head) + "\n")
             for name, seg in result.segments.items():
                 b, s = seg.bills["baseline"], seg.bills["scenario"]
@@ -189,7 +190,9 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
                         (s.bill - b.bill)[:, None], seg.population.elasticity[:, None]]
                 values = np.hstack(cols)
                 ids = np.arange(seg.population.n)
-                lines = [f"{name},{i}," + ",".join(f"{v:.6f}" for v in row) for i, row in zip(ids, values)]
+                names = np.array(s.tariff_names)[s.choice]
+                lines = [f"{name},{i}," + ",".join(f"{v:.6f}" for v in row) + f",{t}"
+                         for i, row, t in zip(ids, values, names)]
                 f.write("\n".join(lines) + "\n")
         _write_json(tmp / "manifest.json", manifest(result, command=command, started=started,
                                                     finished=finished, chunk_customers=chunk_customers))

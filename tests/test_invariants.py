@@ -119,7 +119,7 @@ def test_tou_cuts_load_in_dear_steps_and_raises_it_in_cheap_steps():
     """With elasticities <= 0, load falls where the price rises and rises where it falls."""
     r = _run(scenario_dict())
     seg = r.segments["res"]
-    ratio = seg.tariffs["scenario"].price_per_kwh / seg.tariffs["baseline"].price_per_kwh
+    ratio = seg.tariffs["scenario"][0].price_per_kwh / seg.tariffs["baseline"][0].price_per_kwh
     base, scen = seg.load_kw["baseline"], seg.load_kw["scenario"]
     assert (scen[ratio > 1] < base[ratio > 1]).all()
     assert (scen[ratio < 1] > base[ratio < 1]).all()
@@ -136,7 +136,7 @@ def test_single_customer_bill_matches_its_load_series():
     seg = r.segments["res"]
     for role in ("baseline", "scenario"):
         load = seg.load_kw[role]
-        price = seg.tariffs[role].price_per_kwh
+        price = seg.tariffs[role][0].price_per_kwh
         fixed = 3.0 * (7 / 31 + 29 / 29 + 4 / 31) if role == "baseline" else 0.0
         expected = float(np.sum(load * price) * 0.5) + fixed
         assert abs(seg.bills[role].bill[0] - expected) < 0.005

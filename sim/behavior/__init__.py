@@ -1,5 +1,6 @@
 """Price response models. They see prices and loads, never tariff objects."""
 
 from .elasticity import constant_elasticity, price_ratio
+from .interruptible import curtail
 
-__all__ = ["constant_elasticity", "price_ratio"]
+__all__ = ["constant_elasticity", "curtail", "price_ratio"]

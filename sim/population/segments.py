@@ -15,6 +15,7 @@ import numpy as np
 from scipy import stats
 
 from ..calendar import Calendar
+from ..scenario.base import parse_hour_range, range_quarters
 from ..scenario.schema import CsvProfile, LogNormal, Normal, Param, Segment, Triangular, Uniform
 from . import profiles
 from .measured import read_measured_load
@@ -99,6 +100,11 @@ class SegmentPopulation:
     contract_kva: np.ndarray | None
     seed: int
     steps_per_day: int
+    storage_kw: np.ndarray | None = None      #: (n,) storage charging power in charge steps [kW]
+    storage_mask: np.ndarray | None = None    #: (steps_per_day,) bool, charge steps
+    firm_kw: np.ndarray | None = None         #: (n,) firm service level, interruptible contracts [kW]
+    compliance: np.ndarray | None = None      #: (n,) share of load above firm level shed in events
+    menu_choice: np.ndarray | None = None     #: (n,) index of each customer's scenario tariff in the menu
     _daily: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -118,6 +124,12 @@ class SegmentPopulation:
             rng = self._daily[block] = block_stream(self.seed, self.name, block, DAILY)
         s = self.daily_sd
         return np.exp(s * rng.standard_normal(n_rows) - 0.5 * s * s)
+
+    def storage_load(self, rows: slice) -> np.ndarray | None:
+        """Thermal-storage load of customers ``rows`` in each step of a day, (n_rows, spd) [kW]."""
+        if self.storage_kw is None:
+            return None
+        return self.storage_kw[rows, None] * self.storage_mask[None, :]
 
     def base_load(self, rows: slice, day: int, factor: np.ndarray) -> np.ndarray:
         """Baseline load of customers ``rows`` on ``day`` before any price response.
@@ -153,6 +165,7 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
     mean_kw = np.zeros(n)
     shift = np.zeros(n, dtype=np.int16)
     contract = np.zeros(n)
+    storage_kwh, firm, compliance, menu_u = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     steps_per_hour = spd / 24.0
     for b, a in enumerate(range(0, n, STREAM_BLOCK)):
         z = slice(a, min(a + STREAM_BLOCK, n))
@@ -166,8 +179,32 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
         elasticity[z] = draw(segment.behavior.elasticity, rng, rows)
         if segment.contract_kva_per_mean_kw is not None:
             contract[z] = draw(segment.contract_kva_per_mean_kw, rng, rows)
+        # draws added later come after the earlier ones, so earlier draws never move
+        if segment.storage is not None:
+            storage_kwh[z] = draw(segment.storage.kwh_per_day, rng, rows)
+        if segment.interruptible is not None:
+            firm[z] = draw(segment.interruptible.firm_kw_per_mean_kw, rng, rows)
+            compliance[z] = draw(segment.interruptible.compliance, rng, rows)
+        if isinstance(segment.tariff.scenario, list):
+            menu_u[z] = rng.random(rows)
     if column is not None:
         mean_kw = curve.mean(axis=0)[column]  # measured mean load of each customer's column
-    contract_kva = contract * mean_kw if segment.contract_kva_per_mean_kw is not None else None
-    return SegmentPopulation(segment.name, segment.customer_class, n, elasticity, mean_kw, shift,
-                             segment.variation.daily_sd, curve, column, contract_kva, seed, spd)
+    pop = SegmentPopulation(segment.name, segment.customer_class, n, elasticity, mean_kw, shift,
+                            segment.variation.daily_sd, curve, column,
+                            contract * mean_kw if segment.contract_kva_per_mean_kw is not None else None, seed, spd)
+    if segment.storage is not None:
+        mask = np.zeros(spd, dtype=bool)
+        for text in segment.storage.charge_hours:
+            a, b = parse_hour_range(text)
+            q = np.zeros(96, dtype=bool)
+            q[range_quarters(a, b)] = True
+            mask |= q[::96 // spd]
+        pop.storage_mask = mask
+        pop.storage_kw = storage_kwh / (mask.sum() * cal.step_minutes / 60.0)
+    if segment.interruptible is not None:
+        pop.firm_kw = firm * mean_kw
+        pop.compliance = compliance
+    if isinstance(segment.tariff.scenario, list):
+        shares = np.cumsum([o.share for o in segment.tariff.scenario])
+        pop.menu_choice = np.minimum(np.searchsorted(shares, menu_u, side="right"), len(shares) - 1)
+    return pop

@@ -271,7 +271,7 @@ class BillAccumulator:
 
 
 def bill_loads(tariff: CompiledTariff, load_kw: np.ndarray, calendar, *, contract_kva: np.ndarray | None = None,
-               keep_monthly: bool = False) -> BillAccumulator:
+               firm_kw: np.ndarray | None = None, keep_monthly: bool = False) -> BillAccumulator:
     """Bill whole load series at once: loads of ``n`` meters over the calendar's horizon.
 
     Parameters
@@ -281,6 +281,7 @@ def bill_loads(tariff: CompiledTariff, load_kw: np.ndarray, calendar, *, contrac
         Mean power in each step. [kW]
     calendar : Calendar
     contract_kva : ndarray, shape (n,), optional
+    firm_kw : ndarray, shape (n,), optional
     keep_monthly : bool
         Keep each meter's bill of each month (``monthly_by_customer``).
 
@@ -292,7 +293,7 @@ def bill_loads(tariff: CompiledTariff, load_kw: np.ndarray, calendar, *, contrac
     n, spd = load_kw.shape[0], calendar.steps_per_day
     if load_kw.shape[1] != calendar.n_steps:
         raise ValueError(f"load has {load_kw.shape[1]} steps; the calendar has {calendar.n_steps}")
-    acc = BillAccumulator(tariff, n, calendar, contract_kva)
+    acc = BillAccumulator(tariff, n, calendar, contract_kva, firm_kw)
     if keep_monthly:
         acc.keep_monthly()
     rows = slice(0, n)
@@ -302,3 +303,107 @@ def bill_loads(tariff: CompiledTariff, load_kw: np.ndarray, calendar, *, contrac
         if d == calendar.days - 1 or month[d + 1] != month[d]:
             acc.close_month(int(month[d]))
     return acc
+
+
+class BillSet:
+    """A segment's bills in one role when its customers are split over a tariff menu.
+
+    Customer ``i`` is on ``tariffs[choice[i]]``. Each tariff has its own accumulator over
+    just its customers; since a customer's place among those on the same tariff is a
+    running count, any run of segment rows maps to one run of rows per tariff, so the
+    accumulators keep working on slices. Read-outs are in segment order.
+    """
+
+    def __init__(self, tariffs: list[CompiledTariff], choice: np.ndarray, calendar,
+                 contract_kva: np.ndarray | None = None, firm_kw: np.ndarray | None = None):
+        self.tariffs = tariffs
+        self.choice = choice
+        self.members = [np.flatnonzero(choice == k) for k in range(len(tariffs))]
+        # place of each customer among the customers on its tariff
+        self.place = np.zeros(len(choice), dtype=np.int64)
+        for idx in self.members:
+            self.place[idx] = np.arange(len(idx))
+        self.accs = [BillAccumulator(t, len(idx), calendar,
+                                     None if contract_kva is None else contract_kva[idx],
+                                     None if firm_kw is None else firm_kw[idx])
+                     for t, idx in zip(tariffs, self.members)]
+
+    @property
+    def single(self) -> bool:
+        return len(self.accs) == 1
+
+    def split(self, rows: slice):
+        """For each tariff with customers in ``rows``: (k, mask over rows or None, its accumulator's rows)."""
+        if self.single:
+            yield 0, None, rows
+            return
+        choice = self.choice[rows]
+        for k in range(len(self.accs)):
+            mask = choice == k
+            if mask.any():
+                first = int(self.place[rows][mask][0])
+                yield k, mask, slice(first, first + int(mask.sum()))
+
+    def day_price(self, d: int, spd: int, rows: slice) -> np.ndarray:
+        """Marginal price of each step for customers ``rows``: (spd,) when one untiered tariff
+        serves them all, else (n_rows, spd)."""
+        if self.single and not self.tariffs[0].tiered:
+            return self.tariffs[0].day_price(d, spd)
+        out = np.empty((rows.stop - rows.start, spd))
+        for k, mask, r in self.split(rows):
+            t = self.tariffs[k]
+            p = t.day_price(d, spd, self.accs[k].current_tier(r))
+            if mask is None:
+                out[:] = p
+            else:
+                out[mask] = p
+        return out
+
+    def add_day(self, rows: slice, load_kw: np.ndarray, contexts: dict, storage_kw: np.ndarray | None = None) -> None:
+        for k, mask, r in self.split(rows):
+            ctx = contexts[self.tariffs[k].name]
+            if mask is None:
+                self.accs[k].add_day(r, load_kw, ctx, storage_kw)
+            else:
+                self.accs[k].add_day(r, load_kw[mask], ctx, None if storage_kw is None else storage_kw[mask])
+
+    def close_month(self, m: int) -> None:
+        for acc in self.accs:
+            acc.close_month(m)
+
+    def _gather(self, attr: str) -> np.ndarray:
+        first = getattr(self.accs[0], attr)
+        out = np.zeros((len(self.choice),) + first.shape[1:])
+        for idx, acc in zip(self.members, self.accs):
+            out[idx] = getattr(acc, attr)
+        return out
+
+    @property
+    def total(self) -> np.ndarray:
+        """(n, charges) horizon totals in segment order. [currency]"""
+        return self._gather("total")
+
+    @property
+    def kwh(self) -> np.ndarray:
+        return self._gather("kwh")
+
+    @property
+    def peak_kw(self) -> np.ndarray:
+        return self._gather("peak_kw")
+
+    @property
+    def bill(self) -> np.ndarray:
+        return self.total.sum(axis=1)
+
+    @property
+    def monthly(self) -> np.ndarray:
+        """(months, charges) sums over the segment. [currency]"""
+        return sum(acc.monthly for acc in self.accs)
+
+    @property
+    def monthly_kwh(self) -> np.ndarray:
+        return sum(acc.monthly_kwh for acc in self.accs)
+
+    @property
+    def tariff_names(self) -> list[str]:
+        return [t.name for t in self.tariffs]
