@@ -55,6 +55,18 @@ CASES = [
      "tariffs.tou.schedule[0].hours.shoulder: unknown period 'shoulder'"),
     ("bad hour range", lambda d: d["tariffs"]["tou"]["schedule"][0]["hours"].update(peak=["17-25"]),
      "hours must be within 00:00-24:00"),
+    ("tiers out of order", lambda d: d["tariffs"]["flat"].update(tiers={"bounds_kwh": [300, 200]}),
+     "tariffs.flat.tiers.bounds_kwh[1]: tiers out of order: 200.0 follows 300.0"),
+    ("tier prices do not match tiers", lambda d: d["tariffs"]["flat"].update(
+        price_per_kwh=[0.5, 0.6], tiers={"bounds_kwh": [100, 200]}),
+     "tariffs.flat.price_per_kwh: one price per tier: needs 3; got 2"),
+    ("negative capacity", lambda d: d["tariffs"]["flat"].update(capacity={"per_kva_month": -26}),
+     "tariffs.flat.capacity.per_kva_month: must be >= 0; got -26"),
+    ("capacity charge without contract", lambda d: d["tariffs"]["flat"].update(capacity={"per_kva_month": 26}),
+     "populations[0].contract_kva_per_mean_kw: required: the baseline tariff 'flat' has a capacity charge"),
+    ("event wraps midnight", lambda d: d["tariffs"]["tou"].update(
+        critical_peak={"price_adder_per_kwh": 1, "events": [{"date": "2024-02-21", "hours": "22:00-02:00"}]}),
+     "tariffs.tou.critical_peak.events[0].hours: an event may not wrap midnight"),
     ("boundary off the step", lambda d: d["tariffs"]["tou"]["schedule"][0]["hours"].update(
         peak=["17:30-21:00"], flat=["07:00-17:30", "21:00-23:00"]),
      "tariffs.tou: period boundaries at 17:30 do not fall on 60-minute steps"),
