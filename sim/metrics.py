@@ -92,7 +92,7 @@ def _change(base: dict, scen: dict) -> dict:
             continue
         out[f"{k}_change"] = s - b
         if k in ("peak_kw", "energy_kwh", "revenue", "margin", "peak_valley_kw", "daily_peak_kw"):
-            out[f"{k}_change_pct"] = (s - b) / b * 100 if b else 0.0
+            out[f"{k}_change_pct"] = (s - b) / abs(b) * 100 if b else 0.0
     return out
 
 

@@ -41,6 +41,15 @@ def resolved_scenario(scenario) -> dict:
     return scenario.model_dump(mode="json")
 
 
+def _input_files(node) -> list[str]:
+    """Every file a resolved scenario refers to (its `csv` fields), in file order."""
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in ([v] if k == "csv" and isinstance(v, str) else _input_files(v))]
+    if isinstance(node, list):
+        return [p for v in node for p in _input_files(v)]
+    return []
+
+
 def scenario_hash(scenario) -> str:
     """SHA-256 of the resolved scenario, with every referenced file replaced by its content hash.
 
@@ -86,13 +95,7 @@ def _version(name: str) -> str | None:
 def manifest(result, *, command: list[str] | None, started: dt.datetime, finished: dt.datetime,
              chunk_customers: int) -> dict:
     sc = result.scenario
-    inputs = []
-    for seg in sc.populations:
-        if not isinstance(seg.profile, str):
-            inputs.append({"path": str(seg.profile.csv), "sha256": file_sha256(seg.profile.csv)})
-    if not isinstance(sc.grid.energy_cost_per_kwh, float):
-        inputs.append({"path": str(sc.grid.energy_cost_per_kwh.csv),
-                       "sha256": file_sha256(sc.grid.energy_cost_per_kwh.csv)})
+    inputs = [{"path": p, "sha256": file_sha256(p)} for p in dict.fromkeys(_input_files(resolved_scenario(sc)))]
     return {
         "drsim_manifest_version": 1,
         "scenario_name": sc.name,

@@ -7,11 +7,18 @@ shifting between steps); with a flat price change this is the textbook constant-
 demand curve. Published short-run electricity elasticities are around -0.1 (Labandeira,
 Labeaga and Lopez-Otero 2017, Energy Policy 102: 549-568: short-run -0.126, long-run
 -0.365).
+
+The ratio is clipped to [RATIO_MIN, RATIO_MAX] before the power is taken: the constant-
+elasticity form has no meaning at zero or negative prices (real-time prices can be), and
+measured elasticities come from price changes well inside a factor of ten.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+#: Price ratios outside [RATIO_MIN, RATIO_MAX] are clipped before the response is computed.
+RATIO_MIN, RATIO_MAX = 0.1, 10.0
 
 
 def price_ratio(price_baseline: np.ndarray, price_scenario: np.ndarray) -> np.ndarray:
@@ -32,8 +39,7 @@ def constant_elasticity(base_kw: np.ndarray, ratio: np.ndarray, elasticity: np.n
         Load before the response. [kW]
     ratio : ndarray, shape (steps,) or (n, steps)
         Scenario / baseline price in each step (per customer where tiers make marginal
-        prices differ); a zero scenario price is floored at 1e-6 of the baseline so the
-        power stays finite.
+        prices differ); clipped to [RATIO_MIN, RATIO_MAX].
     elasticity : ndarray, shape (n,)
         Own-price elasticity of each customer, <= 0.
 
@@ -41,7 +47,7 @@ def constant_elasticity(base_kw: np.ndarray, ratio: np.ndarray, elasticity: np.n
     -------
     ndarray, shape (n, steps)  [kW]
     """
-    log_ratio = np.log(np.maximum(ratio, 1e-6))
+    log_ratio = np.log(np.clip(ratio, RATIO_MIN, RATIO_MAX))
     if not log_ratio.any():
         return base_kw.copy()
     return base_kw * np.exp(elasticity[:, None] * log_ratio)

@@ -27,7 +27,7 @@ def read_series(spec: CsvSeries, cal: Calendar) -> np.ndarray:
     """
     label = str(spec.csv)
     with spec.csv.open(newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
+        rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
     if not rows:
         raise InputError(Problem(label, None, "", "empty file"))
     header = rows[0]

@@ -10,6 +10,7 @@ whole horizon (extra rows before or after are ignored).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +59,18 @@ def read_measured_load(path: str | Path, cal: Calendar) -> np.ndarray:
                 problems.append(Problem(label, line, "", f"{len(row)} columns; the header has {n_cust + 1}"))
             else:
                 try:
-                    t = np.datetime64(row[0].strip().replace(" ", "T"), "m")
+                    stamp = dt.datetime.fromisoformat(row[0].strip())
                 except ValueError:
                     problems.append(Problem(label, line, "timestamp", f"not an ISO timestamp: {row[0]!r}"))
                     continue
+                if stamp.tzinfo is not None:
+                    problems.append(Problem(label, line, "timestamp", f"{row[0]} has a UTC offset; give local time "
+                                                                      "without one (the horizon is in local time)"))
+                    continue
+                if stamp.second or stamp.microsecond:
+                    problems.append(Problem(label, line, "timestamp", f"{row[0]} is not on a step start"))
+                    continue
+                t = np.datetime64(stamp, "m")
                 k, rem = divmod(int((t - first) // np.timedelta64(1, "m")), cal.step_minutes)
                 if rem:
                     problems.append(Problem(label, line, "timestamp",

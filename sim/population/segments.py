@@ -122,7 +122,7 @@ class SegmentPopulation:
         rng = self._daily.get(block)
         if rng is None:
             rng = self._daily[block] = block_stream(self.seed, self.name, block, DAILY)
-        s = self.daily_sd
+        s = np.sqrt(np.log1p(self.daily_sd ** 2))  # log-normal with mean 1 and sd daily_sd
         return np.exp(s * rng.standard_normal(n_rows) - 0.5 * s * s)
 
     def storage_load(self, rows: slice) -> np.ndarray | None:

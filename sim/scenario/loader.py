@@ -34,8 +34,9 @@ class _LineLoader(yaml.SafeLoader):
     names such as ``on``, ``off``, ``yes`` or ``no`` stay strings."""
 
 
+# Dates and timestamps stay strings: the schema parses them and names a bad one by line.
 _LineLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _LineLoader.add_implicit_resolver(
@@ -180,7 +181,7 @@ def parse_set(item: str) -> tuple[str, Any]:
         raise ValueError(f"--set takes path=value; got {item!r}")
     path, text = item.split("=", 1)
     try:
-        value = yaml.safe_load(text) if text.strip() else ""
+        value = yaml.load(text, Loader=_LineLoader) if text.strip() else ""
     except yaml.YAMLError as e:
         raise ValueError(f"--set {path}: cannot read value {text!r}: {e}") from None
     return path.strip(), value
@@ -331,6 +332,9 @@ def _located(path: Loc, msg: str, lines: dict[Loc, int], label: str, overridden:
     for n in range(len(path), 0, -1):
         if path[:n] in overridden:
             return Problem(f"--set {overridden[path[:n]]}", None, _dotted(path), msg)
+    below = [dotted for loc, dotted in overridden.items() if loc[:len(path)] == path]
+    if below:  # the problem sits above a field that --set changed
+        msg = f"{msg} (after --set {', '.join(below)})"
     return Problem(label, _line_of(path, lines), _dotted(path), msg)
 
 

@@ -101,7 +101,7 @@ class Variation(Model):
     shift_sd_hours: float = Field(0.75, ge=0, le=6, description=(
         "Standard deviation of each customer's time shift of the daily shape. [h]"))
     daily_sd: float = Field(0.10, ge=0, le=1, description=(
-        "Standard deviation of each customer's day-to-day level factor (log-normal, mean 1)."))
+        "Standard deviation of each customer's day-to-day level factor (log-normal with mean 1)."))
 
 
 class ConstantElasticity(Model):
@@ -242,7 +242,9 @@ class Segment(Model):
             elif param_bounds(self.annual_kwh)[0] < 0:
                 errs.append((("annual_kwh",), "must be >= 0 for every customer (truncate with min: 0)"))
         elif self.annual_kwh is not None:
-            errs.append((("annual_kwh",), "not used with a CSV profile (the measured load is kept as is)"))
+            errs.append((("annual_kwh",), "not used with a CSV profile (the measured load sets each customer's size)"))
+        if self.contract_kva_per_mean_kw is not None and param_bounds(self.contract_kva_per_mean_kw)[0] <= 0:
+            errs.append((("contract_kva_per_mean_kw",), "must be > 0 for every customer (truncate with min)"))
         if errs:
             raise problems(errs)
         return self
@@ -264,7 +266,7 @@ class Grid(Model):
     @classmethod
     def _nonneg(cls, v):
         if isinstance(v, float) and v < 0:
-            raise PydanticCustomError("drsim_bound", "must be >= 0, got {v}", {"v": v})
+            raise PydanticCustomError("drsim_bound", "must be >= 0; got {v}", {"v": v})
         return v
 
 
@@ -282,7 +284,8 @@ class Scenario(Model):
     horizon: Horizon
     calendar: Calendar = Field(default_factory=Calendar)
     populations: list[Segment] = Field(min_length=1)
-    tariffs: dict[str, Tariff] = Field(min_length=1)
+    tariffs: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")], Tariff] = Field(
+        min_length=1, description="Tariff name (letters, digits, _ -) -> tariff.")
     grid: Grid = Field(default_factory=Grid)
 
     @model_validator(mode="after")

@@ -190,7 +190,8 @@ class TouDemand(_Scheduled):
 
 
 class Ratchet(Model):
-    """Billed demand is at least ``share`` of the highest billed demand of the previous ``months``."""
+    """Billed demand is at least ``share`` of the highest metered monthly maximum demand of the
+    previous ``months`` billing months of the horizon."""
 
     share: float = Field(gt=0, le=1, description="Share of the earlier maximum, e.g. 0.8.")
     months: int = Field(ge=1, le=36, description="How many previous billing months count, e.g. 11.")
@@ -326,7 +327,8 @@ class Interruptible(Model):
     credit_per_kw_month: float = Field(0.0, ge=0, description="Credit per interruptible kW per month. [currency/kW-month]")
     credit_per_kw_event: float = Field(0.0, ge=0, description="Credit per interruptible kW per event called. [currency/kW]")
     penalty_per_kwh: float = Field(0.0, ge=0, description="Penalty per kWh above the firm level in event steps. [currency/kWh]")
-    notice_hours: float = Field(0.0, ge=0, le=72, description="Notice the utility gives before an event. [h]")
+    notice_hours: float = Field(0.0, ge=0, le=72, description=(
+        "Notice the utility gives before an event [h]; recorded with the contract (listed events are known in advance)."))
     limits: EventLimits = Field(default_factory=EventLimits)
     events: list[Event] = Field(default_factory=list, description="Events called (listed).")
 
@@ -474,8 +476,11 @@ class RtpTariff(_TariffBase):
 
     @model_validator(mode="after")
     def _check(self) -> RtpTariff:
+        errs = self._price_problems({})
         if self.tiers is not None:
-            raise problems([(("tiers",), "tiers do not combine with real-time prices")])
+            errs.append((("tiers",), "tiers do not combine with real-time prices"))
+        if errs:
+            raise problems(errs)
         return self
 
 

@@ -22,33 +22,47 @@ _C = {c: i for i, c in enumerate(CHARGES)}
 
 
 class DayContext:
-    """What every block needs of one tariff on one day, computed once per day."""
+    """What every block needs of one tariff over a span of days, computed once.
+
+    The engine uses one day at a time; :func:`bill_loads` uses whole months where the tariff
+    has no event programme that needs day-by-day state (peak-time rebates, interruptible
+    events).
+    """
 
     __slots__ = ("onehot", "rtp", "cpp", "demand_masks", "period", "ptr_mask", "ptr_eligible", "intr_mask",
                  "storage_price")
 
-    def __init__(self, tariff: CompiledTariff, d: int, spd: int):
-        day = slice(d * spd, (d + 1) * spd)
-        self.period = tariff.period[day]
-        self.onehot = np.zeros((spd, tariff.n_periods))
-        self.onehot[np.arange(spd), self.period] = 1.0
-        self.rtp = tariff.rtp_price[day] if tariff.rtp_price is not None else None
-        cpp = tariff.cpp_adder[day] if tariff.cpp_adder is not None else None
+    def __init__(self, tariff: CompiledTariff, d: int, spd: int, days: int = 1):
+        span = slice(d * spd, (d + days) * spd)
+        self.period = tariff.period[span]
+        self.onehot = np.zeros((len(self.period), tariff.n_periods))
+        self.onehot[np.arange(len(self.period)), self.period] = 1.0
+        self.rtp = tariff.rtp_price[span] if tariff.rtp_price is not None else None
+        cpp = tariff.cpp_adder[span] if tariff.cpp_adder is not None else None
         self.cpp = cpp if cpp is not None and cpp.any() else None
         self.demand_masks = []
         if tariff.demand_period is not None:
-            dp = tariff.demand_period[day]
-            self.demand_masks = [(k, dp == k) for k in range(len(tariff.demand_period_names)) if (dp == k).any()]
+            dp = tariff.demand_period[span]
+            edges = np.flatnonzero(np.diff(dp)) + 1
+            starts, stops = np.r_[0, edges], np.r_[edges, len(dp)]
+            runs: dict[int, list[slice]] = {}
+            for a, b in zip(starts, stops):
+                runs.setdefault(int(dp[a]), []).append(slice(int(a), int(b)))
+            # few runs (a day): maxima over views; many (a month): one boolean gather
+            self.demand_masks = [(k, r if len(r) <= 4 else [dp == k]) for k, r in sorted(runs.items())]
         self.ptr_mask = self.intr_mask = None
         self.ptr_eligible = False
-        if tariff.ptr_event is not None:
-            m = tariff.ptr_event[day]
-            self.ptr_mask = m if m.any() else None
-            self.ptr_eligible = bool(tariff.ptr_eligible_day[d])
-        if tariff.intr_event is not None:
-            m = tariff.intr_event[day]
-            self.intr_mask = m if m.any() else None
-        self.storage_price = tariff.storage_price[day] if tariff.storage_price is not None else None
+        if tariff.ptr_event is not None or tariff.intr_event is not None:
+            if days != 1:
+                raise ValueError("event programmes are billed one day at a time")
+            if tariff.ptr_event is not None:
+                m = tariff.ptr_event[span]
+                self.ptr_mask = m if m.any() else None
+                self.ptr_eligible = bool(tariff.ptr_eligible_day[d])
+            if tariff.intr_event is not None:
+                m = tariff.intr_event[span]
+                self.intr_mask = m if m.any() else None
+        self.storage_price = tariff.storage_price[span] if tariff.storage_price is not None else None
 
 
 class BillAccumulator:
@@ -118,7 +132,7 @@ class BillAccumulator:
 
         Parameters
         ----------
-        load_kw : ndarray, shape (n_rows, steps_per_day)
+        load_kw : ndarray, shape (n_rows, steps of the context's span)
             Mean power in each step on the main meter. [kW]
         ctx : DayContext
             This tariff's day (periods, prices, demand masks, events).
@@ -148,9 +162,10 @@ class BillAccumulator:
         day_max = load_kw.max(axis=1)
         np.maximum(self.month_max_kw[rows], day_max, out=self.month_max_kw[rows])
         np.maximum(self.peak_kw[rows], day_max, out=self.peak_kw[rows])
-        for k, mask in ctx.demand_masks:
+        for k, runs in ctx.demand_masks:
             col = self.month_max_tou_kw[rows, k]
-            self.month_max_tou_kw[rows, k] = np.maximum(col, load_kw[:, mask].max(axis=1))
+            for run in runs:
+                np.maximum(col, load_kw[:, run].max(axis=1), out=col)
 
     def _remember_day(self, rows: slice, load_kw: np.ndarray) -> None:
         """Keep a baseline-eligible day in the ring of recent days (per customer)."""
@@ -270,9 +285,16 @@ class BillAccumulator:
         return self.total.sum(axis=1)
 
 
+#: Customers billed together by :func:`bill_loads`: a day of a block stays in cache.
+BILL_BLOCK = 2048
+
+
 def bill_loads(tariff: CompiledTariff, load_kw: np.ndarray, calendar, *, contract_kva: np.ndarray | None = None,
                firm_kw: np.ndarray | None = None, keep_monthly: bool = False) -> BillAccumulator:
     """Bill whole load series at once: loads of ``n`` meters over the calendar's horizon.
+
+    Meters are taken in blocks of :data:`BILL_BLOCK` within each month, so that each day's
+    slice of a block is small (rows of a long series lie far apart in memory).
 
     Parameters
     ----------
@@ -296,12 +318,18 @@ def bill_loads(tariff: CompiledTariff, load_kw: np.ndarray, calendar, *, contrac
     acc = BillAccumulator(tariff, n, calendar, contract_kva, firm_kw)
     if keep_monthly:
         acc.keep_monthly()
-    rows = slice(0, n)
     month = calendar.billing_month
-    for d in range(calendar.days):
-        acc.add_day(rows, load_kw[:, d * spd:(d + 1) * spd], DayContext(tariff, d, spd))
-        if d == calendar.days - 1 or month[d + 1] != month[d]:
-            acc.close_month(int(month[d]))
+    by_day = tariff.ptr_event is not None or tariff.intr_event is not None
+    for m in range(calendar.n_months):
+        days = np.flatnonzero(month == m)
+        # a whole month at once, unless event programmes need the days one by one
+        spans = [(int(d), 1) for d in days] if by_day else [(int(days[0]), len(days))]
+        contexts = [(d, k, DayContext(tariff, d, spd, k)) for d, k in spans]
+        for a in range(0, n, BILL_BLOCK):
+            rows = slice(a, min(a + BILL_BLOCK, n))
+            for d, k, ctx in contexts:
+                acc.add_day(rows, load_kw[rows, d * spd:(d + k) * spd], ctx)
+        acc.close_month(m)
     return acc
 
 
