@@ -128,8 +128,11 @@ def cmd_bill(args) -> int:
         raise InputError(Problem("--contract-kva", None, "", "the tariff has a capacity charge: give the contracted kVA"))
     compiled = compile_tariff(name, tariff, cal)
     load_kw = kwh / (cal.step_minutes / 60.0)
+    if tariff.interruptible is not None and args.firm_kw is None:
+        raise InputError(Problem("--firm-kw", None, "", "the tariff is an interruptible contract: give the firm service level"))
     contract = np.array([args.contract_kva or 0.0])
-    acc = bill_loads(compiled, load_kw[None, :], cal, contract_kva=contract, keep_monthly=True)
+    firm = np.array([args.firm_kw or 0.0])
+    acc = bill_loads(compiled, load_kw[None, :], cal, contract_kva=contract, firm_kw=firm, keep_monthly=True)
     monthly = acc.monthly_by_customer[0]
     kwh_month = np.bincount(np.repeat(cal.billing_month, spd), weights=kwh, minlength=cal.n_months)
     max_kw = np.array([load_kw[np.repeat(cal.billing_month, spd) == m].max() for m in range(cal.n_months)])
@@ -159,6 +162,11 @@ def cmd_bill(args) -> int:
     return 0
 
 
+def _check_output(path: str | None) -> None:
+    if path and Path(path).exists():
+        raise InputError(Problem("-o", None, "", f"{path} exists; drsim does not overwrite it"))
+
+
 def _write_text(path: str | None, text: str) -> None:
     """Print, or write a file atomically without overwriting an existing one."""
     if not path:
@@ -180,6 +188,7 @@ def cmd_calibrate(args) -> int:
     from .tariffs.calibrate import calibrate
 
     sc = _scenario(args)
+    _check_output(args.output)
     if args.tariff not in sc.tariffs:
         raise InputError(Problem("--tariff", None, "", f"no tariff {args.tariff!r} (defined: {', '.join(sc.tariffs)})"))
     res = calibrate(sc, args.tariff, args.component)
@@ -276,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--year", type=int, help="calendar year billed (default: from the timestamps)")
     q.add_argument("--holidays", metavar="CC[:SUB]", help="public holidays, e.g. CN or US:CA (default: none)")
     q.add_argument("--contract-kva", type=float, help="contracted capacity, for capacity charges [kVA]")
+    q.add_argument("--firm-kw", type=float, help="firm service level, for interruptible contracts [kW]")
     q.add_argument("--json", action="store_true", help="print JSON instead of a table")
     q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     q.set_defaults(func=cmd_bill)

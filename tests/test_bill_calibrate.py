@@ -115,3 +115,22 @@ def test_calibrating_the_baseline_itself_gives_factor_one(write_yaml, capsys):
         seg["tariff"]["scenario"] = "flat"
     assert main(["tariff", "calibrate", str(write_yaml(data)), "--tariff", "flat", "--component", "all"]) == 0
     assert "x 1.000000" in capsys.readouterr().err
+
+
+def test_bill_rejects_timestamps_out_of_order(tmp_path, capsys):
+    values = _load()
+    csv = _csv(tmp_path / "load.csv", values)
+    lines = csv.read_text().splitlines()
+    lines[5], lines[6] = lines[6], lines[5]
+    csv.write_text("\n".join(lines) + "\n")
+    tariff = tmp_path / "t.yaml"
+    tariff.write_text(yaml.safe_dump(TARIFF))
+    assert main(["bill", str(tariff), str(csv)]) == 2
+    assert "load.csv:6: timestamp: expected 2025-01-01 04:00" in capsys.readouterr().err
+
+
+def test_calibration_refuses_an_existing_output_before_working(tmp_path, write_yaml, capsys):
+    out = tmp_path / "cal.yaml"
+    out.write_text("keep me")
+    assert main(["tariff", "calibrate", str(write_yaml(scenario_dict())), "--tariff", "tou", "-o", str(out)]) == 2
+    assert out.read_text() == "keep me"

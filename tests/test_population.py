@@ -81,3 +81,15 @@ def test_energy_cost_from_csv(tmp_path):
     r = sim.run(validate(data, base_dir=tmp_path))
     load = r.system_load_kw["baseline"]
     assert_allclose(r.metrics["baseline"]["energy_cost"], float(load @ (0.1 + np.arange(336) / 1000)), rtol=1e-12)
+
+
+def test_price_series_with_timestamps_is_placed_by_time(tmp_path):
+    """A series that starts before the horizon is aligned by its timestamps, not by row."""
+    stamps = np.datetime64("2024-02-01T00:00") + np.arange(40 * 24) * np.timedelta64(60, "m")
+    (tmp_path / "cost.csv").write_text("timestamp,cost\n" + "\n".join(
+        f"{t},{k / 1000}" for k, t in enumerate(stamps.astype(str))))
+    data = scenario_dict(grid={"energy_cost_per_kwh": {"csv": "cost.csv", "column": "cost"}})
+    from sim.scenario import validate
+    r = sim.run(validate(data, base_dir=tmp_path))  # horizon starts 2024-02-20: row 19 * 24
+    expected = (19 * 24 + np.arange(14 * 24)) / 1000
+    assert_allclose(r.metrics["baseline"]["energy_cost"], float(r.system_load_kw["baseline"] @ expected), rtol=1e-12)

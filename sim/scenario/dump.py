@@ -20,10 +20,22 @@ _Dumper.add_representer(list, _list)
 _FIRST = ("type", "description", "price_per_kwh", "periods", "seasons", "schedule")
 
 
+def _absolute_paths(node):
+    """File references made absolute, so the written YAML works wherever it is saved."""
+    from pathlib import Path
+
+    if isinstance(node, dict):
+        return {k: (str(Path(v).resolve()) if k == "csv" and isinstance(v, str) else _absolute_paths(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_absolute_paths(v) for v in node]
+    return node
+
+
 def tariff_to_yaml(name: str, tariff, header: str = "") -> str:
     """A tariff model as YAML ``{name: {...}}`` with only non-default fields, after a
     comment header."""
-    data = tariff.model_dump(mode="json", exclude_defaults=True)
+    data = _absolute_paths(tariff.model_dump(mode="json", exclude_defaults=True))
     data["type"] = tariff.type
     ordered = {k: data[k] for k in _FIRST if k in data} | {k: v for k, v in data.items() if k not in _FIRST}
     body = yaml.dump({name: ordered}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -70,6 +70,12 @@ def calibrate(scenario, tariff_name: str, component: str = "energy", *, run=None
     from .. import run as run_scenario
 
     run = run or run_scenario
+    menus = [s.name for s in scenario.populations
+             if isinstance(s.tariff.scenario, list) and tariff_name in [o.tariff for o in s.tariff.scenario]]
+    if menus:
+        raise InputError(Problem("--tariff", None, "", f"{tariff_name!r} is offered in a menu (segments "
+                                                       f"{', '.join(menus)}); calibration takes a tariff that is "
+                                                       "every customer's scenario tariff"))
     segs = [s for s in scenario.populations if s.tariff.scenario == tariff_name]
     if not segs:
         raise InputError(Problem("--tariff", None, "", f"no segment has {tariff_name!r} as its scenario tariff"))

@@ -190,7 +190,8 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
     if isinstance(tariff, TouTariff):
         names = tuple(tariff.periods)
         period, season = compile_schedule(tariff, names, cal)
-        rate = np.stack([_tier_prices(tariff.periods[p].price_per_kwh, n_tiers) for p in names])
+        rate = np.stack([_tier_prices(tariff.periods[p].price_per_kwh, n_tiers) for p in names]) + adders[None, :]
+        adders = np.zeros(n_tiers)  # applied: season multipliers scale every energy price, adders included
         if tariff.season_multipliers:
             # one rate period per (season, period): the same period costs more in a dear season
             season_names = tuple(tariff.seasons)

@@ -90,7 +90,24 @@ def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarra
     match = [spd for d, spd in fits if d == days]
     if not match:
         raise InputError(Problem(label, None, "", f"{n} rows do not fit {year}, which has {days} days"))
+    if has_time:
+        _check_steps(label, rows, first_line, year, 1440 // match[0])
     return values, year, match[0]
+
+
+def _check_steps(label: str, rows: list, first_line: int, year: int, step_minutes: int) -> None:
+    """Timestamps must run step by step from 1 January 00:00 of the year."""
+    expected = dt.datetime(year, 1, 1)
+    step = dt.timedelta(minutes=step_minutes)
+    for k, row in enumerate(rows):
+        try:
+            stamp = dt.datetime.fromisoformat(row[0].strip())
+        except ValueError:
+            raise InputError(Problem(label, first_line + k, "timestamp", f"not an ISO timestamp: {row[0]!r}")) from None
+        if stamp.replace(tzinfo=None) != expected:
+            raise InputError(Problem(label, first_line + k, "timestamp",
+                                     f"expected {expected:%Y-%m-%d %H:%M} (one row per step, in order); got {row[0]}"))
+        expected += step
 
 
 def _days(year: int) -> int:
