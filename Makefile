@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/billing.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
