@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from .behavior import constant_elasticity, curtail, price_ratio
+from .behavior import constant_elasticity, price_ratio
+from .behavior.pipeline import PriceDay, respond, strength
+from .scenario.behavior import models_of
 from .calendar import Calendar
 from .grid import energy_cost_series
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
@@ -51,6 +53,8 @@ class SegmentResult:
     tariffs: dict[str, list[CompiledTariff]]
     bills: dict[str, BillSet]
     load_kw: dict[str, np.ndarray]
+    spec: object = None                 #: the scenario's Segment
+    soc: dict | None = None             #: role -> (n,) thermal-storage state of charge [kWh]
 
 
 @dataclass
@@ -86,23 +90,19 @@ def _chunks(pop: SegmentPopulation, chunk_customers: int) -> list[tuple[int, int
     return out
 
 
-def _curtail(load: np.ndarray, bills: BillSet, contexts: dict, rows: slice, pop: SegmentPopulation) -> np.ndarray:
-    """Apply interruptible curtailment where the customers' tariff calls an event today."""
-    out = load
-    for k, mask, _ in bills.split(rows):
-        event = contexts[bills.tariffs[k].name].intr_mask
-        if event is None:
-            continue
-        sel = np.arange(rows.start, rows.stop) if mask is None else np.arange(rows.start, rows.stop)[mask]
-        part = load if mask is None else load[mask]
-        shed = curtail(part, event, pop.firm_kw[sel], pop.compliance[sel])
-        if out is load:
-            out = load.copy()
-        if mask is None:
-            out[:] = shed
-        else:
-            out[mask] = shed
-    return out
+def _pick(a: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Rows of a per-customer array (a per-step vector is shared by all)."""
+    return a if mask is None or (a.ndim == 1 and a.shape[0] != mask.shape[0]) else a[mask]
+
+
+def _event_day(t: CompiledTariff, day: slice) -> bool:
+    return any(x is not None and x[day].any() for x in (t.cpp_adder, t.ptr_event, t.intr_event))
+
+
+def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray) -> PriceDay:
+    return PriceDay(price=price, storage_price=ctx.storage_price, period=ctx.period,
+                    period_names=tuple(n.split(".")[-1] for n in t.period_names),
+                    demand_charge=t.has_demand, interruptible=ctx.intr_mask)
 
 
 def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
@@ -123,44 +123,87 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     """
     cal = Calendar.from_scenario(scenario)
     spd = cal.steps_per_day
+    step_h = cal.step_minutes / 60.0
     compiled = {name: compile_tariff(name, t, cal) for name, t in scenario.tariffs.items()}
     segments: dict[str, SegmentResult] = {}
     for seg in scenario.populations:
         pop = build_segment(seg, cal, scenario.seed)
         tariffs = {r: [compiled[name] for name, _ in seg.tariff.options(r)] for r in ROLES}
+        if seg.participation.enrolment is not None:  # those not enrolled stay on the baseline tariff
+            tariffs["scenario"] = tariffs["scenario"] + [compiled[seg.tariff.baseline]]
         choice = {"baseline": np.zeros(pop.n, dtype=np.int64),
                   "scenario": pop.menu_choice if pop.menu_choice is not None else np.zeros(pop.n, dtype=np.int64)}
         bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contract_kva, pop.firm_kw) for r in ROLES}
         load = {r: np.zeros(cal.n_steps) for r in ROLES}
-        segments[seg.name] = SegmentResult(pop, tariffs, bills, load)
+        soc = {r: np.zeros(pop.n) for r in ROLES} if "thermal_storage.adopted" in pop.params else None
+        segments[seg.name] = SegmentResult(pop, tariffs, bills, load, seg, soc)
 
     work = [(s, _chunks(s.population, chunk_customers)) for s in segments.values()]
+
+    streak = {name: 0 for name in compiled}  # consecutive event days of each tariff, today included
 
     def step_day(d: int) -> None:
         day = slice(d * spd, (d + 1) * spd)
         contexts = {name: DayContext(t, d, spd) for name, t in compiled.items()}
+        for name, t in compiled.items():
+            streak[name] = streak[name] + 1 if _event_day(t, day) else 0
+        bills_closed = int(cal.billing_month[d])
         for s, chunks in work:
-            pop = s.population
-            bb, bs = s.bills["baseline"], s.bills["scenario"]
+            pop, spec = s.population, s.spec
+            models = {m.model: m for m in models_of(spec.behavior)}
+            fast = set(models) <= {"constant_elasticity"}  # the foundation's model alone
             for a, b, group in chunks:
                 rows = slice(a, b)
                 factor = np.concatenate([pop.daily_factor(k, hi - lo) for k, lo, hi in group])
                 base = pop.base_load(rows, d, factor)
-                storage = pop.storage_load(rows)
+                fixed_storage = pop.storage_load(rows)
                 # behaviour sees prices only: the marginal price of each step under each role
-                ratio = price_ratio(bb.day_price(d, spd, rows), bs.day_price(d, spd, rows))
-                resp = constant_elasticity(base, ratio, pop.elasticity[rows])
-                if pop.firm_kw is not None:  # interruptible contracts: shed load in called events
-                    base = _curtail(base, bb, contexts, rows, pop)
-                    resp = _curtail(resp, bs, contexts, rows, pop)
-                bb.add_day(rows, base, contexts, storage)
-                bs.add_day(rows, resp, contexts, storage)
-                if storage is not None:
-                    base, resp = base + storage, resp + storage
+                prices = {r: s.bills[r].day_price(d, spd, rows) for r in ROLES}
+                m = strength(pop, spec.participation, d, cal.days, bills_closed, rows)
+                out = {}
+                for role in ROLES:
+                    bills = s.bills[role]
+                    load = np.empty_like(base) if not (fast and role == "baseline") else base
+                    charge = None
+                    for k, mask, _ in bills.split(rows):
+                        tariff = bills.tariffs[k]
+                        ctx = contexts[tariff.name]
+                        idx = np.arange(a, b) if mask is None else np.arange(a, b)[mask]
+                        if fast and ctx.intr_mask is None:
+                            if role == "baseline":
+                                continue
+                            sub = base if mask is None else base[mask]
+                            ratio = price_ratio(_pick(prices["baseline"], mask), _pick(prices["scenario"], mask))
+                            got, ch = constant_elasticity(sub, ratio, pop.elasticity[idx] * _pick(m, mask)), None
+                        else:
+                            own = _price_day(tariff, ctx, _pick(prices[role], mask))
+                            ref = _price_day(tariff, ctx, _pick(prices["baseline"], mask))
+                            fatigue = spec.participation.event_fatigue ** max(streak[tariff.name] - 1, 0)
+                            peak = None
+                            if role == "scenario" and "demand_shaving" in models:
+                                peak = s.bills["baseline"].accs[0].month_max_kw[idx]
+                            soc = s.soc[role][idx] if s.soc is not None else None
+                            got, ch, soc = respond(role, base if mask is None else base[mask], idx, pop, models, ref,
+                                                   own, _pick(m, mask) * (fatigue if role == "scenario" else 1.0),
+                                                   fatigue if role == "scenario" else 1.0, peak, soc, step_h)
+                            if soc is not None:
+                                s.soc[role][idx] = soc
+                        if mask is None:
+                            load = got
+                        else:
+                            load[mask] = got
+                        if ch is not None:
+                            if charge is None:
+                                charge = np.zeros_like(base)
+                            charge[idx - a] = ch
+                    storage = fixed_storage if charge is None else (
+                        charge if fixed_storage is None else fixed_storage + charge)
+                    bills.add_day(rows, load, contexts, storage)
+                    out[role] = load if storage is None else load + storage
                 # per stream block sums, added in block order: the same bits however blocks are chunked
                 for _, lo, hi in group:
-                    s.load_kw["baseline"][day] += base[lo - a:hi - a].sum(axis=0)
-                    s.load_kw["scenario"][day] += resp[lo - a:hi - a].sum(axis=0)
+                    for role in ROLES:
+                        s.load_kw[role][day] += out[role][lo - a:hi - a].sum(axis=0)
 
     env = simpy.Environment()
     state = {"days_done": 0}

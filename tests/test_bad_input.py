@@ -46,7 +46,7 @@ CASES = [
     ("unknown tariff name", lambda d: d["populations"][0]["tariff"].update(scenario="tuo"),
      "populations[0].tariff.scenario: unknown tariff 'tuo'"),
     ("positive elasticity", lambda d: d["populations"][1]["behavior"].update(elasticity=0.2),
-     "populations[1].behavior.elasticity: elasticity must be <= 0"),
+     "populations[1].behavior.elasticity: elasticity must lie in [-5.0, 0.0] for every customer"),
     ("month in no season", lambda d: d["tariffs"]["tou"].update(seasons={"s": {"months": [1, 2, 3]}}),
      "tariffs.tou.seasons: months [4, 5, 6, 7, 8, 9, 10, 11, 12] are in no season"),
     ("bad step", lambda d: d["horizon"].update(step_minutes=45),

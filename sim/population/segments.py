@@ -16,12 +16,23 @@ from scipy import stats
 
 from ..calendar import Calendar
 from ..scenario.base import parse_hour_range, range_quarters
+from ..scenario.behavior import models_of
 from ..scenario.schema import CsvProfile, LogNormal, Normal, Param, Segment, Triangular, Uniform
 from . import profiles
 from .measured import read_measured_load
 
 #: Customers per stream block. Part of the model: changing it changes every draw.
 STREAM_BLOCK = 4096
+
+#: Per-customer parameters of each response model, drawn in this order.
+BEHAVIOR_PARAMS = {
+    "elasticity_matrix": ("scale",),
+    "prism": ("substitution", "daily"),
+    "flexible": ("share", "max_kw_per_mean_kw", "inconvenience_per_kwh"),
+    "demand_shaving": ("reduction", "max_shift_share"),
+    "thermal_storage": ("thermal_share", "capacity_kwh_per_mean_kw", "power_kw_per_mean_kw", "efficiency",
+                        "loss_per_hour"),
+}
 
 #: Purposes of the random streams of a block (spawn-key suffixes).
 PARAMS, DAILY = 0, 1
@@ -105,6 +116,10 @@ class SegmentPopulation:
     firm_kw: np.ndarray | None = None         #: (n,) firm service level, interruptible contracts [kW]
     compliance: np.ndarray | None = None      #: (n,) share of load above firm level shed in events
     menu_choice: np.ndarray | None = None     #: (n,) index of each customer's scenario tariff in the menu
+    params: dict = field(default_factory=dict)  #: "model.parameter" -> (n,) behaviour parameters
+    behavior_masks: dict = field(default_factory=dict)  #: "model.field" -> (spd,) bool step masks
+    tech: np.ndarray | None = None            #: (n,) bool, enabling technology
+    aware_u: np.ndarray | None = None         #: (n,) uniform draws: aware once awareness exceeds them
     _daily: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -148,6 +163,14 @@ class SegmentPopulation:
         return self.curve[day * spd + idx, self.column[rows, None]] * factor[:, None]
 
 
+def hours_mask(ranges: list[str], spd: int) -> np.ndarray:
+    """Steps of a day (start times) inside any of the hour ranges, shape (spd,) bool."""
+    q = np.zeros(96, dtype=bool)
+    for text in ranges:
+        q[range_quarters(*parse_hour_range(text))] = True
+    return q[::96 // spd].copy()
+
+
 def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulation:
     """Draw a segment's per-customer parameters and prepare its base load curve."""
     spd = cal.steps_per_day
@@ -161,7 +184,11 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
                           for m, t in zip(cal.month, cal.day_type)])
         n = segment.count
         column = None
-    elasticity = np.empty(n)
+    models = {m.model: m for m in models_of(segment.behavior)}
+    part = segment.participation
+    elasticity = np.zeros(n)
+    params: dict[str, np.ndarray] = {}
+    tech_u, aware_u, enrol_u = np.zeros(n), np.zeros(n), np.zeros(n)
     mean_kw = np.zeros(n)
     shift = np.zeros(n, dtype=np.int16)
     contract = np.zeros(n)
@@ -176,7 +203,8 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
             mean_kw[z] = draw(segment.annual_kwh, rng, rows) / 8760.0
         sd = segment.variation.shift_sd_hours * steps_per_hour
         shift[z] = np.rint(rng.standard_normal(rows) * sd).astype(np.int16) % spd if sd > 0 else 0
-        elasticity[z] = draw(segment.behavior.elasticity, rng, rows)
+        if "constant_elasticity" in models:
+            elasticity[z] = draw(models["constant_elasticity"].elasticity, rng, rows)
         if segment.contract_kva_per_mean_kw is not None:
             contract[z] = draw(segment.contract_kva_per_mean_kw, rng, rows)
         # draws added later come after the earlier ones, so earlier draws never move
@@ -187,18 +215,28 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
             compliance[z] = draw(segment.interruptible.compliance, rng, rows)
         if isinstance(segment.tariff.scenario, list):
             menu_u[z] = rng.random(rows)
+        for model in models_of(segment.behavior):  # each model's parameters, in the order listed
+            for name in BEHAVIOR_PARAMS.get(model.model, ()):
+                key = f"{model.model}.{name}"
+                if key not in params:
+                    params[key] = np.zeros(n)
+                params[key][z] = draw(getattr(model, name), rng, rows)
+            if model.model == "thermal_storage":
+                key = "thermal_storage.adopted"
+                params.setdefault(key, np.zeros(n))[z] = rng.random(rows) < model.adoption
+        if part.enabling_technology is not None:
+            tech_u[z] = rng.random(rows)
+        if part.awareness is not None:
+            aware_u[z] = rng.random(rows)
+        if part.enrolment is not None:
+            enrol_u[z] = rng.random(rows)
     if column is not None:
         mean_kw = curve.mean(axis=0)[column]  # measured mean load of each customer's column
     pop = SegmentPopulation(segment.name, segment.customer_class, n, elasticity, mean_kw, shift,
                             segment.variation.daily_sd, curve, column,
                             contract * mean_kw if segment.contract_kva_per_mean_kw is not None else None, seed, spd)
     if segment.storage is not None:
-        mask = np.zeros(spd, dtype=bool)
-        for text in segment.storage.charge_hours:
-            a, b = parse_hour_range(text)
-            q = np.zeros(96, dtype=bool)
-            q[range_quarters(a, b)] = True
-            mask |= q[::96 // spd]
+        mask = hours_mask(segment.storage.charge_hours, spd)
         pop.storage_mask = mask
         pop.storage_kw = storage_kwh / (mask.sum() * cal.step_minutes / 60.0)
     if segment.interruptible is not None:
@@ -207,4 +245,12 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
     if isinstance(segment.tariff.scenario, list):
         shares = np.cumsum([o.share for o in segment.tariff.scenario])
         pop.menu_choice = np.minimum(np.searchsorted(shares, menu_u, side="right"), len(shares) - 1)
+    if part.enrolment is not None:  # option 0: the scenario tariff; option 1: staying on the baseline
+        pop.menu_choice = (enrol_u >= part.enrolment.share).astype(np.int64)
+    pop.params = params
+    for model in models_of(segment.behavior):
+        if model.model == "flexible":
+            pop.behavior_masks["flexible.window"] = hours_mask(model.window, spd)
+    pop.tech = (tech_u < part.enabling_technology.share) if part.enabling_technology is not None else None
+    pop.aware_u = aware_u if part.awareness is not None else None
     return pop

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from .base import (CsvSeries, Distribution, LogNormal, Loc, Model, Normal, Param, Triangular, Uniform,
                    existing_file, param_bounds, parse_hour_range, problems, range_quarters, shape_of)
+from .behavior import BehaviorSpec, Participation, behavior_problems, models_of
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
                      tariff_boundaries)
 
@@ -102,30 +103,6 @@ class Variation(Model):
         "Standard deviation of each customer's time shift of the daily shape. [h]"))
     daily_sd: float = Field(0.10, ge=0, le=1, description=(
         "Standard deviation of each customer's day-to-day level factor (log-normal with mean 1)."))
-
-
-class ConstantElasticity(Model):
-    """Constant own-price elasticity: load scales as (scenario price / baseline price) ** e."""
-
-    model: Literal["constant_elasticity"]
-    elasticity: Param = Field(description="Own-price elasticity per customer (<= 0).")
-
-    @field_validator("elasticity")
-    @classmethod
-    def _nonpositive(cls, v: Param) -> Param:
-        lo, hi = param_bounds(v)
-        if hi > 0:
-            raise PydanticCustomError(
-                "drsim_bound", "elasticity must be <= 0 for every customer; this one can reach {hi}",
-                {"hi": hi})
-        if lo < -5:
-            raise PydanticCustomError(
-                "drsim_bound", "elasticity must be >= -5 for every customer (set max/min on a normal); "
-                "this one can reach {lo}", {"lo": lo})
-        return v
-
-
-Behavior = Annotated[Union[ConstantElasticity], Field(discriminator="model")]
 
 
 class MenuOption(Model):
@@ -228,7 +205,9 @@ class Segment(Model):
     contract_kva_per_mean_kw: Param | None = Field(None, description=(
         "Contracted (transformer) capacity of each customer per kW of its mean load; needed "
         "when a tariff of the segment has a capacity charge. [kVA/kW]"))
-    behavior: Behavior
+    behavior: BehaviorSpec = Field(description="A response model, or a list of models that combine.")
+    participation: Participation = Field(default_factory=Participation, description=(
+        "Enrolment, awareness, enabling technology, event fatigue, learning."))
     tariff: SegmentTariffs
 
     @model_validator(mode="after")
@@ -243,6 +222,10 @@ class Segment(Model):
                 errs.append((("annual_kwh",), "must be >= 0 for every customer (truncate with min: 0)"))
         elif self.annual_kwh is not None:
             errs.append((("annual_kwh",), "not used with a CSV profile (the measured load sets each customer's size)"))
+        errs += [(("behavior",) + loc, msg) for loc, msg in behavior_problems(self.behavior)]
+        if self.participation.enrolment is not None and isinstance(self.tariff.scenario, list):
+            errs.append((("participation", "enrolment"), "enrolment does not combine with a tariff menu "
+                                                          "(put the baseline tariff in the menu instead)"))
         if self.contract_kva_per_mean_kw is not None and param_bounds(self.contract_kva_per_mean_kw)[0] <= 0:
             errs.append((("contract_kva_per_mean_kw",), "must be > 0 for every customer (truncate with min)"))
         if errs:
@@ -315,6 +298,17 @@ class Scenario(Model):
                     if t is not None and t.interruptible is not None and seg.interruptible is None:
                         errs.append((("populations", i, "interruptible"),
                                      f"required: the {role} tariff {name!r} is an interruptible contract"))
+            for model in models_of(seg.behavior):
+                names = getattr(model, "periods", None) if model.model == "elasticity_matrix" else \
+                    getattr(model, "peak_periods", None)
+                for tname, _ in seg.tariff.options("scenario"):
+                    t = self.tariffs.get(tname)
+                    known = set(getattr(t, "periods", {}) or {"all"}) if t is not None else None
+                    missing = [n for n in names or [] if known is not None and n not in known]
+                    if missing:
+                        errs.append((("populations", i, "behavior"),
+                                     f"{model.model}: periods {missing} are not periods of the scenario tariff "
+                                     f"{tname!r} (its periods: {', '.join(sorted(known))})"))
             if seg.storage is not None:
                 bad = sorted(m for text in seg.storage.charge_hours for m in parse_hour_range(text)
                              if m % self.horizon.step_minutes)

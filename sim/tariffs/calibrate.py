@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 from scipy.optimize import brentq
 
 from ..errors import InputError, Problem
+from ..scenario.behavior import ConstantElasticity, Participation
 from ..scenario.tariff import Tariff
 
 #: What `component` may name, and the price fields each scales.
@@ -82,7 +83,9 @@ def calibrate(scenario, tariff_name: str, component: str = "energy", *, run=None
     if component not in COMPONENTS:
         raise InputError(Problem("--component", None, "", f"must be one of {', '.join(COMPONENTS)}; got {component!r}"))
     original = scenario.tariffs[tariff_name]
-    frozen = [s.model_copy(update={"behavior": s.behavior.model_copy(update={"elasticity": 0.0})}) for s in segs]
+    # the baseline load itself: no price response at all
+    frozen = [s.model_copy(update={"behavior": ConstantElasticity(model="constant_elasticity", elasticity=0.0),
+                                   "participation": Participation()}) for s in segs]
 
     def revenue(k: float) -> tuple[float, float]:
         tariffs = dict(scenario.tariffs)

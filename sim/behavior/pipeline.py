@@ -1,0 +1,170 @@
+"""How a block of customers responds on one day: the response models applied in order.
+
+The engine hands over prices as arrays (:class:`PriceDay`), never tariff objects. Order:
+
+1. the energy-price model (constant elasticity, elasticity matrix or PRISM), scenario
+   only: it responds to the scenario's prices relative to the baseline's, scaled by the
+   day's response strength ``m`` (awareness, enabling technology, learning, fatigue);
+2. demand shaving, scenario only, where the scenario tariff has demand charges: the target
+   is the customer's baseline peak of the month so far, less the reduction x ``m``;
+3. flexible loads, in both roles, at each role's prices (automation reacts to absolute
+   price differences: under a flat price nothing moves);
+4. thermal storage, in both roles, at each role's prices, for the customers who have it;
+5. interruptible curtailment in the role's called events, compliance x fatigue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .elasticity import constant_elasticity, price_ratio
+from .interruptible import curtail
+
+
+@dataclass
+class PriceDay:
+    """One role's prices and tariff facts on one day, for some customers.
+
+    Attributes
+    ----------
+    price : ndarray, shape (spd,) or (n, spd)
+        Marginal energy price of each step. [currency/kWh]
+    storage_price : ndarray, shape (spd,), or None
+        Price of a separately metered storage load, if the tariff has one. [currency/kWh]
+    period : ndarray of int, shape (spd,)
+        Index of each step's energy period in ``period_names``.
+    period_names : tuple of str
+        Base period names (a season prefix removed).
+    demand_charge : bool
+        Whether the tariff has demand charges.
+    interruptible : ndarray of bool, shape (spd,), or None
+        Steps of a called interruptible event.
+    """
+
+    price: np.ndarray
+    storage_price: np.ndarray | None
+    period: np.ndarray
+    period_names: tuple
+    demand_charge: bool
+    interruptible: np.ndarray | None
+
+
+def strength(pop, participation, d: int, days: int, bills_closed: int, rows: slice) -> np.ndarray:
+    """Today's response strength of customers ``rows`` (before event fatigue): aware or not
+    (the aware share grows linearly from ``start`` to ``end`` over the horizon; a customer is
+    aware once the share passes its own uniform draw), times the enabling-technology factor,
+    times learning: 1 - (1 - initial) (1 - rate) ** (bills received)."""
+    n = rows.stop - rows.start
+    m = np.ones(n)
+    aw = participation.awareness
+    if aw is not None:
+        level = aw.start + (aw.end - aw.start) * d / max(days - 1, 1)
+        m *= pop.aware_u[rows] < level
+    tech = participation.enabling_technology
+    if tech is not None:
+        m *= np.where(pop.tech[rows], tech.response_multiplier, 1.0)
+    lr = participation.learning
+    if lr is not None:
+        m *= 1.0 - (1.0 - lr.initial) * (1.0 - lr.rate) ** bills_closed
+    return m
+
+
+def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, base: PriceDay, own: PriceDay,
+            strength: np.ndarray, fatigue: float, month_peak_kw: np.ndarray | None, soc: np.ndarray | None,
+            step_hours: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Load of customers ``idx`` in one role on one day.
+
+    Parameters
+    ----------
+    role : 'baseline' or 'scenario'
+    base_kw : ndarray, shape (n, spd)
+        Load before any response. [kW]
+    idx : ndarray of int, shape (n,)
+        The customers' rows in their segment (for their parameters).
+    pop : SegmentPopulation
+    models : dict model name -> scenario model
+    base, own : PriceDay
+        The baseline role's and this role's prices.
+    strength : ndarray, shape (n,)
+        Today's response strength of each customer (scenario only).
+    fatigue : float
+        Today's event-fatigue factor on interruptible compliance.
+    month_peak_kw : ndarray, shape (n,), or None
+        Each customer's baseline peak of the month so far, today included (demand shaving).
+    soc : ndarray, shape (n,), or None
+        State of charge of thermal storage at the start of the day. [kWh]
+
+    Returns
+    -------
+    load_kw : ndarray, shape (n, spd)
+        Main-meter load. [kW]
+    charge_kw : ndarray, shape (n, spd), or None
+        Thermal-storage charging (billed on the storage meter when the tariff has one). [kW]
+    soc : ndarray, shape (n,), or None
+        State of charge at the end of the day. [kWh]
+    """
+    p = pop.params
+    load = base_kw
+    if role == "scenario":
+        if "constant_elasticity" in models:
+            load = constant_elasticity(load, price_ratio(base.price, own.price), pop.elasticity[idx] * strength)
+        elif "elasticity_matrix" in models:
+            from .matrix import respond_matrix
+
+            spec = models["elasticity_matrix"]
+            index = {n: i for i, n in enumerate(spec.periods)}
+            # steps of periods the matrix does not name take no part
+            period = np.array([index.get(own.period_names[k], -1) for k in own.period])
+            load = respond_matrix(load, base.price, own.price, period, np.asarray(spec.matrix),
+                                  p["elasticity_matrix.scale"][idx] * strength)
+        elif "prism" in models:
+            from .prism import respond_prism
+
+            spec = models["prism"]
+            if spec.peak_periods:
+                peak = np.isin(np.array(own.period_names)[own.period], spec.peak_periods)
+            else:
+                price = own.price if own.price.ndim == 1 else own.price.mean(axis=0)
+                peak = price >= price.max() - 1e-12
+            load = respond_prism(load, base.price, own.price, peak, p["prism.substitution"][idx] * strength,
+                                 p["prism.daily"][idx] * strength, step_hours)
+        if "demand_shaving" in models and own.demand_charge and month_peak_kw is not None:
+            from .shaving import shave_peaks
+
+            target = (1.0 - p["demand_shaving.reduction"][idx] * strength) * month_peak_kw
+            load = shave_peaks(load, target, p["demand_shaving.max_shift_share"][idx], step_hours)
+    if "flexible" in models:
+        from .flexible import shift_flexible
+
+        spec = models["flexible"]
+        window = pop.behavior_masks["flexible.window"]
+        load = shift_flexible(load, own.price, p["flexible.share"][idx], window,
+                              p["flexible.max_kw_per_mean_kw"][idx] * pop.mean_kw[idx],
+                              p["flexible.inconvenience_per_kwh"][idx], step_hours)
+    charge = None
+    if soc is not None:
+        soc = soc.copy()
+    if "thermal_storage" in models and soc is not None:
+        from .storage import dispatch_storage
+
+        has = p["thermal_storage.adopted"][idx] > 0
+        if has.any():
+            sub = np.flatnonzero(has)
+            i = idx[sub]
+            serve = own.price if own.price.ndim == 1 else own.price[sub]
+            charge_price = own.storage_price if own.storage_price is not None else serve
+            main, ch, soc_end = dispatch_storage(
+                load[sub], charge_price, serve, p["thermal_storage.thermal_share"][i],
+                p["thermal_storage.capacity_kwh_per_mean_kw"][i] * pop.mean_kw[i],
+                p["thermal_storage.power_kw_per_mean_kw"][i] * pop.mean_kw[i],
+                p["thermal_storage.efficiency"][i], p["thermal_storage.loss_per_hour"][i], soc[sub], step_hours)
+            load = load.copy() if load is base_kw else load
+            load[sub] = main
+            charge = np.zeros_like(load)
+            charge[sub] = ch
+            soc[sub] = soc_end
+    if own.interruptible is not None and pop.firm_kw is not None:
+        load = curtail(load, own.interruptible, pop.firm_kw[idx], pop.compliance[idx] * fatigue)
+    return load, charge, soc

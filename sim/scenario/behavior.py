@@ -1,0 +1,212 @@
+"""The behaviour part of the scenario format: response models and how customers take part.
+
+A segment's ``behavior`` is one model or a list of models that combine: at most one
+energy-price model (``constant_elasticity``, ``elasticity_matrix`` or ``prism``), plus any
+of ``flexible`` (deferrable loads), ``demand_shaving`` and ``thermal_storage``.
+``participation`` says who takes the scenario tariff and how strongly they respond over
+time (enrolment, awareness, enabling technology, event fatigue, learning).
+docs/behavior.md gives the equations and the published evidence behind the defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from .base import Loc, Model, Param, param_bounds, parse_hour_range, problems, shape_of
+
+
+def _within(name: str, lo: float, hi: float):
+    """A field validator: every customer's value of a parameter lies in [lo, hi]."""
+
+    def check(cls, v):
+        a, b = param_bounds(v)
+        if a < lo or b > hi:
+            raise PydanticCustomError("drsim_bound", "{name} must lie in [{lo}, {hi}] for every customer; "
+                                      "this one spans [{a}, {b}] (truncate a normal with min/max)",
+                                      {"name": name, "lo": lo, "hi": hi, "a": a, "b": b})
+        return v
+
+    return field_validator(name)(classmethod(check))
+
+
+class ConstantElasticity(Model):
+    """Constant own-price elasticity: each step's load scales as (scenario / baseline price) ** e."""
+
+    model: Literal["constant_elasticity"]
+    elasticity: Param = Field(description="Own-price elasticity per customer, in [-5, 0].")
+    _e = _within("elasticity", -5.0, 0.0)
+
+
+class ElasticityMatrix(Model):
+    """Own- and cross-period elasticities between TOU periods (Kirschen et al. 2000)."""
+
+    model: Literal["elasticity_matrix"]
+    periods: list[str] = Field(min_length=1, description="Period names of the scenario tariff, in matrix order.")
+    matrix: list[list[float]] = Field(description=(
+        "E[i][j]: relative change of energy in period i per relative change of the price of period j."))
+    scale: Param = Field(1.0, description="Per-customer multiplier of the whole matrix (heterogeneity), >= 0.")
+    _s = _within("scale", 0.0, 10.0)
+
+    @model_validator(mode="after")
+    def _square(self) -> ElasticityMatrix:
+        p = len(self.periods)
+        errs: list[tuple[Loc, str]] = []
+        if len(self.matrix) != p or any(len(row) != p for row in self.matrix):
+            errs.append((("matrix",), f"must be {p} x {p} (one row and column per period)"))
+        elif any(self.matrix[i][i] > 0 for i in range(p)):
+            errs.append((("matrix",), "own elasticities (the diagonal) must be <= 0"))
+        if len(set(self.periods)) != p:
+            errs.append((("periods",), "a period is named twice"))
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class Prism(Model):
+    """PRISM demand system of the California Statewide Pricing Pilot: a CES split between peak
+    and off-peak energy with an elasticity of substitution, and a daily price elasticity."""
+
+    model: Literal["prism"]
+    substitution: Param = Field(description="Elasticity of substitution between peak and off-peak energy, <= 0.")
+    daily: Param = Field(0.0, description="Daily price elasticity on the day's average price, <= 0.")
+    peak_periods: list[str] | None = Field(None, description=(
+        "Scenario tariff periods that form the peak (default: each day's dearest steps)."))
+    _sub = _within("substitution", -2.0, 0.0)
+    _day = _within("daily", -2.0, 0.0)
+
+
+class Flexible(Model):
+    """Deferrable loads (appliances, EV charging, batch processes) moved to the cheapest steps
+    of a window, when the saving beats an inconvenience cost."""
+
+    model: Literal["flexible"]
+    share: Param = Field(description="Share of the energy inside the window that is flexible, in [0, 1].")
+    window: list[str] = Field(["00:00-24:00"], min_length=1, description="Hour ranges where flexible energy may move.")
+    max_kw_per_mean_kw: Param = Field(3.0, description=(
+        "Largest flexible power in a step per kW of the customer's mean load (a charger's rating). [kW/kW]"))
+    inconvenience_per_kwh: Param = Field(0.0, description=(
+        "Energy moves only to steps cheaper by more than this. [currency/kWh]"))
+    _share = _within("share", 0.0, 1.0)
+    _kw = _within("max_kw_per_mean_kw", 0.0, 100.0)
+    _inc = _within("inconvenience_per_kwh", 0.0, 1e6)
+
+    @model_validator(mode="after")
+    def _hours(self) -> Flexible:
+        errs = []
+        for i, text in enumerate(self.window):
+            try:
+                parse_hour_range(text)
+            except ValueError as e:
+                errs.append((("window", i), str(e)))
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class DemandShaving(Model):
+    """Customers on demand charges keep their load below a target: their baseline peak of the
+    month so far, less a reduction, by moving load within the day."""
+
+    model: Literal["demand_shaving"]
+    reduction: Param = Field(description="Share of the month's baseline peak each customer shaves, in [0, 1].")
+    max_shift_share: Param = Field(0.5, description="Largest share of a step's load that can be moved, in [0, 1].")
+    _red = _within("reduction", 0.0, 1.0)
+    _shift = _within("max_shift_share", 0.0, 1.0)
+
+
+class ThermalStorage(Model):
+    """Heat or cold storage: charged in cheap steps, serving heating or cooling load in dear ones."""
+
+    model: Literal["thermal_storage"]
+    adoption: float = Field(ge=0, le=1, description="Share of the segment's customers with storage.")
+    thermal_share: Param = Field(description="Share of the load that is heating or cooling the store can serve, [0, 1].")
+    capacity_kwh_per_mean_kw: Param = Field(description="Storage capacity per kW of mean load. [kWh/kW]")
+    power_kw_per_mean_kw: Param = Field(description="Charge and discharge power per kW of mean load. [kW/kW]")
+    efficiency: Param = Field(0.9, description="Round-trip efficiency, in (0, 1].")
+    loss_per_hour: Param = Field(0.005, description="Standing loss, share of the stored energy per hour.")
+    _ts = _within("thermal_share", 0.0, 1.0)
+    _cap = _within("capacity_kwh_per_mean_kw", 0.0, 1000.0)
+    _pow = _within("power_kw_per_mean_kw", 0.0, 100.0)
+    _eff = _within("efficiency", 1e-3, 1.0)
+    _loss = _within("loss_per_hour", 0.0, 1.0)
+
+
+ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Flexible, DemandShaving, ThermalStorage],
+                          Field(discriminator="model")]
+
+#: Models that respond to the scenario's energy prices relative to the baseline's.
+PRICE_MODELS = ("constant_elasticity", "elasticity_matrix", "prism")
+
+BehaviorSpec = Annotated[Union[Annotated[ResponseModel, Tag("mapping")], Annotated[list[ResponseModel], Tag("list")]],
+                         Discriminator(shape_of)]
+
+
+def models_of(spec) -> list:
+    """The list of response models of a segment's ``behavior``."""
+    return list(spec) if isinstance(spec, list) else [spec]
+
+
+def behavior_problems(spec) -> list[tuple[Loc, str]]:
+    """At most one energy-price model, and each kind of model at most once."""
+    models = models_of(spec)
+    kinds = [m.model for m in models]
+    errs: list[tuple[Loc, str]] = []
+    price = [k for k in kinds if k in PRICE_MODELS]
+    if len(price) > 1:
+        errs.append(((), f"at most one energy-price model; got {', '.join(price)}"))
+    for k in set(kinds):
+        if kinds.count(k) > 1:
+            errs.append(((), f"model {k!r} appears twice"))
+    return errs
+
+
+# --------------------------------------------------------------------------- participation
+
+
+class Enrolment(Model):
+    """Who takes the scenario tariff; the others stay on the baseline tariff."""
+
+    mode: Literal["opt_in", "opt_out"] = Field(description="How customers are enrolled (recorded with the results).")
+    share: float = Field(gt=0, le=1, description="Share of the segment's customers enrolled.")
+
+
+class Awareness(Model):
+    """Share of enrolled customers who know the tariff and respond, growing linearly over the horizon."""
+
+    start: float = Field(ge=0, le=1, description="Share aware on the first day.")
+    end: float = Field(ge=0, le=1, description="Share aware on the last day (>= start).")
+
+    @model_validator(mode="after")
+    def _grows(self) -> Awareness:
+        if self.end < self.start:
+            raise problems([(("end",), f"must be >= start ({self.start}); got {self.end}")])
+        return self
+
+
+class EnablingTechnology(Model):
+    """Smart thermostats, automated controls: a share of customers responds more strongly."""
+
+    share: float = Field(ge=0, le=1, description="Share of customers with enabling technology.")
+    response_multiplier: float = Field(ge=1, le=10, description="Factor on their price response.")
+
+
+class Learning(Model):
+    """Response grows between bills: from ``initial`` of full strength, closing the gap by
+    ``rate`` after each monthly bill."""
+
+    initial: float = Field(gt=0, le=1, description="Strength of the response before the first bill.")
+    rate: float = Field(gt=0, le=1, description="Share of the remaining gap closed at each bill.")
+
+
+class Participation(Model):
+    """How the segment takes part: enrolment, awareness, technology, fatigue and learning."""
+
+    enrolment: Enrolment | None = Field(None, description="Default: every customer takes the scenario tariff.")
+    awareness: Awareness | None = Field(None, description="Default: every enrolled customer is aware.")
+    enabling_technology: EnablingTechnology | None = None
+    event_fatigue: float = Field(1.0, gt=0, le=1, description=(
+        "Factor on event response for each consecutive event day before (1: no fatigue)."))
+    learning: Learning | None = Field(None, description="Default: full response from the start.")
