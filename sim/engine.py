@@ -24,7 +24,7 @@ from .behavior import constant_elasticity, price_ratio
 from .behavior.pipeline import PriceDay, respond, strength
 from .scenario.behavior import models_of
 from .calendar import Calendar
-from .grid import energy_cost_series
+from .grid import energy_cost_series, role_energy_cost
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
 from .tariffs import BillSet, CompiledTariff, DayContext, compile_tariff
@@ -67,7 +67,8 @@ class RunResult:
     calendar : Calendar
     segments : dict name -> SegmentResult
     system_load_kw : dict role -> ndarray, shape (n_steps,)  [kW]
-    energy_cost_per_kwh : ndarray, shape (n_steps,)  [currency/kWh]
+    energy_cost_per_kwh : dict role -> ndarray, shape (n_steps,)
+        Cost of energy per metered kWh in each step, losses included. [currency/kWh]
     metrics : dict
     """
 
@@ -75,7 +76,7 @@ class RunResult:
     calendar: Calendar
     segments: dict[str, SegmentResult]
     system_load_kw: dict[str, np.ndarray]
-    energy_cost_per_kwh: np.ndarray
+    energy_cost_per_kwh: dict[str, np.ndarray]
     metrics: dict
 
 
@@ -232,4 +233,6 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     env.run()
 
     system = {r: np.sum([s.load_kw[r] for s in segments.values()], axis=0) for r in ROLES}
-    return RunResult(scenario, cal, segments, system, energy_cost_series(scenario.grid, cal), {})
+    series = energy_cost_series(scenario.grid, cal)
+    cost = {r: role_energy_cost(scenario.grid, series, system[r]) for r in ROLES}
+    return RunResult(scenario, cal, segments, system, cost, {})

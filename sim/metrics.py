@@ -113,7 +113,7 @@ def compute(result) -> dict:
                 rev[k] += v
         m.update(rev)
         m["customers"] = int(sum(s.population.n for s in result.segments.values()))
-        m.update(supply_cost(sys_load, result.energy_cost_per_kwh, step_h, m["peak_kw"], cap_rate, years))
+        m.update(supply_cost(sys_load, result.energy_cost_per_kwh[role], step_h, m["peak_kw"], cap_rate, years))
         m["margin"] = m["revenue"] - m["cost"]
         m["average_price_per_kwh"] = m["revenue"] / m["energy_kwh"] if m["energy_kwh"] else 0.0
         out[role] = m
@@ -137,7 +137,8 @@ def compute(result) -> dict:
             r = {"energy_kwh": float(load.sum() * step_h), "peak_kw": float(load.max()),
                  "coincident_peak_kw": float(load[peak_t])}
             r.update(_revenue(seg.bills[role]))
-            r.update(supply_cost(load, result.energy_cost_per_kwh, step_h, r["coincident_peak_kw"], cap_rate, years))
+            r.update(supply_cost(load, result.energy_cost_per_kwh[role], step_h, r["coincident_peak_kw"], cap_rate,
+                                 years))
             r["margin"] = r["revenue"] - r["cost"]
             r["average_price_per_kwh"] = r["revenue"] / r["energy_kwh"] if r["energy_kwh"] else 0.0
             r["bill_mean"] = float(seg.bills[role].bill.mean())

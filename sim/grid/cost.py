@@ -12,8 +12,35 @@ from ..errors import InputError, Problem
 from ..scenario.schema import CsvSeries, Grid
 
 
+def marginal_cost(supply_kw: np.ndarray, grid: Grid) -> np.ndarray:
+    """Marginal cost of energy on the merit-order curve at each level of system supply.
+
+    Parameters
+    ----------
+    supply_kw : ndarray
+        System supply: metered load x (1 + losses). [kW]
+
+    Returns
+    -------
+    ndarray, same shape  [currency/kWh]
+    """
+    bounds = np.array([s.up_to_kw for s in grid.supply_curve[:-1]], dtype=float)
+    costs = np.array([s.cost_per_kwh for s in grid.supply_curve])
+    return costs[np.searchsorted(bounds, supply_kw, side="left")]
+
+
+def role_energy_cost(grid: Grid, flat_or_series: np.ndarray, system_load_kw: np.ndarray) -> np.ndarray:
+    """Cost of energy per metered kWh in each step: the series (or flat cost), or the merit-order
+    marginal cost at this load, both grossed up by losses. [currency/kWh], shape (n_steps,)"""
+    gross = 1.0 + grid.losses_pct / 100.0
+    if grid.supply_curve is None:
+        return flat_or_series * gross
+    return marginal_cost(system_load_kw * gross, grid) * gross
+
+
 def energy_cost_series(grid: Grid, cal: Calendar) -> np.ndarray:
-    """Energy cost in each step of the horizon. [currency/kWh], shape (n_steps,)"""
+    """Energy cost in each step of the horizon before losses (flat or a CSV series; zeros with a
+    supply curve, whose cost depends on the load). [currency/kWh], shape (n_steps,)"""
     spec = grid.energy_cost_per_kwh
     if not isinstance(spec, CsvSeries):
         return np.full(cal.n_steps, float(spec))

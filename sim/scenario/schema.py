@@ -236,14 +236,49 @@ class Segment(Model):
 # --------------------------------------------------------------------------- grid
 
 
+class SupplyStep(Model):
+    """One step of a merit-order supply curve."""
+
+    up_to_kw: float | None = Field(None, gt=0, description="System supply (load plus losses) up to which this cost "
+                                                           "holds; omit on the last step. [kW]")
+    cost_per_kwh: float = Field(ge=0, description="Marginal cost of energy on this step. [currency/kWh]")
+
+
 class Grid(Model):
-    """Supply side: cost of energy and of capacity."""
+    """Supply side: cost of energy (flat, a series, or a merit-order curve), losses, capacity."""
 
     energy_cost_per_kwh: Annotated[Union[Annotated[float, Tag("value")], Annotated[CsvSeries, Tag("mapping")]],
                                    Discriminator(shape_of)] = Field(
         0.0, description="Cost of energy at the customer meter, flat or a per-step CSV. [currency/kWh]")
+    supply_curve: list[SupplyStep] | None = Field(None, min_length=1, description=(
+        "Merit-order curve: the marginal cost of energy at each level of system supply; every kWh of a "
+        "step is bought at the marginal cost of that step's supply. Replaces energy_cost_per_kwh."))
+    losses_pct: float = Field(0.0, ge=0, le=50, description=(
+        "Network losses: energy bought = energy metered x (1 + losses_pct / 100). [%]"))
     capacity_cost_per_kw_year: float = Field(
         0.0, ge=0, description="Cost of capacity per kW of system peak per year. [currency/kW-year]")
+
+    @model_validator(mode="after")
+    def _curve(self) -> Grid:
+        curve = self.supply_curve
+        if curve is None:
+            return self
+        errs: list[tuple[Loc, str]] = []
+        if not (isinstance(self.energy_cost_per_kwh, float) and self.energy_cost_per_kwh == 0):
+            errs.append((("supply_curve",), "give either energy_cost_per_kwh or supply_curve, not both"))
+        for i, step in enumerate(curve[:-1]):
+            if step.up_to_kw is None:
+                errs.append((("supply_curve", i, "up_to_kw"), "required on every step but the last"))
+            elif i and curve[i - 1].up_to_kw is not None and step.up_to_kw <= curve[i - 1].up_to_kw:
+                errs.append((("supply_curve", i, "up_to_kw"), f"steps out of order: {step.up_to_kw} follows "
+                                                              f"{curve[i - 1].up_to_kw}"))
+            elif i and step.cost_per_kwh < curve[i - 1].cost_per_kwh:
+                errs.append((("supply_curve", i, "cost_per_kwh"), "a merit order never gets cheaper"))
+        if curve[-1].up_to_kw is not None:
+            errs.append((("supply_curve", len(curve) - 1, "up_to_kw"), "leave the last step open (no up_to_kw)"))
+        if errs:
+            raise problems(errs)
+        return self
 
     @field_validator("energy_cost_per_kwh")
     @classmethod

@@ -1,0 +1,42 @@
+"""The supply side: merit-order costs, losses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+
+from .conftest import build, scenario_dict
+
+CURVE = [{"up_to_kw": 200.0, "cost_per_kwh": 0.2}, {"up_to_kw": 350.0, "cost_per_kwh": 0.4},
+         {"cost_per_kwh": 1.0}]
+
+
+def test_merit_order_cost_follows_the_load_and_losses():
+    """Energy cost = sum of load x (1 + losses) x marginal cost at that supply, step by step."""
+    data = scenario_dict(grid={"supply_curve": CURVE, "losses_pct": 5.0})
+    r = sim.run(build(data))
+    for role in ("baseline", "scenario"):
+        load = r.system_load_kw[role]
+        supply = load * 1.05
+        mc = np.where(supply <= 200, 0.2, np.where(supply <= 350, 0.4, 1.0))
+        assert r.metrics[role]["energy_cost"] == pytest.approx(float((supply * mc).sum()), rel=1e-12)
+    assert len(set(np.unique(r.energy_cost_per_kwh["baseline"]))) > 1  # the load crosses steps
+
+
+def test_flat_cost_with_losses():
+    r = sim.run(build(scenario_dict(grid={"energy_cost_per_kwh": 0.3, "losses_pct": 10.0})))
+    assert r.metrics["baseline"]["energy_cost"] == pytest.approx(r.metrics["baseline"]["energy_kwh"] * 0.33, rel=1e-12)
+
+
+@pytest.mark.parametrize("curve,expected", [
+    ([{"up_to_kw": 300, "cost_per_kwh": 0.2}, {"up_to_kw": 200, "cost_per_kwh": 0.4}, {"cost_per_kwh": 1}],
+     "supply_curve[1].up_to_kw: steps out of order"),
+    ([{"up_to_kw": 300, "cost_per_kwh": 0.4}, {"cost_per_kwh": 0.2}], "a merit order never gets cheaper"),
+    ([{"up_to_kw": 300, "cost_per_kwh": 0.4}], "leave the last step open"),
+])
+def test_bad_supply_curves(curve, expected, write_yaml, capsys):
+    from sim.cli import main
+    assert main(["validate", str(write_yaml(scenario_dict(grid={"supply_curve": curve})))]) == 2
+    assert expected in capsys.readouterr().err
