@@ -272,7 +272,8 @@ class Grid(Model):
             elif i and curve[i - 1].up_to_kw is not None and step.up_to_kw <= curve[i - 1].up_to_kw:
                 errs.append((("supply_curve", i, "up_to_kw"), f"steps out of order: {step.up_to_kw} follows "
                                                               f"{curve[i - 1].up_to_kw}"))
-            elif i and step.cost_per_kwh < curve[i - 1].cost_per_kwh:
+        for i in range(1, len(curve)):
+            if curve[i].cost_per_kwh < curve[i - 1].cost_per_kwh:
                 errs.append((("supply_curve", i, "cost_per_kwh"), "a merit order never gets cheaper"))
         if curve[-1].up_to_kw is not None:
             errs.append((("supply_curve", len(curve) - 1, "up_to_kw"), "leave the last step open (no up_to_kw)"))
