@@ -15,7 +15,7 @@ of length n, and only system-level and per-segment load series are kept over tim
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
@@ -25,6 +25,7 @@ from .behavior.pipeline import PriceDay, respond, strength
 from .scenario.behavior import models_of
 from .calendar import Calendar
 from .grid import energy_cost_series, role_energy_cost
+from .grid.operator import has_programme, listed_events, operator_process
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
 from .tariffs import BillSet, CompiledTariff, DayContext, compile_tariff
@@ -78,6 +79,7 @@ class RunResult:
     system_load_kw: dict[str, np.ndarray]
     energy_cost_per_kwh: dict[str, np.ndarray]
     metrics: dict
+    events: list = field(default_factory=list)  #: event log: listed and operator-called events
 
 
 def _chunks(pop: SegmentPopulation, chunk_customers: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -88,6 +90,20 @@ def _chunks(pop: SegmentPopulation, chunk_customers: int) -> list[tuple[int, int
     for c in range(0, len(blocks), per_chunk):
         group = [(b, *blocks[b]) for b in range(c, min(c + per_chunk, len(blocks)))]
         out.append((group[0][1], group[-1][2], group))
+    return out
+
+
+def _event_performance(log: list[dict], system: dict, cal: Calendar) -> list[dict]:
+    """Each event, in date order, with the system load in its steps: mean baseline and
+    scenario kW and the reduction delivered."""
+    spd = cal.steps_per_day
+    first = np.datetime64(cal.start, "D")
+    out = []
+    for ev in sorted(log, key=lambda e: (e["date"], e["start_step"], e["programme"], e["tariff"])):
+        d = int((np.datetime64(ev["date"], "D") - first).astype(int))
+        steps = slice(d * spd + ev["start_step"], d * spd + ev["stop_step"])
+        b, s = float(system["baseline"][steps].mean()), float(system["scenario"][steps].mean())
+        out.append({**ev, "baseline_kw": b, "scenario_kw": s, "reduction_kw": b - s})
     return out
 
 
@@ -229,10 +245,17 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
             yield env.timeout(1)
 
     env.process(billing(env))  # created first: at a month boundary, bills close before the next day
+    log: list[dict] = listed_events(compiled, cal)
+    if scenario.operator is not None:  # then the operator: tomorrow's events are called before today runs
+        scenario_tariffs = {t.name: t for s in segments.values() for t in s.tariffs["scenario"]}
+        targets = {p: [t for t in scenario_tariffs.values() if has_programme(t, p)] for p in scenario.operator.programmes}
+        env.process(operator_process(env, scenario.operator, cal, [s.population for s in segments.values()],
+                                     targets, log))
     env.process(days(env))
     env.run()
 
     system = {r: np.sum([s.load_kw[r] for s in segments.values()], axis=0) for r in ROLES}
     series = energy_cost_series(scenario.grid, cal)
     cost = {r: role_energy_cost(scenario.grid, series, system[r]) for r in ROLES}
-    return RunResult(scenario, cal, segments, system, cost, {})
+    events = _event_performance(log, system, cal)
+    return RunResult(scenario, cal, segments, system, cost, {}, events)

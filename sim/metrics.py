@@ -122,6 +122,10 @@ def compute(result) -> dict:
     ch["peak_reduction_kw"] = b["peak_kw"] - s["peak_kw"]
     ch["peak_reduction_pct"] = ch["peak_reduction_kw"] / b["peak_kw"] * 100 if b["peak_kw"] else 0.0
     ch.update(_bill_changes(result.segments.values()))
+    windows = {(e["date"], e["start_step"], e["stop_step"]): e["reduction_kw"] for e in result.events}
+    ch["event_windows"] = len(windows)
+    ch["event_calls_by_operator"] = sum(1 for e in result.events if e["source"] == "operator")
+    ch["event_mean_reduction_kw"] = float(np.mean(list(windows.values()))) if windows else 0.0
     out["change"] = ch
 
     for name, seg in result.segments.items():

@@ -197,6 +197,15 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
                 lines = [f"{name},{i}," + ",".join(f"{v:.6f}" for v in row) + f",{t}"
                          for i, row, t in zip(ids, values, names)]
                 f.write("\n".join(lines) + "\n")
+        with open(tmp / "events.csv", "w", encoding="utf-8") as f:
+            f.write("date,start,end,programme,tariff,source,forecast_peak_kw,baseline_kw,scenario_kw,reduction_kw\n")
+            step = cal.step_minutes
+            for ev in result.events:
+                a, b = ev["start_step"] * step, ev["stop_step"] * step
+                fc = "" if ev["forecast_peak_kw"] is None else f"{ev['forecast_peak_kw']:.3f}"
+                f.write(f"{ev['date']},{a // 60:02d}:{a % 60:02d},{b // 60:02d}:{b % 60:02d},{ev['programme']},"
+                        f"{ev['tariff']},{ev['source']},{fc},{ev['baseline_kw']:.3f},{ev['scenario_kw']:.3f},"
+                        f"{ev['reduction_kw']:.3f}\n")
         _write_json(tmp / "manifest.json", manifest(result, command=command, started=started,
                                                     finished=finished, chunk_customers=chunk_customers))
         if out_dir.exists():  # an empty folder made beforehand: take its place

@@ -28,7 +28,8 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "peak reduction" in printed and "load factor" in printed and "revenue" in printed
     files = {p.name for p in out.iterdir()}
-    assert files == {"manifest.json", "metrics.json", "system_load.csv", "segment_bills.csv", "customer_bills.csv"}
+    assert files == {"manifest.json", "metrics.json", "system_load.csv", "segment_bills.csv", "customer_bills.csv",
+                     "events.csv"}
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) == {"baseline", "scenario", "change", "segments"}
     manifest = json.loads((out / "manifest.json").read_text())

@@ -93,3 +93,12 @@ def test_price_series_with_timestamps_is_placed_by_time(tmp_path):
     r = sim.run(validate(data, base_dir=tmp_path))  # horizon starts 2024-02-20: row 19 * 24
     expected = (19 * 24 + np.arange(14 * 24)) / 1000
     assert_allclose(r.metrics["baseline"]["energy_cost"], float(r.system_load_kw["baseline"] @ expected), rtol=1e-12)
+
+
+def test_common_day_factor_has_the_stated_mean_sd_and_persistence():
+    from sim.population.segments import common_factor
+    x = common_factor(3, "seg", 40_000, 0.1, 0.7)
+    assert abs(x.mean() - 1) < 0.005 and abs(x.std() / 0.1 - 1) < 0.05
+    lx = np.log(x)
+    assert abs(np.corrcoef(lx[1:], lx[:-1])[0, 1] - 0.7) < 0.02
+    assert common_factor(3, "seg", 10, 0.0, 0.7) is None

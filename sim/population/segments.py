@@ -35,7 +35,7 @@ BEHAVIOR_PARAMS = {
 }
 
 #: Purposes of the random streams of a block (spawn-key suffixes).
-PARAMS, DAILY = 0, 1
+PARAMS, DAILY, COMMON = 0, 1, 2
 
 
 def block_stream(seed: int, segment: str, block: int, purpose: int) -> np.random.Generator:
@@ -117,6 +117,7 @@ class SegmentPopulation:
     compliance: np.ndarray | None = None      #: (n,) share of load above firm level shed in events
     menu_choice: np.ndarray | None = None     #: (n,) index of each customer's scenario tariff in the menu
     params: dict = field(default_factory=dict)  #: "model.parameter" -> (n,) behaviour parameters
+    common: np.ndarray | None = None          #: (days,) day factor shared by the segment (weather), or None
     behavior_masks: dict = field(default_factory=dict)  #: "model.field" -> (spd,) bool step masks
     tech: np.ndarray | None = None            #: (n,) bool, enabling technology
     aware_u: np.ndarray | None = None         #: (n,) uniform draws: aware once awareness exceeds them
@@ -157,10 +158,31 @@ class SegmentPopulation:
         steps = np.arange(spd)
         # each customer's day is the segment's day shifted by its own offset (wrapping midnight)
         idx = (steps[None, :] - self.shift[rows, None]) % spd
+        if self.common is not None:
+            factor = factor * self.common[day]
         if self.column is None:
             shape = self.curve[day][idx]
             return shape * (self.mean_kw[rows] * factor)[:, None]
         return self.curve[day * spd + idx, self.column[rows, None]] * factor[:, None]
+
+
+def common_factor(seed: int, segment: str, days: int, sd: float, persistence: float) -> np.ndarray | None:
+    """A segment's shared day factor: log-normal with mean 1 and standard deviation ``sd``,
+    its logarithm an AR(1) series with the given persistence (a stationary start). From
+    its own stream (block index -1), so customer draws are untouched. None when sd = 0."""
+    if sd == 0:
+        return None
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+        seed, spawn_key=(zlib.crc32(segment.encode()), 2**32 - 1, COMMON))))
+    sigma = np.sqrt(np.log1p(sd ** 2))
+    shocks = rng.standard_normal(days) * sigma * np.sqrt(1 - persistence ** 2)
+    x = np.empty(days)
+    x[0] = rng.standard_normal() * sigma
+    # AR(1) recursion as a linear filter: x[t] = persistence * x[t-1] + shock[t]
+    from scipy.signal import lfilter
+
+    x[1:] = lfilter([1.0], [1.0, -persistence], shocks[1:], zi=[persistence * x[0]])[0]
+    return np.exp(x - 0.5 * sigma ** 2)
 
 
 def hours_mask(ranges: list[str], spd: int) -> np.ndarray:
@@ -248,6 +270,8 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
     if part.enrolment is not None:  # option 0: the scenario tariff; option 1: staying on the baseline
         pop.menu_choice = (enrol_u >= part.enrolment.share).astype(np.int64)
     pop.params = params
+    pop.common = common_factor(seed, segment.name, cal.days, segment.variation.common_daily_sd,
+                               segment.variation.common_persistence)
     for model in models_of(segment.behavior):
         if model.model == "flexible":
             pop.behavior_masks["flexible.window"] = hours_mask(model.window, spd)

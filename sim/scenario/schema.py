@@ -103,6 +103,11 @@ class Variation(Model):
         "Standard deviation of each customer's time shift of the daily shape. [h]"))
     daily_sd: float = Field(0.10, ge=0, le=1, description=(
         "Standard deviation of each customer's day-to-day level factor (log-normal with mean 1)."))
+    common_daily_sd: float = Field(0.0, ge=0, le=1, description=(
+        "Standard deviation of a day-to-day factor shared by every customer of the segment (weather): "
+        "log-normal with mean 1, autocorrelated from day to day."))
+    common_persistence: float = Field(0.7, ge=0, lt=1, description=(
+        "Day-to-day autocorrelation of the shared factor's logarithm (AR(1))."))
 
 
 class MenuOption(Model):
@@ -289,6 +294,26 @@ class Grid(Model):
         return v
 
 
+# --------------------------------------------------------------------------- operator
+
+
+class Operator(Model):
+    """The system operator: calls events day-ahead when tomorrow's forecast system peak is high.
+
+    The forecast is tomorrow's expected baseline load: every segment's base shape for that
+    day times its customers' mean load (no noise, no shifts). An event covers ``event_hours``
+    centred on the forecast peak, within the day. Each programme's own limits (interruptible
+    contracts: events per year, hours per event, months, notice) are kept.
+    """
+
+    threshold_kw: float = Field(gt=0, description="Call events for days whose forecast peak exceeds this. [kW]")
+    event_hours: float = Field(4.0, gt=0, le=24, description="Length of each called event. [h]")
+    max_events_per_year: int = Field(15, ge=0, le=366, description="At most this many event days per calendar year.")
+    programmes: list[Literal["critical_peak", "peak_time_rebate", "interruptible"]] = Field(
+        ["critical_peak", "peak_time_rebate", "interruptible"], min_length=1,
+        description="Which programmes of the scenario tariffs the operator calls.")
+
+
 # --------------------------------------------------------------------------- scenario
 
 
@@ -306,6 +331,7 @@ class Scenario(Model):
     tariffs: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")], Tariff] = Field(
         min_length=1, description="Tariff name (letters, digits, _ -) -> tariff.")
     grid: Grid = Field(default_factory=Grid)
+    operator: Operator | None = Field(None, description="Day-ahead event calls (default: only listed events).")
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:

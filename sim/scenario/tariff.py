@@ -236,7 +236,8 @@ class Event(Model):
 class CriticalPeak(Model):
     """Critical-peak pricing: on listed event days and hours, an adder or a multiplier."""
 
-    events: list[Event] = Field(min_length=1, description="Event dates and hours.")
+    events: list[Event] = Field(default_factory=list, description=(
+        "Event dates and hours listed in advance (the scenario's `operator` may call more)."))
     price_adder_per_kwh: float | None = Field(None, description="Added to the energy price in event steps. [currency/kWh]")
     price_multiplier: float | None = Field(None, gt=0, description=(
         "Multiplies the first-tier energy price in event steps (applied as an adder of (m - 1) x that price)."))
@@ -296,7 +297,8 @@ class PeakTimeRebate(Model):
     """Peak-time rebate: a payment per kWh of load below the customer's baseline in event hours."""
 
     rebate_per_kwh: float = Field(gt=0, description="Rebate per kWh below the baseline. [currency/kWh]")
-    events: list[Event] = Field(min_length=1, description="Event dates and hours.")
+    events: list[Event] = Field(default_factory=list, description=(
+        "Event dates and hours listed in advance (the scenario's `operator` may call more)."))
     baseline: BaselineMethod = Field(default_factory=BaselineMethod, description="Customer baseline method.")
 
     @model_validator(mode="after")

@@ -1,0 +1,91 @@
+"""Change of consumer surplus when prices move along a constant-elasticity demand curve.
+
+For one customer and one step, demand is the constant-elasticity curve through the
+baseline point ``(p0, q0)``::
+
+    q(p) = q0 * (p / p0) ** e
+
+and the change of (Marshallian) consumer surplus when the price moves from ``p0`` to
+``p1`` is the area to the left of the demand curve between the two prices::
+
+    dCS = -integral_{p0}^{p1} q(p) dp
+        = -q0 * p0 / (1 + e) * ((p1 / p0) ** (1 + e) - 1)        e != -1
+        = -q0 * p0 * ln(p1 / p0)                                  e == -1 (the limit)
+
+Both are one expression, ``-q0 * p0 * x * exprel((1 + e) * x)`` with ``x = ln(p1/p0)``
+and ``exprel(z) = expm1(z) / z`` (``exprel(0) = 1``), which is what is computed: it is
+continuous through ``e = -1`` with no cancellation near it (``expm1`` is accurate near 0). With ``e = 0`` the customer
+does not respond and ``dCS = -q0 * (p1 - p0)``, minus the change of the bill at the
+baseline quantity; that case is computed in that form, exactly.
+
+The demand curve is the one :func:`sim.behavior.elasticity.constant_elasticity` moves
+along, including its clip: beyond ``p1 / p0`` in ``[RATIO_MIN, RATIO_MAX]`` the quantity
+stays at its value at the bound, so the surplus change there adds a rectangle,
+``-q(p_bound) * (p1 - p_bound)``; where the baseline price is not positive there is no
+response (``q = q0``) and ``dCS = -q0 * (p1 - p0)``. Summing the steps of a day (each
+``q0`` in kW held for ``step_hours``) gives the customer's surplus change for the day.
+
+References
+----------
+.. [1] A. Mas-Colell, M. D. Whinston and J. R. Green, Microeconomic Theory, Oxford
+   University Press, 1995, ch. 3 (welfare evaluation of price changes): the Marshallian
+   consumer surplus change is the area to the left of the demand curve between the two
+   prices. Standard textbook result; no figure is taken from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .elasticity import RATIO_MAX, RATIO_MIN
+
+__all__ = ["surplus_change_constant_elasticity"]
+
+
+def surplus_change_constant_elasticity(load_base_kw: np.ndarray, price_base: np.ndarray,
+                                       price_scen: np.ndarray, elasticity: np.ndarray,
+                                       step_hours: float) -> np.ndarray:
+    """Change of consumer surplus of each customer over a day, constant-elasticity demand.
+
+    Parameters
+    ----------
+    load_base_kw : ndarray, shape (n, spd)
+        Baseline load ``q0`` in each step (the quantity demanded at the baseline price). [kW]
+    price_base, price_scen : ndarray, shape (spd,) or (n, spd)
+        Baseline price ``p0`` and scenario price ``p1`` in each step. [currency/kWh]
+    elasticity : ndarray, shape (n,)
+        Own-price elasticity ``e`` of each customer (the same ``e`` in every step), usually
+        <= 0. [-]
+    step_hours : float
+        Length of a step. [h]
+
+    Returns
+    -------
+    ndarray, shape (n,)  [currency]
+        ``sum_t dCS[c, t] * step_hours``: positive when the customer gains (prices fell),
+        negative when it loses.
+    """
+    q0 = np.asarray(load_base_kw, dtype=float)
+    p0 = np.asarray(price_base, dtype=float)
+    p1 = np.asarray(price_scen, dtype=float)
+    e = np.asarray(elasticity, dtype=float)[:, None]
+    # Prices stay (spd,) when they are per step: the ratio work is then done once per step.
+    responds = p0 > 0
+    safe_p0 = np.where(responds, p0, 1.0)
+    ratio = np.where(responds, p1 / safe_p0, 1.0)
+    # The demand curve stops moving outside [RATIO_MIN, RATIO_MAX] (clip of constant_elasticity).
+    ratio_c = np.minimum(np.maximum(ratio, RATIO_MIN), RATIO_MAX)
+    x = np.log(ratio_c)
+    z = (1.0 + e) * x                                                 # (n, spd)
+    rel = np.ones_like(z)                                             # exprel(z); exprel(0) = 1
+    np.divide(np.expm1(z), z, out=rel, where=z != 0)
+    per_step = -(q0 * (safe_p0 * x)) * rel                            # -integral_{p0}^{p_c} q dp
+    clipped = ratio != ratio_c
+    if clipped.any():
+        # Past the clip the quantity stays at q(p_c): a rectangle -q(p_c) (p1 - p_c).
+        past = np.where(clipped, p1 - ratio_c * safe_p0, 0.0)
+        per_step = per_step - q0 * np.exp(e * x) * past
+    fixed = ~responds | (e == 0.0)            # no response: minus the bill change, exactly
+    if fixed.any():
+        per_step = np.where(fixed, -q0 * (p1 - p0), per_step)
+    return per_step.sum(axis=1) * step_hours

@@ -1,0 +1,59 @@
+"""The operator calls events day-ahead on its forecast, within the programmes' limits."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+import sim
+from sim.grid.operator import expected_day_load
+
+from .conftest import build, scenario_dict
+
+
+def _scenario(threshold_share: float, **op):
+    data = scenario_dict(horizon={"start": "2025-07-01", "days": 20, "step_minutes": 60})
+    for seg in data["populations"]:
+        seg["variation"] = {"common_daily_sd": 0.08}  # weather: some days are peak days
+    data["tariffs"]["cpp"] = dict(copy.deepcopy(data["tariffs"]["tou"]),
+                                  critical_peak={"price_adder_per_kwh": 1.5})
+    data["tariffs"]["ibp"] = {"type": "flat", "price_per_kwh": 0.5, "interruptible": {
+        "credit_per_kw_month": 5.0, "penalty_per_kwh": 3.0, "limits": {"max_events_per_year": 3}}}
+    data["populations"][0]["tariff"]["scenario"] = "cpp"
+    shops = data["populations"][1]
+    shops["tariff"]["scenario"] = "ibp"
+    shops["interruptible"] = {"firm_kw_per_mean_kw": 0.5, "compliance": 1.0}
+    sc = build(data)
+    r0 = sim.run(sc)  # to size the threshold from the expected loads
+    peaks = [expected_day_load([s.population for s in r0.segments.values()], d).max() for d in range(20)]
+    threshold = float(np.quantile(peaks, threshold_share))
+    data["operator"] = {"threshold_kw": threshold, "event_hours": 3, **op}
+    return build(data), peaks, threshold
+
+
+def test_events_are_called_on_forecast_peak_days_and_move_load():
+    sc, peaks, threshold = _scenario(0.7)
+    r = sim.run(sc)
+    called = [e for e in r.events if e["source"] == "operator"]
+    cpp_days = sorted({e["date"] for e in called if e["programme"] == "critical_peak"})
+    expected = sorted(str(np.datetime64("2025-07-01") + d) for d in range(1, 20) if peaks[d] > threshold)
+    assert cpp_days == expected and cpp_days  # never day 0: no notice for it
+    for e in called:
+        assert e["stop_step"] - e["start_step"] == 3
+        assert e["reduction_kw"] > 0  # the scenario load falls in every called window
+    # interruptible contract: at most 3 events in the year, whatever the operator wanted
+    assert sum(1 for e in called if e["programme"] == "interruptible") == min(3, len(expected))
+    assert r.metrics["change"]["event_calls_by_operator"] == len(called)
+
+
+def test_operator_cap_per_year():
+    sc, peaks, threshold = _scenario(0.3, max_events_per_year=2)
+    r = sim.run(sc)
+    assert len({e["date"] for e in r.events if e["source"] == "operator"}) == 2
+
+
+def test_no_operator_no_called_events():
+    data = scenario_dict()
+    r = sim.run(build(data))
+    assert r.events == [] and r.metrics["change"]["event_windows"] == 0
