@@ -28,7 +28,9 @@ from .grid import energy_cost_series, role_energy_cost
 from .grid.operator import has_programme, listed_events, operator_process
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
-from .tariffs import BillSet, CompiledTariff, DayContext, compile_tariff
+from .population.segments import CHOICE, block_stream
+from .tariffs import BillAccumulator, BillSet, CompiledTariff, DayContext, compile_tariff
+from .tariffs.billing import ChoiceBills
 
 ROLES = ("baseline", "scenario")
 
@@ -56,6 +58,7 @@ class SegmentResult:
     load_kw: dict[str, np.ndarray]
     spec: object = None                 #: the scenario's Segment
     soc: dict | None = None             #: role -> (n,) thermal-storage state of charge [kWh]
+    structural: list | None = None      #: menu with choice: the baseline load billed on each menu tariff
 
 
 @dataclass
@@ -151,9 +154,17 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
         choice = {"baseline": np.zeros(pop.n, dtype=np.int64),
                   "scenario": pop.menu_choice if pop.menu_choice is not None else np.zeros(pop.n, dtype=np.int64)}
         bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contract_kva, pop.firm_kw) for r in ROLES}
+        structural = None
+        if seg.tariff.choice is not None:  # customers switch within the menu: shadow bills on every tariff
+            streams = [((lo, hi), block_stream(scenario.seed, seg.name, b, CHOICE))
+                       for b, (lo, hi) in enumerate(pop.blocks)]
+            bills["scenario"] = ChoiceBills(tariffs["scenario"], choice["scenario"], cal, seg.tariff.choice, streams,
+                                            pop.contract_kva, pop.firm_kw)
+            # the baseline load billed on each menu tariff: who wins without changing anything
+            structural = [BillAccumulator(t, pop.n, cal, pop.contract_kva, pop.firm_kw) for t in tariffs["scenario"]]
         load = {r: np.zeros(cal.n_steps) for r in ROLES}
         soc = {r: np.zeros(pop.n) for r in ROLES} if "thermal_storage.adopted" in pop.params else None
-        segments[seg.name] = SegmentResult(pop, tariffs, bills, load, seg, soc)
+        segments[seg.name] = SegmentResult(pop, tariffs, bills, load, seg, soc, structural)
 
     work = [(s, _chunks(s.population, chunk_customers)) for s in segments.values()]
 
@@ -216,6 +227,9 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                     storage = fixed_storage if charge is None else (
                         charge if fixed_storage is None else fixed_storage + charge)
                     bills.add_day(rows, load, contexts, storage)
+                    if role == "baseline" and s.structural is not None:
+                        for acc in s.structural:
+                            acc.add_day(rows, load, contexts[acc.tariff.name], storage)
                     out[role] = load if storage is None else load + storage
                 # per stream block sums, added in block order: the same bits however blocks are chunked
                 for _, lo, hi in group:
@@ -235,6 +249,8 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
             for s in segments.values():
                 for bills in s.bills.values():
                     bills.close_month(m)
+                for acc in s.structural or ():
+                    acc.close_month(m)
 
     def days(env: simpy.Environment):
         for d in range(cal.days):

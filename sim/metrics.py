@@ -132,9 +132,11 @@ def compute(result) -> dict:
         entry: dict = {"customer_class": seg.population.customer_class, "customers": seg.population.n,
                        "tariff_baseline": seg.tariffs["baseline"][0].name,
                        "tariff_scenario": "+".join(t.name for t in seg.tariffs["scenario"])}
-        if len(seg.tariffs["scenario"]) > 1:  # a menu: how many customers took each tariff
+        if len(seg.tariffs["scenario"]) > 1:  # a menu: how many customers took each tariff (at the end)
             counts = np.bincount(seg.bills["scenario"].choice, minlength=len(seg.tariffs["scenario"]))
             entry["scenario_tariff_customers"] = {t.name: int(c) for t, c in zip(seg.tariffs["scenario"], counts)}
+        if seg.structural is not None:
+            entry["choice"] = _choice_metrics(seg)
         for role in ("baseline", "scenario"):
             load = seg.load_kw[role]
             peak_t = int(result.system_load_kw[role].argmax())
@@ -155,6 +157,20 @@ def compute(result) -> dict:
         entry["change"] = c
         out["segments"][name] = entry
     return out
+
+
+def _choice_metrics(seg) -> dict:
+    """Switching within a menu, and the revenue given up to structural winners: customers
+    whose baseline load costs less on the tariff they end on than on the baseline tariff."""
+    bills = seg.bills["scenario"]
+    n = len(bills.choice)
+    baseline_bill = seg.bills["baseline"].bill
+    structural = np.stack([acc.bill for acc in seg.structural])[bills.choice, np.arange(n)]
+    saving = baseline_bill - structural
+    winners = saving > 0.005
+    return {"switched_share": float(np.mean(bills.switches > 0)), "switches": int(bills.switches.sum()),
+            "structural_winners_share": float(winners.mean()),
+            "revenue_lost_to_structural_winners": float(saving[winners].sum())}
 
 
 def _bill_changes(segments) -> dict:

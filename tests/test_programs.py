@@ -145,3 +145,54 @@ def test_menu_shares_must_sum_to_one(write_yaml, capsys):
     err = capsys.readouterr().err
     assert "menu shares must sum to 1; they sum to 0.9" in err
     assert "populations[0].tariff.scenario[1].tariff: unknown tariff 'nope'" in err
+
+
+def _choice_scenario(**choice):
+    data = scenario_dict(horizon={"start": "2025-01-01", "days": 90, "step_minutes": 60})
+    data["populations"] = data["populations"][:1]
+    data["populations"][0]["count"] = 600
+    data["populations"][0]["tariff"]["scenario"] = [{"tariff": "tou", "share": 0.5}, {"tariff": "flat", "share": 0.5}]
+    if choice:
+        data["populations"][0]["tariff"]["choice"] = choice
+    return data
+
+
+def test_menu_without_reviews_bills_like_a_fixed_menu():
+    """Choice with review probability 0 changes nobody's tariff: the same bills as a fixed menu."""
+    fixed = sim.run(build(_choice_scenario()))
+    still = sim.run(build(_choice_scenario(review_probability=0.0)))
+    assert_allclose(still.segments["res"].bills["scenario"].bill, fixed.segments["res"].bills["scenario"].bill,
+                    rtol=1e-12)
+    assert still.metrics["segments"]["res"]["choice"]["switches"] == 0
+
+
+def test_customers_move_to_the_tariff_that_billed_them_least():
+    """With every customer reviewing and no threshold, each ends on last month's cheapest tariff."""
+    r = sim.run(build(_choice_scenario(review_probability=1.0, threshold_pct=0.0)))
+    bills = r.segments["res"].bills["scenario"]
+    last = np.stack([acc.last_month.sum(axis=1) for acc in bills.accs])
+    cheapest = last.argmin(axis=0)
+    differs = np.abs(last[0] - last[1]) > 1e-9
+    assert (bills.choice[differs] == cheapest[differs]).all()
+    assert r.metrics["segments"]["res"]["choice"]["switched_share"] > 0
+    assert_allclose(bills.bill.sum(), r.metrics["scenario"]["revenue"], rtol=1e-12)
+
+
+def test_structural_winners_save_on_their_baseline_load():
+    """A TOU tariff that equals the flat rate in every hour makes no structural winner."""
+    data = _choice_scenario(review_probability=1.0, threshold_pct=0.0)
+    for p in data["tariffs"]["tou"]["periods"].values():
+        p["price_per_kwh"] = data["tariffs"]["flat"]["price_per_kwh"]
+    data["tariffs"]["tou"]["fixed_per_month"] = data["tariffs"]["flat"]["fixed_per_month"]
+    m = sim.run(build(data)).metrics["segments"]["res"]["choice"]
+    assert m["structural_winners_share"] == 0 and m["revenue_lost_to_structural_winners"] == 0
+    cheap = _choice_scenario(review_probability=1.0, threshold_pct=0.0)
+    cheap["tariffs"]["tou"]["periods"] = {"peak": {"price_per_kwh": 0.6}, "flat": {"price_per_kwh": 0.45},
+                                          "valley": {"price_per_kwh": 0.3}}
+    r = sim.run(build(cheap))
+    m2 = r.metrics["segments"]["res"]["choice"]
+    assert m2["structural_winners_share"] > 0 and m2["revenue_lost_to_structural_winners"] > 0
+    seg = r.segments["res"]
+    on_tou = seg.bills["scenario"].choice == 0
+    saving = seg.bills["baseline"].bill - seg.structural[0].bill
+    assert m2["revenue_lost_to_structural_winners"] == pytest.approx(saving[on_tou & (saving > 0.005)].sum())

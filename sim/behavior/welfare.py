@@ -71,21 +71,29 @@ def surplus_change_constant_elasticity(load_base_kw: np.ndarray, price_base: np.
     e = np.asarray(elasticity, dtype=float)[:, None]
     # Prices stay (spd,) when they are per step: the ratio work is then done once per step.
     responds = p0 > 0
-    safe_p0 = np.where(responds, p0, 1.0)
-    ratio = np.where(responds, p1 / safe_p0, 1.0)
+    all_respond = bool(responds.all())
+    if all_respond:
+        safe_p0, ratio = p0, p1 / p0
+    else:
+        safe_p0 = np.where(responds, p0, 1.0)
+        ratio = np.where(responds, p1 / safe_p0, 1.0)
     # The demand curve stops moving outside [RATIO_MIN, RATIO_MAX] (clip of constant_elasticity).
-    ratio_c = np.minimum(np.maximum(ratio, RATIO_MIN), RATIO_MAX)
+    ratio_c = np.clip(ratio, RATIO_MIN, RATIO_MAX)
     x = np.log(ratio_c)
     z = (1.0 + e) * x                                                 # (n, spd)
-    rel = np.ones_like(z)                                             # exprel(z); exprel(0) = 1
-    np.divide(np.expm1(z), z, out=rel, where=z != 0)
-    per_step = -(q0 * (safe_p0 * x)) * rel                            # -integral_{p0}^{p_c} q dp
+    rel = np.expm1(z)                                                 # -> exprel(z) in place
+    nonzero = z != 0
+    np.divide(rel, z, out=rel, where=nonzero)
+    np.copyto(rel, 1.0, where=~nonzero)                               # exprel(0) = 1
+    rel *= safe_p0 * x
+    rel *= q0                                                         # integral_{p0}^{p_c} q dp
+    per_step = np.negative(rel, out=rel)
     clipped = ratio != ratio_c
     if clipped.any():
         # Past the clip the quantity stays at q(p_c): a rectangle -q(p_c) (p1 - p_c).
         past = np.where(clipped, p1 - ratio_c * safe_p0, 0.0)
-        per_step = per_step - q0 * np.exp(e * x) * past
-    fixed = ~responds | (e == 0.0)            # no response: minus the bill change, exactly
-    if fixed.any():
-        per_step = np.where(fixed, -q0 * (p1 - p0), per_step)
+        per_step -= q0 * np.exp(e * x) * past
+    if not all_respond or (e == 0.0).any():
+        # No response (e = 0, or no positive baseline price): minus the bill change, exactly.
+        per_step = np.where(~responds | (e == 0.0), -q0 * (p1 - p0), per_step)
     return per_step.sum(axis=1) * step_hours

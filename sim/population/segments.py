@@ -35,7 +35,7 @@ BEHAVIOR_PARAMS = {
 }
 
 #: Purposes of the random streams of a block (spawn-key suffixes).
-PARAMS, DAILY, COMMON = 0, 1, 2
+PARAMS, DAILY, COMMON, CHOICE = 0, 1, 2, 3
 
 
 def block_stream(seed: int, segment: str, block: int, purpose: int) -> np.random.Generator:

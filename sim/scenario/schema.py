@@ -117,12 +117,25 @@ class MenuOption(Model):
     share: float = Field(gt=0, le=1, description="Share of the segment's customers on this tariff.")
 
 
+class TariffChoice(Model):
+    """Customers on a menu review their tariff after each bill and move to the one that would
+    have billed their last month least, if the saving is worth it."""
+
+    review_probability: float = Field(0.2, ge=0, le=1, description=(
+        "Chance that a customer reviews its tariff after a bill (1 - inertia)."))
+    threshold_pct: float = Field(5.0, ge=0, le=100, description=(
+        "Switch only if the best tariff saves more than this share of the current bill. [%]"))
+
+
 class SegmentTariffs(Model):
     """Which tariff a segment is on in the baseline and in the scenario."""
 
     baseline: str = Field(description="Name of a tariff under `tariffs`.")
     scenario: str | list[MenuOption] = Field(description=(
-        "Name of a tariff under `tariffs`, or a menu: a list of {tariff, share} whose shares sum to 1."))
+        "Name of a tariff under `tariffs`, or a menu: a list of {tariff, share} whose shares sum to 1 "
+        "(the shares customers start on)."))
+    choice: TariffChoice | None = Field(None, description=(
+        "Let customers on a menu switch between its tariffs after each bill (default: they stay)."))
 
     @model_validator(mode="after")
     def _shares(self) -> SegmentTariffs:
@@ -136,6 +149,8 @@ class SegmentTariffs(Model):
                 errs.append((("scenario",), "a tariff appears twice in the menu"))
             if errs:
                 raise problems(errs)
+        elif self.choice is not None:
+            raise problems([(("choice",), "tariff choice needs a menu: give `scenario` as a list of {tariff, share}")])
         return self
 
     def options(self, role: str) -> list[tuple[str, float]]:

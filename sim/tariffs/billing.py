@@ -108,6 +108,8 @@ class BillAccumulator:
         self.monthly = np.zeros((n_months, len(CHARGES)))  #: [currency] segment sums by month and charge
         self.monthly_kwh = np.zeros(n_months)          #: [kWh] segment sums by month
         self.monthly_by_customer = None                #: optional (n, n_months) bills, see keep_monthly()
+        self.keep_last = False                         #: keep the last closed month's charges (n, charges)
+        self.last_month = None
         self._month_days = np.bincount(calendar.billing_month, minlength=n_months)
         self._month_number = np.array([int(lbl[5:7]) for lbl in calendar.month_labels])
 
@@ -263,6 +265,7 @@ class BillAccumulator:
         c[:, _C["minimum"]] = np.maximum(t.minimum_per_month * frac - subtotal, 0.0)
         c[:, _C["tax"]] = t.tax_pct / 100.0 * (subtotal + c[:, _C["minimum"]])
 
+        self.last_month = c if self.keep_last else None
         self.total += c
         self.kwh += kwh
         self.monthly[m] = c.sum(axis=0)
@@ -431,6 +434,100 @@ class BillSet:
     @property
     def monthly_kwh(self) -> np.ndarray:
         return sum(acc.monthly_kwh for acc in self.accs)
+
+    @property
+    def tariff_names(self) -> list[str]:
+        return [t.name for t in self.tariffs]
+
+
+class ChoiceBills:
+    """A segment's scenario bills when customers choose among a menu's tariffs over time.
+
+    Every customer's actual load is billed on every tariff of the menu (shadow bills), so
+    that after each bill a customer can compare. A customer pays, each month, the bill of
+    the tariff it was on; after the bill it reviews with probability ``review_probability``
+    and moves to the tariff that would have billed that month least, if that saves more
+    than ``threshold_pct`` of its bill. Review draws come from each stream block's own
+    stream, so results do not depend on chunking.
+
+    The interface matches :class:`BillSet` for the engine, metrics and results.
+    """
+
+    def __init__(self, tariffs: list[CompiledTariff], choice: np.ndarray, calendar, review, streams,
+                 contract_kva: np.ndarray | None = None, firm_kw: np.ndarray | None = None):
+        self.tariffs = tariffs
+        self.choice = choice.copy()
+        self.initial_choice = choice.copy()
+        self.review = review
+        self.streams = streams  # list of ((start, stop), Generator) per stream block
+        n = len(choice)
+        self.accs = [BillAccumulator(t, n, calendar, contract_kva, firm_kw) for t in tariffs]
+        for acc in self.accs:
+            acc.keep_last = True
+        self.total = np.zeros((n, len(CHARGES)))
+        self.monthly = np.zeros((calendar.n_months, len(CHARGES)))
+        self.monthly_kwh = np.zeros(calendar.n_months)
+        self.switches = np.zeros(n, dtype=np.int64)
+        self.choice_by_month = np.zeros((calendar.n_months, n), dtype=np.int8)
+
+    @property
+    def single(self) -> bool:
+        return False
+
+    def split(self, rows: slice):
+        choice = self.choice[rows]
+        for k in range(len(self.accs)):
+            mask = choice == k
+            if mask.any():
+                yield k, mask, rows
+
+    def day_price(self, d: int, spd: int, rows: slice) -> np.ndarray:
+        out = np.empty((rows.stop - rows.start, spd))
+        choice = self.choice[rows]
+        for k, t in enumerate(self.tariffs):
+            mask = choice == k
+            if mask.any():
+                tier = self.accs[k].current_tier(rows)
+                p = t.day_price(d, spd, tier)
+                out[mask] = p if p.ndim == 1 else p[mask]
+        return out
+
+    def add_day(self, rows: slice, load_kw: np.ndarray, contexts: dict, storage_kw: np.ndarray | None = None) -> None:
+        for t, acc in zip(self.tariffs, self.accs):  # what this load costs on every tariff of the menu
+            acc.add_day(rows, load_kw, contexts[t.name], storage_kw)
+
+    def close_month(self, m: int) -> None:
+        for acc in self.accs:
+            acc.close_month(m)
+        shadow = np.stack([acc.last_month for acc in self.accs])  # (options, n, charges)
+        n = shadow.shape[1]
+        paid = shadow[self.choice, np.arange(n)]
+        self.total += paid
+        self.monthly[m] = paid.sum(axis=0)
+        self.monthly_kwh[m] = self.accs[0].monthly_kwh[m]
+        self.choice_by_month[m] = self.choice
+        bills = shadow.sum(axis=2)  # (options, n)
+        current = bills[self.choice, np.arange(n)]
+        best = bills.argmin(axis=0)
+        saving = current - bills[best, np.arange(n)]
+        reviews = np.zeros(n, dtype=bool)
+        for (a, b), rng in self.streams:
+            reviews[a:b] = rng.random(b - a) < self.review.review_probability
+        move = reviews & (best != self.choice) & (saving > self.review.threshold_pct / 100.0 * np.abs(current))
+        self.choice[move] = best[move]
+        self.switches += move
+
+    @property
+    def kwh(self) -> np.ndarray:
+        return self.accs[0].kwh
+
+    @property
+    def peak_kw(self) -> np.ndarray:
+        return self.accs[0].peak_kw
+
+    @property
+    def bill(self) -> np.ndarray:
+        return self.total.sum(axis=1)
 
     @property
     def tariff_names(self) -> list[str]:
