@@ -22,6 +22,7 @@ import simpy
 
 from .behavior import constant_elasticity, price_ratio
 from .behavior.pipeline import PriceDay, respond, strength
+from .behavior.welfare import surplus_change_constant_elasticity
 from .scenario.behavior import models_of
 from .calendar import Calendar
 from .grid import energy_cost_series, role_energy_cost
@@ -59,6 +60,7 @@ class SegmentResult:
     spec: object = None                 #: the scenario's Segment
     soc: dict | None = None             #: role -> (n,) thermal-storage state of charge [kWh]
     structural: list | None = None      #: menu with choice: the baseline load billed on each menu tariff
+    stats: dict = field(default_factory=dict)  #: running sums of the response (see behavior.pipeline.respond)
 
 
 @dataclass
@@ -164,7 +166,9 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
             structural = [BillAccumulator(t, pop.n, cal, pop.contract_kva, pop.firm_kw) for t in tariffs["scenario"]]
         load = {r: np.zeros(cal.n_steps) for r in ROLES}
         soc = {r: np.zeros(pop.n) for r in ROLES} if "thermal_storage.adopted" in pop.params else None
-        segments[seg.name] = SegmentResult(pop, tariffs, bills, load, seg, soc, structural)
+        segments[seg.name] = SegmentResult(pop, tariffs, bills, load, seg, soc, structural, {
+            "consumer_surplus": np.zeros(pop.n), "interruptible_requested_kwh": 0.0,
+            "interruptible_delivered_kwh": 0.0})
 
     work = [(s, _chunks(s.population, chunk_customers)) for s in segments.values()]
 
@@ -202,7 +206,10 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                                 continue
                             sub = base if mask is None else base[mask]
                             ratio = price_ratio(_pick(prices["baseline"], mask), _pick(prices["scenario"], mask))
-                            got, ch = constant_elasticity(sub, ratio, pop.elasticity[idx] * _pick(m, mask)), None
+                            e = pop.elasticity[idx] * _pick(m, mask)
+                            got, ch = constant_elasticity(sub, ratio, e), None
+                            s.stats["consumer_surplus"][idx] += surplus_change_constant_elasticity(
+                                sub, _pick(prices["baseline"], mask), _pick(prices["scenario"], mask), e, step_h)
                         else:
                             own = _price_day(tariff, ctx, _pick(prices[role], mask))
                             ref = _price_day(tariff, ctx, _pick(prices["baseline"], mask))
@@ -213,7 +220,8 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                             soc = s.soc[role][idx] if s.soc is not None else None
                             got, ch, soc = respond(role, base if mask is None else base[mask], idx, pop, models, ref,
                                                    own, _pick(m, mask) * (fatigue if role == "scenario" else 1.0),
-                                                   fatigue if role == "scenario" else 1.0, peak, soc, step_h)
+                                                   fatigue if role == "scenario" else 1.0, peak, soc, step_h,
+                                                   s.stats if role == "scenario" else None)
                             if soc is not None:
                                 s.soc[role][idx] = soc
                         if mask is None:

@@ -62,6 +62,33 @@ def supply_cost(load_kw: np.ndarray, energy_cost_per_kwh: np.ndarray, step_hours
     return {"energy_cost": energy, "capacity_cost": capacity, "cost": energy + capacity}
 
 
+def shift_decomposition(base_kw: np.ndarray, scen_kw: np.ndarray, steps_per_day: int, step_hours: float) -> dict:
+    """How a load change splits into shifted and foregone energy, and where rebound shows.
+
+    ``energy_cut_kwh`` is the energy removed in steps where the scenario load is below the
+    baseline, ``energy_added_kwh`` the energy added where it is above. Shifted energy is the
+    smaller of the two; foregone energy is the rest of the cut (the net reduction).
+    Rebound: ``rebound_max_kw`` is the largest increase in any step; a *rebound day* is a
+    day whose scenario peak falls in a step where the baseline load was below the day's
+    baseline mean (a former off-peak hour); ``rebound_peak_in_offpeak`` says whether the
+    horizon's scenario peak itself lies in such a step.
+    """
+    diff = scen_kw - base_kw
+    cut = float(np.maximum(-diff, 0).sum() * step_hours)
+    added = float(np.maximum(diff, 0).sum() * step_hours)
+    shifted = min(cut, added)
+    b = base_kw.reshape(-1, steps_per_day)
+    s = scen_kw.reshape(-1, steps_per_day)
+    offpeak = b < b.mean(axis=1, keepdims=True)
+    peak_step = s.argmax(axis=1)
+    rebound_days = int(offpeak[np.arange(len(s)), peak_step].sum())
+    t = int(scen_kw.argmax())
+    return {"energy_cut_kwh": cut, "energy_added_kwh": added, "energy_shifted_kwh": shifted,
+            "energy_foregone_kwh": cut - shifted, "shifted_share": shifted / cut if cut > 0 else 0.0,
+            "rebound_max_kw": float(max(diff.max(initial=0.0), 0.0)), "rebound_days": rebound_days,
+            "rebound_peak_in_offpeak": bool(offpeak.reshape(-1)[t])}
+
+
 def bill_change_distribution(change: np.ndarray, base: np.ndarray) -> dict:
     """Distribution of per-customer bill changes (scenario - baseline). [currency]"""
     pct = np.divide(change, base, out=np.zeros_like(change), where=base != 0) * 100
@@ -122,6 +149,10 @@ def compute(result) -> dict:
     ch["peak_reduction_kw"] = b["peak_kw"] - s["peak_kw"]
     ch["peak_reduction_pct"] = ch["peak_reduction_kw"] / b["peak_kw"] * 100 if b["peak_kw"] else 0.0
     ch.update(_bill_changes(result.segments.values()))
+    ch.update(shift_decomposition(result.system_load_kw["baseline"], result.system_load_kw["scenario"], spd, step_h))
+    cs = float(sum(s.stats["consumer_surplus"].sum() for s in result.segments.values()))
+    ch["consumer_surplus_change"] = cs
+    ch["welfare_change"] = cs + ch["margin_change"]
     windows = {(e["date"], e["start_step"], e["stop_step"]): e["reduction_kw"] for e in result.events}
     ch["event_windows"] = len(windows)
     ch["event_calls_by_operator"] = sum(1 for e in result.events if e["source"] == "operator")
@@ -154,6 +185,13 @@ def compute(result) -> dict:
         c["peak_reduction_pct"] = (c["peak_reduction_kw"] / entry["baseline"]["peak_kw"] * 100
                                    if entry["baseline"]["peak_kw"] else 0.0)
         c.update(_bill_changes([seg]))
+        c.update(shift_decomposition(seg.load_kw["baseline"], seg.load_kw["scenario"], spd, step_h))
+        c["consumer_surplus_change"] = float(seg.stats["consumer_surplus"].sum())
+        req, got = seg.stats["interruptible_requested_kwh"], seg.stats["interruptible_delivered_kwh"]
+        if req > 0:
+            c["interruptible_requested_kwh"] = req
+            c["interruptible_delivered_kwh"] = got
+            c["interruptible_performance"] = got / req
         entry["change"] = c
         out["segments"][name] = entry
     return out

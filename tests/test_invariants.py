@@ -140,3 +140,27 @@ def test_single_customer_bill_matches_its_load_series():
         fixed = 3.0 * (7 / 31 + 29 / 29 + 4 / 31) if role == "baseline" else 0.0
         expected = float(np.sum(load * price) * 0.5) + fixed
         assert abs(seg.bills[role].bill[0] - expected) < 0.005
+
+
+def test_shift_decomposition_on_a_known_change():
+    """Energy cut in one step and added in another is shifted; a net cut is foregone."""
+    from sim.metrics import shift_decomposition
+    base = np.array([2.0, 2.0, 4.0, 4.0, 2.0, 2.0, 4.0, 4.0])
+    scen = np.array([3.0, 2.0, 3.0, 3.5, 2.0, 2.0, 4.0, 4.0])
+    d = shift_decomposition(base, scen, 4, 1.0)
+    assert d["energy_cut_kwh"] == 1.5 and d["energy_added_kwh"] == 1.0
+    assert d["energy_shifted_kwh"] == 1.0 and d["energy_foregone_kwh"] == 0.5
+    assert d["rebound_max_kw"] == 1.0
+    assert d["rebound_days"] == 0  # day 1 peaks at step 3 (3.5 kW), a baseline peak step
+
+
+def test_consumer_surplus_falls_when_every_price_rises_and_is_zero_without_change():
+    data = scenario_dict()
+    data["tariffs"]["dear"] = {"type": "flat", "price_per_kwh": 0.6}
+    for seg in data["populations"]:
+        seg["tariff"]["scenario"] = "dear"
+    r = _run(data)
+    assert r.metrics["change"]["consumer_surplus_change"] < 0
+    for seg in data["populations"]:
+        seg["tariff"]["scenario"] = "flat"
+    assert _run(data).metrics["change"]["consumer_surplus_change"] == 0

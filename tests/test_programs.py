@@ -196,3 +196,13 @@ def test_structural_winners_save_on_their_baseline_load():
     on_tou = seg.bills["scenario"].choice == 0
     saving = seg.bills["baseline"].bill - seg.structural[0].bill
     assert m2["revenue_lost_to_structural_winners"] == pytest.approx(saving[on_tou & (saving > 0.005)].sum())
+
+
+@pytest.mark.parametrize("compliance", [1.0, 0.5])
+def test_interruptible_performance_equals_compliance(compliance):
+    """Delivered / requested energy in events equals the (uniform) compliance."""
+    data = _programme_scenario()
+    data["populations"][1]["interruptible"]["compliance"] = compliance
+    c = sim.run(build(data)).metrics["segments"]["shops"]["change"]
+    assert c["interruptible_requested_kwh"] > 0
+    assert c["interruptible_performance"] == pytest.approx(compliance, rel=1e-9)

@@ -205,32 +205,42 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     if n == 0 or n_window == 0:
         return load.copy()
 
-    # Everything below is in kW x steps: h multiplies every term alike.
-    flex = load * (share[:, None] * window)                           # flexible power, 0 outside
-    cap_kw = np.maximum(max_kw, flex.sum(axis=1) / n_window)          # rating >= mean flexible power
-    headroom = np.where(window, np.maximum(cap_kw[:, None] - flex, 0.0), 0.0)
-
-    order = _ascending_order(price)                                   # sinks: cheapest first
-    price_sorted = price[order] if order.ndim == 1 else np.take_along_axis(price, order, axis=1)
-    flex_sorted = _take(flex, order)
+    # Everything below is in kW x steps (h multiplies every term alike), on the steps in
+    # increasing price order: sinks are read left to right, sources right to left.
+    order = _ascending_order(price)
+    if order.ndim == 1:
+        price_sorted, in_window = price[order], window[order]
+    else:
+        price_sorted, in_window = np.take_along_axis(price, order, axis=1), window[order]
+    flex = _take(load, order)
+    flex *= share[:, None]
+    flex *= in_window                                                  # flexible power, 0 outside
     cum_flex = np.zeros((n, spd + 1))
-    np.cumsum(flex_sorted, axis=1, out=cum_flex[:, 1:])               # energy of the k cheapest steps
-    total_flex = cum_flex[:, -1:]
-    cum_room = np.cumsum(_take(headroom, order), axis=1)              # headroom of sinks up to j
+    np.cumsum(flex, axis=1, out=cum_flex[:, 1:])                       # energy of the k cheapest steps
+    total = cum_flex[:, -1:].copy()
+    cap_kw = np.maximum(max_kw, total[:, 0] / n_window)                # rating >= mean flexible power
+    room = np.subtract(cap_kw[:, None], flex, out=flex)                # headroom of each sink ...
+    np.maximum(room, 0.0, out=room)
+    room *= in_window                                                  # ... inside the window only
+    cum_room = np.cumsum(room, axis=1, out=room)                       # headroom of sinks up to j
 
     # Sources for sink j: steps priced above p[j] + c (the rule p[t] > p[s] + c).
-    threshold = price_sorted + inconvenience[:, None]                 # (n, spd), ascending per row
-    n_not_dearer = _count_at_most(price_sorted, threshold)
-    above = total_flex - np.take_along_axis(cum_flex, n_not_dearer, axis=1)
-    moved = np.maximum(np.minimum(cum_room, above).max(axis=1), 0.0)[:, None]   # Q_i
+    n_not_dearer = _count_at_most(price_sorted, price_sorted + inconvenience[:, None])
+    above = np.take_along_axis(cum_flex, n_not_dearer, axis=1)
+    np.subtract(total, above, out=above)
+    moved = np.minimum(cum_room, above, out=above).max(axis=1)        # Q_i
+    moved = np.maximum(moved, 0.0)[:, None]                            # not -1e-17 from rounding
 
-    # Arrivals: the first Q units of the sink queue (cheapest headroom first).
-    arrive = np.diff(np.minimum(cum_room, moved), axis=1, prepend=0.0)
-    # Departures: the first Q units of the source queue (dearest energy first), i.e. the
-    # energy above the cumulative-from-the-top level; the last column is exactly zero.
-    from_top = np.minimum(total_flex - cum_flex, moved)
+    # Arrivals: the first Q units of the sink queue (cheapest headroom first);
+    # departures: the first Q units of the source queue (dearest energy first), read as the
+    # energy above each cumulative-from-the-top level (the last column is exactly zero).
+    arrived = np.minimum(cum_room, moved, out=cum_room)
+    from_top = np.subtract(total, cum_flex, out=cum_flex)
+    np.minimum(from_top, moved, out=from_top)
     from_top[:, -1] = 0.0
-    leave = from_top[:, :-1] - from_top[:, 1:]
-    out = load + _untake(arrive - leave, order)
+    delta = from_top[:, 1:] - from_top[:, :-1]                         # minus what leaves ...
+    delta += arrived                                                   # ... plus what arrives,
+    delta[:, 1:] -= arrived[:, :-1]                                    # differenced in place
+    out = load + _untake(delta, order)
     # A step gives at most its own flexible energy; rounding must not leave -1e-17 kW.
     return np.maximum(out, 0.0, out=out)

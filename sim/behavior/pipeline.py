@@ -21,6 +21,7 @@ import numpy as np
 
 from .elasticity import constant_elasticity, price_ratio
 from .interruptible import curtail
+from .welfare import surplus_change_constant_elasticity
 
 
 @dataclass
@@ -73,7 +74,7 @@ def strength(pop, participation, d: int, days: int, bills_closed: int, rows: sli
 
 def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, base: PriceDay, own: PriceDay,
             strength: np.ndarray, fatigue: float, month_peak_kw: np.ndarray | None, soc: np.ndarray | None,
-            step_hours: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+            step_hours: float, stats: dict | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Load of customers ``idx`` in one role on one day.
 
     Parameters
@@ -95,6 +96,10 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
         Each customer's baseline peak of the month so far, today included (demand shaving).
     soc : ndarray, shape (n,), or None
         State of charge of thermal storage at the start of the day. [kWh]
+    stats : dict, optional
+        Running sums this adds to: ``consumer_surplus`` (n,) per customer in the segment
+        (constant elasticity only), ``interruptible_requested_kwh`` (load above the firm level
+        in called events) and ``interruptible_delivered_kwh`` (what curtailment removed).
 
     Returns
     -------
@@ -109,7 +114,11 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
     load = base_kw
     if role == "scenario":
         if "constant_elasticity" in models:
-            load = constant_elasticity(load, price_ratio(base.price, own.price), pop.elasticity[idx] * strength)
+            e = pop.elasticity[idx] * strength
+            load = constant_elasticity(load, price_ratio(base.price, own.price), e)
+            if stats is not None:
+                stats["consumer_surplus"][idx] += surplus_change_constant_elasticity(
+                    base_kw, base.price, own.price, e, step_hours)
         elif "elasticity_matrix" in models:
             from .matrix import respond_matrix
 
@@ -166,5 +175,11 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
             charge[sub] = ch
             soc[sub] = soc_end
     if own.interruptible is not None and pop.firm_kw is not None:
+        before = load
         load = curtail(load, own.interruptible, pop.firm_kw[idx], pop.compliance[idx] * fatigue)
+        if stats is not None:
+            ev = own.interruptible
+            stats["interruptible_requested_kwh"] += float(
+                np.maximum(before[:, ev] - pop.firm_kw[idx, None], 0.0).sum() * step_hours)
+            stats["interruptible_delivered_kwh"] += float((before[:, ev] - load[:, ev]).sum() * step_hours)
     return load, charge, soc
