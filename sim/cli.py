@@ -72,6 +72,10 @@ def cmd_run(args) -> int:
     path = write_run(result, out, command=["drsim", *sys.argv[1:]], started=started, finished=finished,
                      chunk_customers=args.chunk)
     print_summary(result.metrics, sc.currency)
+    bad = result.metrics["change"].get("rtp_days_not_converged", 0)
+    if bad:
+        err_console.print(f"warning: the real-time price fixed point did not converge on {bad} days "
+                          "(raise max_iterations or lower damping)", highlight=False)
     out_console.print(f"run folder: {path}  ({(finished - started).total_seconds():.1f} s)", highlight=False)
     return 0
 

@@ -26,6 +26,7 @@ from .behavior.welfare import surplus_change_constant_elasticity
 from .scenario.behavior import models_of
 from .calendar import Calendar
 from .grid import energy_cost_series, role_energy_cost
+from .grid.cost import rtp_price_from_load
 from .grid.operator import has_programme, listed_events, operator_process
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
@@ -85,6 +86,7 @@ class RunResult:
     energy_cost_per_kwh: dict[str, np.ndarray]
     metrics: dict
     events: list = field(default_factory=list)  #: event log: listed and operator-called events
+    rtp_iterations: list = field(default_factory=list)  #: per day: fixed-point iterations of system RTP
 
 
 def _chunks(pop: SegmentPopulation, chunk_customers: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -173,21 +175,28 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     work = [(s, _chunks(s.population, chunk_customers)) for s in segments.values()]
 
     streak = {name: 0 for name in compiled}  # consecutive event days of each tariff, today included
+    rtp_log: list[dict] = []
 
-    def step_day(d: int) -> None:
+    def day_pass(d: int, contexts: dict, factors: dict, commit: bool) -> dict:
+        """All customers' loads on day ``d``; with ``commit``, bill them and keep their state.
+
+        Returns the system load of the day per role (spd,). Without ``commit`` nothing
+        changes but the cache of the day's random level factors, so the pass can be repeated
+        (the real-time price fixed point)."""
         day = slice(d * spd, (d + 1) * spd)
-        contexts = {name: DayContext(t, d, spd) for name, t in compiled.items()}
-        for name, t in compiled.items():
-            streak[name] = streak[name] + 1 if _event_day(t, day) else 0
         bills_closed = int(cal.billing_month[d])
+        system = {r: np.zeros(spd) for r in ROLES}
         for s, chunks in work:
             pop, spec = s.population, s.spec
             models = {m.model: m for m in models_of(spec.behavior)}
             fast = set(models) <= {"constant_elasticity"}  # the foundation's model alone
+            stats = s.stats if commit else None
             for a, b, group in chunks:
                 rows = slice(a, b)
-                factor = np.concatenate([pop.daily_factor(k, hi - lo) for k, lo, hi in group])
-                base = pop.base_load(rows, d, factor)
+                key = (spec.name, a)
+                if key not in factors:  # each block's daily stream is drawn once a day
+                    factors[key] = np.concatenate([pop.daily_factor(k, hi - lo) for k, lo, hi in group])
+                base = pop.base_load(rows, d, factors[key])
                 fixed_storage = pop.storage_load(rows)
                 # behaviour sees prices only: the marginal price of each step under each role
                 prices = {r: s.bills[r].day_price(d, spd, rows) for r in ROLES}
@@ -208,8 +217,9 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                             ratio = price_ratio(_pick(prices["baseline"], mask), _pick(prices["scenario"], mask))
                             e = pop.elasticity[idx] * _pick(m, mask)
                             got, ch = constant_elasticity(sub, ratio, e), None
-                            s.stats["consumer_surplus"][idx] += surplus_change_constant_elasticity(
-                                sub, _pick(prices["baseline"], mask), _pick(prices["scenario"], mask), e, step_h)
+                            if stats is not None:
+                                stats["consumer_surplus"][idx] += surplus_change_constant_elasticity(
+                                    sub, _pick(prices["baseline"], mask), _pick(prices["scenario"], mask), e, step_h)
                         else:
                             own = _price_day(tariff, ctx, _pick(prices[role], mask))
                             ref = _price_day(tariff, ctx, _pick(prices["baseline"], mask))
@@ -221,8 +231,8 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                             got, ch, soc = respond(role, base if mask is None else base[mask], idx, pop, models, ref,
                                                    own, _pick(m, mask) * (fatigue if role == "scenario" else 1.0),
                                                    fatigue if role == "scenario" else 1.0, peak, soc, step_h,
-                                                   s.stats if role == "scenario" else None)
-                            if soc is not None:
+                                                   stats if role == "scenario" else None)
+                            if soc is not None and commit:
                                 s.soc[role][idx] = soc
                         if mask is None:
                             load = got
@@ -234,15 +244,61 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                             charge[idx - a] = ch
                     storage = fixed_storage if charge is None else (
                         charge if fixed_storage is None else fixed_storage + charge)
-                    bills.add_day(rows, load, contexts, storage)
-                    if role == "baseline" and s.structural is not None:
-                        for acc in s.structural:
-                            acc.add_day(rows, load, contexts[acc.tariff.name], storage)
+                    if commit:
+                        bills.add_day(rows, load, contexts, storage)
+                        if role == "baseline" and s.structural is not None:
+                            for acc in s.structural:
+                                acc.add_day(rows, load, contexts[acc.tariff.name], storage)
                     out[role] = load if storage is None else load + storage
                 # per stream block sums, added in block order: the same bits however blocks are chunked
                 for _, lo, hi in group:
                     for role in ROLES:
-                        s.load_kw[role][day] += out[role][lo - a:hi - a].sum(axis=0)
+                        block = out[role][lo - a:hi - a].sum(axis=0)
+                        system[role] += block
+                        if commit:
+                            s.load_kw[role][day] += block
+        return system
+
+    system_rtp = [t for t in compiled.values() if t.rtp_from_system]
+
+    def step_day(d: int) -> None:
+        day = slice(d * spd, (d + 1) * spd)
+        for name, t in compiled.items():
+            streak[name] = streak[name] + 1 if _event_day(t, day) else 0
+        factors: dict = {}
+        if system_rtp:  # real-time prices formed from the scenario's own system load: a fixed point
+            solve_rtp_day(d, day, factors)
+        contexts = {name: DayContext(t, d, spd) for name, t in compiled.items()}
+        day_pass(d, contexts, factors, commit=True)
+
+    def solve_rtp_day(d: int, day: slice, factors: dict) -> None:
+        """Damped fixed-point iteration of price <-> system load for day ``d``.
+
+        p_(k+1) = (1 - a) p_k + a f(L(p_k)), f the tariff's price formula on the merit-order
+        marginal cost of the scenario system supply; stop when max |p_(k+1) - p_k| <= tol."""
+        spec = system_rtp[0].source
+        a, tol, max_iter = spec.damping, spec.tolerance_per_kwh, spec.max_iterations
+        price, step, it = None, float("inf"), 0
+        for it in range(1, max_iter + 1):
+            if price is not None:
+                for t in system_rtp:
+                    t.rtp_price[day] = price
+            contexts = {name: DayContext(t, d, spd) for name, t in compiled.items()}
+            loads = day_pass(d, contexts, factors, commit=False)
+            if price is None:  # start from the price the baseline load would form
+                target = rtp_price_from_load(spec, scenario.grid, loads["baseline"])
+                price = target
+                continue
+            target = rtp_price_from_load(spec, scenario.grid, loads["scenario"])
+            new = (1 - a) * price + a * target
+            step = float(np.abs(new - price).max())
+            price = new
+            if step <= tol:
+                break
+        for t in system_rtp:
+            t.rtp_price[day] = price
+        rtp_log.append({"day": d, "iterations": it, "residual_per_kwh": step if it > 1 else float("nan"),
+                        "converged": it > 1 and step <= tol})
 
     env = simpy.Environment()
     state = {"days_done": 0}
@@ -282,4 +338,4 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     series = energy_cost_series(scenario.grid, cal)
     cost = {r: role_energy_cost(scenario.grid, series, system[r]) for r in ROLES}
     events = _event_performance(log, system, cal)
-    return RunResult(scenario, cal, segments, system, cost, {}, events)
+    return RunResult(scenario, cal, segments, system, cost, {}, events, rtp_log)

@@ -157,6 +157,11 @@ def compute(result) -> dict:
     ch["event_windows"] = len(windows)
     ch["event_calls_by_operator"] = sum(1 for e in result.events if e["source"] == "operator")
     ch["event_mean_reduction_kw"] = float(np.mean(list(windows.values()))) if windows else 0.0
+    if result.rtp_iterations:  # real-time prices formed from the system load: the daily fixed points
+        its = [day["iterations"] for day in result.rtp_iterations]
+        ch["rtp_iterations_mean"] = float(np.mean(its))
+        ch["rtp_iterations_max"] = int(max(its))
+        ch["rtp_days_not_converged"] = int(sum(not day["converged"] for day in result.rtp_iterations))
     out["change"] = ch
 
     for name, seg in result.segments.items():

@@ -40,3 +40,34 @@ def test_bad_supply_curves(curve, expected, write_yaml, capsys):
     from sim.cli import main
     assert main(["validate", str(write_yaml(scenario_dict(grid={"supply_curve": curve})))]) == 2
     assert expected in capsys.readouterr().err
+
+
+def _rtp_scenario(shape="linear"):
+    data = scenario_dict(horizon={"start": "2025-07-01", "days": 10, "step_minutes": 60})
+    data["grid"] = {"supply_curve": CURVE, "supply_curve_shape": shape, "losses_pct": 3.0}
+    data["tariffs"]["rtp"] = {"type": "rtp", "prices": "system_marginal_cost", "multiplier": 1.2,
+                              "adder_per_kwh": 0.05, "damping": 0.5, "tolerance_per_kwh": 1e-7}
+    for seg in data["populations"]:
+        seg["tariff"]["scenario"] = "rtp"
+    return data
+
+
+def test_rtp_fixed_point_is_stable_to_a_further_iteration():
+    """On every day the price equals the price its own scenario load forms (to 1e-5)."""
+    from sim.grid.cost import rtp_price_from_load
+
+    sc = build(_rtp_scenario())
+    r = sim.run(sc)
+    assert all(day["converged"] for day in r.rtp_iterations) and len(r.rtp_iterations) == 10
+    assert max(day["iterations"] for day in r.rtp_iterations) > 2  # the load answers the price
+    t = r.segments["res"].tariffs["scenario"][0]
+    formed = rtp_price_from_load(sc.tariffs["rtp"], sc.grid, r.system_load_kw["scenario"])
+    assert np.abs(formed - t.rtp_price).max() < 1e-5
+
+
+def test_system_rtp_needs_a_supply_curve(write_yaml, capsys):
+    from sim.cli import main
+    data = _rtp_scenario()
+    data["grid"] = {"energy_cost_per_kwh": 0.3}
+    assert main(["validate", str(write_yaml(data))]) == 2
+    assert "grid.supply_curve: required: tariff 'rtp' forms prices from the system load" in capsys.readouterr().err

@@ -119,19 +119,22 @@ def _ascending_order(price: np.ndarray) -> np.ndarray:
 
 
 def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``values`` (n, spd) reordered along the steps by ``order`` of shape (spd,) or (n, spd)."""
+    """``values`` (n, spd) reordered along the steps by ``order`` of shape (spd,) or (n, spd).
+
+    C-contiguous result (``values[:, order]`` would be Fortran-ordered, and every later
+    operation along the steps several times slower).
+    """
     if order.ndim == 1:
-        return values[:, order]
+        return np.take(values, order, axis=1)
     return np.take_along_axis(values, order, axis=1)
 
 
 def _untake(sorted_values: np.ndarray, order: np.ndarray) -> np.ndarray:
     """Inverse of :func:`_take`: put the sorted columns back at their steps."""
-    out = np.empty_like(sorted_values)
     if order.ndim == 1:
-        out[:, order] = sorted_values
-    else:
-        np.put_along_axis(out, order, sorted_values, axis=1)
+        return np.take(sorted_values, np.argsort(order), axis=1)
+    out = np.empty_like(sorted_values)
+    np.put_along_axis(out, order, sorted_values, axis=1)
     return out
 
 
@@ -215,32 +218,36 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     flex = _take(load, order)
     flex *= share[:, None]
     flex *= in_window                                                  # flexible power, 0 outside
-    cum_flex = np.zeros((n, spd + 1))
-    np.cumsum(flex, axis=1, out=cum_flex[:, 1:])                       # energy of the k cheapest steps
+    cum_flex = np.cumsum(flex, axis=1)                                 # energy of the j+1 cheapest steps
     total = cum_flex[:, -1:].copy()
     cap_kw = np.maximum(max_kw, total[:, 0] / n_window)                # rating >= mean flexible power
     room = np.subtract(cap_kw[:, None], flex, out=flex)                # headroom of each sink ...
     np.maximum(room, 0.0, out=room)
     room *= in_window                                                  # ... inside the window only
-    cum_room = np.cumsum(room, axis=1, out=room)                       # headroom of sinks up to j
+    cum_room = np.cumsum(room, axis=1)                                 # headroom of sinks up to j
 
-    # Sources for sink j: steps priced above p[j] + c (the rule p[t] > p[s] + c).
+    # Sources for sink j: steps priced above p[j] + c (the rule p[t] > p[s] + c). There are
+    # spd - m[j] of them, m[j] >= j + 1 (p[j] itself is not above), holding total - F[m[j] - 1].
     n_not_dearer = _count_at_most(price_sorted, price_sorted + inconvenience[:, None])
+    n_not_dearer -= 1
     above = np.take_along_axis(cum_flex, n_not_dearer, axis=1)
     np.subtract(total, above, out=above)
     moved = np.minimum(cum_room, above, out=above).max(axis=1)        # Q_i
     moved = np.maximum(moved, 0.0)[:, None]                            # not -1e-17 from rounding
 
-    # Arrivals: the first Q units of the sink queue (cheapest headroom first);
-    # departures: the first Q units of the source queue (dearest energy first), read as the
-    # energy above each cumulative-from-the-top level (the last column is exactly zero).
+    # Arrivals: the first Q units of the sink queue, A[j] = min(R[j], Q) cumulated from the
+    # cheapest step. Departures: the first Q units of the source queue, the energy above
+    # the cumulative-from-the-top level: B[j] = min(total - F[j], Q) is what leaves steps
+    # after j. With H[j] = A[j] + B[j] and H[-1] = Q (nothing arrived, Q to leave), the
+    # change of step j is H[j] - H[j-1] = (A[j] - A[j-1]) - (B[j-1] - B[j]). A step that
+    # neither gives nor receives has H[j] == H[j-1] bit for bit: it changes by exactly 0.
     arrived = np.minimum(cum_room, moved, out=cum_room)
-    from_top = np.subtract(total, cum_flex, out=cum_flex)
-    np.minimum(from_top, moved, out=from_top)
-    from_top[:, -1] = 0.0
-    delta = from_top[:, 1:] - from_top[:, :-1]                         # minus what leaves ...
-    delta += arrived                                                   # ... plus what arrives,
-    delta[:, 1:] -= arrived[:, :-1]                                    # differenced in place
+    h_run = np.subtract(total, cum_flex, out=cum_flex)
+    np.minimum(h_run, moved, out=h_run)
+    h_run += arrived
+    delta = h_run.copy()
+    delta[:, 1:] -= h_run[:, :-1]
+    delta[:, 0] -= moved[:, 0]
     out = load + _untake(delta, order)
     # A step gives at most its own flexible energy; rounding must not leave -1e-17 kW.
     return np.maximum(out, 0.0, out=out)

@@ -26,7 +26,19 @@ def marginal_cost(supply_kw: np.ndarray, grid: Grid) -> np.ndarray:
     """
     bounds = np.array([s.up_to_kw for s in grid.supply_curve[:-1]], dtype=float)
     costs = np.array([s.cost_per_kwh for s in grid.supply_curve])
+    if grid.supply_curve_shape == "linear":
+        return np.interp(supply_kw, np.r_[0.0, bounds], costs)
     return costs[np.searchsorted(bounds, supply_kw, side="left")]
+
+
+def rtp_price_from_load(tariff, grid: Grid, system_load_kw: np.ndarray) -> np.ndarray:
+    """Real-time price formed from the system load: multiplier x the merit-order marginal cost
+    of the supply (load plus losses) + adder, floored. [currency/kWh]"""
+    supply = system_load_kw * (1.0 + grid.losses_pct / 100.0)
+    price = tariff.multiplier * marginal_cost(supply, grid) + tariff.adder_per_kwh
+    if tariff.floor_per_kwh is not None:
+        price = np.maximum(price, tariff.floor_per_kwh)
+    return price
 
 
 def role_energy_cost(grid: Grid, flat_or_series: np.ndarray, system_load_kw: np.ndarray) -> np.ndarray:

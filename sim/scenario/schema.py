@@ -273,6 +273,9 @@ class Grid(Model):
     supply_curve: list[SupplyStep] | None = Field(None, min_length=1, description=(
         "Merit-order curve: the marginal cost of energy at each level of system supply; every kWh of a "
         "step is bought at the marginal cost of that step's supply. Replaces energy_cost_per_kwh."))
+    supply_curve_shape: Literal["step", "linear"] = Field("step", description=(
+        "step: each step's cost holds up to its bound; linear: the cost rises linearly from the first step's "
+        "cost at 0 kW to each next step's cost at the previous bound, flat beyond the last bound."))
     losses_pct: float = Field(0.0, ge=0, le=50, description=(
         "Network losses: energy bought = energy metered x (1 + losses_pct / 100). [%]"))
     capacity_cost_per_kw_year: float = Field(
@@ -365,7 +368,15 @@ class Scenario(Model):
                 errs.append((("tariffs", name),
                              f"period boundaries at {', '.join(f'{m // 60:02d}:{m % 60:02d}' for m in bad)} "
                              f"do not fall on {self.horizon.step_minutes}-minute steps"))
+        system_rtp = [n for n, t in self.tariffs.items() if getattr(t, "prices", None) == "system_marginal_cost"]
+        if system_rtp and self.grid.supply_curve is None:
+            errs.append((("grid", "supply_curve"), f"required: tariff {system_rtp[0]!r} forms prices from the system "
+                                                   "load on the merit-order curve"))
         for i, seg in enumerate(self.populations):
+            if seg.tariff.baseline in system_rtp:
+                errs.append((("populations", i, "tariff", "baseline"),
+                             "a baseline tariff cannot form prices from the system load (the fixed point is the "
+                             "scenario's)"))
             for role in ("baseline", "scenario"):
                 for name, _ in seg.tariff.options(role):
                     t = self.tariffs.get(name)

@@ -78,6 +78,7 @@ class CompiledTariff:
     intr_credit_per_kw_event: float = 0.0
     intr_penalty_per_kwh: float = 0.0
     storage_price: np.ndarray | None = None      #: (n_steps,) storage-meter price [currency/kWh]
+    rtp_from_system: bool = False                #: real-time prices formed from the system load (filled daily)
     source: object = field(repr=False, default=None)
 
     @property
@@ -209,10 +210,13 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
         names = ("all",)
         period = np.zeros(cal.n_steps, dtype=np.int16)
         rate = np.zeros((1, 1))
-        series = read_series(tariff.prices, cal)
-        rtp = series * tariff.multiplier + tariff.adder_per_kwh
-        if tariff.floor_per_kwh is not None:
-            rtp = np.maximum(rtp, tariff.floor_per_kwh)
+        if isinstance(tariff.prices, str):  # formed day by day by the engine
+            rtp = np.zeros(cal.n_steps)
+        else:
+            series = read_series(tariff.prices, cal)
+            rtp = series * tariff.multiplier + tariff.adder_per_kwh
+            if tariff.floor_per_kwh is not None:
+                rtp = np.maximum(rtp, tariff.floor_per_kwh)
     else:
         raise TypeError(f"unknown tariff type {type(tariff).__name__}")
     rate = rate + adders[None, :]
@@ -281,4 +285,5 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
         fixed_per_month=tariff.fixed_per_month, fixed_per_day=tariff.fixed_per_day,
         minimum_per_month=tariff.minimum_per_month, tax_pct=tariff.tax_pct,
         volume_rebate=(vr.threshold_kwh, vr.cost_saving_per_kwh, vr.share) if vr else None,
-        load_factor_bands=bands, source=tariff, **extra)
+        load_factor_bands=bands, source=tariff,
+        rtp_from_system=isinstance(tariff, RtpTariff) and isinstance(tariff.prices, str), **extra)
