@@ -225,7 +225,19 @@ class Segment(Model):
     contract_kva_per_mean_kw: Param | None = Field(None, description=(
         "Contracted (transformer) capacity of each customer per kW of its mean load; needed "
         "when a tariff of the segment has a capacity charge. [kVA/kW]"))
-    behavior: BehaviorSpec = Field(description="A response model, or a list of models that combine.")
+    behavior: BehaviorSpec = Field(description=(
+        "A response model, a list of models that combine, or 'default' (the class's calibrated "
+        "defaults, docs/calibration.md)."))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_behavior(cls, data):
+        if isinstance(data, dict) and data.get("behavior") == "default":
+            from ..behavior.defaults import default_behavior
+
+            if data.get("customer_class") in ("residential", "commercial", "industrial"):
+                data = {**data, "behavior": default_behavior(data["customer_class"])}
+        return data
     participation: Participation = Field(default_factory=Participation, description=(
         "Enrolment, awareness, enabling technology, event fatigue, learning."))
     tariff: SegmentTariffs
