@@ -26,7 +26,7 @@ from .behavior.welfare import surplus_change_constant_elasticity
 from .scenario.behavior import models_of
 from .calendar import Calendar
 from .grid import energy_cost_series, role_energy_cost
-from .grid.cost import rtp_price_from_load
+from .grid.cost import marginal_cost, rtp_price_from_cost
 from .grid.operator import has_programme, listed_events, operator_process
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
@@ -215,7 +215,8 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                                 continue
                             sub = base if mask is None else base[mask]
                             ratio = price_ratio(_pick(prices["baseline"], mask), _pick(prices["scenario"], mask))
-                            e = pop.elasticity[idx] * _pick(m, mask)
+                            fatigue = spec.participation.event_fatigue ** max(streak[tariff.name] - 1, 0)
+                            e = pop.elasticity[idx] * _pick(m, mask) * fatigue
                             got, ch = constant_elasticity(sub, ratio, e), None
                             if stats is not None:
                                 stats["consumer_surplus"][idx] += surplus_change_constant_elasticity(
@@ -272,31 +273,37 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
         day_pass(d, contexts, factors, commit=True)
 
     def solve_rtp_day(d: int, day: slice, factors: dict) -> None:
-        """Damped fixed-point iteration of price <-> system load for day ``d``.
+        """Damped fixed-point iteration of marginal cost <-> system load for day ``d``.
 
-        p_(k+1) = (1 - a) p_k + a f(L(p_k)), f the tariff's price formula on the merit-order
-        marginal cost of the scenario system supply; stop when max |p_(k+1) - p_k| <= tol."""
-        spec = system_rtp[0].source
-        a, tol, max_iter = spec.damping, spec.tolerance_per_kwh, spec.max_iterations
-        price, step, it = None, float("inf"), 0
+        c_(k+1) = (1 - a) c_k + a mc(L(c_k)), mc the merit-order marginal cost of the scenario
+        system supply and every system-priced tariff charging its own formula of c; stop when
+        max |c_(k+1) - c_k| <= tol. With several such tariffs, the smallest damping and
+        tolerance and the largest iteration count among them apply."""
+        specs = [t.source for t in system_rtp]
+        a = min(x.damping for x in specs)
+        tol = min(x.tolerance_per_kwh for x in specs)
+        max_iter = max(x.max_iterations for x in specs)
+        gross = 1.0 + scenario.grid.losses_pct / 100.0
+        cost, step, it = None, float("inf"), 0
+
+        def set_prices(c):
+            for t in system_rtp:
+                t.rtp_price[day] = rtp_price_from_cost(t.source, c)
+
         for it in range(1, max_iter + 1):
-            if price is not None:
-                for t in system_rtp:
-                    t.rtp_price[day] = price
+            if cost is not None:
+                set_prices(cost)
             contexts = {name: DayContext(t, d, spd) for name, t in compiled.items()}
             loads = day_pass(d, contexts, factors, commit=False)
-            if price is None:  # start from the price the baseline load would form
-                target = rtp_price_from_load(spec, scenario.grid, loads["baseline"])
-                price = target
+            if cost is None:  # start from the cost the baseline load would form
+                cost = marginal_cost(loads["baseline"] * gross, scenario.grid)
                 continue
-            target = rtp_price_from_load(spec, scenario.grid, loads["scenario"])
-            new = (1 - a) * price + a * target
-            step = float(np.abs(new - price).max())
-            price = new
+            new = (1 - a) * cost + a * marginal_cost(loads["scenario"] * gross, scenario.grid)
+            step = float(np.abs(new - cost).max())
+            cost = new
             if step <= tol:
                 break
-        for t in system_rtp:
-            t.rtp_price[day] = price
+        set_prices(cost)
         rtp_log.append({"day": d, "iterations": it, "residual_per_kwh": step if it > 1 else float("nan"),
                         "converged": it > 1 and step <= tol})
 

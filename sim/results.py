@@ -175,10 +175,13 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
             f.write("segment,month,tariff_role,tariff,energy_kwh," + ",".join(CHARGES) + ",total\n")
             for name, seg in result.segments.items():
                 for role, bills in seg.bills.items():
-                    for acc in bills.accs:
+                    # with tariff choice the accumulators hold shadow bills: write what was paid
+                    parts = [("+".join(bills.tariff_names), bills.monthly, bills.monthly_kwh)] \
+                        if hasattr(bills, "switches") else [(a.tariff.name, a.monthly, a.monthly_kwh) for a in bills.accs]
+                    for tname, monthly, kwh in parts:
                         for m, label in enumerate(cal.month_labels):
-                            charges = acc.monthly[m]
-                            f.write(f"{name},{label},{role},{acc.tariff.name},{acc.monthly_kwh[m]:.6f},"
+                            charges = monthly[m]
+                            f.write(f"{name},{label},{role},{tname},{kwh[m]:.6f},"
                                     + ",".join(f"{v:.6f}" for v in charges) + f",{charges.sum():.6f}\n")
         with open(tmp / "customer_bills.csv", "w", encoding="utf-8") as f:
             head = ["segment", "customer"]

@@ -25,9 +25,9 @@ Usage (from the repository root; writes scenarios/data/rtp_prices_2025.csv by de
     python scenarios/data/make_rtp_prices.py [--year 2025] [--seed 2025] [--out FILE]
 
 The CSV has a header row and two columns, ``timestamp`` (ISO 8601, start of the hour,
-local time) and ``price_cny_per_kwh``. drsim reads it by position, one row per step from
-the first step of the horizon, so a scenario that starts on 1 January of ``--year`` at
-hourly steps reads the prices of the right hours; the timestamps are there for people.
+local time) and ``price_cny_per_kwh``. Since the first column is ``timestamp``, drsim
+places each row by its timestamp, so any hourly run inside ``--year`` reads the prices of
+its own hours.
 """
 
 from __future__ import annotations

@@ -31,14 +31,19 @@ def marginal_cost(supply_kw: np.ndarray, grid: Grid) -> np.ndarray:
     return costs[np.searchsorted(bounds, supply_kw, side="left")]
 
 
-def rtp_price_from_load(tariff, grid: Grid, system_load_kw: np.ndarray) -> np.ndarray:
-    """Real-time price formed from the system load: multiplier x the merit-order marginal cost
-    of the supply (load plus losses) + adder, floored. [currency/kWh]"""
-    supply = system_load_kw * (1.0 + grid.losses_pct / 100.0)
-    price = tariff.multiplier * marginal_cost(supply, grid) + tariff.adder_per_kwh
+def rtp_price_from_cost(tariff, cost_per_kwh: np.ndarray) -> np.ndarray:
+    """A real-time tariff's price from the system's marginal cost: multiplier x cost + adder,
+    floored. [currency/kWh]"""
+    price = tariff.multiplier * cost_per_kwh + tariff.adder_per_kwh
     if tariff.floor_per_kwh is not None:
         price = np.maximum(price, tariff.floor_per_kwh)
     return price
+
+
+def rtp_price_from_load(tariff, grid: Grid, system_load_kw: np.ndarray) -> np.ndarray:
+    """Real-time price formed from the system load: the tariff's formula on the merit-order
+    marginal cost of the supply (load plus losses). [currency/kWh]"""
+    return rtp_price_from_cost(tariff, marginal_cost(system_load_kw * (1.0 + grid.losses_pct / 100.0), grid))
 
 
 def role_energy_cost(grid: Grid, flat_or_series: np.ndarray, system_load_kw: np.ndarray) -> np.ndarray:
@@ -92,6 +97,8 @@ def read_series(spec: CsvSeries, cal: Calendar) -> np.ndarray:
                 raise InputError(Problem(label, line, "timestamp", f"not an ISO timestamp: {row[0]!r}")) from None
             if stamp.tzinfo is not None:
                 raise InputError(Problem(label, line, "timestamp", f"{row[0]} has a UTC offset; give local time"))
+            if stamp.second or stamp.microsecond:
+                raise InputError(Problem(label, line, "timestamp", f"{row[0]} is not on a step start"))
             minutes = int((np.datetime64(stamp, "m") - first) // np.timedelta64(1, "m"))
             step, rem = divmod(minutes, cal.step_minutes)
             if rem:
@@ -106,6 +113,8 @@ def read_series(spec: CsvSeries, cal: Calendar) -> np.ndarray:
             raise InputError(Problem(label, line, header[j], f"not a number: {row[j] if j < len(row) else ''!r}")) from None
         if not np.isfinite(value):
             raise InputError(Problem(label, line, header[j], f"not finite: {row[j]}"))
+        if timed and not np.isnan(out[step]):
+            raise InputError(Problem(label, line, "timestamp", f"{row[0]} appears twice"))
         out[step] = value
     missing = np.flatnonzero(np.isnan(out))
     if missing.size:

@@ -258,7 +258,8 @@ class Segment(Model):
         if self.participation.enrolment is not None and isinstance(self.tariff.scenario, list):
             errs.append((("participation", "enrolment"), "enrolment does not combine with a tariff menu "
                                                           "(put the baseline tariff in the menu instead)"))
-        if self.contract_kva_per_mean_kw is not None and param_bounds(self.contract_kva_per_mean_kw)[0] <= 0:
+        c = self.contract_kva_per_mean_kw
+        if c is not None and (param_bounds(c)[0] < 0 or (param_bounds(c)[0] == 0 and not isinstance(c, LogNormal))):
             errs.append((("contract_kva_per_mean_kw",), "must be > 0 for every customer (truncate with min)"))
         if errs:
             raise problems(errs)

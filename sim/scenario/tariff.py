@@ -341,8 +341,12 @@ class Interruptible(Model):
         per_year: dict[int, int] = {}
         for i, ev in enumerate(self.events):
             per_year[ev.date.year] = per_year.get(ev.date.year, 0) + 1
-            if lim.max_hours_per_event is not None and not errs and event_hours(ev) > lim.max_hours_per_event:
-                errs.append((("events", i, "hours"), f"{event_hours(ev):g} h exceeds limits.max_hours_per_event "
+            try:
+                hours = event_hours(ev)
+            except ValueError:
+                hours = 0.0  # reported by _event_problems
+            if lim.max_hours_per_event is not None and hours > lim.max_hours_per_event:
+                errs.append((("events", i, "hours"), f"{hours:g} h exceeds limits.max_hours_per_event "
                                                      f"({lim.max_hours_per_event:g})"))
             if lim.months is not None and ev.date.month not in lim.months:
                 errs.append((("events", i, "date"), f"{ev.date} is outside limits.months {lim.months}"))

@@ -104,7 +104,9 @@ def _check_steps(label: str, rows: list, first_line: int, year: int, step_minute
             stamp = dt.datetime.fromisoformat(row[0].strip())
         except ValueError:
             raise InputError(Problem(label, first_line + k, "timestamp", f"not an ISO timestamp: {row[0]!r}")) from None
-        if stamp.replace(tzinfo=None) != expected:
+        if stamp.tzinfo is not None:
+            raise InputError(Problem(label, first_line + k, "timestamp", f"{row[0]} has a UTC offset; give local time"))
+        if stamp != expected:
             raise InputError(Problem(label, first_line + k, "timestamp",
                                      f"expected {expected:%Y-%m-%d %H:%M} (one row per step, in order); got {row[0]}"))
         expected += step
