@@ -22,7 +22,7 @@ import simpy
 
 from .behavior import constant_elasticity, price_ratio
 from .behavior.pipeline import PriceDay, respond, strength
-from .behavior.welfare import surplus_change_constant_elasticity
+from .behavior.welfare import surplus_change_from_response
 from .scenario.behavior import models_of
 from .calendar import Calendar
 from .grid import energy_cost_series, role_energy_cost
@@ -219,8 +219,9 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                             e = pop.elasticity[idx] * _pick(m, mask) * fatigue
                             got, ch = constant_elasticity(sub, ratio, e), None
                             if stats is not None:
-                                stats["consumer_surplus"][idx] += surplus_change_constant_elasticity(
-                                    sub, _pick(prices["baseline"], mask), _pick(prices["scenario"], mask), e, step_h)
+                                stats["consumer_surplus"][idx] += surplus_change_from_response(
+                                    sub, got, _pick(prices["baseline"], mask), _pick(prices["scenario"], mask), e,
+                                    step_h)
                         else:
                             own = _price_day(tariff, ctx, _pick(prices[role], mask))
                             ref = _price_day(tariff, ctx, _pick(prices["baseline"], mask))

@@ -408,3 +408,24 @@ def test_surplus_beyond_clip_adds_flat_rectangle():
     curve = -q0 * p0 / (1 + e) * (10 ** (1 + e) - 1)
     rect = -q0 * 10 ** e * (20 * p0 - 10 * p0)
     assert_allclose(got, [curve + rect], rtol=1e-13)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), per_customer=st.booleans())
+def test_surplus_from_response_equals_the_exact_integral(seed, per_customer):
+    """The shortcut through the computed response equals the closed-form integral (rtol 1e-9),
+    clipped ratios and unit elasticity included."""
+    from sim.behavior.elasticity import constant_elasticity, price_ratio
+    from sim.behavior.welfare import surplus_change_constant_elasticity, surplus_change_from_response
+
+    rng = np.random.default_rng(seed)
+    n, spd = 7, 24
+    q0 = rng.gamma(2.0, 1.0, size=(n, spd))
+    shape = (n, spd) if per_customer else (spd,)
+    p0 = rng.uniform(0.05, 1.0, size=shape)
+    p1 = p0 * np.exp(rng.normal(0, 1.5, size=shape))  # some beyond the [0.1, 10] clip
+    e = rng.uniform(-2.0, 0.0, size=n)
+    e[0] = -1.0
+    q1 = constant_elasticity(q0, price_ratio(p0, p1), e)
+    exact = surplus_change_constant_elasticity(q0, p0, p1, e, 0.5)
+    np.testing.assert_allclose(surplus_change_from_response(q0, q1, p0, p1, e, 0.5), exact, rtol=1e-9, atol=1e-9)

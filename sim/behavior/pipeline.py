@@ -21,7 +21,7 @@ import numpy as np
 
 from .elasticity import constant_elasticity, price_ratio
 from .interruptible import curtail
-from .welfare import surplus_change_constant_elasticity
+from .welfare import surplus_change_from_response
 
 
 @dataclass
@@ -117,8 +117,8 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
             e = pop.elasticity[idx] * strength
             load = constant_elasticity(load, price_ratio(base.price, own.price), e)
             if stats is not None:
-                stats["consumer_surplus"][idx] += surplus_change_constant_elasticity(
-                    base_kw, base.price, own.price, e, step_hours)
+                stats["consumer_surplus"][idx] += surplus_change_from_response(
+                    base_kw, load, base.price, own.price, e, step_hours)
         elif "elasticity_matrix" in models:
             from .matrix import respond_matrix
 

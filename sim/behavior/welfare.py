@@ -39,7 +39,7 @@ import numpy as np
 
 from .elasticity import RATIO_MAX, RATIO_MIN
 
-__all__ = ["surplus_change_constant_elasticity"]
+__all__ = ["surplus_change_constant_elasticity", "surplus_change_from_response"]
 
 
 def surplus_change_constant_elasticity(load_base_kw: np.ndarray, price_base: np.ndarray,
@@ -97,3 +97,54 @@ def surplus_change_constant_elasticity(load_base_kw: np.ndarray, price_base: np.
         # No response (e = 0, or no positive baseline price): minus the bill change, exactly.
         per_step = np.where(~responds | (e == 0.0), -q0 * (p1 - p0), per_step)
     return per_step.sum(axis=1) * step_hours
+
+
+def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, price_base: np.ndarray,
+                                 price_scen: np.ndarray, elasticity: np.ndarray, step_hours: float) -> np.ndarray:
+    """The same surplus change as :func:`surplus_change_constant_elasticity`, from the load
+    the response already computed: no further powers or exponentials.
+
+    On the demand curve ``q1 = q0 * r ** e`` (``r`` the clipped price ratio), so
+    ``q0 * r ** (1 + e) = q1 * r`` and, for ``e != -1``::
+
+        dCS = -p0 * (q1 * r - q0) / (1 + e)  -  q1 * (p1 - p0 * r)
+
+    the second term being the clip's rectangle (zero inside the clip). With shared prices
+    the sums over steps are two matrix-vector products. Where ``|1 + e| < 1e-6`` (or the
+    baseline price is not positive) the exact function is used for those customers.
+
+    Parameters
+    ----------
+    load_base_kw, load_kw : ndarray, shape (n, spd)
+        Load before and after the constant-elasticity response. [kW]
+    price_base, price_scen : ndarray, shape (spd,) or (n, spd)  [currency/kWh]
+    elasticity : ndarray, shape (n,)
+    step_hours : float
+
+    Returns
+    -------
+    ndarray, shape (n,)  [currency]
+    """
+    p0, p1 = np.asarray(price_base, dtype=float), np.asarray(price_scen, dtype=float)
+    if p0.ndim != p1.ndim:  # one shared, one per customer: both per customer
+        p0, p1 = np.broadcast_arrays(p0, p1)
+    ok = p0 > 0
+    r = np.where(ok, np.clip(p1 / np.where(ok, p0, 1.0), RATIO_MIN, RATIO_MAX), 1.0)
+    rect = p1 - p0 * r  # zero inside the clip and where the baseline price is not positive
+    if p0.ndim == 1:
+        body = load_kw @ (p0 * r) - load_base_kw @ p0
+        extra = load_kw @ rect
+    else:
+        body = (load_kw * (p0 * r) - load_base_kw * p0).sum(axis=1)
+        extra = (load_kw * rect).sum(axis=1)
+    denom = 1.0 + elasticity
+    near = np.abs(denom) < 1e-6
+    out = -(body / np.where(near, 1.0, denom) + extra) * step_hours
+    if near.any() or not ok.all():
+        # rare: unit elasticity, or free baseline steps (no response there, q1 = q0): exact form
+        rows = near | (~ok.all() if p0.ndim == 1 else ~ok.all(axis=1))
+        if rows.any():
+            pb = p0 if p0.ndim == 1 else p0[rows]
+            ps = p1 if p1.ndim == 1 else p1[rows]
+            out[rows] = surplus_change_constant_elasticity(load_base_kw[rows], pb, ps, elasticity[rows], step_hours)
+    return out
