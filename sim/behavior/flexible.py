@@ -67,6 +67,16 @@ import numpy as np
 __all__ = ["shift_flexible"]
 
 
+def _day_block(load_kw, step_hours) -> tuple[np.ndarray, int, int]:
+    """A day's (n, spd) load as float64 and its shape; step_hours checked."""
+    load = np.asarray(load_kw, dtype=np.float64)
+    if load.ndim != 2:
+        raise ValueError(f"`load_kw` must be of shape (n, spd); got {load.shape}")
+    if not np.isfinite(step_hours) or step_hours <= 0:
+        raise ValueError(f"`step_hours` must be > 0; got {step_hours!r}")
+    return load, load.shape[0], load.shape[1]
+
+
 def _per_customer(values, n: int, name: str) -> np.ndarray:
     """A per-customer parameter as a float64 array of shape (n,); a scalar is broadcast."""
     arr = np.asarray(values, dtype=np.float64)
@@ -229,12 +239,7 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     .. [1] Gan, Topcu and Low 2013, IEEE Trans. Power Systems 28(2): valley filling by
        flexible (EV) loads; see the module docstring.
     """
-    load = np.asarray(load_kw, dtype=np.float64)
-    if load.ndim != 2:
-        raise ValueError(f"`load_kw` must be of shape (n, spd); got {load.shape}")
-    n, spd = load.shape
-    if not np.isfinite(step_hours) or step_hours <= 0:
-        raise ValueError(f"`step_hours` must be > 0; got {step_hours!r}")
+    load, n, spd = _day_block(load_kw, step_hours)
     price = _day_prices(price, n, spd, "price")
     window = np.asarray(window, dtype=bool)
     if window.shape != (spd,):

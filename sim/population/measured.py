@@ -81,7 +81,7 @@ def read_measured_load(path: str | Path, cal: Calendar) -> np.ndarray:
                 try:
                     values = np.array([float(c) for c in row[1:]])
                 except ValueError:
-                    bad = next(j for j, c in enumerate(row[1:]) if not _is_float(c))
+                    bad = next(j for j, c in enumerate(row[1:]) if not is_number(c))
                     problems.append(Problem(label, line, header[bad + 1], f"not a number: {row[bad + 1]!r}"))
                     continue
                 bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
@@ -106,7 +106,8 @@ def read_measured_load(path: str | Path, cal: Calendar) -> np.ndarray:
     return out
 
 
-def _is_float(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether a CSV cell reads as a number."""
     try:
         float(text)
     except ValueError:

@@ -15,14 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, Problem
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+from ..population.measured import is_number
 
 
 def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarray, int, int]:
@@ -52,11 +45,11 @@ def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarra
     if not rows:
         raise InputError(Problem(label, None, "", "no rows"))
     first_line = 1
-    if not _is_number(rows[0][-1]):
+    if not is_number(rows[0][-1]):
         rows, first_line = rows[1:], 2  # a header row
     if not rows:
         raise InputError(Problem(label, None, "", "no data rows"))
-    has_time = len(rows[0]) >= 2 and not _is_number(rows[0][0])
+    has_time = len(rows[0]) >= 2 and not is_number(rows[0][0])
     problems, values = [], np.empty(len(rows))
     for k, row in enumerate(rows):
         cell = row[-1].strip()
