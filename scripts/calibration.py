@@ -78,12 +78,21 @@ def revenue_neutral_offpeak(r: float, customers: int) -> float:
     return FLAT * load.sum() / (load[~peak].sum() + r * load[peak].sum())
 
 
-def simulate(r: float, tech: bool, customers: int, behavior="default") -> float:
+def simulate(r: float, tech: bool, customers: int, behavior="default", detail: bool = False):
+    """Peak reduction in % at price ratio r; with ``detail`` also the log change of the
+    weekday peak / off-peak energy ratio (for the substitution elasticity it implies)."""
     off = revenue_neutral_offpeak(r, customers)
     res = sim.run(validate(scenario(r, off, tech, customers, behavior)))
     peak = peak_mask(res)
     b, s = res.system_load_kw["baseline"][peak].mean(), res.system_load_kw["scenario"][peak].mean()
-    return 100 * (b - s) / b
+    reduction = 100 * (b - s) / b
+    if not detail:
+        return reduction
+    weekday = np.repeat(res.calendar.weekday < 5, res.calendar.steps_per_day)
+    off_steps = weekday & ~peak
+    ratio = {k: res.system_load_kw[k][peak].sum() / res.system_load_kw[k][off_steps].sum()
+             for k in ("baseline", "scenario")}
+    return reduction, math.log(ratio["scenario"] / ratio["baseline"])
 
 
 def fit(customers: int) -> None:
@@ -110,16 +119,22 @@ def main() -> None:
     if args.fit:
         fit(args.customers)
         return
-    rows = []
+    rows, subst = [], []
     for r in RATIOS:
-        sim_no, sim_tech = simulate(r, False, args.customers), simulate(r, True, args.customers)
+        sim_no, dlog = simulate(r, False, args.customers, detail=True)
+        sim_tech = simulate(r, True, args.customers)
         rows.append((r, arcturus(r, False), sim_no, arcturus(r, True), sim_tech))
+        subst.append((r, dlog / math.log(r)))
     d = DEFAULTS["residential"]
     lines = [
         "| peak / off-peak price ratio | Arcturus 2.0, no technology [%] | drsim [%] | "
         "Arcturus 2.0, with technology [%] | drsim [%] |",
         "|---:|---:|---:|---:|---:|",
     ] + [f"| {r:g} | {a:.1f} | {b:.1f} | {c:.1f} | {e:.1f} |" for r, a, b, c, e in rows]
+    lines += ["", "Elasticity of substitution recovered from the simulated weekday energy, "
+              "d ln(Q_peak / Q_offpeak) / d ln(P_peak / P_offpeak), against the pilot's published range:", "",
+              "| price ratio | recovered from drsim | California SPP (as quoted in DOMAIN.md) |", "|---:|---:|---|"]
+    lines += [f"| {r:g} | {x:.3f} | -0.09 to -0.10 |" for r, x in subst]
     table = "\n".join(lines)
     print(table)
     print(f"defaults: PRISM substitution {d['prism']['substitution']}, daily {d['prism']['daily']}, "

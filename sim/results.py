@@ -187,7 +187,7 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
             head = ["segment", "customer"]
             for role in ("baseline", "scenario"):
                 head += [f"{role}_kwh"] + [f"{role}_{c}" for c in CHARGES] + [f"{role}_bill", f"{role}_peak_kw"]
-            head += ["bill_change", "elasticity", "scenario_tariff"]
+            head += ["bill_change", "elasticity", "scenario_tariff", "switches"]
             f.write(",".join(head) + "\n")
             for name, seg in result.segments.items():
                 b, s = seg.bills["baseline"], seg.bills["scenario"]
@@ -197,8 +197,9 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
                 values = np.hstack(cols)
                 ids = np.arange(seg.population.n)
                 names = np.array(s.tariff_names)[s.choice]
-                lines = [f"{name},{i}," + ",".join(f"{v:.6f}" for v in row) + f",{t}"
-                         for i, row, t in zip(ids, values, names)]
+                switches = getattr(s, "switches", np.zeros(seg.population.n, dtype=np.int64))
+                lines = [f"{name},{i}," + ",".join(f"{v:.6f}" for v in row) + f",{t},{k}"
+                         for i, row, t, k in zip(ids, values, names, switches)]
                 f.write("\n".join(lines) + "\n")
         with open(tmp / "events.csv", "w", encoding="utf-8") as f:
             f.write("date,start,end,programme,tariff,source,forecast_peak_kw,baseline_kw,scenario_kw,reduction_kw\n")
