@@ -27,7 +27,7 @@ from .scenario.behavior import models_of
 from .calendar import Calendar
 from .grid import energy_cost_series, role_energy_cost
 from .grid.cost import marginal_cost, rtp_price_from_cost
-from .grid.operator import has_programme, listed_events, operator_process
+from .grid.operator import has_programme, listed_events, operator_process, refresh_cpp
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
 from .population.segments import CHOICE, block_stream
@@ -126,7 +126,7 @@ def _event_day(t: CompiledTariff, day: slice) -> bool:
 def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray) -> PriceDay:
     return PriceDay(price=price, storage_price=ctx.storage_price, period=ctx.period,
                     period_names=tuple(n.split(".")[-1] for n in t.period_names),
-                    demand_charge=t.has_demand, interruptible=ctx.intr_mask)
+                    demand_price=t.demand_price, interruptible=ctx.intr_mask)
 
 
 def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
@@ -224,11 +224,15 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                                     step_h)
                         else:
                             own = _price_day(tariff, ctx, _pick(prices[role], mask))
-                            ref = _price_day(tariff, ctx, _pick(prices["baseline"], mask))
+                            ref = _price_day(s.bills["baseline"].tariffs[0], contexts[s.bills["baseline"].tariffs[0].name],
+                                             _pick(prices["baseline"], mask))
                             fatigue = spec.participation.event_fatigue ** max(streak[tariff.name] - 1, 0)
                             peak = None
                             if role == "scenario" and "demand_shaving" in models:
-                                peak = s.bills["baseline"].accs[0].month_max_kw[idx]
+                                # the baseline peak of the month so far, today included (the same in
+                                # every pass of the day, whether or not today is billed yet)
+                                today = base_main if mask is None else base_main[mask]
+                                peak = np.maximum(s.bills["baseline"].accs[0].month_max_kw[idx], today.max(axis=1))
                             soc = s.soc[role][idx] if s.soc is not None else None
                             got, ch, soc = respond(role, base if mask is None else base[mask], idx, pop, models, ref,
                                                    own, _pick(m, mask) * (fatigue if role == "scenario" else 1.0),
@@ -246,6 +250,8 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                             charge[idx - a] = ch
                     storage = fixed_storage if charge is None else (
                         charge if fixed_storage is None else fixed_storage + charge)
+                    if role == "baseline":
+                        base_main = load
                     if commit:
                         bills.add_day(rows, load, contexts, storage)
                         if role == "baseline" and s.structural is not None:
@@ -290,6 +296,8 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
         def set_prices(c):
             for t in system_rtp:
                 t.rtp_price[day] = rtp_price_from_cost(t.source, c)
+                if t.cpp_event is not None:
+                    refresh_cpp(t, day)
 
         for it in range(1, max_iter + 1):
             if cost is not None:

@@ -113,3 +113,32 @@ def test_enabling_technology_strengthens_the_response():
                           {"enabling_technology": {"share": 1.0, "response_multiplier": 2.0}})
     a, b = sim.run(build(base)), sim.run(build(tech))
     assert b.metrics["change"]["energy_cut_kwh"] > 1.5 * a.metrics["change"]["energy_cut_kwh"] > 0
+
+
+def test_demand_shaving_does_nothing_when_the_tariff_does_not_change():
+    """The same tariff with a demand charge in both roles: no response at all."""
+    data = _with_behavior({"model": "demand_shaving", "reduction": 0.1})
+    data["tariffs"]["flat"]["demand"] = {"per_kw_month": 30.0}
+    for seg in data["populations"]:
+        seg["tariff"]["scenario"] = "flat"
+    r = sim.run(build(data))
+    assert_array_equal(r.system_load_kw["scenario"], r.system_load_kw["baseline"])
+
+
+def test_event_fatigue_weakens_response_on_consecutive_event_days():
+    """With fatigue 0.5, the third of three consecutive event days responds a quarter as much."""
+    events = [{"date": f"2024-02-2{k}", "hours": "17:00-20:00"} for k in (1, 2, 3)]
+
+    def run(fatigue):
+        data = _with_behavior({"model": "constant_elasticity", "elasticity": -0.2}, {"event_fatigue": fatigue})
+        data["tariffs"]["cpp"] = {"type": "flat", "price_per_kwh": 0.5,
+                                  "critical_peak": {"price_adder_per_kwh": 1.0, "events": events}}
+        for seg in data["populations"]:
+            seg["tariff"]["scenario"] = "cpp"
+        r = sim.run(build(data))
+        cut = r.system_load_kw["baseline"] - r.system_load_kw["scenario"]
+        return [cut[(d * 24) + 17:(d * 24) + 20].sum() for d in (1, 2, 3)]  # horizon starts 2024-02-20
+
+    fresh, tired = run(1.0), run(0.5)
+    assert tired[0] == pytest.approx(fresh[0], rel=1e-9)
+    assert tired[2] < 0.3 * fresh[2] and tired[1] < 0.55 * fresh[1]

@@ -71,3 +71,15 @@ def test_system_rtp_needs_a_supply_curve(write_yaml, capsys):
     data["grid"] = {"energy_cost_per_kwh": 0.3}
     assert main(["validate", str(write_yaml(data))]) == 2
     assert "grid.supply_curve: required: tariff 'rtp' forms prices from the system load" in capsys.readouterr().err
+
+
+def test_critical_peak_multiplier_on_prices_formed_from_the_system():
+    """A CPP multiplier applies to the day's formed real-time price, not to a zero placeholder."""
+    data = _rtp_scenario()
+    data["tariffs"]["rtp"]["critical_peak"] = {"price_multiplier": 2.0,
+                                               "events": [{"date": "2025-07-03", "hours": "18:00-20:00"}]}
+    r = sim.run(build(data))
+    t = r.segments["res"].tariffs["scenario"][0]
+    steps = slice(2 * 24 + 18, 2 * 24 + 20)
+    np.testing.assert_allclose(t.cpp_adder[steps], t.rtp_price[steps], rtol=1e-12)
+    assert r.metrics["scenario"]["revenue_critical_peak"] > 0

@@ -57,3 +57,16 @@ def test_no_operator_no_called_events():
     data = scenario_dict()
     r = sim.run(build(data))
     assert r.events == [] and r.metrics["change"]["event_windows"] == 0
+
+
+def test_interruptible_limit_counts_only_interruptible_calls():
+    """A tariff with both programmes: critical-peak calls do not use up the interruptible limit."""
+    sc, peaks, threshold = _scenario(0.3)
+    data = sc.model_dump(mode="json")
+    both = dict(data["tariffs"]["ibp"])
+    both["critical_peak"] = {"price_adder_per_kwh": 1.0}
+    data["tariffs"]["ibp"] = both
+    r = sim.run(build(data))
+    called = [e for e in r.events if e["source"] == "operator" and e["tariff"] == "ibp"]
+    assert sum(1 for e in called if e["programme"] == "interruptible") == 3
+    assert sum(1 for e in called if e["programme"] == "critical_peak") > 3

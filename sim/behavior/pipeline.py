@@ -5,7 +5,8 @@ The engine hands over prices as arrays (:class:`PriceDay`), never tariff objects
 1. the energy-price model (constant elasticity, elasticity matrix or PRISM), scenario
    only: it responds to the scenario's prices relative to the baseline's, scaled by the
    day's response strength ``m`` (awareness, enabling technology, learning, fatigue);
-2. demand shaving, scenario only, where the scenario tariff has demand charges: the target
+2. demand shaving, scenario only, where the scenario's demand charges are dearer than the
+   baseline's (CompiledTariff.demand_price): the target
    is the customer's baseline peak of the month so far, less the reduction x ``m``;
 3. flexible loads, in both roles, at each role's prices (automation reacts to absolute
    price differences: under a flat price nothing moves);
@@ -38,8 +39,8 @@ class PriceDay:
         Index of each step's energy period in ``period_names``.
     period_names : tuple of str
         Base period names (a season prefix removed).
-    demand_charge : bool
-        Whether the tariff has demand charges.
+    demand_price : float
+        The tariff's demand charges in one number (CompiledTariff.demand_price). [currency/kW-month]
     interruptible : ndarray of bool, shape (spd,), or None
         Steps of a called interruptible event.
     """
@@ -48,7 +49,7 @@ class PriceDay:
     storage_price: np.ndarray | None
     period: np.ndarray
     period_names: tuple
-    demand_charge: bool
+    demand_price: float
     interruptible: np.ndarray | None
 
 
@@ -139,7 +140,8 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
                 peak = price >= price.max() - 1e-12
             load = respond_prism(load, base.price, own.price, peak, p["prism.substitution"][idx] * strength,
                                  p["prism.daily"][idx] * strength, step_hours)
-        if "demand_shaving" in models and own.demand_charge and month_peak_kw is not None:
+        # shave only where the scenario's demand charges are dearer than the baseline's
+        if "demand_shaving" in models and own.demand_price > base.demand_price and month_peak_kw is not None:
             from .shaving import shave_peaks
 
             target = (1.0 - p["demand_shaving.reduction"][idx] * strength) * month_peak_kw

@@ -37,18 +37,27 @@ def mark_event(tariff, programme: str, d: int, start: int, stop: int, cal: Calen
     spd = cal.steps_per_day
     steps = slice(d * spd + start, d * spd + stop)
     if programme == "critical_peak":
-        cp = tariff.source.critical_peak
-        if cp.price_adder_per_kwh is not None:
-            tariff.cpp_adder[steps] = cp.price_adder_per_kwh
-        else:
-            base = tariff.rate[tariff.period[steps], 0] + (tariff.rtp_price[steps] if tariff.rtp_price is not None else 0)
-            tariff.cpp_adder[steps] = (cp.price_multiplier - 1.0) * base
+        tariff.cpp_event[steps] = True
+        refresh_cpp(tariff, steps)
     elif programme == "peak_time_rebate":
         tariff.ptr_event[steps] = True
         tariff.ptr_eligible_day[d] = False
     else:
         tariff.intr_event[steps] = True
         tariff.intr_events_by_month[cal.billing_month[d]] += 1
+
+
+def refresh_cpp(tariff, steps: slice) -> None:
+    """Critical-peak adders of some steps from the event flags and the current prices (a
+    multiplier applies to the first-tier price plus any real-time price, which for prices
+    formed from the system load is only known on the day)."""
+    cp = tariff.source.critical_peak
+    event = tariff.cpp_event[steps]
+    if cp.price_adder_per_kwh is not None:
+        tariff.cpp_adder[steps] = np.where(event, cp.price_adder_per_kwh, 0.0)
+    else:
+        base = tariff.rate[tariff.period[steps], 0] + (tariff.rtp_price[steps] if tariff.rtp_price is not None else 0.0)
+        tariff.cpp_adder[steps] = np.where(event, (cp.price_multiplier - 1.0) * base, 0.0)
 
 
 def interruptible_allows(tariff, d: int, start: int, stop: int, cal: Calendar, called: dict) -> bool:
@@ -66,7 +75,7 @@ def interruptible_allows(tariff, d: int, start: int, stop: int, cal: Calendar, c
         return False
     if lim.max_events_per_year is not None:
         listed = sum(1 for ev in it.events if ev.date.year == date.year)
-        if listed + called.get((tariff.name, date.year), 0) >= lim.max_events_per_year:
+        if listed + called.get((tariff.name, "interruptible", date.year), 0) >= lim.max_events_per_year:
             return False
     return True
 
@@ -104,7 +113,8 @@ def operator_process(env, op, cal: Calendar, populations, targets: dict, log: li
                     if programme == "interruptible" and not interruptible_allows(tariff, d, start, stop, cal, called):
                         continue
                     mark_event(tariff, programme, d, start, stop, cal)
-                    called[(tariff.name, year)] = called.get((tariff.name, year), 0) + 1
+                    key = (tariff.name, programme, year)  # each programme's calls count against its own limits
+                    called[key] = called.get(key, 0) + 1
                     log.append({"date": str(cal.dates[d]), "start_step": start, "stop_step": stop,
                                 "programme": programme, "tariff": tariff.name, "source": "operator",
                                 "forecast_peak_kw": float(forecast.max())})

@@ -131,7 +131,7 @@ class ThermalStorage(Model):
     _cap = _within("capacity_kwh_per_mean_kw", 0.0, 1000.0)
     _pow = _within("power_kw_per_mean_kw", 0.0, 100.0)
     _eff = _within("efficiency", 1e-3, 1.0)
-    _loss = _within("loss_per_hour", 0.0, 1.0)
+    _loss = _within("loss_per_hour", 0.0, 0.99)
 
 
 ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Flexible, DemandShaving, ThermalStorage],

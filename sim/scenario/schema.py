@@ -332,7 +332,8 @@ class Operator(Model):
     """The system operator: calls events day-ahead when tomorrow's forecast system peak is high.
 
     The forecast is tomorrow's expected baseline load: every segment's base shape for that
-    day times its customers' mean load (no noise, no shifts). An event covers ``event_hours``
+    day times its customers' mean load and its shared weather factor (no per-customer noise
+    or shifts). An event covers ``event_hours``
     centred on the forecast peak, within the day. Each programme's own limits (interruptible
     contracts: events per year, hours per event, months, notice) are kept.
     """

@@ -480,7 +480,8 @@ class RtpTariff(_TariffBase):
         "A price series {csv: ...} [currency/kWh], or 'system_marginal_cost': each step's price formed "
         "from the scenario's own system load on the grid's merit-order curve (a fixed point per day)."))
     damping: float = Field(0.5, gt=0, le=1, description="System prices: weight of the new price in each iteration.")
-    tolerance_per_kwh: float = Field(1e-6, gt=0, description="System prices: stop when no price moves more. [currency/kWh]")
+    tolerance_per_kwh: float = Field(1e-6, gt=0, description=(
+        "System prices: stop when the marginal cost moves no more than this in any step. [currency/kWh]"))
     max_iterations: int = Field(50, ge=2, le=1000, description="System prices: iterations at most per day.")
     multiplier: float = Field(1.0, ge=0, description="Factor on the series.")
     adder_per_kwh: float = Field(0.0, description="Added after the multiplier. [currency/kWh]")

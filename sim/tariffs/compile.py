@@ -79,6 +79,13 @@ class CompiledTariff:
     intr_penalty_per_kwh: float = 0.0
     storage_price: np.ndarray | None = None      #: (n_steps,) storage-meter price [currency/kWh]
     rtp_from_system: bool = False                #: real-time prices formed from the system load (filled daily)
+    cpp_event: np.ndarray | None = None          #: (n_steps,) bool, critical-peak event steps
+
+    @property
+    def demand_price(self) -> float:
+        """A tariff's demand charges in one number, to compare two tariffs: the mean flat demand
+        rate over the billing months plus every TOU demand period's rate. [currency/kW-month]"""
+        return float(self.demand_rate_by_month.mean() + self.demand_period_rate.sum())
     source: object = field(repr=False, default=None)
 
     @property
@@ -222,16 +229,17 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
     rate = rate + adders[None, :]
 
     cpp = None
+    extra: dict = {}
     if tariff.critical_peak is not None:
         cp = tariff.critical_peak
         mask, _ = event_steps(cp.events, cal)
         cpp = np.zeros(cal.n_steps)
+        extra["cpp_event"] = mask
         if cp.price_adder_per_kwh is not None:
             cpp[mask] = cp.price_adder_per_kwh
-        else:
+        else:  # for prices formed from the system load the engine redoes this each day
             base = rate[period[mask], 0] + (rtp[mask] if rtp is not None else 0.0)
             cpp[mask] = (cp.price_multiplier - 1.0) * base
-    extra: dict = {}
     if tariff.peak_time_rebate is not None:
         ptr = tariff.peak_time_rebate
         mask, days = event_steps(ptr.events, cal)
