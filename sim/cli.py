@@ -1,4 +1,4 @@
-"""The `drsim` command: run, validate and schema.
+"""The `drsim` command: run, validate, sweep and schema.
 
 Every command goes through one wrapper that turns bad input into one line per problem
 (``file:line: dotted.path: message``) and exit code 2, a failed run into exit code 1, and
@@ -311,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", help="write the tariff YAML here (default: stdout)")
     c.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     c.set_defaults(func=cmd_import_urdb)
+
+    from .sweep.command import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub, scenario_args)
 
     q = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     q.set_defaults(func=cmd_schema)

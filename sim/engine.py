@@ -232,7 +232,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                                 # the baseline peak of the month so far, today included (the same in
                                 # every pass of the day, whether or not today is billed yet)
                                 today = base_main if mask is None else base_main[mask]
-                                peak = np.maximum(s.bills["baseline"].accs[0].month_max_kw[idx], today.max(axis=1))
+                                peak = np.maximum(s.bills["baseline"].accs[0].month_max_so_far(idx), today.max(axis=1))
                             soc = s.soc[role][idx] if s.soc is not None else None
                             got, ch, soc = respond(role, base if mask is None else base[mask], idx, pop, models, ref,
                                                    own, _pick(m, mask) * (fatigue if role == "scenario" else 1.0),

@@ -50,4 +50,11 @@ def constant_elasticity(base_kw: np.ndarray, ratio: np.ndarray, elasticity: np.n
     log_ratio = np.log(np.clip(ratio, RATIO_MIN, RATIO_MAX))
     if not log_ratio.any():
         return base_kw.copy()
+    if log_ratio.ndim == 1:
+        # a day's prices take few values: one exponential per customer and distinct ratio,
+        # gathered to the steps (the same numbers as per step, far fewer exponentials)
+        values, which = np.unique(log_ratio, return_inverse=True)
+        if len(values) < len(log_ratio):
+            factor = np.exp(elasticity[:, None] * values[None, :])
+            return base_kw * np.take(factor, which, axis=1)
     return base_kw * np.exp(elasticity[:, None] * log_ratio)

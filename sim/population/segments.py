@@ -122,6 +122,7 @@ class SegmentPopulation:
     tech: np.ndarray | None = None            #: (n,) bool, enabling technology
     aware_u: np.ndarray | None = None         #: (n,) uniform draws: aware once awareness exceeds them
     _daily: dict = field(default_factory=dict, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def blocks(self) -> list[tuple[int, int]]:
@@ -155,15 +156,28 @@ class SegmentPopulation:
         ndarray, shape (n_rows, steps_per_day)  [kW]
         """
         spd = self.steps_per_day
-        steps = np.arange(spd)
-        # each customer's day is the segment's day shifted by its own offset (wrapping midnight)
-        idx = (steps[None, :] - self.shift[rows, None]) % spd
         if self.common is not None:
             factor = factor * self.common[day]
         if self.column is None:
-            shape = self.curve[day][idx]
-            return shape * (self.mean_kw[rows] * factor)[:, None]
+            # each customer's day is the segment's day shifted by its own offset (wrapping
+            # midnight): the day's shifted curves are a small (shift, step) table, and each
+            # customer takes its row (a row gather, cheaper than an element gather)
+            out = np.take(self._shifted(day), self.shift[rows], axis=0)
+            out *= (self.mean_kw[rows] * factor)[:, None]
+            return out
+        idx = (np.arange(spd)[None, :] - self.shift[rows, None]) % spd
         return self.curve[day * spd + idx, self.column[rows, None]] * factor[:, None]
+
+    def _shifted(self, day: int) -> np.ndarray:
+        """The segment's curve of ``day`` shifted by every offset: row s is the day shifted by s
+        steps, shape (spd, spd); cached for the day."""
+        cached = self._cache.get("shifted")
+        if cached is None or cached[0] != day:
+            spd = self.steps_per_day
+            steps = np.arange(spd)
+            table = self.curve[day][(steps[None, :] - steps[:, None]) % spd]
+            self._cache["shifted"] = cached = (day, table)
+        return cached[1]
 
 
 def common_factor(seed: int, segment: str, days: int, sd: float, persistence: float) -> np.ndarray | None:

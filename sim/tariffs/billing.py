@@ -98,7 +98,8 @@ class BillAccumulator:
         self.month_kwh_by_period = np.zeros((n, tariff.n_periods))
         self.month_rtp = np.zeros(n) if tariff.rtp_price is not None else None
         self.month_cpp = np.zeros(n) if tariff.cpp_adder is not None else None
-        self.month_max_kw = np.zeros(n)
+        self.month_max_kw = np.zeros(n)                #: [kW] the month's maximum, set at each close
+        self.max_profile = None                        #: (n, spd) running maximum of each step of the day
         self.month_max_tou_kw = np.zeros((n, len(tariff.demand_period_names)))
         self.ytd_kwh = np.zeros(n)  # energy since 1 January (annual tiers)
         self.demand_history = np.zeros((n, tariff.ratchet[1])) if tariff.ratchet else None
@@ -161,13 +162,23 @@ class BillAccumulator:
             self.month_rtp[rows] += (load_kw @ ctx.rtp) * h
         if ctx.cpp is not None:
             self.month_cpp[rows] += (load_kw @ ctx.cpp) * h
-        day_max = load_kw.max(axis=1)
-        np.maximum(self.month_max_kw[rows], day_max, out=self.month_max_kw[rows])
-        np.maximum(self.peak_kw[rows], day_max, out=self.peak_kw[rows])
+        # the month's maximum: a running elementwise maximum over the days of each step of the
+        # day (contiguous, cheap), reduced across the day's steps once, at the month's close
+        spd = self.cal.steps_per_day
+        day_profile = load_kw if load_kw.shape[1] == spd else load_kw.reshape(len(load_kw), -1, spd).max(axis=1)
+        if self.max_profile is None:
+            self.max_profile = np.zeros((len(self.kwh), spd))
+        np.maximum(self.max_profile[rows], day_profile, out=self.max_profile[rows])
         for k, runs in ctx.demand_masks:
             col = self.month_max_tou_kw[rows, k]
             for run in runs:
                 np.maximum(col, load_kw[:, run].max(axis=1), out=col)
+
+    def month_max_so_far(self, rows) -> np.ndarray:
+        """Each customer's maximum load of the current month so far. [kW]"""
+        if self.max_profile is None:
+            return np.zeros(len(np.arange(len(self.kwh))[rows]))
+        return self.max_profile[rows].max(axis=1)
 
     def _remember_day(self, rows: slice, load_kw: np.ndarray) -> None:
         """Keep a baseline-eligible day in the ring of recent days (per customer)."""
@@ -224,6 +235,10 @@ class BillAccumulator:
         """Turn the month's running sums into bills and reset them."""
         t, frac = self.tariff, self.cal.month_fraction[m]
         n = len(self.kwh)
+        if self.max_profile is not None:
+            self.month_max_kw[:] = self.max_profile.max(axis=1)
+            self.max_profile[:] = 0.0
+        np.maximum(self.peak_kw, self.month_max_kw, out=self.peak_kw)
         kwh = self.month_kwh_by_period.sum(axis=1)
         c = np.zeros((n, len(CHARGES)))
         prior = self.ytd_kwh if t.tier_basis == "annual" else np.zeros(n)

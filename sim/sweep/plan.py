@@ -1,0 +1,386 @@
+"""A sweep's plan: the scenario, its `sweep:` block and the options, validated into run specs.
+
+Everything is checked before anything runs: the sweep options, every parameter's path and
+values, and the scenario of every design point (validation is cheap: milliseconds a point).
+Problems come back together as ``--param PATH: message`` (or ``file:line: sweep.params.PATH:
+message`` for a parameter of the file's `sweep:` block), exit code 2.
+
+Each run is a (design point, replication) with its resolved scenario (validated, defaults
+filled in, input files by absolute path) and its key: the SHA-256 of the scenario's content
+hash (:func:`sim.results.scenario_hash`: input files by content) and its seed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, Problem
+from .design import DESIGNS, Design, Param, make_design, parse_values, replication_seeds
+
+#: Keys of a scenario file's `sweep:` block.
+SWEEP_KEYS = ("params", "design", "samples", "replications", "seed", "sensitivity")
+
+#: Metric a sobol or morris sweep analyses unless told otherwise.
+DEFAULT_SENSITIVITY = ("change.peak_reduction_pct",)
+
+#: Top-level groups of a run's metrics (metrics.json).
+METRIC_GROUPS = ("baseline", "scenario", "change", "segments")
+
+#: At most this many problems are listed; the rest are counted.
+MAX_PROBLEMS = 30
+
+_MARK = "\x00"  # tags a --param in the loader's `overridden` map
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a sweep: a design point with one replication's seed."""
+
+    point: int
+    replication: int
+    seed: int
+    key: str
+    scenario: dict = field(repr=False)  # resolved scenario JSON, this run's seed included
+
+
+@dataclass
+class Plan:
+    """A validated sweep, ready to run."""
+
+    label: str                 # the scenario file, or "<scenario>"
+    name: str                  # scenario name
+    base_dir: str              # absolute folder that relative input paths were resolved against
+    base_hash: str             # scenario_hash of the scenario without the swept parameters
+    design: Design
+    replications: int
+    seed: int
+    seeds: list[int]
+    sensitivity: list[str]
+    runs: list[Run]
+    definition: dict
+
+    @property
+    def definition_hash(self) -> str:
+        """SHA-256 of what determines the runs (scenario, design, parameters, seeds)."""
+        text = json.dumps(self.definition, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def params(self) -> list[Param]:
+        return self.design.params
+
+
+def run_key(scenario) -> str:
+    """Key of a run: SHA-256 of (the scenario's content hash, its seed)."""
+    from ..results import scenario_hash
+
+    text = json.dumps({"scenario_sha256": scenario_hash(scenario), "seed": scenario.seed}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- schema types
+
+
+def _options(tp: Any) -> list:
+    """Concrete alternatives of a type: Annotated and Union unwrapped."""
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return [o for a in typing.get_args(tp) for o in _options(a)]
+    return [tp]
+
+
+def integer_field(loc: tuple) -> bool:
+    """Whether the scenario field at a resolved location holds an integer (e.g. a count)."""
+    from pydantic import BaseModel
+
+    from ..scenario.schema import Scenario
+
+    cands: list = [Scenario]
+    for item in loc:
+        nxt = []
+        for tp in (o for c in cands for o in _options(c)):
+            origin = typing.get_origin(tp)
+            if origin is list and isinstance(item, int):
+                nxt.append(typing.get_args(tp)[0])
+            elif origin is dict and isinstance(item, str):
+                nxt.append(typing.get_args(tp)[1])
+            elif isinstance(tp, type) and issubclass(tp, BaseModel) and item in tp.model_fields:
+                nxt.append(tp.model_fields[item].annotation)
+        if not nxt:
+            return False
+        cands = nxt
+    final = [o for c in cands for o in _options(c) if o is not type(None)]
+    return bool(final) and all(o is int for o in final)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def _source(scenario, overrides) -> tuple[dict, dict, dict, str, Path]:
+    """Raw scenario data, its lines, --set overrides, label and folder."""
+    from ..scenario import Scenario
+    from ..scenario.loader import apply_override, load_raw, parse_set
+    from ..results import resolved_scenario
+
+    if isinstance(scenario, (str, Path)):
+        data, lines, overridden = load_raw(scenario, overrides)
+        return data, lines, overridden, str(scenario), Path(scenario).resolve().parent
+    if isinstance(scenario, Scenario):
+        data = resolved_scenario(scenario)
+    elif isinstance(scenario, dict):
+        data = copy.deepcopy(scenario)
+    else:
+        raise TypeError(f"a sweep takes a scenario file, a Scenario or a scenario dict; got {type(scenario).__name__}")
+    overridden, problems = {}, []
+    for item in overrides:
+        try:
+            dotted, value = parse_set(item)
+            overridden[apply_override(data, dotted, value)] = dotted
+        except ValueError as e:
+            problems.append(Problem("--set", None, "", str(e)))
+    if problems:
+        raise InputError(problems)
+    return data, {}, overridden, "<scenario>", Path.cwd()
+
+
+def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | None = None,
+               samples: int | None = None, replications: int | None = None, seed: int | None = None,
+               sensitivity: list[str] | str | None = None, overrides=()) -> Plan:
+    """Validate a sweep and list its runs.
+
+    Parameters
+    ----------
+    scenario : path of a scenario file, Scenario, or raw scenario dict
+        A file may hold a `sweep:` block (params, design, samples, replications, seed,
+        sensitivity); the arguments below override it, parameter by parameter.
+    params : dict, optional
+        ``{dotted.path: values}``; values as on the command line (``"a,b,c"``, ``"lo:hi:n"``,
+        ``"uniform(lo,hi)"``, ...), or a list of values, or one value.
+    design : {"grid", "lhs", "sobol", "morris"}, default grid
+    samples : int, optional
+        LHS points, Sobol base samples (a power of two) or Morris trajectories.
+    replications : int, default 1
+        Seeds per design point.
+    seed : int, optional
+        Sweep seed (default: the scenario's seed).
+    sensitivity : list of str or comma-separated str, optional
+        Metrics to analyse (sobol and morris designs; default change.peak_reduction_pct).
+    overrides : sequence of str
+        ``--set path=value`` overrides of the scenario, applied before the sweep.
+
+    Raises
+    ------
+    InputError
+        Every problem, before anything runs.
+    """
+    from ..scenario.loader import _dotted, apply_override, parse_dotted, validate
+    from ..results import resolved_scenario, scenario_hash
+
+    data, lines, set_over, label, base_dir = _source(scenario, overrides)
+    block = data.pop("sweep", None)
+    problems: list[Problem] = []
+    origin: dict[str, Any] = {}  # path -> line of the block (int / None) or "cli"
+
+    def at(path: str, msg: str) -> Problem:
+        if origin.get(path) == "cli":
+            return Problem(f"--param {path}", None, "", msg)
+        return Problem(label, origin.get(path), f"sweep.params.{path}", msg)
+
+    def opt(name: str, msg: str, from_block: bool) -> Problem:
+        if from_block:
+            return Problem(label, lines.get(("sweep", name)), f"sweep.{name}", msg)
+        return Problem(f"--{name}", None, "", msg)
+
+    # ---- the sweep block and the arguments
+    spec_raw: dict[str, Any] = {}
+    if block is not None:
+        if not isinstance(block, dict):
+            problems.append(Problem(label, lines.get(("sweep",)), "sweep",
+                                    f"must be a mapping with keys {', '.join(SWEEP_KEYS)}"))
+            block = {}
+        for k, v in block.items():
+            if k not in SWEEP_KEYS:
+                problems.append(Problem(label, lines.get(("sweep", k)), f"sweep.{k}",
+                                        f"unknown key (valid keys: {', '.join(SWEEP_KEYS)})"))
+            else:
+                spec_raw[k] = (v, True)
+    for k, v in (("design", design), ("samples", samples), ("replications", replications), ("seed", seed),
+                 ("sensitivity", sensitivity)):
+        if v is not None:
+            spec_raw[k] = (v, False)
+
+    raw_params: dict[str, Any] = {}
+    if "params" in spec_raw:
+        bp = spec_raw["params"][0]
+        if not isinstance(bp, dict):
+            problems.append(Problem(label, lines.get(("sweep", "params")), "sweep.params",
+                                    "must be a mapping of dotted.path: values"))
+        else:
+            for path, v in bp.items():
+                raw_params[str(path)] = v
+                origin[str(path)] = lines.get(("sweep", "params", path))
+    for path, v in (params or {}).items():
+        raw_params[str(path)] = v
+        origin[str(path)] = "cli"
+
+    def option(name, check, default):
+        if name not in spec_raw:
+            return default
+        value, from_block = spec_raw[name]
+        msg = check(value)
+        if msg:
+            problems.append(opt(name, msg, from_block))
+            return default
+        return value
+
+    def _int(lo, hi=None):
+        def check(v):
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v >= hi):
+                bound = f">= {lo}" if hi is None else f"in [{lo}, {hi})"
+                return f"must be an integer {bound}; got {v!r}"
+            return None
+        return check
+
+    kind = option("design", lambda v: None if v in DESIGNS else f"must be one of {', '.join(DESIGNS)}; got {v!r}",
+                  "grid")
+    n_samples = option("samples", _int(1), None)
+    n_reps = option("replications", _int(1, 100_001), 1)
+    sweep_seed = option("seed", _int(0, 2 ** 63), None)
+    sens = option("sensitivity", lambda v: None if isinstance(v, (str, list)) and v and all(
+        isinstance(x, str) for x in (v if isinstance(v, list) else [v])) else "must be metric names", None)
+    if isinstance(sens, str):
+        sens = [s.strip() for s in sens.split(",") if s.strip()]
+    if sens is not None and kind not in ("sobol", "morris"):
+        problems.append(opt("sensitivity", f"sensitivity indices need --design sobol or morris (the design is {kind})",
+                            spec_raw["sensitivity"][1]))
+    sens = list(sens or (DEFAULT_SENSITIVITY if kind in ("sobol", "morris") else ()))
+    for m in sens:
+        if m.split(".")[0] not in METRIC_GROUPS or "." not in m:
+            problems.append(opt("sensitivity", f"{m!r} is not a metric: metrics are dotted names under "
+                                               f"{', '.join(METRIC_GROUPS)}, e.g. change.peak_reduction_pct",
+                                spec_raw.get("sensitivity", (None, False))[1]))
+
+    # ---- parameters: values, paths
+    plist: list[Param] = []
+    created: dict[str, list[tuple]] = {}
+    resolved_loc: dict[str, tuple] = {}
+    for path, v in raw_params.items():
+        try:
+            parse_dotted(path)
+        except ValueError as e:
+            problems.append(at(path, str(e)))
+            continue
+        if path.split(".")[0] in ("seed", "sweep"):
+            problems.append(at(path, "the seed is set by the sweep: use --replications and --seed"
+                                if path == "seed" else "cannot sweep the sweep block"))
+            continue
+        try:
+            p = parse_values(path, v)
+        except ValueError as e:
+            problems.append(at(path, str(e)))
+            continue
+        probe = copy.deepcopy(data)
+        try:
+            loc = apply_override(probe, path, None)
+        except ValueError as e:
+            problems.append(at(path, str(e)))
+            continue
+        if loc in set_over:
+            problems.append(at(path, f"also given with --set {set_over[loc]}; give it once"))
+            continue
+        # intermediate mappings the override creates: a problem there belongs to the parameter
+        created[path] = [loc[:i] for i in range(1, len(loc) + 1) if not _exists(data, loc[:i])] + [loc]
+        resolved_loc[path] = loc
+        plist.append(p)
+    if not raw_params and not problems:
+        problems.append(Problem("--param", None, "", "nothing to sweep: give --param PATH=VALUES or a `sweep:` "
+                                                     "block with params in the scenario file"))
+    if problems:
+        raise InputError(problems)
+
+    # ---- the base scenario (without the parameters)
+    base = validate(copy.deepcopy(data), label=label, lines=lines, base_dir=base_dir, overridden=set_over)
+    sweep_seed = base.seed if sweep_seed is None else sweep_seed
+    ints = frozenset(p.path for p in plist if integer_field(resolved_loc[p.path]))
+    try:
+        des = make_design(plist, kind, n_samples, sweep_seed, ints)
+        seeds = replication_seeds(sweep_seed, n_reps)
+    except ValueError as e:
+        msg = str(e)
+        path = msg.split(":")[0]
+        raise InputError(at(path, msg[len(path) + 2:]) if path in origin else Problem("--design", None, "", msg)) \
+            from None
+
+    # ---- every design point's scenario, validated
+    runs: list[Run] = []
+    seen: dict[str, Any] = {}
+    for i, point in enumerate(des.points):
+        sig = json.dumps(point, sort_keys=True, default=repr)
+        if sig not in seen:
+            d = copy.deepcopy(data)
+            over = dict(set_over)
+            for path, value in point.items():
+                apply_override(d, path, copy.deepcopy(value))
+                for loc in created[path]:
+                    over[loc] = _MARK + path
+            try:
+                seen[sig] = validate(d, label=label, lines=lines, base_dir=base_dir, overridden=over)
+            except InputError as e:
+                seen[sig] = None
+                for p in e.problems:
+                    problems.append(_remap(p, at, {k: _dotted(v) for k, v in resolved_loc.items()}))
+        sc = seen[sig]
+        if sc is None:
+            continue
+        for r, s in enumerate(seeds):
+            sc_r = sc.model_copy(update={"seed": s})
+            runs.append(Run(i, r, s, run_key(sc_r), resolved_scenario(sc_r)))
+    if problems:
+        unique = list({str(p): p for p in problems}.values())
+        if len(unique) > MAX_PROBLEMS:
+            more = len(unique) - MAX_PROBLEMS
+            unique = unique[:MAX_PROBLEMS] + [Problem("--param", None, "", f"... and {more} more problems")]
+        raise InputError(unique)
+
+    definition = {
+        "scenario_sha256": scenario_hash(base),
+        "design": des.kind,
+        "params": [[p.path, p.text] for p in plist],
+        "samples": des.base_samples,
+        "replications": n_reps,
+        "seed": sweep_seed,
+    }
+    return Plan(label=label, name=base.name, base_dir=str(base_dir), base_hash=definition["scenario_sha256"],
+                design=des, replications=n_reps, seed=sweep_seed, seeds=seeds, sensitivity=sens, runs=runs,
+                definition=definition)
+
+
+def _exists(data: Any, loc: tuple) -> bool:
+    node = data
+    for k in loc:
+        if isinstance(node, dict) and k in node:
+            node = node[k]
+        elif isinstance(node, list) and isinstance(k, int) and 0 <= k < len(node):
+            node = node[k]
+        else:
+            return False
+    return True
+
+
+def _remap(p: Problem, at, resolved: dict[str, str]) -> Problem:
+    """A validation problem of a design point, told in terms of the sweep's parameters."""
+    if p.file.startswith(f"--set {_MARK}"):
+        path = p.file[len(f"--set {_MARK}"):]
+        msg = p.message if not p.path or p.path == resolved.get(path) else f"{p.path}: {p.message}"
+        return at(path, msg)
+    msg = re.sub(f"--set {_MARK}", "--param ", p.message).replace(_MARK, "")
+    return Problem(p.file, p.line, p.path, msg)
