@@ -53,6 +53,12 @@ class PriceDay:
     interruptible: np.ndarray | None
 
 
+def _spread(price: np.ndarray, window: np.ndarray | None) -> float:
+    """Largest price difference within the window's steps (any customer). [currency/kWh]"""
+    p = price if window is None else price[..., window]
+    return float((p.max(axis=-1) - p.min(axis=-1)).max()) if p.size else 0.0
+
+
 def strength(pop, participation, d: int, days: int, bills_closed: int, rows: slice) -> np.ndarray:
     """Today's response strength of customers ``rows`` (before event fatigue): aware or not
     (the aware share grows linearly from ``start`` to ``end`` over the horizon; a customer is
@@ -146,18 +152,21 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
 
             target = (1.0 - p["demand_shaving.reduction"][idx] * strength) * month_peak_kw
             load = shave_peaks(load, target, p["demand_shaving.max_shift_share"][idx], step_hours)
-    if "flexible" in models:
+    window = pop.behavior_masks.get("flexible.window")
+    if "flexible" in models and _spread(own.price, window) > p["flexible.inconvenience_per_kwh"][idx].min():
+        # (a day whose prices within the window differ by less than every customer's
+        # inconvenience moves nothing: skipped, with the same result)
         from .flexible import shift_flexible
 
-        spec = models["flexible"]
-        window = pop.behavior_masks["flexible.window"]
         load = shift_flexible(load, own.price, p["flexible.share"][idx], window,
                               p["flexible.max_kw_per_mean_kw"][idx] * pop.mean_kw[idx],
                               p["flexible.inconvenience_per_kwh"][idx], step_hours)
     charge = None
     if soc is not None:
         soc = soc.copy()
-    if "thermal_storage" in models and soc is not None:
+    idle = own.storage_price is None and _spread(own.price, None) == 0 and not soc.any() if soc is not None else True
+    if "thermal_storage" in models and soc is not None and not idle:
+        # (an empty store under one flat price neither charges nor serves: skipped)
         from .storage import dispatch_storage
 
         has = p["thermal_storage.adopted"][idx] > 0

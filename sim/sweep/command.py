@@ -108,7 +108,9 @@ def print_result(res, console) -> None:
         t.add_column("n", justify="right")
         t.add_column("mean", justify="right")
         t.add_column("95 % CI", justify="right")
-        for _, row in s.iterrows():
+        for i in range(len(s)):
+            row = {c: s[c].iloc[i] for c in ["point", "n", *params, f"{metric}.mean", f"{metric}.ci_low",
+                                             f"{metric}.ci_high"]}
             lo, hi = row[f"{metric}.ci_low"], row[f"{metric}.ci_high"]
             ci = "" if lo != lo else f"[{lo:.3f}, {hi:.3f}]"
             t.add_row(str(row["point"]), *[escape(_fmt(row[p])) for p in params], str(row["n"]),
@@ -120,8 +122,8 @@ def print_result(res, console) -> None:
         cols = [c for c in sens.columns if c != "values"]
         for c in cols:
             t.add_column(escape(c), justify="left" if c in ("metric", "parameter") else "right")
-        for _, row in sens.iterrows():
-            t.add_row(*[escape(_fmt(row[c])) for c in cols])
+        for i in range(len(sens)):
+            t.add_row(*[escape(_fmt(sens[c].iloc[i])) for c in cols])
         console.print(t)
     files = ["runs.parquet", "runs.csv", "summary.parquet", "summary.csv"]
     if res.sensitivity is not None:
@@ -132,6 +134,8 @@ def print_result(res, console) -> None:
 
 
 def _fmt(v) -> str:
+    if hasattr(v, "item"):
+        v = v.item()
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)

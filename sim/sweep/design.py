@@ -46,6 +46,7 @@ DISTRIBUTIONS = {"uniform": 2, "loguniform": 2, "normal": 2, "choice": None}
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _RANGE = re.compile(rf"^\s*({_NUM})\s*:\s*({_NUM})\s*:\s*(\d+)\s*$")
+_COLONS = re.compile(rf"^\s*{_NUM}(\s*:\s*{_NUM})+\s*$")
 _DIST = re.compile(r"^\s*([a-z]+)\s*\((.*)\)\s*$", re.S)
 
 
@@ -201,6 +202,8 @@ def parse_values(path: str, spec: Any) -> Param:
             raise ValueError(f"a range lo:hi:n needs n >= 2; got {text!r}")
         ints = all(isinstance(v, int) for v in (lo, hi))
         return Param(path, "values", tuple(range_values(float(lo), float(hi), n, ints)), text=text)
+    if _COLONS.match(text):  # YAML would read 1:30 as a base-60 integer (90)
+        raise ValueError(f"a range is lo:hi:n (n values from lo to hi); got {text!r}")
     m = _DIST.match(text)
     if m and m.group(1) in DISTRIBUTIONS:
         kind, args = m.group(1), [_scalar(a) for a in _split_top(m.group(2))] if m.group(2).strip() else []
