@@ -25,6 +25,7 @@ from .behavior.pipeline import PriceDay, respond, strength
 from .behavior.welfare import surplus_change_from_response
 from .scenario.behavior import models_of
 from .calendar import Calendar
+from .errors import InputError, Problem
 from .grid import energy_cost_series, role_energy_cost
 from .grid.cost import marginal_cost, rtp_price_from_cost
 from .grid.operator import has_programme, listed_events, operator_process, refresh_cpp
@@ -129,6 +130,38 @@ def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray) -> PriceDa
                     demand_price=t.demand_price, interruptible=ctx.intr_mask)
 
 
+#: Memory a customer needs in a run, measured (about 1 kB with two tariffs; 1,000,000
+#: customers peak near 1 GiB), and per extra tariff it is billed on (menus, choice). [bytes]
+BYTES_PER_CUSTOMER, BYTES_PER_EXTRA_TARIFF = 1_100, 700
+
+
+def memory_estimate(scenario: Scenario) -> int:
+    """Rough peak memory of a run, from its customer counts. [bytes]"""
+    total = 150 * 2**20
+    days_steps = scenario.horizon.days * scenario.horizon.steps_per_day
+    for seg in scenario.populations:
+        n = seg.count or 0
+        options = len(seg.tariff.options("scenario")) + (1 if seg.participation.enrolment else 0)
+        per = BYTES_PER_CUSTOMER + BYTES_PER_EXTRA_TARIFF * (options - 1) * (2 if seg.tariff.choice else 1)
+        total += n * per + days_steps * 8 * 4
+    return total
+
+
+def _check_memory(scenario: Scenario) -> None:
+    """Refuse, before any work, a run that would need more memory than the machine has."""
+    import os
+
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    need = memory_estimate(scenario)
+    if need > 0.8 * physical:
+        raise InputError(Problem("populations", None, "", f"this run needs about {need / 2**30:.1f} GiB of memory; "
+                                                           f"the machine has {physical / 2**30:.1f} GiB (fewer customers, "
+                                                           "or split the population across runs)"))
+
+
 def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
              progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run a scenario: baseline and scenario tariffs on the same customers and draws.
@@ -145,6 +178,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     -------
     RunResult (metrics not yet computed)
     """
+    _check_memory(scenario)
     cal = Calendar.from_scenario(scenario)
     spd = cal.steps_per_day
     step_h = cal.step_minutes / 60.0

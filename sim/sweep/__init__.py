@@ -238,7 +238,9 @@ def sweep(scenario, params: dict[str, Any] | None = None, *, design: str | None 
                 try:
                     executed = execute(todo, cl, plan.base_dir, on_result, retries=retries)
                 except KeyboardInterrupt:
-                    now = sum(1 for r in plan.runs if r.key in written)
+                    # what is on disk counts (the interrupt may fall between a write and its callback)
+                    now = sum(1 for r in todo if r.key in written
+                              or (store.read(r.key) or {}).get("status") == "ok")
                     store.update_meta(state="interrupted", finished=reused + now)
                     raise SweepInterrupted(reused + now, len(plan.runs), now, out) from None
                 timings["run_s"] = time.perf_counter() - t2

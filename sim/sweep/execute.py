@@ -113,7 +113,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, client=Non
     if client is not None:
         yield client
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler:
         try:
@@ -126,8 +126,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, client=Non
             c.close()
         return
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    cluster = _start_local_cluster(n)
     try:
         c = Client(cluster)
         try:
@@ -138,13 +137,39 @@ def connect(scheduler: str | None = None, workers: int | None = None, client=Non
         cluster.close()
 
 
+def _start_local_cluster(n: int):
+    """A LocalCluster of ``n`` single-threaded worker processes that ignore Ctrl-C.
+
+    Ctrl-C belongs to the client, which cancels the tasks and closes the cluster; worker
+    processes started while SIGINT is ignored inherit that (Python then installs no
+    KeyboardInterrupt handler), so they do not die mid-task with a traceback each.
+    """
+    import signal
+    import threading
+
+    from distributed import LocalCluster
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        # ":0": any free port for the scheduler's HTTP server (the dashboard, when bokeh is installed)
+        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                            silence_logs=logging.ERROR)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+
+
 def describe(client) -> str:
     """Where the runs go, for the user: the scheduler and its workers and threads."""
     try:
         info = client.scheduler_info()
         workers = info.get("workers", {})
         threads = sum(w.get("nthreads", 0) for w in workers.values())
-        return f"{client.scheduler.address} ({len(workers)} workers, {threads} threads)"
+        import importlib.util
+
+        board = f", dashboard {client.dashboard_link}" if importlib.util.find_spec("bokeh") else ""
+        return f"{client.scheduler.address} ({len(workers)} workers, {threads} threads{board})"
     except Exception:  # informational only
         return str(getattr(client.scheduler, "address", "a Dask scheduler"))
 

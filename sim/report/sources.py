@@ -1,0 +1,133 @@
+"""Assumptions and calibration sources behind a run's behaviour models, for the report.
+
+The texts summarise docs/behavior.md (sections 3, 5, 10 and 11) and docs/calibration.md;
+those pages are the reference, and say how much of each source was read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+#: What each response model does, and where its form or its magnitudes come from.
+MODEL_SOURCES = {
+    "constant_elasticity": (
+        "Constant own-price elasticity: each step's load scales as (scenario price / baseline price) ** "
+        "elasticity, the price ratio clipped to 0.1-10 (docs/behavior.md 3.1).",
+        "Magnitudes of constant elasticities: Labandeira, Labeaga and Lopez-Otero 2017, Energy Policy 102 "
+        "(figures as quoted in DOMAIN.md). Consumer surplus along the demand curve: Mas-Colell, Whinston and "
+        "Green 1995, Microeconomic Theory, ch. 3."),
+    "elasticity_matrix": (
+        "Own- and cross-period elasticities between TOU periods (docs/behavior.md 3.2).",
+        "Kirschen, Strbac, Cumperayot and Mendes 2000, IEEE Trans. Power Systems 15(2) (abstract only)."),
+    "prism": (
+        "PRISM demand system: a CES split between peak and off-peak energy with an elasticity of substitution, "
+        "and a daily price elasticity (docs/behavior.md 3.3).",
+        "California Statewide Pricing Pilot (Charles River Associates 2005; Faruqui and George 2005): values as "
+        "quoted in DOMAIN.md; the steps of the computation after the Open Modeling Framework's prismDR code."),
+    "flexible": (
+        "Deferrable loads moved to the cheapest steps of a window when the saving beats an inconvenience cost "
+        "(docs/behavior.md 3.4).",
+        "Valley filling by deferrable load: Gan, Topcu and Low 2013, IEEE Trans. Power Systems 28(2) "
+        "(abstract only). Shares and windows are scenario inputs."),
+    "demand_shaving": (
+        "Customers on demand charges keep their load below their month's baseline peak less a reduction, "
+        "moving load within the day (docs/behavior.md 3.5).",
+        "Threshold form: arXiv:2506.21510 (2025), joint scheduling under demand charges (abstract only). "
+        "The reductions are assumptions, not published figures."),
+    "thermal_storage": (
+        "Heat or cold storage charged in cheap steps and serving heating or cooling load in dear ones, "
+        "planned one day ahead (docs/behavior.md 3.6).",
+        "Drees and Braun 1996, HVAC&R Research 2(4); Henze, Dodier and Krarti 1997 (abstracts only)."),
+}
+
+#: Published sources of the calibrated defaults (``behavior: default``, docs/calibration.md).
+DEFAULT_SOURCES = {
+    "residential": (
+        "PRISM with an elasticity of substitution of -0.103 (normal across customers, 30 % coefficient of "
+        "variation, truncated to [-0.206, 0]) and a daily elasticity of -0.02.",
+        "Fitted so that a default residential segment reproduces the arc of price responsiveness of Faruqui "
+        "and Sergici 2017, 'Arcturus 2.0', The Electricity Journal 30(10) (peak impact -0.011 - 0.065 ln r "
+        "- 0.046 ln r x tech) at peak/off-peak ratios 2-6; within the California pilot's -0.09 to -0.10; daily "
+        "elasticity the pilot's (as quoted in DOMAIN.md). Enabling technology: multiplier 1.63, the ratio of "
+        "the arc's slopes."),
+    "commercial": (
+        "PRISM with an elasticity of substitution averaging -0.11 (half-normal across customers), no daily "
+        "elasticity; demand shaving of 5 % of the month's baseline peak where a demand charge applies.",
+        "Goldman, Hopper, Bharvirkar, Neenan and Cappers 2007, The Energy Journal 28(1) (LBNL-60720; "
+        "abstract read at osti.gov/biblio/920341): average elasticity of substitution 0.11 for 119 large "
+        "customers on Niagara Mohawk's hourly prices. The 5 % shaving is an assumption."),
+    "industrial": (
+        "As commercial, with demand shaving of 8 % of the month's baseline peak.",
+        "Goldman et al. 2007 as for commercial; the 8 % shaving is an assumption."),
+}
+
+#: Modelling assumptions that hold for every run (docs/behavior.md section 11, docs/metrics.md).
+GENERAL_ASSUMPTIONS = [
+    "Baseline and scenario use the same customers and the same random draws (common random numbers): "
+    "differences are paired and contain no sampling noise between the two (docs/model.md).",
+    "In the baseline role customers do not respond to a change of tariff; deferrable loads, price-responsive "
+    "storage and interruptible curtailment act in both roles, each at its own tariff (docs/behavior.md 1).",
+    "The energy-price models see energy prices only: demand, capacity and fixed charges, credits, penalties "
+    "and tax do not enter them; demand charges act only through demand shaving.",
+    "No load moves between days (except energy left in a thermal store); no rebound after an interruptible "
+    "event; no memory of past prices beyond learning and event fatigue.",
+    "Consumer surplus is computed for constant_elasticity only; welfare_change of a run with other models "
+    "counts the margin but not those customers' surplus.",
+    "Parameters are drawn independently of customer size and of each other.",
+    "Capacity cost is the system peak times the capacity cost per kW-year, prorated to the horizon, and is "
+    "allocated to segments by their load at the system peak (docs/metrics.md).",
+    "The operator's rules, the interruptible compliance rule, the demand-shaving target and the supply-curve "
+    "settings of the examples have no published source: they are assumptions.",
+    "All money figures cover the simulated horizon, not a year, and include tax where a tariff has one.",
+]
+
+
+def default_matches(customer_class: str, behavior) -> bool:
+    """Whether a resolved ``behavior`` is exactly the class's calibrated default."""
+    try:
+        from pydantic import TypeAdapter
+
+        from ..behavior.defaults import default_behavior
+        from ..scenario.behavior import BehaviorSpec
+
+        ta = TypeAdapter(BehaviorSpec)
+        want = ta.dump_python(ta.validate_python(default_behavior(customer_class)), mode="json")
+        got = ta.dump_python(ta.validate_python(behavior), mode="json")
+        return want == got
+    except Exception:  # an unknown class or a format this version cannot read: not the default
+        return False
+
+
+def docs_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "docs"
+
+
+def calibration_table() -> tuple[list[str], list[list[str]]] | None:
+    """The residential calibration table of docs/calibration.md (simulated against published
+    arc), or None when the docs are not beside the package."""
+    path = docs_dir() / "calibration.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    m = re.search(r"<!-- calibration table: begin -->(.*?)<!-- calibration table: end -->", text, flags=re.S)
+    if not m:
+        return None
+    lines = [ln.strip() for ln in m.group(1).splitlines() if ln.strip().startswith("|")]
+    if len(lines) < 3:
+        return None
+
+    def cells(line):
+        return [c.strip() for c in line.strip("|").split("|")]
+
+    header = cells(lines[0])
+    rows = []
+    for ln in lines[2:]:
+        if set(ln) <= set("|-: "):
+            break
+        row = cells(ln)
+        if len(row) != len(header):
+            break
+        rows.append(row)
+    return header, rows
