@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench setup clean browser
 
 setup: $(STAMP)
 
@@ -17,8 +17,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/drsim run scenarios/tou_peak_valley.yaml
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# Debian's chromium, for the report's browser test (tests/test_report_browser.py; skipped without it).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else \
+	    echo "chromium not found and not root: the browser test will be skipped (sudo apt-get install chromium)" >&2; \
+	  fi; }
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -69,7 +69,7 @@ def cmd_run(args) -> int:
         task = bar.add_task(sc.name, total=sc.horizon.days)
         result = run(sc, chunk_customers=args.chunk, progress=lambda d, n: bar.update(task, completed=d))
     finished = dt.datetime.now(dt.timezone.utc)
-    path = write_run(result, out, command=["drsim", *sys.argv[1:]], started=started, finished=finished,
+    path = write_run(result, out, command=["drsim", *args.argv], started=started, finished=finished,
                      chunk_customers=args.chunk)
     print_summary(result.metrics, sc.currency)
     bad = result.metrics["change"].get("rtp_days_not_converged", 0)
@@ -77,6 +77,10 @@ def cmd_run(args) -> int:
         err_console.print(f"warning: the real-time price fixed point did not converge on {bad} days "
                           "(raise max_iterations or lower damping)", highlight=False)
     out_console.print(f"run folder: {path}  ({(finished - started).total_seconds():.1f} s)", highlight=False)
+    if args.report:  # the run folder is complete: a failed report is reported and the run kept
+        from .report.command import report_after_run
+
+        return report_after_run(path)
     return 0
 
 
@@ -274,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help=argparse.SUPPRESS)
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+    q.add_argument("--report", action="store_true", help="also write report.html into the run folder (drsim report)")
     q.set_defaults(func=cmd_run)
 
     q = sub.add_parser("validate", help="check a scenario file and report every problem")
@@ -316,6 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub, scenario_args)
 
+    from .report.command import add_parsers as add_report_parsers
+
+    add_report_parsers(sub)
+
     q = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     q.set_defaults(func=cmd_schema)
     return p
@@ -324,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in manifests as the command
     try:
         return args.func(args)
     except InputError as e:

@@ -21,6 +21,7 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 #: Okabe-Ito colours: distinguishable with colour-blindness; baseline is also dashed for grey print.
 BASELINE = "#0072B2"
@@ -82,6 +83,17 @@ def clean_svg(text: str, prefix: str, label: str) -> str:
     return head + text[head_end:].rstrip() + "\n"
 
 
+def _thousands(ax, axis: str = "y") -> None:
+    """Tick labels with thousands separators and no offset or scientific notation."""
+    f = FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 or v == int(v) else f"{v:,.2g}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
+
+
+def _tx(text: str) -> str:
+    """User text for a chart, with ``$`` escaped so that matplotlib never reads it as math."""
+    return str(text).replace("$", r"\$")
+
+
 def _hours(steps_per_day: int) -> np.ndarray:
     return np.arange(steps_per_day + 1) * 24.0 / steps_per_day
 
@@ -115,6 +127,7 @@ def day_curves(chart_id: str, panels: list[tuple[str, np.ndarray, np.ndarray]], 
         axes[0].set_ylabel("system load [kW]")
         axes[0].legend(loc="lower right", frameon=False)
         axes[0].set_ylim(bottom=0)
+        _thousands(axes[0])
 
     return render(chart_id, (4.2 * n if n > 1 else 7.5, 3.0), draw, label)
 
@@ -130,7 +143,7 @@ def season_curves(chart_id: str, rows: list[tuple[str, list[tuple[str, np.ndarra
         for i, (season, panels) in enumerate(rows):
             for j, (day_type, b, s, days) in enumerate(panels):
                 ax = axes[i, j]
-                ax.set_title(f"{season}, {day_type} (mean of {days} day{'s' if days != 1 else ''})")
+                ax.set_title(f"{season}: {day_type}s ({days} day{'s' if days != 1 else ''})")
                 _day_axes(ax, len(b) if b is not None else 24)
                 if b is None:
                     ax.text(12, 0.5, "no such days in the horizon", ha="center", va="center",
@@ -141,6 +154,7 @@ def season_curves(chart_id: str, rows: list[tuple[str, list[tuple[str, np.ndarra
             axes[i, 0].set_ylabel("mean load [kW]")
         axes[0, 0].legend(loc="lower right", frameon=False)
         axes[0, 0].set_ylim(bottom=0)
+        _thousands(axes[0, 0])
 
     return render(chart_id, (7.5, 2.5 * n_rows + 0.3), draw, label)
 
@@ -170,6 +184,7 @@ def duration_curve(chart_id: str, baseline: np.ndarray, scenario: np.ndarray, st
         ax.set_xlabel(f"share of the {baseline.size * step_hours:,.0f} hours of the horizon [%]")
         ax.set_ylabel("system load [kW]")
         ax.legend(frameon=False)
+        _thousands(ax)
 
     return render(chart_id, (7.5, 3.2), draw, label)
 
@@ -188,7 +203,9 @@ def monthly_bars(chart_id: str, months: list[str], peak_b, peak_s, energy_b, ene
             ax.set_ylabel(ylabel)
             ax.set_title(title)
             ax.grid(axis="x", visible=False)
-        axes[0].legend(frameon=False, loc="lower right")
+            _thousands(ax)
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside upper center", ncols=2, frameon=False)
 
     return render(chart_id, (7.5, 3.2), draw, label)
 
@@ -203,6 +220,7 @@ def revenue_bars(chart_id: str, groups: list[str], charges: list[str], baseline:
         ax = fig.subplots()
         x = np.arange(len(groups))
         w = 0.36
+        top, low = 0.0, 0.0
         for off, data, cost, hatch in ((-w / 2 - 0.01, baseline, cost_b, "//"), (w / 2 + 0.01, scenario, cost_s, None)):
             pos = np.zeros(len(groups))
             neg = np.zeros(len(groups))
@@ -214,10 +232,14 @@ def revenue_bars(chart_id: str, groups: list[str], charges: list[str], baseline:
                 pos += np.maximum(v, 0)
                 neg += np.minimum(v, 0)
             ax.hlines(cost, x + off - w / 2, x + off + w / 2, colors="black", linewidth=2)
+            top = max(top, float(pos.max(initial=0)), float(np.max(cost, initial=0)))
+            low = min(low, float(neg.min(initial=0)), float(np.min(cost, initial=0)))
+        ax.set_ylim(low * 1.06, top * 1.06 if top > 0 else 1.0)  # whole stacks, whatever autoscaling makes of them
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xticks(x, [f"{g}\nbaseline | scenario" for g in groups])
         ax.set_ylabel(f"revenue over the horizon [{currency}]")
         ax.grid(axis="x", visible=False)
+        _thousands(ax)
         handles = [Patch(color=CHARGE_COLOURS[k % len(CHARGE_COLOURS)], label=c) for k, c in enumerate(charges)]
         handles.append(Patch(color="black", label="cost of supply"))
         ax.legend(handles=handles, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -249,6 +271,7 @@ def bill_histograms(chart_id: str, panels: list[tuple[str, np.ndarray]], currenc
             ax.set_xlabel(f"bill change over {horizon_days} days [{currency}]")
             ax.set_ylabel("customers")
             ax.grid(axis="x", visible=False)
+            _thousands(ax, "x")
         for ax in axes[n:]:
             ax.set_visible(False)
 
@@ -282,12 +305,12 @@ def schedule_heatmap(chart_id: str, row_labels: list[str], grid: np.ndarray, nam
         ax.set_ylim(n_rows, 0)
         ax.set_xticks(range(0, 25, 2))
         ax.set_xlabel("hour of day")
-        ax.set_yticks(np.arange(n_rows) + 0.5, row_labels)
+        ax.set_yticks(np.arange(n_rows) + 0.5, [_tx(r) for r in row_labels])
         ax.grid(False)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)
         ax.tick_params(length=0)
-        handles = [Patch(facecolor=colours[p], edgecolor="#999999", linewidth=0.4, label=legend[p])
+        handles = [Patch(facecolor=colours[p], edgecolor="#999999", linewidth=0.4, label=_tx(legend[p]))
                    for p in np.argsort(-np.asarray(order), kind="stable")]
         ax.legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 

@@ -59,6 +59,7 @@ KINDS = {
     "passes": Kind("passes/day", 2),
     "bool": Kind("yes/no", 0),
     "generic": Kind("–", 3),
+    "generic_pct": Kind("%", 1),
 }
 
 #: System figures (``metrics.json`` ``baseline`` and ``scenario``) in report order: key, label, kind.
@@ -120,7 +121,9 @@ BILL_ROWS = [
     ("bill_change_p75", "75th percentile", "bill"),
     ("bill_change_p95", "95th percentile", "bill"),
     ("bill_change_pct_p5", "5th percentile, relative", "pct"),
+    ("bill_change_pct_p25", "25th percentile, relative", "pct"),
     ("bill_change_pct_p50", "Median, relative", "pct"),
+    ("bill_change_pct_p75", "75th percentile, relative", "pct"),
     ("bill_change_pct_p95", "95th percentile, relative", "pct"),
 ]
 

@@ -10,6 +10,7 @@ even when the run's horizon is shorter; real-time prices are compiled on the run
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,19 +52,24 @@ def validated_tariffs(run: RunFolder) -> dict[str, tuple[object | None, str | No
     from ..scenario.tariff import Tariff
 
     raw = run.scenario
-    try:
-        sc = validate(raw, label=str(run.path / "manifest.json"), base_dir=Path.cwd())
-        return {name: (t, None) for name, t in sc.tariffs.items()}
-    except InputError:
-        pass
+    # CSV paths were recorded as resolved from where the run started: try here, then the checkout
+    bases = list(dict.fromkeys([Path.cwd(), Path(__file__).resolve().parents[2]]))
+    for base in bases:
+        try:
+            sc = validate(raw, label=str(run.path / "manifest.json"), base_dir=base)
+            return {name: (t, None) for name, t in sc.tariffs.items()}
+        except InputError:
+            pass
     out: dict[str, tuple[object | None, str | None]] = {}
     adapter = TypeAdapter(Tariff)
     for name, data in raw.get("tariffs", {}).items():
-        try:
-            out[name] = (adapter.validate_python(data, context={"base_dir": Path.cwd()}), None)
-        except ValidationError as e:
-            first = e.errors()[0]
-            out[name] = (None, f"{'.'.join(map(str, first['loc']))}: {first['msg']}")
+        for base in bases:
+            try:
+                out[name] = (adapter.validate_python(data, context={"base_dir": base}), None)
+                break
+            except ValidationError as e:
+                first = e.errors()[0]
+                out.setdefault(name, (None, f"{'.'.join(map(str, first['loc']))}: {first['msg']}"))
     return out
 
 
@@ -224,11 +230,12 @@ def _price_table(name: str, tariff, compiled, run: RunFolder) -> tuple[list[str]
     return header, rows, notes
 
 
-def _schedule_grid(sched, names: tuple[str, ...], ycal: Calendar, with_holidays: bool):
-    """Rows (labels) and a (rows, steps_per_day) grid of period indices for a seasonal schedule."""
-    from ..tariffs.compile import compile_schedule
+def _schedule_grid(sched, period: np.ndarray, season: np.ndarray, ycal: Calendar, with_holidays: bool):
+    """Rows (labels) and a (rows, steps_per_day) grid of period indices: for each season of the
+    schedule and each day type, the periods of the first such day of ``ycal``.
 
-    period, season = compile_schedule(sched, names, ycal)
+    ``period`` is per step (as compiled), ``season`` the schedule's season index per day.
+    """
     per_day = period.reshape(ycal.days, ycal.steps_per_day)
     has_rule = any("holiday" in r.day_types for r in sched.schedule)
     types = [WEEKDAY, WEEKEND] + ([HOLIDAY] if with_holidays or has_rule else [])
@@ -242,21 +249,35 @@ def _schedule_grid(sched, names: tuple[str, ...], ycal: Calendar, with_holidays:
             tname = DAY_TYPE_NAMES[t]
             if t == HOLIDAY and not has_rule:
                 tname = f"holiday (as {sched.holidays_as})"
-            months = ",".join(str(m) for m in sched.seasons[sname].months)
-            labels.append(tname if len(season_names) == 1 else f"{sname} (months {months}), {tname}")
+            labels.append(tname if len(season_names) == 1 else f"{sname}, {tname}")
             rows.append(per_day[days[0]])
     return labels, np.array(rows)
 
 
-def _heatmap(chart_id: str, title: str, sched, prices: dict[str, tuple[float, float]], unit: str, ycal: Calendar,
-             with_holidays: bool) -> tuple[str, str, str]:
-    names = tuple(prices)
-    labels, grid = _schedule_grid(sched, names, ycal, with_holidays)
-    key = np.array([prices[n][1] for n in names])
+def _heatmap(chart_id: str, title: str, sched, sched_names: list[str], prices: list[tuple[float, float]],
+             unit: str, ycal: Calendar, with_holidays: bool, *, period: np.ndarray | None = None,
+             names: list[str] | None = None) -> tuple[str, str, str]:
+    """A schedule's heat map, as (figure id, caption, svg).
+
+    The schedule (whose rules name the periods ``sched_names``) is compiled on ``ycal``; a
+    compiled tariff's own ``period`` per step and its ``names`` may replace its periods (for
+    season multipliers: one period per season and period). ``prices`` are each shown period's
+    (lowest, highest) price.
+    """
+    from ..tariffs.compile import compile_schedule
+
+    base, season = compile_schedule(sched, tuple(sched_names), ycal)
+    names = list(sched_names) if names is None else names
+    labels, grid = _schedule_grid(sched, base if period is None else period, season, ycal, with_holidays)
+    key = np.array([hi for _, hi in prices])
     order = np.argsort(np.argsort(key, kind="stable"), kind="stable")
+    shown = [f"{n.split('.', 1)[1]} ({n.split('.', 1)[0]})" if "." in n else n for n in names]
     legend = [f"{n}: {_num(lo)}" + (f"-{_num(hi)}" if hi != lo else "") + f" {unit}"
-              for n, (lo, hi) in prices.items()]
-    svg = charts.schedule_heatmap(chart_id, labels, grid, list(names), legend, order, title)
+              for n, (lo, hi) in zip(shown, prices)]
+    svg = charts.schedule_heatmap(chart_id, labels, grid, shown, legend, order, title)
+    if len(sched.seasons) > 1:
+        title += " (seasons: " + "; ".join(f"{s} = months {', '.join(map(str, v.months))}"
+                                          for s, v in sched.seasons.items()) + ")"
     return chart_id, title, svg
 
 
@@ -290,31 +311,29 @@ def tariff_views(run: RunFolder) -> list[TariffView]:
             view.price_header, view.price_rows, notes = _price_table(name, tariff, compiled, run)
             view.notes += notes
         view.charge_rows = other_charges(tariff, run)
-        slug = "".join(c if c.isalnum() else "-" for c in name)
+        slug = re.sub(r"[^A-Za-z0-9_-]", "-", name)
         if isinstance(tariff, TouTariff) and compiled is not None:
-            prices = {}
-            for p in tariff.periods:
-                vals = [float(compiled.rate[k].min()) for k, n in enumerate(compiled.period_names)
-                        if n == p or n.endswith("." + p)] + \
-                       [float(compiled.rate[k].max()) for k, n in enumerate(compiled.period_names)
-                        if n == p or n.endswith("." + p)]
-                prices[p] = (min(vals), max(vals)) if vals else (0.0, 0.0)
+            # the compiled periods: with season multipliers, one per (season, period) at its own price
+            prices = [(float(compiled.rate[k].min()), float(compiled.rate[k].max()))
+                      for k in range(compiled.n_periods)]
             view.heatmaps.append(_heatmap(f"fig-schedule-{slug}", f"{name}: energy periods by hour, season and "
-                                          "day type", tariff, prices, f"{cur}/kWh", ycal, with_holidays))
+                                          "day type", tariff, list(tariff.periods), prices, f"{cur}/kWh",
+                                          ycal, with_holidays, period=compiled.period,
+                                          names=list(compiled.period_names)))
         elif view.kind == "flat":
-            view.notes.append("One energy price in every hour of every day: no time-of-use schedule.")
+            view.notes.append("Energy: one price in every hour of every day (no time-of-use energy schedule).")
         elif view.kind == "rtp":
-            view.notes.append("Real-time prices change every step: no fixed schedule.")
+            view.notes.append("Energy: real-time prices that change every step (no fixed energy schedule).")
         if tariff.demand is not None and tariff.demand.tou is not None:
             dt_ = tariff.demand.tou
-            prices = {p: (v.per_kw_month, v.per_kw_month) for p, v in dt_.periods.items()}
             view.heatmaps.append(_heatmap(f"fig-demand-schedule-{slug}", f"{name}: demand periods by hour, season "
-                                          "and day type", dt_, prices, f"{cur}/kW-month", ycal, with_holidays))
+                                          "and day type", dt_, list(dt_.periods),
+                                          [(v.per_kw_month, v.per_kw_month) for v in dt_.periods.values()],
+                                          f"{cur}/kW-month", ycal, with_holidays))
         sr = tariff.storage_rate
         if sr is not None and sr.periods:
-            prices = {p: (v, v) for p, v in sr.periods.items()}
             view.heatmaps.append(_heatmap(f"fig-storage-schedule-{slug}", f"{name}: storage meter periods by hour, "
-                                          "season and day type", sr.as_schedule(), prices, f"{cur}/kWh", ycal,
-                                          with_holidays))
+                                          "season and day type", sr.as_schedule(), list(sr.periods),
+                                          [(v, v) for v in sr.periods.values()], f"{cur}/kWh", ycal, with_holidays))
         views.append(view)
     return views
