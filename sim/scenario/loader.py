@@ -348,6 +348,13 @@ def load_raw(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> t
     if not isinstance(data, dict):
         raise InputError(Problem(label, 1, "", f"a scenario file is a mapping of keys; got a {type(data).__name__}"))
     data = copy.deepcopy(data)
+    return data, lines, apply_overrides(data, overrides)
+
+
+def apply_overrides(data: dict, overrides) -> dict[Loc, str]:
+    """Apply ``path=value`` items to raw scenario data in place; every bad one is reported.
+
+    Returns the resolved path of each override -> its dotted text (for error lines)."""
     overridden: dict[Loc, str] = {}
     problems = []
     for item in overrides:
@@ -358,7 +365,7 @@ def load_raw(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> t
             problems.append(Problem("--set", None, "", str(e)))
     if problems:
         raise InputError(problems)
-    return data, lines, overridden
+    return overridden
 
 
 def validate(data: dict, *, label: str = "<scenario>", lines: dict[Loc, int] | None = None,
