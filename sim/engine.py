@@ -115,9 +115,15 @@ def _event_performance(log: list[dict], system: dict, cal: Calendar) -> list[dic
     return out
 
 
-def _pick(a: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Rows of a per-customer array (a per-step vector is shared by all)."""
-    return a if mask is None or (a.ndim == 1 and a.shape[0] != mask.shape[0]) else a[mask]
+def _prices_of(price: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """The prices of some customers: a per-step vector (spd,) is shared by all; a per-customer
+    (n, spd) array is cut to the rows in ``mask``."""
+    return price if mask is None or price.ndim == 1 else price[mask]
+
+
+def _rows_of(a: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Rows ``mask`` of a per-customer array (n,)."""
+    return a if mask is None else a[mask]
 
 
 def _event_day(t: CompiledTariff, day: slice) -> bool:
@@ -248,18 +254,18 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                             if role == "baseline":
                                 continue
                             sub = base if mask is None else base[mask]
-                            ratio = price_ratio(_pick(prices["baseline"], mask), _pick(prices["scenario"], mask))
+                            ratio = price_ratio(_prices_of(prices["baseline"], mask), _prices_of(prices["scenario"], mask))
                             fatigue = spec.participation.event_fatigue ** max(streak[tariff.name] - 1, 0)
-                            e = pop.elasticity[idx] * _pick(m, mask) * fatigue
+                            e = pop.elasticity[idx] * _rows_of(m, mask) * fatigue
                             got, ch = constant_elasticity(sub, ratio, e), None
                             if stats is not None:
                                 stats["consumer_surplus"][idx] += surplus_change_from_response(
-                                    sub, got, _pick(prices["baseline"], mask), _pick(prices["scenario"], mask), e,
+                                    sub, got, _prices_of(prices["baseline"], mask), _prices_of(prices["scenario"], mask), e,
                                     step_h)
                         else:
-                            own = _price_day(tariff, ctx, _pick(prices[role], mask))
+                            own = _price_day(tariff, ctx, _prices_of(prices[role], mask))
                             ref = _price_day(s.bills["baseline"].tariffs[0], contexts[s.bills["baseline"].tariffs[0].name],
-                                             _pick(prices["baseline"], mask))
+                                             _prices_of(prices["baseline"], mask))
                             fatigue = spec.participation.event_fatigue ** max(streak[tariff.name] - 1, 0)
                             peak = None
                             if role == "scenario" and "demand_shaving" in models:
@@ -269,7 +275,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                                 peak = np.maximum(s.bills["baseline"].accs[0].month_max_so_far(idx), today.max(axis=1))
                             soc = s.soc[role][idx] if s.soc is not None else None
                             got, ch, soc = respond(role, base if mask is None else base[mask], idx, pop, models, ref,
-                                                   own, _pick(m, mask) * (fatigue if role == "scenario" else 1.0),
+                                                   own, _rows_of(m, mask) * (fatigue if role == "scenario" else 1.0),
                                                    fatigue if role == "scenario" else 1.0, peak, soc, step_h,
                                                    stats if role == "scenario" else None)
                             if soc is not None and commit:

@@ -206,3 +206,17 @@ def test_interruptible_performance_equals_compliance(compliance):
     c = sim.run(build(data)).metrics["segments"]["shops"]["change"]
     assert c["interruptible_requested_kwh"] > 0
     assert c["interruptible_performance"] == pytest.approx(compliance, rel=1e-9)
+
+
+def test_menu_with_as_many_customers_as_steps_of_a_day():
+    """A chunk of exactly 24 customers on a menu: shared price vectors are not mistaken for
+    per-customer arrays (a shape coincidence)."""
+    data = scenario_dict()
+    data["populations"] = data["populations"][:1]
+    data["populations"][0]["count"] = 24
+    data["populations"][0]["tariff"]["scenario"] = [{"tariff": "tou", "share": 0.5}, {"tariff": "flat", "share": 0.5}]
+    r = sim.run(build(data))
+    seg = r.segments["res"]
+    stay = seg.bills["scenario"].choice == 1
+    assert stay.any() and (~stay).any()
+    assert_allclose(seg.bills["scenario"].bill[stay], seg.bills["baseline"].bill[stay], rtol=1e-12)
