@@ -21,6 +21,8 @@ def add_parsers(sub) -> None:
     q.add_argument("--out", metavar="FILE", help="write here instead of RUN_DIR/report.html (an existing file is "
                                                  "not overwritten without --force)")
     q.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    q.add_argument("--metric", default="change.peak_reduction_pct",
+                   help="sweep folders: the metric to draw over the swept parameters (default: %(default)s)")
     q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     q.set_defaults(func=cmd_report)
 
@@ -40,7 +42,12 @@ def cmd_report(args) -> int:
     from ..cli import out_console
     from .html import write_report
 
-    path = write_report(args.run_dir, args.out, force=args.force)
+    from .sweep import is_sweep, write_sweep_report
+
+    if is_sweep(args.run_dir):  # a sweep folder: the metric over the swept parameters
+        path = write_sweep_report(args.run_dir, args.metric)
+    else:
+        path = write_report(args.run_dir, args.out, force=args.force)
     out_console.print(f"report: {path}", highlight=False)
     return 0
 
