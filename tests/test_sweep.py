@@ -16,7 +16,6 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -30,7 +29,7 @@ from sim.sweep import SweepInterrupted
 from sim.sweep import execute as execute_mod
 from sim.sweep import store as store_mod
 from sim.sweep.analysis import mean_ci, summarize
-from sim.sweep.design import Param, make_design, parse_values, replication_seeds
+from sim.sweep.design import make_design, parse_values, replication_seeds
 from sim.sweep.execute import flatten
 from sim.sweep.plan import plan_sweep
 
@@ -335,13 +334,21 @@ def test_api_returns_tables_identical_to_sim_run(write_yaml, tmp_path, client):
         set(res.runs["seed"]), key=list(res.runs["seed"]).index)
 
 
-def test_resume_runs_only_what_is_missing(write_yaml, tmp_path, client):
+def test_resume_runs_only_what_is_missing(write_yaml, tmp_path, client, monkeypatch):
     """Delete three run files, truncate one (as a non-atomic writer would leave it) and leave a
     writer's partial file behind: the rerun executes exactly those four runs, and leaves every
     other run file untouched."""
     path = write_yaml(tiny("resume"))
     out = tmp_path / "s"
+    real_run, calls = sim.run, []
+
+    def counted(sc, **kw):  # the in-process worker calls this: count the runs executed
+        calls.append(sc.seed)
+        return real_run(sc, **kw)
+
+    monkeypatch.setattr(sim, "run", counted)
     first = sim.sweep(path, {PEAK: "0.7,0.9,1.1"}, replications=3, out=out, client=client)
+    assert len(calls) == 9
     assert first.executed == 9
     files = sorted((out / "runs").glob("*.json"))
     for f in files[:3]:
@@ -350,12 +357,12 @@ def test_resume_runs_only_what_is_missing(write_yaml, tmp_path, client):
     (out / "runs" / f".{files[4].name}.partial-99999").write_text("{")
     kept = {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in files[4:]}
     second = sim.sweep(path, {PEAK: "0.7,0.9,1.1"}, replications=3, out=out, client=client)
-    assert (second.executed, second.reused) == (4, 5)
+    assert (second.executed, second.reused) == (4, 5) and len(calls) == 9 + 4
     assert {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in files[4:]} == kept
     assert not list((out / "runs").glob(".*partial*"))
     pd.testing.assert_frame_equal(_metrics(first.runs), _metrics(second.runs))
     third = sim.sweep(path, {PEAK: "0.7,0.9,1.1"}, replications=3, out=out, client=client)
-    assert (third.executed, third.reused) == (0, 9)
+    assert (third.executed, third.reused) == (0, 9) and len(calls) == 13
     # more replications later: the first three are reused (their seeds do not depend on R)
     more = sim.sweep(path, {PEAK: "0.7,0.9,1.1"}, replications=4, out=out, client=client)
     assert (more.executed, more.reused) == (3, 9) and any("held another sweep" in n for n in more.notes)
@@ -491,3 +498,35 @@ def test_default_folder_is_the_same_for_the_same_sweep(write_yaml, tmp_path, cli
     c = sim.sweep(path, {PEAK: "0.7,1.0"}, results=tmp_path / "results", client=client)
     assert a.out == b.out != c.out and a.out.parent == tmp_path / "results" / "default-out"
     assert b.reused == 2
+
+
+def test_runs_that_never_complete_make_the_sweep_fail_and_resume(write_yaml, tmp_path, client, monkeypatch):
+    """If tasks vanish (cancelled from outside, scheduler lost), the sweep says so (RunError,
+    exit 1) instead of writing tables with holes; the next invocation finishes it."""
+    from sim.errors import RunError
+
+    path = write_yaml(tiny("lost"))
+    real = execute_mod.execute
+
+    def half(runs, client, base_dir, on_result, **kw):
+        return real(runs[: len(runs) // 2], client, base_dir, on_result, **kw)
+
+    monkeypatch.setattr(execute_mod, "execute", half)
+    with pytest.raises(RunError, match="2 of 4 runs did not complete"):
+        sim.sweep(path, {PEAK: "0.7,0.8,0.9,1.0"}, out=tmp_path / "s", client=client)
+    assert not (tmp_path / "s" / "runs.parquet").exists()
+    monkeypatch.setattr(execute_mod, "execute", real)
+    res = sim.sweep(path, {PEAK: "0.7,0.8,0.9,1.0"}, out=tmp_path / "s", client=client)
+    assert (res.reused, res.executed) == (2, 2)
+
+
+def test_a_scenario_object_or_dict_sweeps_like_its_file(write_yaml, tmp_path, client):
+    """Keys hash content, not where the scenario came from: a Scenario (or a dict) reuses the
+    runs of its file."""
+    data = tiny("object")
+    path = write_yaml(data)
+    a = sim.sweep(path, {PEAK: "0.7,0.9"}, out=tmp_path / "s", client=client)
+    b = sim.sweep(sim.load_scenario(path), {PEAK: "0.7,0.9"}, out=tmp_path / "s", client=client)
+    c = sim.sweep(data, {PEAK: "0.7,0.9"}, overrides=["horizon.days=7"], out=tmp_path / "s", client=client)
+    assert a.executed == 2 and (b.reused, b.executed) == (c.reused, c.executed) == (2, 0)
+    assert list(b.runs["key"]) == list(a.runs["key"])

@@ -145,7 +145,7 @@ def sweep(scenario, params: dict[str, Any] | None = None, *, design: str | None 
     SweepInterrupted
         Ctrl-C: unfinished tasks were cancelled, the cluster closed, finished runs kept.
     """
-    from ..errors import InputError, Problem
+    from ..errors import InputError, Problem, RunError
     from ..results import code_version
     from .analysis import check_metrics, run_table, sensitivity as sensitivity_table, summarize
     from .execute import DEFAULT_RETRIES, connect, describe, execute
@@ -209,15 +209,20 @@ def sweep(scenario, params: dict[str, Any] | None = None, *, design: str | None 
         for rec in records.values():
             check_sensitivity(rec)
         executed = 0
+        written: set[str] = set()  # keys whose record this invocation wrote
         timings["cluster_s"] = timings["run_s"] = 0.0
         if todo:
             bar = _progress_bar(progress)
             t1 = time.perf_counter()
+            if scheduler:
+                say(f"connecting to {scheduler}")
             with bar, connect(scheduler, workers, client) as cl:
                 timings["cluster_s"] = time.perf_counter() - t1
-                say(f"running {n_distinct} runs on {describe(cl)}")
+                where = describe(cl)
+                say(f"running {n_distinct} runs on {where}")
+                if " (0 workers" in where:
+                    say("note: the scheduler has no workers yet; the runs start when workers connect")
                 failed_now = 0
-                written: set[str] = set()
                 task = bar.add_task(plan.name, total=len(plan.runs), completed=reused, failed=0)
                 params_of = {r.point: des.points[r.point] for r in todo}
                 same_key: dict[str, int] = {}
@@ -244,6 +249,13 @@ def sweep(scenario, params: dict[str, Any] | None = None, *, design: str | None 
                     store.update_meta(state="interrupted", finished=reused + now)
                     raise SweepInterrupted(reused + now, len(plan.runs), now, out) from None
                 timings["run_s"] = time.perf_counter() - t2
+            lost = sum(1 for r in todo if r.key not in written)
+            if lost:  # tasks cancelled from outside, or the scheduler went away
+                kept = len(plan.runs) - lost
+                store.update_meta(state="incomplete", finished=kept)
+                raise RunError(f"{lost} of {len(plan.runs)} runs did not complete (their tasks were cancelled or "
+                               f"the cluster was lost); the {kept} finished are kept in {out / 'runs'}: rerun the "
+                               "same command to finish")
         t3 = time.perf_counter()
         runs = run_table(plan, records)
         summary = summarize(runs, plan)

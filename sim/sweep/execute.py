@@ -23,7 +23,6 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from ..errors import InputError, Problem
 
@@ -32,6 +31,13 @@ CONNECT_TIMEOUT_S = 30
 
 #: Reruns of a task that raised outside the run (a run's own error is recorded, not retried).
 DEFAULT_RETRIES = 2
+
+#: Dask settings of the LocalCluster's workers. Dask's nanny starts workers with
+#: MALLOC_TRIM_THRESHOLD_=65536 (to hand freed memory back to the OS); that also switches off
+#: glibc's dynamic mmap threshold, so every large temporary array is a fresh mmap and page
+#: faults: a 10,000-customer year took 2.0 s instead of 1.1 s. drsim's runs allocate and
+#: free large arrays day after day, so the workers keep glibc's defaults, as `drsim run` does.
+LOCAL_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float | int | None]:
@@ -147,14 +153,16 @@ def _start_local_cluster(n: int):
     import signal
     import threading
 
+    import dask
     from distributed import LocalCluster
 
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         # ":0": any free port for the scheduler's HTTP server (the dashboard, when bokeh is installed)
-        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                            silence_logs=logging.ERROR)
+        with dask.config.set(LOCAL_WORKER_CONFIG):
+            return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                silence_logs=logging.ERROR)
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)

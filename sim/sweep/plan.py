@@ -128,7 +128,7 @@ def integer_field(loc: tuple) -> bool:
 def _source(scenario, overrides) -> tuple[dict, dict, dict, str, Path]:
     """Raw scenario data, its lines, --set overrides, label and folder."""
     from ..scenario import Scenario
-    from ..scenario.loader import apply_override, load_raw, parse_set
+    from ..scenario.loader import apply_overrides, load_raw
     from ..results import resolved_scenario
 
     if isinstance(scenario, (str, Path)):
@@ -140,16 +140,7 @@ def _source(scenario, overrides) -> tuple[dict, dict, dict, str, Path]:
         data = copy.deepcopy(scenario)
     else:
         raise TypeError(f"a sweep takes a scenario file, a Scenario or a scenario dict; got {type(scenario).__name__}")
-    overridden, problems = {}, []
-    for item in overrides:
-        try:
-            dotted, value = parse_set(item)
-            overridden[apply_override(data, dotted, value)] = dotted
-        except ValueError as e:
-            problems.append(Problem("--set", None, "", str(e)))
-    if problems:
-        raise InputError(problems)
-    return data, {}, overridden, "<scenario>", Path.cwd()
+    return data, {}, apply_overrides(data, overrides), "<scenario>", Path.cwd()
 
 
 def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | None = None,

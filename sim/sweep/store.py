@@ -98,9 +98,9 @@ class SweepStore:
         for stale in self.out.glob(".*.partial-*"):
             stale.unlink(missing_ok=True)
         now = _now()
+        same = previous is not None and previous.get("definition_sha256") == definition_hash
         self.write_meta({**info, "definition": definition, "definition_sha256": definition_hash,
-                         "created_utc": (previous or {}).get("created_utc", now)
-                         if previous and previous.get("definition_sha256") == definition_hash else now,
+                         "created_utc": previous.get("created_utc", now) if same else now,
                          "updated_utc": now, "state": "running"})
         return notes
 
