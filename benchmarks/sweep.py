@@ -5,8 +5,10 @@
 * the per-run overhead of the sweep machinery: the 1-worker sweep's wall time per run
   (planning and validating every point, starting the cluster, shipping tasks, writing one
   file per run and the tables) against a plain ``sim.run`` of the same scenario in a fresh
-  process, and against the mean time of the same runs inside their tasks (which takes the
-  machine's drift between the two measurements out); issue 5 asks for under 5 %.
+  process with the workers' malloc settings (sim.sweep.execute.WORKER_MALLOC_ENV; a plain
+  run with glibc's defaults, as `drsim run`, is shown too), and against the mean time of
+  the same runs inside their tasks (which takes the machine's drift between the two
+  measurements out); issue 5 asks for under 5 %.
 
 The scenario is scenarios/tou_peak_valley.yaml with its three segments scaled to
 ``--customers`` and its horizon cut to ``--days``; the sweep is a grid of ``--runs`` distinct
@@ -64,11 +66,17 @@ print(json.dumps(walls))
 """
 
 
-def baseline(over: list[str], repeat: int) -> list[float]:
+def baseline(over: list[str], repeat: int, worker_env: bool) -> list[float]:
     """Wall times of plain ``sim.run`` in a fresh process, like a fresh worker (the allocator
-    state of this process, after sweeps, makes its own runs faster or slower)."""
+    state of this process, after sweeps, makes its own runs faster or slower); with the
+    workers' malloc settings (like for like) or with glibc's defaults (as `drsim run`)."""
+    from sim.sweep.execute import WORKER_MALLOC_ENV
+
+    env = {k: v for k, v in os.environ.items() if k not in WORKER_MALLOC_ENV}
+    if worker_env:
+        env.update(WORKER_MALLOC_ENV)
     out = subprocess.run([sys.executable, "-c", _BASELINE, str(SCENARIO), str(repeat), *over], cwd=REPO,
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -91,14 +99,17 @@ def main() -> None:
     print(f"scenario: {SCENARIO.relative_to(REPO)}, {args.customers:,} customers x {args.days} days; "
           f"sweeps of {args.runs} runs", flush=True)
     over = overrides(args.customers, args.days)
-    bases: list[float] = []
+    bases: list[float] = []     # plain runs with the workers' malloc settings
+    defaults: list[float] = []  # plain runs with glibc's defaults
     walls: dict[int, list[dict]] = {w: [] for w in args.workers}
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(args.rounds):
-            runs = baseline(over, args.baseline_repeat)
-            bases.append(statistics.mean(runs))
-            print(f"round {k + 1}: plain sim.run (fresh process) mean {bases[-1]:.3f} s over {len(runs)} runs "
-                  f"(min {min(runs):.3f}, max {max(runs):.3f})", flush=True)
+            for worker_env, into in ((True, bases), (False, defaults)):
+                runs = baseline(over, args.baseline_repeat, worker_env)
+                into.append(statistics.mean(runs))
+                print(f"round {k + 1}: plain sim.run, fresh process, {'workers' if worker_env else 'default'} "
+                      f"malloc settings: mean {into[-1]:.3f} s over {len(runs)} runs "
+                      f"(min {min(runs):.3f}, max {max(runs):.3f})", flush=True)
             for w in (args.workers if k % 2 == 0 else args.workers[::-1]):  # alternate the order: drift cancels
                 t = time.perf_counter()
                 res = sim.sweep(SCENARIO, {PARAM: f"0.70:0.80:{args.runs}"}, overrides=over, workers=w,
@@ -109,19 +120,22 @@ def main() -> None:
                 walls[w].append({"wall": wall, "fixed": fixed, "task_wall": float(res.runs["wall_s"].mean())})
                 print(f"round {k + 1}: {w} worker(s): {wall:.1f} s", flush=True)
     base = statistics.median(bases)
+    default = statistics.median(defaults)
     rows = {w: {key: statistics.median(r[key] for r in rs) for key in ("wall", "fixed", "task_wall")}
             for w, rs in walls.items()}
 
     print()
-    print("| workers | runs | sweep wall [s] | runs/min | wall per run [s] | vs plain sim.run | "
+    print("| workers | runs | sweep wall [s] | runs/min | wall per run [s] | vs plain sim.run (same malloc settings) | "
           "mean run inside task [s] | plan + cluster start + tables [s] |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for w, r in rows.items():
         per = r["wall"] / args.runs
         print(f"| {w} | {args.runs} | {r['wall']:.1f} | {60 * args.runs / r['wall']:.1f} | {per:.3f} | "
               f"{per / base:.3f}x | {r['task_wall']:.3f} | {r['fixed']:.2f} |")
-    print(f"| plain sim.run | {args.baseline_repeat} | {args.baseline_repeat * base:.1f} | {60 / base:.1f} | "
-          f"{base:.3f} | 1.000x | | |")
+    print(f"| plain sim.run, workers' malloc settings | {args.baseline_repeat} | {args.baseline_repeat * base:.1f} | "
+          f"{60 / base:.1f} | {base:.3f} | 1.000x | | |")
+    print(f"| plain sim.run, glibc defaults (as drsim run) | {args.baseline_repeat} | "
+          f"{args.baseline_repeat * default:.1f} | {60 / default:.1f} | {default:.3f} | {default / base:.3f}x | | |")
     if args.rounds > 1:
         print(f"(medians of {args.rounds} rounds)")
     if 1 in rows and 2 in rows:
@@ -130,7 +144,8 @@ def main() -> None:
     if 1 in rows:
         r = rows[1]
         per = r["wall"] / args.runs
-        print(f"sweep overhead per run, 1 worker: {100 * (per / base - 1):+.1f} % against the plain sim.run; "
+        print(f"sweep overhead per run, 1 worker: {100 * (per / base - 1):+.1f} % against the plain sim.run with the same "
+              f"malloc settings, {100 * (per / default - 1):+.1f} % against one with glibc's defaults; "
               f"{100 * (per / r['task_wall'] - 1):+.1f} % against the same runs' time inside their tasks "
               "(issue 5 asks for < 5 %)")
     print(f"load average (1 min) at start / end: {load0:.2f} / {os.getloadavg()[0]:.2f} "
