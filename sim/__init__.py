@@ -25,7 +25,8 @@ __version__ = "0.1.0"
 __all__ = ["InputError", "RunError", "RunResult", "Scenario", "load_scenario", "run", "sweep", "__version__"]
 
 
-def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK, progress=None) -> RunResult:
+def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK, progress=None,
+        workers: int = 1, scheduler: str | None = None, client=None) -> RunResult:
     """Simulate a scenario and compute its metrics.
 
     Parameters
@@ -34,6 +35,14 @@ def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK
     chunk_customers : int
         Customers processed together in memory; results do not depend on it.
     progress : callable(days_done, days), optional
+    workers : int
+        Spread the customers over this many worker processes on this machine (a Dask
+        LocalCluster of single-threaded workers; 1: everything in this process). Results do
+        not depend on it.
+    scheduler : str, optional
+        Address of a running Dask scheduler: spread the customers over its workers.
+    client : distributed.Client, optional
+        An open client to use instead (not closed here).
 
     Returns
     -------
@@ -42,6 +51,15 @@ def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    result = simulate(scenario, chunk_customers=chunk_customers, progress=progress)
+    if client is None and scheduler is None and workers <= 1:
+        result = simulate(scenario, chunk_customers=chunk_customers, progress=progress)
+    else:
+        from .sweep.execute import connect
+
+        with connect(scheduler, workers if scheduler is None else None, client) as c:
+            result = simulate(scenario, chunk_customers=chunk_customers, progress=progress, client=c)
+        if scheduler is None and client is None:  # a LocalCluster of this run's own: no address worth keeping
+            result.execution.pop("scheduler", None)
+            result.execution["where"] = "dask local cluster"
     result.metrics = compute_metrics(result)
     return result

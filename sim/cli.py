@@ -59,6 +59,8 @@ def cmd_run(args) -> int:
     sc = _scenario(args)
     if args.chunk < 1:
         raise InputError(Problem("--chunk", None, "", f"must be >= 1; got {args.chunk}"))
+    if args.workers < 1:
+        raise InputError(Problem("--workers", None, "", f"must be >= 1; got {args.workers}"))
     started = dt.datetime.now(dt.timezone.utc)
     out = Path(args.out) if args.out else default_run_dir(args.results, sc, started)
     check_target(out)
@@ -67,7 +69,8 @@ def cmd_run(args) -> int:
                   TextColumn("days"), TimeElapsedColumn(), TimeRemainingColumn(),
                   console=err_console, disable=quiet, transient=True) as bar:
         task = bar.add_task(sc.name, total=sc.horizon.days)
-        result = run(sc, chunk_customers=args.chunk, progress=lambda d, n: bar.update(task, completed=d))
+        result = run(sc, chunk_customers=args.chunk, progress=lambda d, n: bar.update(task, completed=d),
+                     workers=args.workers, scheduler=args.scheduler)
     finished = dt.datetime.now(dt.timezone.utc)
     path = write_run(result, out, command=["drsim", *args.argv], started=started, finished=finished,
                      chunk_customers=args.chunk)
@@ -276,6 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--results", default="results", help="root of default run folders (default: results)")
     q.add_argument("--seed", type=int, help="override the scenario's seed")
     q.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help=argparse.SUPPRESS)
+    q.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="spread the customers over N worker processes on this machine (default 1: this process)")
+    q.add_argument("--scheduler", metavar="ADDRESS",
+                   help="spread the customers over the workers of a running Dask scheduler, e.g. tcp://host:8786")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
     q.add_argument("--report", action="store_true", help="also write report.html into the run folder (drsim report)")

@@ -25,7 +25,7 @@ from .behavior.pipeline import PriceDay, respond, strength
 from .behavior.welfare import surplus_change_from_response
 from .scenario.behavior import models_of
 from .calendar import Calendar
-from .errors import InputError, Problem
+from .errors import InputError, Problem, RunError
 from .grid import energy_cost_series, role_energy_cost
 from .grid.cost import marginal_cost, rtp_price_from_cost
 from .grid.operator import has_programme, listed_events, operator_process, refresh_cpp
@@ -88,6 +88,7 @@ class RunResult:
     metrics: dict
     events: list = field(default_factory=list)  #: event log: listed and operator-called events
     rtp_iterations: list = field(default_factory=list)  #: per day: fixed-point iterations of system RTP
+    execution: dict = field(default_factory=dict)  #: where the customers ran: shards, workers (results do not depend on it)
 
 
 def _chunks(pop: SegmentPopulation, chunk_customers: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -168,74 +169,121 @@ def _check_memory(scenario: Scenario) -> None:
                                                            "or split the population across runs)"))
 
 
-def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
-             progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run a scenario: baseline and scenario tariffs on the same customers and draws.
+#: Arrays of compiled tariffs that change during a run (operator events, real-time prices
+#: formed from the system load): the coordinator sends each day's steps of them, and the
+#: small whole arrays, to shards in other processes.
+_STEP_ARRAYS = ("rtp_price", "cpp_event", "cpp_adder", "ptr_event", "intr_event")
+_WHOLE_ARRAYS = ("ptr_eligible_day", "intr_events_by_month")
+
+
+def _compile_all(scenario: Scenario, cal: Calendar) -> dict[str, CompiledTariff]:
+    return {name: compile_tariff(name, t, cal) for name, t in scenario.tariffs.items()}
+
+
+class Shard:
+    """The customers of a run, or the stream blocks of each segment one process holds.
+
+    A shard builds its customers (each stream block draws from its own streams, so a
+    customer is the same whichever shard holds it), bills them, and computes each day's
+    loads when the coordinator (:func:`simulate`) asks. It returns the system load of each
+    of its stream blocks; the coordinator adds the blocks of all shards in block order, so a
+    run gives the same bits however its blocks are spread (chunks, processes, machines).
 
     Parameters
     ----------
     scenario : Scenario
+    blocks : dict segment name -> (first, stop), optional
+        Stream blocks of each segment to hold (default: all).
     chunk_customers : int
-        Customers processed together in memory, rounded down to whole stream blocks
-        (at least one). Results do not depend on it.
-    progress : callable(days_done, days), optional
-
-    Returns
-    -------
-    RunResult (metrics not yet computed)
+        Customers processed together in memory.
+    compiled : dict name -> CompiledTariff, optional
+        The coordinator's compiled tariffs, shared when the shard lives in its process (no
+        updates need sending); a shard elsewhere compiles its own.
     """
-    _check_memory(scenario)
-    cal = Calendar.from_scenario(scenario)
-    spd = cal.steps_per_day
-    step_h = cal.step_minutes / 60.0
-    compiled = {name: compile_tariff(name, t, cal) for name, t in scenario.tariffs.items()}
-    segments: dict[str, SegmentResult] = {}
-    for seg in scenario.populations:
-        pop = build_segment(seg, cal, scenario.seed)
-        tariffs = {r: [compiled[name] for name, _ in seg.tariff.options(r)] for r in ROLES}
-        if seg.participation.enrolment is not None:  # those not enrolled stay on the baseline tariff
-            tariffs["scenario"] = tariffs["scenario"] + [compiled[seg.tariff.baseline]]
-        choice = {"baseline": np.zeros(pop.n, dtype=np.int64),
-                  "scenario": pop.menu_choice if pop.menu_choice is not None else np.zeros(pop.n, dtype=np.int64)}
-        bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contract_kva, pop.firm_kw) for r in ROLES}
-        structural = None
-        if seg.tariff.choice is not None:  # customers switch within the menu: shadow bills on every tariff
-            streams = [((lo, hi), block_stream(scenario.seed, seg.name, b, CHOICE))
-                       for b, (lo, hi) in enumerate(pop.blocks)]
-            bills["scenario"] = ChoiceBills(tariffs["scenario"], choice["scenario"], cal, seg.tariff.choice, streams,
-                                            pop.contract_kva, pop.firm_kw)
-            # the baseline load billed on each menu tariff: who wins without changing anything
-            structural = [BillAccumulator(t, pop.n, cal, pop.contract_kva, pop.firm_kw) for t in tariffs["scenario"]]
-        load = {r: np.zeros(cal.n_steps) for r in ROLES}
-        soc = {r: np.zeros(pop.n) for r in ROLES} if "thermal_storage.adopted" in pop.params else None
-        segments[seg.name] = SegmentResult(pop, tariffs, bills, load, seg, soc, structural, {
-            "consumer_surplus": np.zeros(pop.n), "interruptible_requested_kwh": 0.0,
-            "interruptible_delivered_kwh": 0.0})
 
-    work = [(s, _chunks(s.population, chunk_customers)) for s in segments.values()]
+    def __init__(self, scenario: Scenario, blocks: dict | None = None, chunk_customers: int = DEFAULT_CHUNK,
+                 compiled: dict | None = None):
+        self.scenario = scenario
+        self.cal = cal = Calendar.from_scenario(scenario)
+        self.step_h = cal.step_minutes / 60.0
+        self.compiled = compiled if compiled is not None else _compile_all(scenario, cal)
+        self.segments: dict[str, SegmentResult] = {}
+        for seg in scenario.populations:
+            pop = build_segment(seg, cal, scenario.seed, None if blocks is None else blocks[seg.name])
+            spans = pop.blocks
+            tariffs = {r: [self.compiled[name] for name, _ in seg.tariff.options(r)] for r in ROLES}
+            if seg.participation.enrolment is not None:  # those not enrolled stay on the baseline tariff
+                tariffs["scenario"] = tariffs["scenario"] + [self.compiled[seg.tariff.baseline]]
+            choice = {"baseline": np.zeros(pop.n, dtype=np.int64),
+                      "scenario": pop.menu_choice if pop.menu_choice is not None else np.zeros(pop.n, dtype=np.int64)}
+            bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contract_kva, pop.firm_kw, spans) for r in ROLES}
+            structural = None
+            if seg.tariff.choice is not None:  # customers switch within the menu: shadow bills on every tariff
+                streams = [((lo, hi), block_stream(scenario.seed, seg.name, b, CHOICE))
+                           for b, (lo, hi) in zip(pop.block_ids, spans)]
+                bills["scenario"] = ChoiceBills(tariffs["scenario"], choice["scenario"], cal, seg.tariff.choice,
+                                                streams, pop.contract_kva, pop.firm_kw)
+                # the baseline load billed on each menu tariff: who wins without changing anything
+                structural = [BillAccumulator(t, pop.n, cal, pop.contract_kva, pop.firm_kw, spans)
+                              for t in tariffs["scenario"]]
+            soc = {r: np.zeros(pop.n) for r in ROLES} if "thermal_storage.adopted" in pop.params else None
+            self.segments[seg.name] = SegmentResult(pop, tariffs, bills, {}, seg, soc, structural, {
+                "consumer_surplus": np.zeros(pop.n), "interruptible_requested_kwh": np.zeros(pop.n),
+                "interruptible_delivered_kwh": np.zeros(pop.n)})
+        self.work = [(s, _chunks(s.population, chunk_customers)) for s in self.segments.values()]
+        self._factors: dict = {}
+        self._factors_day = -1
 
-    streak = {name: 0 for name in compiled}  # consecutive event days of each tariff, today included
-    rtp_log: list[dict] = []
+    # ---------------------------------------------------------------- coordinator's calls
 
-    def day_pass(d: int, contexts: dict, factors: dict, commit: bool) -> dict:
+    def forecast_inputs(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Per segment: the sum of mean loads of each stream block held, and (measured
+        profiles) how many customers take each column. For the operator's forecast."""
+        out = []
+        for s in self.segments.values():
+            f = _Forecast.of(s.population)
+            out.append((s.population.mean_kw_by_block(), f.column_counts))
+        return out
+
+    def apply(self, updates: dict | None, d: int) -> None:
+        """Write the coordinator's changes to the tariffs' arrays of day ``d``."""
+        if not updates:
+            return
+        spd = self.cal.steps_per_day
+        day = slice(d * spd, (d + 1) * spd)
+        for name, arrays in updates.items():
+            t = self.compiled[name]
+            for attr, values in arrays.items():
+                getattr(t, attr)[day if attr in _STEP_ARRAYS else slice(None)] = values
+
+    def day(self, d: int, streak: dict, commit: bool, updates: dict | None = None) -> list[np.ndarray]:
         """All customers' loads on day ``d``; with ``commit``, bill them and keep their state.
 
-        Returns the system load of the day per role (spd,). Without ``commit`` nothing
-        changes but the cache of the day's random level factors, so the pass can be repeated
-        (the real-time price fixed point)."""
-        day = slice(d * spd, (d + 1) * spd)
+        Returns, per segment, the load of each stream block held summed over its customers,
+        shape (roles, blocks, spd). Without ``commit`` nothing changes but the cache of the
+        day's random level factors, so the pass can be repeated (the real-time price fixed
+        point)."""
+        self.apply(updates, d)
+        cal, spd, step_h = self.cal, self.cal.steps_per_day, self.step_h
+        if d != self._factors_day:  # each block's daily stream is drawn once a day
+            self._factors, self._factors_day = {}, d
+        factors = self._factors
+        contexts = {name: DayContext(t, d, spd) for name, t in self.compiled.items()}
         bills_closed = int(cal.billing_month[d])
-        system = {r: np.zeros(spd) for r in ROLES}
-        for s, chunks in work:
+        result = []
+        for s, chunks in self.work:
             pop, spec = s.population, s.spec
+            sums = np.zeros((len(ROLES), len(pop.blocks), spd))
+            result.append(sums)
             models = {m.model: m for m in models_of(spec.behavior)}
             fast = set(models) <= {"constant_elasticity"}  # the foundation's model alone
             stats = s.stats if commit else None
             for a, b, group in chunks:
                 rows = slice(a, b)
                 key = (spec.name, a)
-                if key not in factors:  # each block's daily stream is drawn once a day
-                    factors[key] = np.concatenate([pop.daily_factor(k, hi - lo) for k, lo, hi in group])
+                if key not in factors:
+                    factors[key] = np.concatenate([pop.daily_factor(pop.first_block + k, hi - lo)
+                                                   for k, lo, hi in group])
                 base = pop.base_load(rows, d, factors[key])
                 fixed_storage = pop.storage_load(rows)
                 # behaviour sees prices only: the marginal price of each step under each role
@@ -250,12 +298,12 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                         tariff = bills.tariffs[k]
                         ctx = contexts[tariff.name]
                         idx = np.arange(a, b) if mask is None else np.arange(a, b)[mask]
+                        fatigue = spec.participation.event_fatigue ** max(streak[tariff.name] - 1, 0)
                         if fast and ctx.intr_mask is None:
                             if role == "baseline":
                                 continue
                             sub = base if mask is None else base[mask]
                             ratio = price_ratio(_prices_of(prices["baseline"], mask), _prices_of(prices["scenario"], mask))
-                            fatigue = spec.participation.event_fatigue ** max(streak[tariff.name] - 1, 0)
                             e = pop.elasticity[idx] * _rows_of(m, mask) * fatigue
                             got, ch = constant_elasticity(sub, ratio, e), None
                             if stats is not None:
@@ -266,7 +314,6 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                             own = _price_day(tariff, ctx, _prices_of(prices[role], mask))
                             ref = _price_day(s.bills["baseline"].tariffs[0], contexts[s.bills["baseline"].tariffs[0].name],
                                              _prices_of(prices["baseline"], mask))
-                            fatigue = spec.participation.event_fatigue ** max(streak[tariff.name] - 1, 0)
                             peak = None
                             if role == "scenario" and "demand_shaving" in models:
                                 # the baseline peak of the month so far, today included (the same in
@@ -298,28 +345,214 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
                             for acc in s.structural:
                                 acc.add_day(rows, load, contexts[acc.tariff.name], storage)
                     out[role] = load if storage is None else load + storage
-                # per stream block sums, added in block order: the same bits however blocks are chunked
-                for _, lo, hi in group:
-                    for role in ROLES:
-                        block = out[role][lo - a:hi - a].sum(axis=0)
-                        system[role] += block
-                        if commit:
-                            s.load_kw[role][day] += block
-        return system
+                for k, lo, hi in group:  # each stream block's sum over its customers
+                    for r, role in enumerate(ROLES):
+                        sums[r, k] = out[role][lo - a:hi - a].sum(axis=0)
+        return result
 
+    def close_month(self, m: int) -> None:
+        for s in self.segments.values():
+            for bills in s.bills.values():
+                bills.close_month(m)
+            for acc in s.structural or ():
+                acc.close_month(m)
+
+    def readout(self) -> list[SegmentResult]:
+        """The shard's finished segments, light (running sums dropped), for the coordinator."""
+        out = []
+        for s in self.segments.values():
+            bills = {r: type(b).concat([b]) for r, b in s.bills.items()}
+            structural = None if s.structural is None else [BillAccumulator.concat([a]) for a in s.structural]
+            pop = s.population
+            pop._daily.clear()
+            pop._cache.clear()
+            out.append(SegmentResult(pop, s.tariffs, bills, {}, s.spec, s.soc, structural, s.stats))
+        return out
+
+
+def _merge_segments(parts: list[SegmentResult]) -> SegmentResult:
+    """One segment from its shards' read-outs, in block order."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    pop = SegmentPopulation.concat([p.population for p in parts])
+    bills = {r: type(b).concat([p.bills[r] for p in parts]) for r, b in first.bills.items()}
+    structural = None if first.structural is None else [
+        BillAccumulator.concat([p.structural[k] for p in parts]) for k in range(len(first.structural))]
+    soc = None if first.soc is None else {r: np.concatenate([p.soc[r] for p in parts]) for r in first.soc}
+    stats = {k: np.concatenate([p.stats[k] for p in parts]) for k in first.stats}
+    return SegmentResult(pop, first.tariffs, bills, {}, first.spec, soc, structural, stats)
+
+
+def _split_blocks(scenario: Scenario, cal: Calendar, n_shards: int) -> list[dict]:
+    """Each segment's stream blocks cut into ``n_shards`` runs of consecutive blocks."""
+    from .population.segments import n_blocks, segment_size
+
+    out = [{} for _ in range(n_shards)]
+    for seg in scenario.populations:
+        nb = n_blocks(segment_size(seg, cal))
+        edges = [nb * k // n_shards for k in range(n_shards + 1)]
+        for k in range(n_shards):
+            out[k][seg.name] = (edges[k], edges[k + 1])
+    return out
+
+
+class _InProcess:
+    """Shards in this process, called one after another."""
+
+    def __init__(self, shards: list[Shard]):
+        self.shards = shards
+
+    def call(self, method: str, *args) -> list:
+        return [getattr(s, method)(*args) for s in self.shards]
+
+    def close(self) -> None:
+        pass
+
+
+class _DaskShards:
+    """One shard per Dask worker, as an actor; every call goes to all of them at once."""
+
+    def __init__(self, client, scenario: Scenario, blocks: list[dict], chunk_customers: int, workers: list[str]):
+        futures = [client.submit(Shard, scenario, b, chunk_customers, actor=True, workers=[w],
+                                 allow_other_workers=False, pure=False) for b, w in zip(blocks, workers)]
+        self.futures = futures
+        self.actors = [f.result() for f in futures]
+
+    def call(self, method: str, *args) -> list:
+        pending = [getattr(a, method)(*args) for a in self.actors]
+        return [p.result() for p in pending]
+
+    def close(self) -> None:
+        for f in self.futures:
+            f.release()
+
+
+class _Forecast:
+    """What the operator's forecast needs of a segment (duck-typed like a population)."""
+
+    def __init__(self, pop: SegmentPopulation, mean_kw_by_block: np.ndarray, column_counts):
+        self.curve, self.common, self.steps_per_day = pop.curve, pop.common, pop.steps_per_day
+        self.mean_kw_total = float(np.cumsum(mean_kw_by_block)[-1]) if len(mean_kw_by_block) else 0.0
+        self.column_counts = column_counts
+
+    @classmethod
+    def of(cls, pop: SegmentPopulation) -> "_Forecast":
+        """The forecast inputs of a whole segment's population."""
+        cols = None if pop.column is None else np.bincount(pop.column, minlength=pop.curve.shape[1])
+        return cls(pop, pop.mean_kw_by_block(), cols)
+
+
+def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
+             progress: Callable[[int, int], None] | None = None, shards: int = 1, client=None) -> RunResult:
+    """Run a scenario: baseline and scenario tariffs on the same customers and draws.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    chunk_customers : int
+        Customers processed together in memory, rounded down to whole stream blocks
+        (at least one). Results do not depend on it.
+    progress : callable(days_done, days), optional
+    shards : int
+        Split each segment's stream blocks over this many shards. Without ``client`` they
+        run one after another in this process (the same result: a test of the split);
+        with ``client``, ``shards`` is ignored and there is one shard per worker.
+    client : distributed.Client, optional
+        Spread the customers over the client's workers, one shard (a Dask actor) per worker;
+        this process keeps the clock, the operator, the real-time price fixed point and the
+        system load, and exchanges one message per shard and day pass. Results do not
+        depend on the number of workers.
+
+    Returns
+    -------
+    RunResult (metrics not yet computed)
+    """
+    if client is None:
+        _check_memory(scenario)
+    cal = Calendar.from_scenario(scenario)
+    spd = cal.steps_per_day
+    compiled = _compile_all(scenario, cal)
+    names = [seg.name for seg in scenario.populations]
+    if client is not None:
+        workers = sorted(client.scheduler_info()["workers"])
+        if not workers:
+            raise RunError("the Dask cluster has no workers")
+        backend = _DaskShards(client, scenario, _split_blocks(scenario, cal, len(workers)), chunk_customers, workers)
+        local = None
+    elif shards > 1:
+        backend = _InProcess([Shard(scenario, b, chunk_customers) for b in _split_blocks(scenario, cal, shards)])
+        local = None
+    else:
+        local = Shard(scenario, None, chunk_customers, compiled)
+        backend = _InProcess([local])
+    remote = local is None
+    try:
+        result = _clock(scenario, cal, compiled, names, backend, remote, progress)
+    finally:
+        backend.close()
+    result.execution = {"shards": len(backend.shards) if isinstance(backend, _InProcess) else len(backend.actors),
+                        "where": "dask" if client is not None else "this process"}
+    if client is not None:
+        result.execution["scheduler"] = str(client.scheduler.address)
+    return result
+
+
+def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResult:
+    """The coordinator: the SimPy clock over the shards (see :func:`simulate`)."""
+    spd = cal.steps_per_day
+    load_kw = {name: {r: np.zeros(cal.n_steps) for r in ROLES} for name in names}
     system_rtp = [t for t in compiled.values() if t.rtp_from_system]
+    # tariffs whose arrays this process changes as the run goes: shards elsewhere get them daily
+    dynamic = {t.name: None for t in system_rtp}
+    operated: dict[str, None] = {}  # the scenario tariffs of every segment, in order
+    if scenario.operator is not None:
+        for seg in scenario.populations:
+            operated.update({name: None for name, _ in seg.tariff.options("scenario")})
+            if seg.participation.enrolment is not None:
+                operated[seg.tariff.baseline] = None
+        dynamic.update(operated)
+    streak = {name: 0 for name in compiled}  # consecutive event days of each tariff, today included
+    rtp_log: list[dict] = []
+
+    def updates(d: int) -> dict | None:
+        if not remote or not dynamic:
+            return None
+        day = slice(d * spd, (d + 1) * spd)
+        out = {}
+        for name in dynamic:
+            t = compiled[name]
+            u = {a: getattr(t, a)[day].copy() for a in _STEP_ARRAYS if getattr(t, a, None) is not None}
+            u.update({a: getattr(t, a).copy() for a in _WHOLE_ARRAYS if getattr(t, a, None) is not None})
+            out[name] = u
+        return out
+
+    def day_pass(d: int, commit: bool) -> dict:
+        """Every shard's day; the system load of the day per role, blocks added in order."""
+        parts = backend.call("day", d, dict(streak), commit, updates(d))
+        day = slice(d * spd, (d + 1) * spd)
+        system = {}
+        every = []
+        for i, name in enumerate(names):
+            blocks = np.concatenate([p[i] for p in parts], axis=1)  # (roles, blocks, spd), block order
+            every.append(blocks)
+            if commit and blocks.shape[1]:
+                for r, role in enumerate(ROLES):  # a running sum, one block after another
+                    load_kw[name][role][day] = np.cumsum(blocks[r], axis=0)[-1]
+        allb = np.concatenate(every, axis=1)
+        for r, role in enumerate(ROLES):
+            system[role] = np.cumsum(allb[r], axis=0)[-1] if allb.shape[1] else np.zeros(spd)
+        return system
 
     def step_day(d: int) -> None:
         day = slice(d * spd, (d + 1) * spd)
         for name, t in compiled.items():
             streak[name] = streak[name] + 1 if _event_day(t, day) else 0
-        factors: dict = {}
         if system_rtp:  # real-time prices formed from the scenario's own system load: a fixed point
-            solve_rtp_day(d, day, factors)
-        contexts = {name: DayContext(t, d, spd) for name, t in compiled.items()}
-        day_pass(d, contexts, factors, commit=True)
+            solve_rtp_day(d, day)
+        day_pass(d, commit=True)
 
-    def solve_rtp_day(d: int, day: slice, factors: dict) -> None:
+    def solve_rtp_day(d: int, day: slice) -> None:
         """Damped fixed-point iteration of marginal cost <-> system load for day ``d``.
 
         c_(k+1) = (1 - a) c_k + a mc(L(c_k)), mc the merit-order marginal cost of the scenario
@@ -342,8 +575,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
         for it in range(1, max_iter + 1):
             if cost is not None:
                 set_prices(cost)
-            contexts = {name: DayContext(t, d, spd) for name, t in compiled.items()}
-            loads = day_pass(d, contexts, factors, commit=False)
+            loads = day_pass(d, commit=False)
             if cost is None:  # start from the cost the baseline load would form
                 cost = marginal_cost(loads["baseline"] * gross, scenario.grid)
                 continue
@@ -366,11 +598,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
             yield env.timeout(int(end) - env.now)
             if state["days_done"] != end:  # the clock must have finished the month
                 raise RuntimeError(f"billing month {m} closed after {state['days_done']} days, expected {end}")
-            for s in segments.values():
-                for bills in s.bills.values():
-                    bills.close_month(m)
-                for acc in s.structural or ():
-                    acc.close_month(m)
+            backend.call("close_month", m)
 
     def days(env: simpy.Environment):
         for d in range(cal.days):
@@ -383,15 +611,36 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     env.process(billing(env))  # created first: at a month boundary, bills close before the next day
     log: list[dict] = listed_events(compiled, cal)
     if scenario.operator is not None:  # then the operator: tomorrow's events are called before today runs
-        scenario_tariffs = {t.name: t for s in segments.values() for t in s.tariffs["scenario"]}
-        targets = {p: [t for t in scenario_tariffs.values() if has_programme(t, p)] for p in scenario.operator.programmes}
-        env.process(operator_process(env, scenario.operator, cal, [s.population for s in segments.values()],
-                                     targets, log))
+        inputs = backend.call("forecast_inputs")
+        first = backend.shards[0] if isinstance(backend, _InProcess) else None
+        forecasts = []
+        for i, seg in enumerate(scenario.populations):
+            by_block = np.concatenate([p[i][0] for p in inputs])
+            cols = [p[i][1] for p in inputs]
+            counts = None if cols[0] is None else np.sum(cols, axis=0)
+            pop = first.segments[seg.name].population if first is not None else _forecast_population(scenario, cal, seg)
+            forecasts.append(_Forecast(pop, by_block, counts))
+        targets = {p: [compiled[n] for n in operated if has_programme(compiled[n], p)]
+                   for p in scenario.operator.programmes}
+        env.process(operator_process(env, scenario.operator, cal, forecasts, targets, log))
     env.process(days(env))
     env.run()
 
+    if remote:
+        parts = backend.call("readout")
+        segments = {name: _merge_segments([p[i] for p in parts if p[i].population.n > 0] or [parts[0][i]])
+                    for i, name in enumerate(names)}
+    else:
+        segments = backend.shards[0].segments
+    for name, seg in segments.items():
+        seg.load_kw = load_kw[name]
     system = {r: np.sum([s.load_kw[r] for s in segments.values()], axis=0) for r in ROLES}
     series = energy_cost_series(scenario.grid, cal)
     cost = {r: role_energy_cost(scenario.grid, series, system[r]) for r in ROLES}
     events = _event_performance(log, system, cal)
     return RunResult(scenario, cal, segments, system, cost, {}, events, rtp_log)
+
+
+def _forecast_population(scenario: Scenario, cal: Calendar, seg) -> SegmentPopulation:
+    """A segment's shared curves (no customers), for the operator's forecast in the coordinator."""
+    return build_segment(seg, cal, scenario.seed, (0, 0))

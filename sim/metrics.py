@@ -192,7 +192,8 @@ def compute(result) -> dict:
         c.update(_bill_changes([seg]))
         c.update(shift_decomposition(seg.load_kw["baseline"], seg.load_kw["scenario"], spd, step_h))
         c["consumer_surplus_change"] = float(seg.stats["consumer_surplus"].sum())
-        req, got = seg.stats["interruptible_requested_kwh"], seg.stats["interruptible_delivered_kwh"]
+        req = float(seg.stats["interruptible_requested_kwh"].sum())
+        got = float(seg.stats["interruptible_delivered_kwh"].sum())
         if req > 0:
             c["interruptible_requested_kwh"] = req
             c["interruptible_delivered_kwh"] = got

@@ -7,6 +7,7 @@ import copy
 import numpy as np
 
 import sim
+from sim.engine import _Forecast
 from sim.grid.operator import expected_day_load
 
 from .conftest import build, scenario_dict
@@ -26,7 +27,7 @@ def _scenario(threshold_share: float, **op):
     shops["interruptible"] = {"firm_kw_per_mean_kw": 0.5, "compliance": 1.0}
     sc = build(data)
     r0 = sim.run(sc)  # to size the threshold from the expected loads
-    peaks = [expected_day_load([s.population for s in r0.segments.values()], d).max() for d in range(20)]
+    peaks = [expected_day_load([_Forecast.of(s.population) for s in r0.segments.values()], d).max() for d in range(20)]
     threshold = float(np.quantile(peaks, threshold_share))
     data["operator"] = {"threshold_kw": threshold, "event_hours": 3, **op}
     return build(data), peaks, threshold

@@ -20,59 +20,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from .conftest import scenario_dict
+from .conftest import _kill, _start, dask_cluster, scenario_dict  # noqa: F401  (a fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PEAK = "tariffs.tou.periods.peak.price_per_kwh"
 TIMEOUT_S = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def _start(args: list[str], log: Path) -> subprocess.Popen:
-    f = open(log, "wb")
-    return subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
-
-
-@pytest.fixture
-def dask_cluster(tmp_path):
-    """A scheduler and two single-threaded workers as separate processes; yields
-    (address, [worker processes])."""
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs = []
-    try:
-        procs.append(_start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                             "--no-dashboard"], tmp_path / "scheduler.log"))
-        workers = [_start([str(BIN / "dask"), "worker", address, "--nthreads", "1", "--nworkers", "1",
-                           "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{i}", "--death-timeout", "60"],
-                          tmp_path / f"worker{i}.log") for i in range(2)]
-        procs += workers
-        from distributed import Client
-
-        with Client(address, timeout=30) as c:
-            c.wait_for_workers(2, timeout=60)
-        yield address, workers
-    finally:
-        for p in procs:
-            _kill(p)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
 
 
 def _scenario(tmp_path, name: str, customers: int, days: int) -> Path:

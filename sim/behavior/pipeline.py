@@ -105,8 +105,9 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
         State of charge of thermal storage at the start of the day. [kWh]
     stats : dict, optional
         Running sums this adds to: ``consumer_surplus`` (n,) per customer in the segment
-        (constant elasticity only), ``interruptible_requested_kwh`` (load above the firm level
-        in called events) and ``interruptible_delivered_kwh`` (what curtailment removed).
+        (constant elasticity only), ``interruptible_requested_kwh`` (n,) per customer (load above
+        the firm level in called events) and ``interruptible_delivered_kwh`` (n,) (what
+        curtailment removed).
 
     Returns
     -------
@@ -190,7 +191,9 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
         load = curtail(load, own.interruptible, pop.firm_kw[idx], pop.compliance[idx] * fatigue)
         if stats is not None:
             ev = own.interruptible
-            stats["interruptible_requested_kwh"] += float(
-                np.maximum(before[:, ev] - pop.firm_kw[idx, None], 0.0).sum() * step_hours)
-            stats["interruptible_delivered_kwh"] += float((before[:, ev] - load[:, ev]).sum() * step_hours)
+            # per customer (summed over customers by the metrics: the same bits however the
+            # customers were chunked or spread over processes)
+            stats["interruptible_requested_kwh"][idx] += np.maximum(
+                before[:, ev] - pop.firm_kw[idx, None], 0.0).sum(axis=1) * step_hours
+            stats["interruptible_delivered_kwh"][idx] += (before[:, ev] - load[:, ev]).sum(axis=1) * step_hours
     return load, charge, soc

@@ -11,19 +11,22 @@ from ..scenario.base import parse_hour_range
 PROGRAMMES = ("critical_peak", "peak_time_rebate", "interruptible")
 
 
-def expected_day_load(populations, d: int) -> np.ndarray:
+def expected_day_load(segments, d: int) -> np.ndarray:
     """Tomorrow's expected baseline system load: each segment's shape for day ``d`` times its
-    customers' mean load (measured profiles: their columns' load that day), times the
-    segment's shared day factor (weather, taken as perfectly forecast). [kW], (spd,)"""
+    customers' total mean load (measured profiles: their columns' load that day), times the
+    segment's shared day factor (weather, taken as perfectly forecast). [kW], (spd,)
+
+    ``segments``: per segment, an object with ``curve``, ``common``, ``steps_per_day``,
+    ``mean_kw_total`` and ``column_counts`` (None for built-in shapes) — see
+    ``sim.engine._Forecast``."""
     total = 0.0
-    for pop in populations:
-        spd = pop.steps_per_day
-        if pop.column is None:
-            day = pop.mean_kw.sum() * pop.curve[d]
+    for seg in segments:
+        spd = seg.steps_per_day
+        if seg.column_counts is None:
+            day = seg.mean_kw_total * seg.curve[d]
         else:
-            counts = np.bincount(pop.column, minlength=pop.curve.shape[1])
-            day = pop.curve[d * spd:(d + 1) * spd] @ counts
-        total = total + (day if pop.common is None else day * pop.common[d])
+            day = seg.curve[d * spd:(d + 1) * spd] @ seg.column_counts
+        total = total + (day if seg.common is None else day * seg.common[d])
     return np.asarray(total, dtype=float)
 
 
@@ -87,7 +90,8 @@ def operator_process(env, op, cal: Calendar, populations, targets: dict, log: li
     ----------
     op : Operator
         The scenario's operator settings.
-    populations : list of SegmentPopulation
+    populations : list
+        What the forecast needs of each segment (:func:`expected_day_load`).
     targets : dict programme -> list of CompiledTariff
         Scenario tariffs that have each programme.
     log : list

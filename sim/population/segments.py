@@ -121,13 +121,40 @@ class SegmentPopulation:
     behavior_masks: dict = field(default_factory=dict)  #: "model.field" -> (spd,) bool step masks
     tech: np.ndarray | None = None            #: (n,) bool, enabling technology
     aware_u: np.ndarray | None = None         #: (n,) uniform draws: aware once awareness exceeds them
+    first_block: int = 0                      #: global index of the first stream block held (a shard of a run)
     _daily: dict = field(default_factory=dict, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def blocks(self) -> list[tuple[int, int]]:
-        """(start, stop) customer rows of each stream block."""
+        """(start, stop) rows of each stream block held, in this object's row numbering."""
         return [(a, min(a + STREAM_BLOCK, self.n)) for a in range(0, self.n, STREAM_BLOCK)]
+
+    @property
+    def block_ids(self) -> list[int]:
+        """Global index of each stream block held (its random streams' key)."""
+        return [self.first_block + k for k in range(len(self.blocks))]
+
+    def mean_kw_by_block(self) -> np.ndarray:
+        """Sum of the customers' mean load in each stream block held, shape (blocks,). [kW]"""
+        return np.array([self.mean_kw[a:b].sum() for a, b in self.blocks])
+
+    @classmethod
+    def concat(cls, parts: list["SegmentPopulation"]) -> "SegmentPopulation":
+        """One population from the shards of a segment, in block order (per-customer arrays
+        joined; the segment-wide ones taken from the first part)."""
+        first = parts[0]
+
+        def join(name):
+            arrays = [getattr(p, name) for p in parts]
+            return None if arrays[0] is None else np.concatenate(arrays)
+
+        out = cls(first.name, first.customer_class, sum(p.n for p in parts), join("elasticity"), join("mean_kw"),
+                  join("shift"), first.daily_sd, first.curve, join("column"), join("contract_kva"), first.seed,
+                  first.steps_per_day, join("storage_kw"), first.storage_mask, join("firm_kw"), join("compliance"),
+                  join("menu_choice"), {k: np.concatenate([p.params[k] for p in parts]) for k in first.params},
+                  first.common, first.behavior_masks, join("tech"), join("aware_u"), first.first_block)
+        return out
 
     def daily_factor(self, block: int, n_rows: int) -> np.ndarray:
         """Next day's level factor for the customers of a stream block (log-normal, mean 1).
@@ -207,19 +234,37 @@ def hours_mask(ranges: list[str], spd: int) -> np.ndarray:
     return q[::96 // spd].copy()
 
 
-def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulation:
-    """Draw a segment's per-customer parameters and prepare its base load curve."""
+def segment_size(segment: Segment, cal: Calendar) -> int:
+    """Number of customers of a segment (a measured profile without a count: one per column)."""
+    if segment.count is not None or not isinstance(segment.profile, CsvProfile):
+        return segment.count
+    return read_measured_load(segment.profile.csv, cal).shape[1]
+
+
+def n_blocks(n: int) -> int:
+    """Stream blocks of a segment of ``n`` customers."""
+    return -(-n // STREAM_BLOCK)
+
+
+def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int, int] | None = None) -> SegmentPopulation:
+    """Draw a segment's per-customer parameters and prepare its base load curve.
+
+    ``blocks``: only stream blocks ``[first, stop)`` of the segment (a shard of a run spread
+    over processes); each block's customers get the same draws as in the whole segment.
+    """
     spd = cal.steps_per_day
     if isinstance(segment.profile, CsvProfile):
         measured_kwh = read_measured_load(segment.profile.csv, cal)
         curve = measured_kwh / (cal.step_minutes / 60.0)
-        n = segment.count or curve.shape[1]
-        column = np.arange(n) % curve.shape[1]
+        total = segment.count or curve.shape[1]
     else:
         curve = np.stack([profiles.daily_shape(segment.customer_class, int(m), bool(t != 0), spd)
                           for m, t in zip(cal.month, cal.day_type)])
-        n = segment.count
-        column = None
+        total = segment.count
+    first, stop = blocks if blocks is not None else (0, n_blocks(total))
+    row0 = first * STREAM_BLOCK
+    n = max(0, min(stop * STREAM_BLOCK, total) - row0)
+    column = (row0 + np.arange(n)) % curve.shape[1] if isinstance(segment.profile, CsvProfile) else None
     models = {m.model: m for m in models_of(segment.behavior)}
     part = segment.participation
     elasticity = np.zeros(n)
@@ -230,7 +275,7 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
     contract = np.zeros(n)
     storage_kwh, firm, compliance, menu_u = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     steps_per_hour = spd / 24.0
-    for b, a in enumerate(range(0, n, STREAM_BLOCK)):
+    for b, a in enumerate(range(0, n, STREAM_BLOCK), start=first):
         z = slice(a, min(a + STREAM_BLOCK, n))
         rows = z.stop - z.start
         rng = block_stream(seed, segment.name, b, PARAMS)
@@ -271,6 +316,7 @@ def build_segment(segment: Segment, cal: Calendar, seed: int) -> SegmentPopulati
     pop = SegmentPopulation(segment.name, segment.customer_class, n, elasticity, mean_kw, shift,
                             segment.variation.daily_sd, curve, column,
                             contract * mean_kw if segment.contract_kva_per_mean_kw is not None else None, seed, spd)
+    pop.first_block = first
     if segment.storage is not None:
         mask = hours_mask(segment.storage.charge_hours, spd)
         pop.storage_mask = mask

@@ -710,7 +710,9 @@ def section_provenance(run: RunFolder) -> str:
         ("Finished (UTC)", str(m.get("finished_utc"))),
         ("Wall time", f"{m.get('wall_seconds', 0):,.1f} s"),
         ("Engine", f"stream blocks of {eng.get('stream_block_customers')} customers (part of the model); "
-                   f"{eng.get('chunk_customers')} customers in memory at a time (does not change results)"),
+                   f"{eng.get('chunk_customers')} customers in memory at a time"
+                   + (f", spread over {eng['shards']} Dask workers" if eng.get("where") == "dask" else "")
+                   + " (neither changes results)"),
         ("Run folder", str(run.path.resolve())),
     ]
     body = kv_table("tab-provenance", "What was run, with what", items)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import CompiledTariff
+from ..rowmath import group_sums, row_dot, row_matmul
 
 #: Bill components, in the column order of every bill array. A credit is negative.
 CHARGES = ("energy", "critical_peak", "peak_time_rebate", "demand_flat", "demand_tou", "capacity", "fixed",
@@ -29,14 +30,14 @@ class DayContext:
     events).
     """
 
-    __slots__ = ("onehot", "rtp", "cpp", "demand_masks", "period", "ptr_mask", "ptr_eligible", "intr_mask",
+    __slots__ = ("period_steps", "n_periods", "rtp", "cpp", "demand_masks", "period", "ptr_mask", "ptr_eligible", "intr_mask",
                  "storage_price")
 
     def __init__(self, tariff: CompiledTariff, d: int, spd: int, days: int = 1):
         span = slice(d * spd, (d + days) * spd)
         self.period = tariff.period[span]
-        self.onehot = np.zeros((len(self.period), tariff.n_periods))
-        self.onehot[np.arange(len(self.period)), self.period] = 1.0
+        self.n_periods = tariff.n_periods
+        self.period_steps = [(k, np.flatnonzero(self.period == k)) for k in np.unique(self.period).tolist()]
         self.rtp = tariff.rtp_price[span] if tariff.rtp_price is not None else None
         cpp = tariff.cpp_adder[span] if tariff.cpp_adder is not None else None
         self.cpp = cpp if cpp is not None and cpp.any() else None
@@ -65,6 +66,15 @@ class DayContext:
         self.storage_price = tariff.storage_price[span] if tariff.storage_price is not None else None
 
 
+def ordered_sum(by_block: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum of per-block arrays (first axis) added one block after another, in order: the
+    same bits whichever process added up each block."""
+    out = np.zeros(shape)
+    for x in by_block:
+        out += x
+    return out
+
+
 class BillAccumulator:
     """Bills of one segment's customers under one tariff, accumulated as days pass.
 
@@ -80,10 +90,14 @@ class BillAccumulator:
         Contracted capacity of each customer, for capacity charges. [kVA]
     firm_kw : ndarray, shape (n_customers,), optional
         Firm service level of each customer, for interruptible contracts. [kW]
+    spans : list of (start, stop), optional
+        The rows of each stream block, in order (default: one span of all rows). Segment
+        sums are kept per block and added in block order, so that they come out the same
+        to the bit however a run's blocks are spread over chunks, processes or machines.
     """
 
     def __init__(self, tariff: CompiledTariff, n_customers: int, calendar, contract_kva: np.ndarray | None = None,
-                 firm_kw: np.ndarray | None = None):
+                 firm_kw: np.ndarray | None = None, spans: list[tuple[int, int]] | None = None):
         self.tariff = tariff
         self.cal = calendar
         self.step_hours = calendar.step_minutes / 60.0
@@ -106,13 +120,41 @@ class BillAccumulator:
         self.total = np.zeros((n, len(CHARGES)))      #: [currency] per customer and charge, horizon total
         self.kwh = np.zeros(n)                         #: [kWh] per customer over the horizon
         self.peak_kw = np.zeros(n)                     #: [kW] each customer's maximum step load
-        self.monthly = np.zeros((n_months, len(CHARGES)))  #: [currency] segment sums by month and charge
-        self.monthly_kwh = np.zeros(n_months)          #: [kWh] segment sums by month
+        self.spans = list(spans) if spans is not None else [(0, n)]
+        self.monthly_by_block = np.zeros((len(self.spans), n_months, len(CHARGES)))  #: [currency] block sums
+        self.monthly_kwh_by_block = np.zeros((len(self.spans), n_months))         #: [kWh] block sums
         self.monthly_by_customer = None                #: optional (n, n_months) bills, see keep_monthly()
         self.keep_last = False                         #: keep the last closed month's charges (n, charges)
         self.last_month = None
         self._month_days = np.bincount(calendar.billing_month, minlength=n_months)
         self._month_number = np.array([int(lbl[5:7]) for lbl in calendar.month_labels])
+
+    @property
+    def monthly(self) -> np.ndarray:
+        """(months, charges) sums over the customers, by month and charge. [currency]"""
+        return ordered_sum(self.monthly_by_block, (self.cal.n_months, len(CHARGES)))
+
+    @property
+    def monthly_kwh(self) -> np.ndarray:
+        """(months,) energy summed over the customers. [kWh]"""
+        return ordered_sum(self.monthly_kwh_by_block, (self.cal.n_months,))
+
+    @classmethod
+    def concat(cls, parts: list["BillAccumulator"]) -> "BillAccumulator":
+        """The read-outs of accumulators over consecutive customers, as one (bills,
+        totals, block sums; the running month sums are left behind: nothing more can be
+        added). ``concat([acc])`` is a light copy of a finished accumulator."""
+        first = parts[0]
+        out = cls.__new__(cls)
+        out.tariff, out.cal, out.step_hours = first.tariff, first.cal, first.step_hours
+        for name in ("total", "kwh", "peak_kw", "contract_kva", "firm_kw", "monthly_by_block", "monthly_kwh_by_block"):
+            setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
+        out.monthly_by_customer = (None if first.monthly_by_customer is None
+                                   else np.concatenate([p.monthly_by_customer for p in parts]))
+        offsets = np.cumsum([0] + [len(p.kwh) for p in parts])
+        out.spans = [(a + o, b + o) for p, o in zip(parts, offsets) for a, b in p.spans]
+        out.keep_last, out.last_month, out.max_profile = False, None, None
+        return out
 
     def keep_monthly(self) -> None:
         """Also keep every customer's bill of every month (n x months floats), e.g. for `drsim bill`."""
@@ -146,7 +188,7 @@ class BillAccumulator:
         h = self.step_hours
         if storage_kw is not None:
             if ctx.storage_price is not None:
-                self.month_storage[rows] += (storage_kw @ ctx.storage_price) * h
+                self.month_storage[rows] += row_dot(storage_kw, ctx.storage_price) * h
             else:
                 load_kw = load_kw + storage_kw
         if ctx.ptr_mask is not None:
@@ -157,11 +199,11 @@ class BillAccumulator:
             self.month_excess_kwh[rows] += excess.sum(axis=1) * h
         if ctx.ptr_eligible:
             self._remember_day(rows, load_kw)
-        self.month_kwh_by_period[rows] += (load_kw @ ctx.onehot) * h
+        self.month_kwh_by_period[rows] += group_sums(load_kw, ctx.period_steps, ctx.n_periods) * h
         if ctx.rtp is not None:
-            self.month_rtp[rows] += (load_kw @ ctx.rtp) * h
+            self.month_rtp[rows] += row_dot(load_kw, ctx.rtp) * h
         if ctx.cpp is not None:
-            self.month_cpp[rows] += (load_kw @ ctx.cpp) * h
+            self.month_cpp[rows] += row_dot(load_kw, ctx.cpp) * h
         # the month's maximum: a running elementwise maximum over the days of each step of the
         # day (contiguous, cheap), reduced across the day's steps once, at the month's close
         spd = self.cal.steps_per_day
@@ -221,13 +263,13 @@ class BillAccumulator:
         """
         t = self.tariff
         if not t.tiered:
-            return kwh_by_period @ t.rate[:, 0]
+            return row_dot(kwh_by_period, t.rate[:, 0])
         total = kwh_by_period.sum(axis=1)
         lo = np.concatenate(([0.0], t.tier_bounds))
         hi = np.concatenate((t.tier_bounds, [np.inf]))
         before = prior_kwh[:, None]
         in_tier = np.clip(before + total[:, None], lo, hi) - np.clip(before, lo, hi)  # (n, K)
-        per_tier_price = kwh_by_period @ t.rate  # (n, K): what all the month's energy would cost in tier k
+        per_tier_price = row_matmul(kwh_by_period, t.rate)  # (n, K): what all the month's energy would cost in tier k
         share = np.divide(in_tier, total[:, None], out=np.zeros_like(in_tier), where=total[:, None] > 0)
         return (share * per_tier_price).sum(axis=1)
 
@@ -255,7 +297,7 @@ class BillAccumulator:
             self.demand_history[:, 0] = self.month_max_kw
         c[:, _C["demand_flat"]] = billed_kw * t.demand_rate_by_month[m] * frac
         if t.demand_period is not None:
-            c[:, _C["demand_tou"]] = (self.month_max_tou_kw @ t.demand_period_rate) * frac
+            c[:, _C["demand_tou"]] = row_dot(self.month_max_tou_kw, t.demand_period_rate) * frac
         c[:, _C["capacity"]] = t.capacity_per_kva_month * self.contract_kva * frac
         c[:, _C["fixed"]] = t.fixed_per_month * frac + t.fixed_per_day * self._month_days[m]
         if self.month_ptr_kwh is not None:
@@ -283,8 +325,9 @@ class BillAccumulator:
         self.last_month = c if self.keep_last else None
         self.total += c
         self.kwh += kwh
-        self.monthly[m] = c.sum(axis=0)
-        self.monthly_kwh[m] = kwh.sum()
+        for i, (a, b) in enumerate(self.spans):
+            self.monthly_by_block[i, m] = c[a:b].sum(axis=0)
+            self.monthly_kwh_by_block[i, m] = kwh[a:b].sum()
         if self.monthly_by_customer is not None:
             self.monthly_by_customer[:, m] = c
         self.ytd_kwh += kwh
@@ -361,18 +404,34 @@ class BillSet:
     """
 
     def __init__(self, tariffs: list[CompiledTariff], choice: np.ndarray, calendar,
-                 contract_kva: np.ndarray | None = None, firm_kw: np.ndarray | None = None):
+                 contract_kva: np.ndarray | None = None, firm_kw: np.ndarray | None = None,
+                 spans: list[tuple[int, int]] | None = None):
         self.tariffs = tariffs
         self.choice = choice
-        self.members = [np.flatnonzero(choice == k) for k in range(len(tariffs))]
-        # place of each customer among the customers on its tariff
-        self.place = np.zeros(len(choice), dtype=np.int64)
-        for idx in self.members:
-            self.place[idx] = np.arange(len(idx))
+        self._index()
+        spans = spans if spans is not None else [(0, len(choice))]
         self.accs = [BillAccumulator(t, len(idx), calendar,
                                      None if contract_kva is None else contract_kva[idx],
-                                     None if firm_kw is None else firm_kw[idx])
+                                     None if firm_kw is None else firm_kw[idx],
+                                     [(int(np.searchsorted(idx, a)), int(np.searchsorted(idx, b))) for a, b in spans])
                      for t, idx in zip(tariffs, self.members)]
+
+    def _index(self) -> None:
+        self.members = [np.flatnonzero(self.choice == k) for k in range(len(self.tariffs))]
+        # place of each customer among the customers on its tariff
+        self.place = np.zeros(len(self.choice), dtype=np.int64)
+        for idx in self.members:
+            self.place[idx] = np.arange(len(idx))
+
+    @classmethod
+    def concat(cls, parts: list["BillSet"]) -> "BillSet":
+        """The read-outs of the bill sets of consecutive customers, as one."""
+        out = cls.__new__(cls)
+        out.tariffs = parts[0].tariffs
+        out.choice = np.concatenate([p.choice for p in parts])
+        out._index()
+        out.accs = [BillAccumulator.concat([p.accs[k] for p in parts]) for k in range(len(out.tariffs))]
+        return out
 
     @property
     def single(self) -> bool:
@@ -470,18 +529,19 @@ class ChoiceBills:
 
     def __init__(self, tariffs: list[CompiledTariff], choice: np.ndarray, calendar, review, streams,
                  contract_kva: np.ndarray | None = None, firm_kw: np.ndarray | None = None):
+        spans = [ab for ab, _ in streams]
         self.tariffs = tariffs
         self.choice = choice.copy()
         self.initial_choice = choice.copy()
         self.review = review
         self.streams = streams  # list of ((start, stop), Generator) per stream block
         n = len(choice)
-        self.accs = [BillAccumulator(t, n, calendar, contract_kva, firm_kw) for t in tariffs]
+        self.cal = calendar
+        self.accs = [BillAccumulator(t, n, calendar, contract_kva, firm_kw, spans) for t in tariffs]
         for acc in self.accs:
             acc.keep_last = True
         self.total = np.zeros((n, len(CHARGES)))
-        self.monthly = np.zeros((calendar.n_months, len(CHARGES)))
-        self.monthly_kwh = np.zeros(calendar.n_months)
+        self.monthly_by_block = np.zeros((len(spans), calendar.n_months, len(CHARGES)))  #: paid, by block
         self.switches = np.zeros(n, dtype=np.int64)
         self.choice_by_month = np.zeros((calendar.n_months, n), dtype=np.int8)
 
@@ -518,8 +578,8 @@ class ChoiceBills:
         n = shadow.shape[1]
         paid = shadow[self.choice, np.arange(n)]
         self.total += paid
-        self.monthly[m] = paid.sum(axis=0)
-        self.monthly_kwh[m] = self.accs[0].monthly_kwh[m]
+        for i, (a, b) in enumerate(self.accs[0].spans):
+            self.monthly_by_block[i, m] = paid[a:b].sum(axis=0)
         self.choice_by_month[m] = self.choice
         bills = shadow.sum(axis=2)  # (options, n)
         current = bills[self.choice, np.arange(n)]
@@ -531,6 +591,27 @@ class ChoiceBills:
         move = reviews & (best != self.choice) & (saving > self.review.threshold_pct / 100.0 * np.abs(current))
         self.choice[move] = best[move]
         self.switches += move
+
+    @property
+    def monthly(self) -> np.ndarray:
+        """(months, charges) sums of the bills paid. [currency]"""
+        return ordered_sum(self.monthly_by_block, (self.cal.n_months, len(CHARGES)))
+
+    @property
+    def monthly_kwh(self) -> np.ndarray:
+        return self.accs[0].monthly_kwh
+
+    @classmethod
+    def concat(cls, parts: list["ChoiceBills"]) -> "ChoiceBills":
+        """The read-outs of the choice bills of consecutive customers, as one."""
+        first = parts[0]
+        out = cls.__new__(cls)
+        out.tariffs, out.review, out.streams, out.cal = first.tariffs, first.review, None, first.cal
+        for name in ("choice", "initial_choice", "total", "switches", "monthly_by_block"):
+            setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
+        out.choice_by_month = np.concatenate([p.choice_by_month for p in parts], axis=1)
+        out.accs = [BillAccumulator.concat([p.accs[k] for p in parts]) for k in range(len(out.tariffs))]
+        return out
 
     @property
     def kwh(self) -> np.ndarray:

@@ -1,0 +1,38 @@
+"""Per-customer sums of products whose result for a row does not depend on the other rows.
+
+numpy's ``@`` on float64 arrays calls BLAS, whose kernels are chosen by the matrix's shape
+and a row's place in it (full tiles against edge tiles): the same customer's numbers can
+then differ in the last bit with the neighbours it is processed with. A run must give the
+same bits however its customers are grouped into chunks or spread over processes, so
+per-customer products go through these helpers instead (``np.einsum`` without
+``optimize`` loops over each output element alike; a reduction along a row's own
+contiguous values sums it alike whatever the number of rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["row_dot", "row_matmul", "group_sums"]
+
+
+def row_dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``a @ v`` for a (n, k) array and a (k,) vector, row by row: shape (n,)."""
+    return np.einsum("ij,j->i", a, v)
+
+
+def row_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for a (n, k) and a (k, m) array, row by row: shape (n, m)."""
+    return np.einsum("ij,jk->ik", a, b)
+
+
+def group_sums(a: np.ndarray, groups: list[tuple[int, np.ndarray]], n_groups: int) -> np.ndarray:
+    """Sums of each row's entries in each group of columns: shape (n, n_groups).
+
+    ``groups``: (group index, column indices) for the groups present; absent groups sum to 0.
+    The same numbers as ``a @ onehot`` up to rounding, and as cheap for a few groups.
+    """
+    out = np.zeros((a.shape[0], n_groups))
+    for k, cols in groups:
+        np.sum(a[:, cols], axis=1, out=out[:, k])
+    return out

@@ -1,0 +1,128 @@
+"""Same answer however a run is spread: over chunks, shards in one process, and Dask workers
+as separate processes (issue 7). Every comparison is exact (bit for bit)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import sim
+from sim.engine import simulate
+from sim.metrics import compute
+
+from .conftest import TOU, dask_cluster, scenario_dict  # noqa: F401  (a fixture)
+from sim.scenario import validate
+
+
+def _mixed(tmp_path):
+    """Every link between customers and the system in one scenario, with segments of several
+    stream blocks: a tariff menu with switching, enrolment, flexible loads, heat storage,
+    demand shaving, an interruptible contract and critical peaks called by the operator on
+    its forecast, real-time prices formed from the system load (a fixed point each day),
+    measured profiles, and a month's bills closed mid-run."""
+    data = scenario_dict(horizon={"start": "2025-06-24", "days": 10, "step_minutes": 60})
+    steps = 10 * 24
+    stamps = np.datetime64("2025-06-24T00:00") + np.arange(steps) * np.timedelta64(60, "m")
+    rng = np.random.default_rng(5)
+    cols = rng.uniform(0.2, 2.0, size=(steps, 3))
+    lines = ["timestamp,a,b,c"] + [f"{t},{x:.3f},{y:.3f},{z:.3f}" for t, (x, y, z) in zip(stamps.astype(str), cols)]
+    (tmp_path / "load.csv").write_text("\n".join(lines) + "\n")
+    res, shops = data["populations"]
+    res.update(count=9000, variation={"shift_sd_hours": 1.0, "daily_sd": 0.1, "common_daily_sd": 0.05},
+               behavior=[{"model": "constant_elasticity", "elasticity": -0.1},
+                         {"model": "flexible", "share": {"dist": "uniform", "low": 0, "high": 0.2},
+                          "window": ["17:00-08:00"], "max_kw_per_mean_kw": 3.0, "inconvenience_per_kwh": 0.05},
+                         {"model": "thermal_storage", "adoption": 0.2, "thermal_share": 0.3,
+                          "capacity_kwh_per_mean_kw": 5.0, "power_kw_per_mean_kw": 2.0, "efficiency": 0.9,
+                          "loss_per_hour": 0.01}],
+               tariff={"baseline": "flat", "scenario": [{"tariff": "tou", "share": 0.5},
+                                                        {"tariff": "tiered", "share": 0.5}],
+                       "choice": {"review_probability": 0.5, "threshold_pct": 1.0}})
+    shops.update(count=5000, behavior=[{"model": "prism", "substitution": -0.05},
+                                       {"model": "demand_shaving", "reduction": 0.1}],
+                 participation={"enrolment": {"mode": "opt_in", "share": 0.6}},
+                 tariff={"baseline": "flat", "scenario": "cpp_demand"})
+    data["populations"] += [
+        {"name": "plants", "customer_class": "industrial", "count": 4500,
+         "annual_kwh": {"dist": "lognormal", "mean": 40000, "cv": 0.8},
+         "interruptible": {"firm_kw_per_mean_kw": 0.6, "compliance": {"dist": "uniform", "low": 0.5, "high": 1}},
+         "behavior": {"model": "constant_elasticity", "elasticity": -0.05},
+         "tariff": {"baseline": "flat", "scenario": "interruptible"}},
+        {"name": "rtp", "customer_class": "residential", "count": 4200,
+         "annual_kwh": {"dist": "lognormal", "mean": 3000, "cv": 0.4},
+         "behavior": {"model": "constant_elasticity", "elasticity": -0.2},
+         "tariff": {"baseline": "flat", "scenario": "rtp"}},
+        {"name": "metered", "customer_class": "commercial", "profile": {"csv": "load.csv"}, "count": 4100,
+         "behavior": {"model": "constant_elasticity", "elasticity": -0.1},
+         "tariff": {"baseline": "flat", "scenario": "tou"}},
+    ]
+    data["tariffs"].update({
+        "tiered": dict(TOU, tiers={"basis": "monthly", "bounds_kwh": [20], "adders_per_kwh": [0.0, 0.2]}),
+        "cpp_demand": dict(TOU, critical_peak={"price_adder_per_kwh": 1.0}, demand={"per_kw_month": 20.0}),
+        "interruptible": {"type": "flat", "price_per_kwh": 0.5, "interruptible": {
+            "credit_per_kw_month": 5.0, "penalty_per_kwh": 3.0, "limits": {"max_events_per_year": 4}}},
+        "rtp": {"type": "rtp", "prices": "system_marginal_cost", "multiplier": 1.2, "adder_per_kwh": 0.05,
+                "damping": 0.5, "tolerance_per_kwh": 1e-6},
+    })
+    data["grid"] = {"supply_curve": [{"up_to_kw": 30000, "cost_per_kwh": 0.3}, {"up_to_kw": 90000, "cost_per_kwh": 0.6},
+                                     {"cost_per_kwh": 1.0}],
+                    "supply_curve_shape": "linear", "losses_pct": 3.0, "capacity_cost_per_kw_year": 400}
+    data["operator"] = {"threshold_kw": 1.0, "event_hours": 3, "max_events_per_year": 5,
+                        "programmes": ["critical_peak", "interruptible"]}
+    return validate(data, base_dir=tmp_path)
+
+
+def _fingerprint(r) -> dict:
+    """Everything a run produced that its files and reports show."""
+    return {
+        "metrics": json.dumps(r.metrics, sort_keys=True),
+        "system": {k: v.tobytes() for k, v in r.system_load_kw.items()},
+        "segments": {name: (s.load_kw["baseline"].tobytes(), s.load_kw["scenario"].tobytes(),
+                            s.bills["baseline"].total.tobytes(), s.bills["scenario"].total.tobytes(),
+                            s.bills["scenario"].monthly.tobytes(), s.stats["consumer_surplus"].tobytes(),
+                            s.population.elasticity.tobytes())
+                     for name, s in r.segments.items()},
+        "events": json.dumps(r.events, sort_keys=True),
+        "rtp": json.dumps(r.rtp_iterations, sort_keys=True),
+    }
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    sc = _mixed(tmp_path_factory.mktemp("mixed"))
+    reference = sim.run(sc)
+    return sc, reference
+
+
+def test_the_mixed_scenario_exercises_every_link(mixed):
+    """The comparisons below are worth something only if the run has what they compare."""
+    sc, r = mixed
+    assert any(e["source"] == "operator" and e["programme"] == "critical_peak" for e in r.events)
+    assert any(e["source"] == "operator" and e["programme"] == "interruptible" for e in r.events)
+    assert r.rtp_iterations and all(x["iterations"] > 2 for x in r.rtp_iterations)
+    assert r.metrics["segments"]["res"]["choice"]["switches"] > 0
+    assert r.metrics["segments"]["plants"]["change"]["interruptible_requested_kwh"] > 0
+    blocks = {name: -(-s.population.n // 4096) for name, s in r.segments.items()}
+    assert blocks == {"res": 3, "shops": 2, "plants": 2, "rtp": 2, "metered": 2}
+    assert r.execution == {"shards": 1, "where": "this process"}
+
+
+@pytest.mark.parametrize("shards, chunk", [(2, 4096), (3, 4096), (2, 8192), (5, 12288)])
+def test_shards_and_chunks_give_the_same_bits(mixed, shards, chunk):
+    sc, reference = mixed
+    r = simulate(sc, shards=shards, chunk_customers=chunk)
+    r.metrics = compute(r)
+    assert r.execution["shards"] == shards
+    assert _fingerprint(r) == _fingerprint(reference)
+
+
+def test_dask_workers_give_the_same_bits(mixed, dask_cluster):
+    """The customers of one run spread over a scheduler and two worker processes, with the
+    day-by-day feedback (operator, real-time prices) kept in the client."""
+    sc, reference = mixed
+    address, _ = dask_cluster
+    r = sim.run(sc, scheduler=address)
+    assert r.execution == {"shards": 2, "where": "dask", "scheduler": address}
+    assert _fingerprint(r) == _fingerprint(reference)
