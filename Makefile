@@ -32,6 +32,8 @@ browser:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/billing.py
+	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/sweep.py --runs 20
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -385,16 +385,31 @@ def _merge_segments(parts: list[SegmentResult]) -> SegmentResult:
 
 
 def _split_blocks(scenario: Scenario, cal: Calendar, n_shards: int) -> list[dict]:
-    """Each segment's stream blocks cut into ``n_shards`` runs of consecutive blocks."""
+    """The stream blocks of all segments, in order, cut into ``n_shards`` runs of about as
+    many customers each; per shard and segment, (first, stop) of its blocks (possibly empty)."""
     from .population.segments import n_blocks, segment_size
 
-    out = [{} for _ in range(n_shards)]
-    for seg in scenario.populations:
-        nb = n_blocks(segment_size(seg, cal))
-        edges = [nb * k // n_shards for k in range(n_shards + 1)]
-        for k in range(n_shards):
-            out[k][seg.name] = (edges[k], edges[k + 1])
-    return out
+    sizes = {seg.name: segment_size(seg, cal) for seg in scenario.populations}
+    blocks = [(name, b, min(STREAM_BLOCK, n - b * STREAM_BLOCK)) for name, n in sizes.items() for b in range(n_blocks(n))]
+    total = sum(size for _, _, size in blocks)
+    out = [{name: [None, None] for name in sizes} for _ in range(n_shards)]
+    done = 0
+    for name, b, size in blocks:
+        k = min(n_shards - 1, int(done * n_shards // max(total, 1)))  # the shard whose share this block starts in
+        r = out[k][name]
+        r[0] = b if r[0] is None else r[0]
+        r[1] = b + 1
+        done += size
+    result = []
+    for k, shard in enumerate(out):
+        ranges = {}
+        for name, (a, b) in shard.items():
+            if a is None:  # none of this segment's blocks: an empty range where its blocks would be
+                before = [out[j][name][1] for j in range(k) if out[j][name][1] is not None]
+                a = b = max(before) if before else 0
+            ranges[name] = (a, b)
+        result.append(ranges)
+    return result
 
 
 class _InProcess:

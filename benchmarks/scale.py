@@ -1,0 +1,167 @@
+"""`make bench`: how drsim scales, against a naive one-process-per-customer simulation.
+
+Cases, each run in a fresh subprocess (so peak RSS is the run's own), ``--repeat`` times,
+medians reported:
+
+* scenarios/large_system.yaml (households, businesses and plants; seasonal TOU with tiers
+  and demand charges; elasticity, flexible loads and thermal storage) at 10,000, 100,000
+  and 1,000,000 customers x 8,760 hourly steps, in one process and spread over two local
+  Dask worker processes (``--workers 2``);
+* the same at 100,000 customers with 15-minute steps (35,040 steps): throughput linear in
+  steps;
+* the baseline: benchmarks/naive.py, the constant-elasticity model with one SimPy process
+  per customer, on 1,000 customers of the same scenario.
+
+Wall time is the simulation (``sim.run``, metrics included) without interpreter start-up
+and scenario loading; with workers, starting the local cluster is shown apart. Peak RSS:
+the run's process; with workers, that process plus every worker's peak (an upper bound of
+what they held at once).
+
+Usage: python benchmarks/scale.py [--sizes 10000 100000 1000000] [--workers 1 2] [--repeat 3]
+       [--no-steps] [--no-naive]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIO = "scenarios/large_system.yaml"
+
+#: Shares of the scenario's customers: households, businesses, plants.
+SHARES = {"households": 0.85, "businesses": 0.135, "plants": 0.015}
+
+
+def overrides(customers: int, step_minutes: int = 60) -> list[str]:
+    counts = {k: max(1, round(customers * s)) for k, s in SHARES.items()}
+    counts["households"] += customers - sum(counts.values())
+    return [f"populations.{k}.count={n}" for k, n in counts.items()] + [f"horizon.step_minutes={step_minutes}"]
+
+
+_CHILD = r"""
+import json, resource, sys, time
+
+def maxrss_mib():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def main():
+    import sim
+    workers = int(sys.argv[2])
+    sc = sim.load_scenario(sys.argv[1], sys.argv[3:])
+    start_s, worker_rss = 0.0, []
+    if workers > 1:
+        from sim.sweep.execute import connect
+        t = time.perf_counter()
+        with connect(None, workers) as client:
+            client.wait_for_workers(workers)
+            start_s = time.perf_counter() - t
+            t = time.perf_counter()
+            r = sim.run(sc, client=client)
+            wall = time.perf_counter() - t
+            worker_rss = list(client.run(maxrss_mib).values())
+    else:
+        t = time.perf_counter()
+        r = sim.run(sc)
+        wall = time.perf_counter() - t
+    n = sum(s.population.n for s in r.segments.values())
+    print(json.dumps({"wall_s": wall, "cluster_start_s": start_s, "customers": n,
+                      "steps": r.calendar.n_steps, "hours": sc.horizon.days * 24,
+                      "rss_mib": maxrss_mib() + sum(worker_rss), "coordinator_rss_mib": maxrss_mib(),
+                      "worker_rss_mib": worker_rss, "shards": r.execution["shards"],
+                      "peak_reduction_pct": r.metrics["change"]["peak_reduction_pct"]}))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def run_case(customers: int, workers: int, step_minutes: int = 60) -> dict:
+    out = subprocess.run([sys.executable, "-c", _CHILD, SCENARIO, str(workers), *overrides(customers, step_minutes)],
+                         cwd=REPO, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_naive(customers: int) -> dict:
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "naive.py"), SCENARIO, "--customers",
+                          str(customers)], cwd=REPO, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _machine() -> str:
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or platform.machine()
+    try:
+        mem = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")) / 2**20
+    except (OSError, StopIteration):
+        mem = float("nan")
+    return f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB, {platform.platform()}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--no-steps", action="store_true", help="skip the 15-minute case")
+    p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    p.add_argument("--naive-customers", type=int, default=1000)
+    args = p.parse_args()
+    print(f"machine: {_machine()}")
+    try:
+        print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    except OSError:
+        pass
+    print("| case | customers | steps | workers | median wall [s] | customer-hours/s | peak RSS [MiB] | cluster start [s] | runs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    walls: dict = {}
+    throughput: dict = {}
+    cases = [(n, w, 60) for n in args.sizes for w in args.workers]
+    if not args.no_steps:
+        cases += [(100_000, w, 15) for w in args.workers]
+    for n, w, minutes in cases:
+        runs = []
+        for _ in range(args.repeat):  # the workers counts alternate within a size: side by side
+            runs.append(run_case(n, w, minutes))
+        wall = statistics.median(r["wall_s"] for r in runs)
+        ch = runs[0]["customers"] * runs[0]["hours"]
+        rss = max(r["rss_mib"] for r in runs)
+        start = statistics.median(r["cluster_start_s"] for r in runs)
+        walls[(n, w, minutes)] = wall
+        throughput[(n, w, minutes)] = ch / wall
+        name = f"large_system{'' if minutes == 60 else f' {minutes}-min'}"
+        print(f"| {name} | {n:,} | {runs[0]['steps']:,} | {w} | {wall:.2f} | {ch / wall:,.0f} | {rss:,.0f} | "
+              f"{start:.1f} | {len(runs)} |", flush=True)
+    if not args.no_naive:
+        runs = [run_naive(args.naive_customers) for _ in range(args.repeat)]
+        wall = statistics.median(r["wall_s"] for r in runs)
+        ch = runs[0]["customers"] * runs[0]["steps"]
+        throughput["naive"] = ch / wall
+        print(f"| naive: one SimPy process per customer | {runs[0]['customers']:,} | {runs[0]['steps']:,} | 1 | "
+              f"{wall:.2f} | {ch / wall:,.0f} | | | {len(runs)} |", flush=True)
+    print()
+    for n in args.sizes:
+        if (n, 1, 60) in walls and (n, 2, 60) in walls:
+            print(f"{n:,} customers: two workers / one process = {walls[(n, 1, 60)] / walls[(n, 2, 60)]:.2f}x")
+    for w in args.workers:
+        if (100_000, w, 60) in walls and (100_000, w, 15) in walls:
+            print(f"100,000 customers, {w} worker(s): 4x the steps took {walls[(100_000, w, 15)] / walls[(100_000, w, 60)]:.2f}x the time")
+    sizes = sorted(n for n in args.sizes if (n, 1, 60) in walls)
+    for a, b in zip(sizes, sizes[1:]):
+        print(f"one process: {b // a}x the customers took {walls[(b, 1, 60)] / walls[(a, 1, 60)]:.2f}x the time")
+    if "naive" in throughput:
+        best = max(v for k, v in throughput.items() if k != "naive")
+        print(f"best drsim throughput / naive: {best / throughput['naive']:,.0f}x")
+
+
+if __name__ == "__main__":
+    main()
