@@ -42,7 +42,20 @@ def cmd_validate(args) -> int:
                       f"{n} customers{' (plus CSV)' if any(s.count is None for s in sc.populations) else ''}, "
                       f"{sc.horizon.days} days at {sc.horizon.step_minutes}-minute steps, {len(sc.tariffs)} tariffs",
                       highlight=False)
+    if _has_sweep_block(args.file):  # check the sweep block too: every path and value, every point
+        from .sweep.plan import plan_sweep
+
+        plan = plan_sweep(args.file, overrides=list(args.set or []))
+        out_console.print(f"{args.file}: sweep block ok — {len(plan.runs)} runs (drsim sweep {args.file}; "
+                          "drsim run uses the scenario without the sweep)", highlight=False)
     return 0
+
+
+def _has_sweep_block(path: str) -> bool:
+    from .scenario.loader import read_yaml
+
+    data, _ = read_yaml(path, str(path))
+    return isinstance(data, dict) and "sweep" in data
 
 
 def cmd_schema(args) -> int:

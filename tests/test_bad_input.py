@@ -35,6 +35,8 @@ CASES = [
      "tariffs.tou.schedule[0].hours.peak[1]: 16:00-18:00 overlaps hours already given to peak"),
     ("gap in hours", lambda d: d["tariffs"]["tou"]["schedule"][0]["hours"].update(valley=["00:00-07:00"]),
      "tariffs.tou.schedule[0].hours: hours 23:00-24:00 are in no period"),
+    ("period in no hours", lambda d: d["tariffs"]["tou"]["periods"].update(peek={"price_per_kwh": 1.0}),
+     "tariffs.tou.periods.peek: period 'peek' is in no schedule rule's hours"),
     ("unknown holiday country", lambda d: d.update(calendar={"holidays": {"country": "XX"}}),
      "calendar.holidays.country: unknown holiday country 'XX'"),
     ("missing profile file", lambda d: d["populations"][1].update(profile={"csv": "nowhere.csv"}, annual_kwh=None),

@@ -99,3 +99,25 @@ def test_python_api():
     result = sim.run(sc)
     assert result.system_load_kw["scenario"].shape == (72,)
     assert result.metrics["change"]["peak_reduction_kw"] == 0
+
+
+def test_validate_checks_a_sweep_block_and_run_sets_it_aside(tmp_path, capsys):
+    """A sweep file is a scenario plus a `sweep:` block: `validate` checks both (a bad path in
+    the block is an error, exit 2), `run` uses the scenario alone."""
+    import yaml
+
+    from sim.cli import main
+
+    from .conftest import scenario_dict
+
+    data = dict(scenario_dict(), sweep={"params": {"tariffs.tou.periods.peak.price_per_kwh": [0.8, 0.9]}})
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["validate", str(path)]) == 0
+    assert "sweep block ok — 2 runs" in capsys.readouterr().out
+    assert main(["run", str(path), "--quiet", "--out", str(tmp_path / "run")]) == 0
+    assert (tmp_path / "run" / "metrics.json").exists()
+    data["sweep"]["params"] = {"horizon.dayz": [3]}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["validate", str(path)]) == 2
+    assert "sweep.params" in capsys.readouterr().err

@@ -37,7 +37,7 @@ from .conftest import scenario_dict
 
 PEAK = "tariffs.tou.periods.peak.price_per_kwh"
 COUNT = "populations.res.count"
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "scenarios", "sweeps", "sweep_tou_ratio.yaml")
+EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "scenarios", "sweep_tou_ratio.yaml")
 
 
 def tiny(name="tiny", **changes) -> dict:

@@ -406,6 +406,8 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         With every problem as ``file:line: dotted.path: message``.
     """
     data, lines, overridden = load_raw(path, overrides)
+    if isinstance(data, dict):
+        data.pop("sweep", None)  # a sweep file's `sweep:` block belongs to `drsim sweep`; the rest is a scenario
     return validate(data, label=str(path), lines=lines, base_dir=Path(path).parent, overridden=overridden)
 
 

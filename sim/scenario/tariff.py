@@ -104,6 +104,10 @@ class _Scheduled(Model):
             for d in ("weekday", "weekend"):
                 if (s, d) not in seen:
                     errs.append((("schedule",), f"no rule covers season {s!r} {d}s"))
+        used = {p for rule in self.schedule for p in rule.hours}
+        for p in periods:  # a period no rule uses is a mistake (a misspelt name, say), never billed
+            if p not in used:
+                errs.append((("periods", p), f"period {p!r} is in no schedule rule's hours"))
         return errs
 
     def boundaries_minutes(self) -> set[int]:

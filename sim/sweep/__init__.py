@@ -3,7 +3,7 @@
 Notebook use::
 
     import sim
-    res = sim.sweep("scenarios/sweeps/sweep_tou_ratio.yaml",
+    res = sim.sweep("scenarios/sweep_tou_ratio.yaml",
                     params={"tariffs.residential_tou.periods.peak.price_per_kwh": "0.6:0.9:4"},
                     replications=3)
     res.runs        # DataFrame, one row per run
