@@ -14,6 +14,7 @@ of length n, and only system-level and per-segment load series are kept over tim
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -363,9 +364,9 @@ class Shard:
         for s in self.segments.values():
             bills = {r: type(b).concat([b]) for r, b in s.bills.items()}
             structural = None if s.structural is None else [BillAccumulator.concat([a]) for a in s.structural]
-            pop = s.population
-            pop._daily.clear()
-            pop._cache.clear()
+            # the customers' parameters as the results read them: the behaviour models'
+            # parameters stay behind (they are the bulk, and drawn again from the seed if needed)
+            pop = dataclasses.replace(s.population, params={}, _daily={}, _cache={})
             out.append(SegmentResult(pop, s.tariffs, bills, {}, s.spec, s.soc, structural, s.stats))
         return out
 
