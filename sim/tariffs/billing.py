@@ -452,8 +452,9 @@ class BillSet:
     def day_price(self, d: int, spd: int, rows: slice) -> np.ndarray:
         """Marginal price of each step for customers ``rows``: (spd,) when one untiered tariff
         serves them all, else (n_rows, spd)."""
-        if self.single and not self.tariffs[0].tiered:
-            return self.tariffs[0].day_price(d, spd)
+        if self.single:
+            t = self.tariffs[0]
+            return t.day_price(d, spd) if not t.tiered else t.day_price(d, spd, self.accs[0].current_tier(rows))
         out = np.empty((rows.stop - rows.start, spd))
         for k, mask, r in self.split(rows):
             t = self.tariffs[k]

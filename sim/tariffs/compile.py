@@ -119,7 +119,8 @@ class CompiledTariff:
         if tier is None or not self.tiered:
             p = self.rate[per, 0]
         else:
-            p = self.rate[per[None, :], tier[:, None]]
+            # each customer takes the row of its tier from the day's (tiers, steps) table
+            p = np.take(np.ascontiguousarray(self.rate[per].T), tier, axis=0)
         if self.rtp_price is not None:
             p = p + self.rtp_price[day]
         if self.cpp_adder is not None:
