@@ -64,6 +64,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._rows import RowGroups, group_rows, map_groups
+
 __all__ = ["shift_flexible"]
 
 
@@ -188,7 +190,7 @@ def _untake(sorted_values: np.ndarray, order: np.ndarray, out: np.ndarray | None
 
 def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray,
                    max_kw: np.ndarray, inconvenience_per_kwh: np.ndarray,
-                   step_hours: float) -> np.ndarray:
+                   step_hours: float, *, groups: RowGroups | None = None) -> np.ndarray:
     """Load after flexible energy has moved to the cheapest steps of its window.
 
     See the module docstring for the model. Energy of a window step whose price exceeds a
@@ -219,6 +221,10 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
         Length of one step, ``24 / spd``. [h] The energy moved is proportional to it on
         both sides, so the result does not depend on it; it is kept in the signature so
         that every response model is called alike.
+    groups : RowGroups, optional
+        ``group_rows(price)`` when the caller has it already (per-customer prices only);
+        found here otherwise. Customers with equal price rows run together on the
+        shared-price path; a customer's result is the same either way.
 
     Returns
     -------
@@ -250,7 +256,21 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     inconvenience = np.maximum(_per_customer(inconvenience_per_kwh, n, "inconvenience_per_kwh"), 0.0)
     if n == 0 or not window.any():
         return load.copy()
+    if price.ndim == 2:
+        # Per-customer prices with few distinct rows (tiers, menus): the shared-price path
+        # once per row, for the customers on it (the same result per customer).
+        if groups is None:
+            groups = group_rows(price)
+        if groups is not None:
+            return map_groups(groups, lambda g, ld, sh, mk, inc: _shift(ld, groups.row(price, g), sh, window, mk, inc),
+                              load, share, max_kw, inconvenience)
+    return _shift(load, price, share, window, max_kw, inconvenience)
 
+
+def _shift(load: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray, max_kw: np.ndarray,
+           inconvenience: np.ndarray) -> np.ndarray:
+    """:func:`shift_flexible` on checked arguments (``n >= 1``, some window step)."""
+    n, spd = load.shape
     # Everything below is in kW x steps (h multiplies every term alike), on the steps in
     # increasing price order: sinks are read left to right, sources right to left. A few
     # (n, spd) buffers are reused throughout: on a block of 16k customers, every fresh
