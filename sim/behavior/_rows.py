@@ -17,11 +17,32 @@ arithmetic element for element; ``tests/test_behavior_rows.py`` checks it bit fo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["MAX_GROUPS", "RowGroups", "group_rows", "map_groups"]
+__all__ = ["MAX_GROUPS", "RowGroups", "group_rows", "map_groups", "scratch"]
+
+_local = threading.local()
+
+
+def scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A float64 work array of ``shape`` kept for reuse by this thread under ``name``.
+
+    Its contents are undefined, and the next call with the same name (in this thread)
+    reuses it: it must not escape the function that asked for it. A block of 16k customers
+    x 24 steps is 3 MiB, above the allocator's mmap threshold: a fresh array of that size
+    costs about 1.5 ms of page faults, more than most of the arithmetic done on it.
+    """
+    buffers = getattr(_local, "buffers", None)
+    if buffers is None:
+        buffers = _local.buffers = {}
+    size = int(np.prod(shape))
+    buf = buffers.get(name)
+    if buf is None or buf.size < size:
+        buf = buffers[name] = np.empty(size)
+    return buf[:size].reshape(shape)
 
 #: Most distinct rows worth grouping; more take the per-customer path.
 MAX_GROUPS = 16
@@ -149,13 +170,20 @@ def map_groups(groups: RowGroups, fn: Callable, *per_customer: np.ndarray):
     """Run ``fn`` once per group and put its results back in the block's row order.
 
     ``fn(g, *parts)`` gets the group index and the group's rows of each per-customer array
-    (leading axis n; C-contiguous), and returns an array or a tuple of arrays whose leading
-    axis is the group's size. Returns the same structure for the whole block.
+    (leading axis n; C-contiguous; to be read only), and returns an array or a tuple of
+    arrays whose leading axis is the group's size. They are copied out before the next
+    group runs, so with more than one group they may be work arrays (:func:`scratch`).
+    Returns the same structure for the whole block, fresh arrays.
     """
     if groups.order is None:
         return fn(0, *per_customer)
     order = groups.order
-    taken = [np.take(a, order, axis=0) for a in per_customer]
+    taken = []
+    for k, a in enumerate(per_customer):
+        if a.ndim == 2 and a.dtype == np.float64:
+            taken.append(np.take(a, order, axis=0, out=scratch(f"map_groups:{k}", a.shape), mode="clip"))
+        else:
+            taken.append(np.take(a, order, axis=0))
     outs = None
     single = False
     for g in range(len(groups)):
