@@ -130,7 +130,7 @@ def group_rows(*prices, max_groups: int = MAX_GROUPS) -> RowGroups | None:
         None when the rows take more than ``max_groups`` distinct values, when a price is
         not finite, or when a checksum collision is found (rows with equal checksums that
         differ): the caller then uses its per-customer path. Two rows are in one group
-        only if every array's rows are equal bit for bit.
+        if and only if every array's rows are equal bit for bit.
     """
     per_row = [p for p in prices if p.ndim == 2]
     n = per_row[0].shape[0]
@@ -142,12 +142,14 @@ def group_rows(*prices, max_groups: int = MAX_GROUPS) -> RowGroups | None:
         key = part if key is None else np.add(key, part, out=key)
     if not np.isfinite(key).all():
         return None
+    # Label the rows by checksum. Equal rows may still get different checksums (a BLAS
+    # kernel need not sum every row in the same order), so labels are merged below.
     inverse = np.empty(n, dtype=np.intp)
     first = []
     left = np.ones(n, dtype=bool)
     i = 0
     while True:
-        if len(first) == max_groups:
+        if len(first) == 4 * max_groups:
             return None
         hit = key == key[i]
         inverse[hit] = len(first)
@@ -157,12 +159,20 @@ def group_rows(*prices, max_groups: int = MAX_GROUPS) -> RowGroups | None:
         if not left[i]:
             break
     first = np.array(first, dtype=np.intp)
-    # Exact check: every row equals its group's first row, bit for bit.
-    for p in per_row:
-        bits = np.ascontiguousarray(p).view(np.uint64)
-        same = np.take(bits[first], inverse, axis=0)
-        if not np.array_equal(same, bits):
+    # Exact check: every row equals its label's first row, bit for bit.
+    bits = [np.ascontiguousarray(p).view(np.uint64) for p in per_row]
+    for b in bits:
+        if not np.array_equal(np.take(b[first], inverse, axis=0), b):
             return None
+    if len(first) > 1:
+        # Labels whose first rows are equal (bit for bit) are one group.
+        reps = np.concatenate([b[first] for b in bits], axis=1)
+        _, keep, relabel = np.unique(reps, axis=0, return_index=True, return_inverse=True)
+        if len(keep) < len(first):
+            inverse = relabel.reshape(-1)[inverse]
+            first = first[keep]
+    if len(first) > max_groups:
+        return None
     return RowGroups(inverse, first)
 
 

@@ -60,11 +60,8 @@ def constant_elasticity(base_kw: np.ndarray, ratio: np.ndarray, elasticity: np.n
 
 
 def _factor(elasticity: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``exp(elasticity[i] * values[k])``, shape (n, k).
-
-    In place: numpy's vectorised exponential (which the per-step path's (n, steps) arrays
-    always get) is then used however small the array, so the numbers are the per-step ones.
-    """
+    """``exp(elasticity[i] * values[k])``, shape (n, k): the per-step path's products and
+    exponentials for the distinct values only (the same numbers; tested bit for bit)."""
     factor = np.multiply(elasticity[:, None], values[None, :])
     return np.exp(factor, out=factor)
 
