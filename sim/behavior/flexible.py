@@ -49,7 +49,12 @@ that receives energy is at most ``K_i``.
 
 Cost per block: one sort of the price vector (once for the block when the price is
 shared), one cumulative sum, one ``searchsorted`` on the price levels (shared price) or
-one merge sort of ``2 x spd`` keys per customer (per-customer prices), gathers.
+one merge sort of ``2 x spd`` keys per customer (per-customer prices), gathers. The
+shared-price path works on (steps, customers) arrays, so that the running sum and the
+other operations along the steps are vector operations over the customers. Per-customer
+prices that take few distinct rows (tiers, menus: :mod:`sim.behavior._rows`) run the
+shared-price path once per row, for that row's customers; a customer's result is the
+same bit for bit whichever path computes it (``tests/test_behavior_rows.py``).
 
 References
 ----------

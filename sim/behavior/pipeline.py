@@ -72,26 +72,26 @@ class _Groups:
     """
 
     def __init__(self, base: np.ndarray, own: np.ndarray):
-        self._base, self._own = base, own
+        self.base_price, self.own_price = base, own
         self._found: dict[str, RowGroups | None] = {}
 
     def own(self) -> RowGroups | None:
         if "own" not in self._found:
-            self._found["own"] = group_rows(self._own) if self._own.ndim == 2 else None
+            self._found["own"] = group_rows(self.own_price) if self.own_price.ndim == 2 else None
         return self._found["own"]
 
     def pair(self) -> RowGroups | None:
         if "pair" not in self._found:
-            if self._base.ndim == 1:
+            if self.base_price.ndim == 1:
                 self._found["pair"] = self.own()
             else:
-                self._found["pair"] = group_rows(self._base, self._own)
+                self._found["pair"] = group_rows(self.base_price, self.own_price)
         return self._found["pair"]
 
     def own_rows(self) -> np.ndarray:
         """This role's distinct price rows (the prices themselves when not grouped)."""
         g = self.own()
-        return self._own if g is None else g.rows(self._own)
+        return self.own_price if g is None else g.rows(self.own_price)
 
 
 def strength(pop, participation, d: int, days: int, bills_closed: int, rows: slice) -> np.ndarray:
@@ -164,7 +164,7 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
             if pair is None:
                 load = constant_elasticity(load, price_ratio(base.price, own.price), e)
             else:
-                ratio_rows = price_ratio(pair.rows(groups._base), pair.rows(groups._own))
+                ratio_rows = price_ratio(pair.rows(groups.base_price), pair.rows(groups.own_price))
                 load = constant_elasticity_rows(load, ratio_rows, pair.inverse, e)
             if stats is not None:
                 stats["consumer_surplus"][idx] += surplus_change_from_response(
