@@ -55,6 +55,39 @@ def constant_elasticity(base_kw: np.ndarray, ratio: np.ndarray, elasticity: np.n
         # gathered to the steps (the same numbers as per step, far fewer exponentials)
         values, which = np.unique(log_ratio, return_inverse=True)
         if len(values) < len(log_ratio):
-            factor = np.exp(elasticity[:, None] * values[None, :])
-            return base_kw * np.take(factor, which, axis=1)
+            return base_kw * np.take(_factor(elasticity, values), which, axis=1)
     return base_kw * np.exp(elasticity[:, None] * log_ratio)
+
+
+def _factor(elasticity: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``exp(elasticity[i] * values[k])``, shape (n, k): the per-step path's products and
+    exponentials for the distinct values only (the same numbers; tested bit for bit)."""
+    factor = np.multiply(elasticity[:, None], values[None, :])
+    return np.exp(factor, out=factor)
+
+
+def constant_elasticity_rows(base_kw: np.ndarray, ratio_rows: np.ndarray, inverse: np.ndarray,
+                             elasticity: np.ndarray) -> np.ndarray:
+    """:func:`constant_elasticity` with per-customer ratios given as a few distinct rows.
+
+    Customer ``i``'s ratio is ``ratio_rows[inverse[i]]`` (see :mod:`sim.behavior._rows`).
+    The result is :func:`constant_elasticity` of the per-customer ratios, bit for bit, with
+    one logarithm per distinct row and one exponential per customer and distinct ratio.
+
+    Parameters
+    ----------
+    base_kw : ndarray, shape (n, steps)  [kW]
+    ratio_rows : ndarray, shape (G, steps)
+    inverse : ndarray of int, shape (n,), values in [0, G)
+    elasticity : ndarray, shape (n,)
+    """
+    log_rows = np.log(np.clip(ratio_rows, RATIO_MIN, RATIO_MAX))
+    if not log_rows.any():
+        return base_kw.copy()
+    values, which = np.unique(log_rows, return_inverse=True)
+    k = len(values)
+    codes = np.take(which.reshape(log_rows.shape), inverse, axis=0)   # (n, steps): each step's value
+    codes += (np.arange(len(inverse)) * k)[:, None]
+    out = np.take(_factor(elasticity, values).reshape(-1), codes)
+    out *= base_kw
+    return out

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .elasticity import constant_elasticity, price_ratio
+from ._rows import RowGroups, group_rows
+from .elasticity import constant_elasticity, constant_elasticity_rows, price_ratio
 from .interruptible import curtail
 from .welfare import surplus_change_from_response
 
@@ -54,9 +55,43 @@ class PriceDay:
 
 
 def _spread(price: np.ndarray, window: np.ndarray | None) -> float:
-    """Largest price difference within the window's steps (any customer). [currency/kWh]"""
+    """Largest price difference within the window's steps (any customer). [currency/kWh]
+
+    ``price`` may be just the distinct rows of per-customer prices: the same number.
+    """
     p = price if window is None else price[..., window]
     return float((p.max(axis=-1) - p.min(axis=-1)).max()) if p.size else 0.0
+
+
+class _Groups:
+    """The distinct rows of one day's per-customer prices, found once for all the models.
+
+    ``own`` groups the customers by this role's prices (flexible loads, storage), ``pair`` by
+    the baseline's and this role's together (price ratio, elasticity, surplus). None: the
+    prices are shared, or take too many distinct rows (the models' per-customer paths).
+    """
+
+    def __init__(self, base: np.ndarray, own: np.ndarray):
+        self.base_price, self.own_price = base, own
+        self._found: dict[str, RowGroups | None] = {}
+
+    def own(self) -> RowGroups | None:
+        if "own" not in self._found:
+            self._found["own"] = group_rows(self.own_price) if self.own_price.ndim == 2 else None
+        return self._found["own"]
+
+    def pair(self) -> RowGroups | None:
+        if "pair" not in self._found:
+            if self.base_price.ndim == 1:
+                self._found["pair"] = self.own()
+            else:
+                self._found["pair"] = group_rows(self.base_price, self.own_price)
+        return self._found["pair"]
+
+    def own_rows(self) -> np.ndarray:
+        """This role's distinct price rows (the prices themselves when not grouped)."""
+        g = self.own()
+        return self.own_price if g is None else g.rows(self.own_price)
 
 
 def strength(pop, participation, d: int, days: int, bills_closed: int, rows: slice) -> np.ndarray:
@@ -120,13 +155,21 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
     """
     p = pop.params
     load = base_kw
+    # Per-customer prices (tiers, menus) take few distinct rows: each model works once per
+    # row where it can (the same result per customer as row by row).
+    groups = _Groups(np.asarray(base.price, dtype=np.float64), np.asarray(own.price, dtype=np.float64))
     if role == "scenario":
         if "constant_elasticity" in models:
             e = pop.elasticity[idx] * strength
-            load = constant_elasticity(load, price_ratio(base.price, own.price), e)
+            pair = groups.pair()
+            if pair is None:
+                load = constant_elasticity(load, price_ratio(base.price, own.price), e)
+            else:
+                ratio_rows = price_ratio(pair.rows(groups.base_price), pair.rows(groups.own_price))
+                load = constant_elasticity_rows(load, ratio_rows, pair.inverse, e)
             if stats is not None:
                 stats["consumer_surplus"][idx] += surplus_change_from_response(
-                    base_kw, load, base.price, own.price, e, step_hours)
+                    base_kw, load, base.price, own.price, e, step_hours, groups=pair)
         elif "elasticity_matrix" in models:
             from .matrix import respond_matrix
 
@@ -154,18 +197,19 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
             target = (1.0 - p["demand_shaving.reduction"][idx] * strength) * month_peak_kw
             load = shave_peaks(load, target, p["demand_shaving.max_shift_share"][idx], step_hours)
     window = pop.behavior_masks.get("flexible.window")
-    if "flexible" in models and _spread(own.price, window) > p["flexible.inconvenience_per_kwh"][idx].min():
+    if "flexible" in models and _spread(groups.own_rows(), window) > p["flexible.inconvenience_per_kwh"][idx].min():
         # (a day whose prices within the window differ by less than every customer's
         # inconvenience moves nothing: skipped, with the same result)
         from .flexible import shift_flexible
 
         load = shift_flexible(load, own.price, p["flexible.share"][idx], window,
                               p["flexible.max_kw_per_mean_kw"][idx] * pop.mean_kw[idx],
-                              p["flexible.inconvenience_per_kwh"][idx], step_hours)
+                              p["flexible.inconvenience_per_kwh"][idx], step_hours, groups=groups.own())
     charge = None
     if soc is not None:
         soc = soc.copy()
-    idle = own.storage_price is None and _spread(own.price, None) == 0 and not soc.any() if soc is not None else True
+    idle = (own.storage_price is None and _spread(groups.own_rows(), None) == 0 and not soc.any()
+            if soc is not None else True)
     if "thermal_storage" in models and soc is not None and not idle:
         # (an empty store under one flat price neither charges nor serves: skipped)
         from .storage import dispatch_storage
@@ -176,11 +220,16 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
             i = idx[sub]
             serve = own.price if own.price.ndim == 1 else own.price[sub]
             charge_price = own.storage_price if own.storage_price is not None else serve
+            # (a storage price is shared: the customers' groups are those of their own prices)
+            own_groups = groups.own()
+            sub_groups = (own_groups.subset(sub) if own_groups is not None
+                          and (charge_price is serve or np.ndim(charge_price) == 1) else None)
             main, ch, soc_end = dispatch_storage(
                 load[sub], charge_price, serve, p["thermal_storage.thermal_share"][i],
                 p["thermal_storage.capacity_kwh_per_mean_kw"][i] * pop.mean_kw[i],
                 p["thermal_storage.power_kw_per_mean_kw"][i] * pop.mean_kw[i],
-                p["thermal_storage.efficiency"][i], p["thermal_storage.loss_per_hour"][i], soc[sub], step_hours)
+                p["thermal_storage.efficiency"][i], p["thermal_storage.loss_per_hour"][i], soc[sub], step_hours,
+                groups=sub_groups)
             load = load.copy() if load is base_kw else load
             load[sub] = main
             charge = np.zeros_like(load)

@@ -81,6 +81,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._rows import RowGroups, group_rows, map_groups
 from .flexible import _day_prices, _per_customer, _row_max, _step_diff, _take, _untake
 
 __all__ = ["dispatch_storage"]
@@ -127,7 +128,8 @@ class _Rows:
 def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price: np.ndarray,
                      thermal_share: np.ndarray, capacity_kwh: np.ndarray, power_kw: np.ndarray,
                      efficiency: np.ndarray, loss_per_hour: np.ndarray, soc_kwh: np.ndarray,
-                     step_hours: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     step_hours: float, *, groups: RowGroups | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Plan one day of a thermal store: main-meter load, storage charging, end state.
 
     See the module docstring for the plan (pair the dearest served kWh with the cheapest
@@ -162,6 +164,10 @@ def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price:
         clipped to [0, capacity_kwh]. [kWh]
     step_hours : float
         Length of one step, ``24 / spd``. [h]
+    groups : RowGroups, optional
+        ``group_rows(charge_price, serve_price)`` when the caller has it already
+        (per-customer prices only); found here otherwise. Customers with equal price rows
+        run together on the shared-price path; a customer's result is the same either way.
 
     Returns
     -------
@@ -209,7 +215,21 @@ def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price:
         bad = loss[~(loss >= 0) | (loss >= 1)]
         raise ValueError(f"`loss_per_hour` must be in [0, 1); got {bad[:5]!r}")
     soc0 = np.clip(_per_customer(soc_kwh, n, "soc_kwh"), 0.0, capacity)
+    if charge_price.ndim == 2 or serve_price.ndim == 2:
+        # Per-customer prices with few distinct rows (tiers, menus): the shared-price path
+        # once per pair of rows, for the customers on it (the same result per customer).
+        if groups is None:
+            groups = group_rows(charge_price, serve_price)
+        if groups is not None:
+            return map_groups(groups, lambda g, *parts: _dispatch(
+                parts[0], groups.row(charge_price, g), groups.row(serve_price, g), *parts[1:], h),
+                load, share, capacity, power, eff, loss, soc0)
+    return _dispatch(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h)
 
+
+def _dispatch(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h):
+    """:func:`dispatch_storage` on checked arguments."""
+    n, spd = load.shape
     # Internally energies are in kW x steps (kWh / h) of *stored* energy: a step stores at
     # most eta x P, serves at most min(P, thermal load); capacity and soc are divided by h.
     cap = capacity / h

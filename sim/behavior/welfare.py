@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._rows import RowGroups
 from .elasticity import RATIO_MAX, RATIO_MIN
 
 __all__ = ["surplus_change_constant_elasticity", "surplus_change_from_response"]
@@ -100,7 +101,8 @@ def surplus_change_constant_elasticity(load_base_kw: np.ndarray, price_base: np.
 
 
 def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, price_base: np.ndarray,
-                                 price_scen: np.ndarray, elasticity: np.ndarray, step_hours: float) -> np.ndarray:
+                                 price_scen: np.ndarray, elasticity: np.ndarray, step_hours: float, *,
+                                 groups: RowGroups | None = None) -> np.ndarray:
     """The same surplus change as :func:`surplus_change_constant_elasticity`, from the load
     the response already computed: no further powers or exponentials.
 
@@ -120,18 +122,45 @@ def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
     price_base, price_scen : ndarray, shape (spd,) or (n, spd)  [currency/kWh]
     elasticity : ndarray, shape (n,)
     step_hours : float
+    groups : RowGroups, optional
+        ``group_rows(price_base, price_scen)`` (per-customer prices only): the price work
+        is then done once per distinct pair of rows, and each customer's sums are the
+        per-customer path's, element for element (the same result).
 
     Returns
     -------
     ndarray, shape (n,)  [currency]
     """
     p0, p1 = np.asarray(price_base, dtype=float), np.asarray(price_scen, dtype=float)
-    if p0.ndim != p1.ndim:  # one shared, one per customer: both per customer
+    if groups is not None and (p0.ndim == 2 or p1.ndim == 2):
+        p0, p1 = groups.rows(p0), groups.rows(p1)                       # (G, spd)
+    elif p0.ndim != p1.ndim:  # one shared, one per customer: both per customer
         p0, p1 = np.broadcast_arrays(p0, p1)
+        groups = None
+    else:
+        groups = None
     ok = p0 > 0
     r = np.where(ok, np.clip(p1 / np.where(ok, p0, 1.0), RATIO_MIN, RATIO_MAX), 1.0)
     rect = p1 - p0 * r  # zero inside the clip and where the baseline price is not positive
-    if p0.ndim == 1:
+    if groups is not None:
+        # The per-customer arithmetic below, with each customer's price rows gathered from
+        # its group's (whole rows: cheaper than the elementwise price work they replace).
+        inverse = groups.inverse
+        body = np.take(p0 * r, inverse, axis=0)
+        body *= load_kw
+        base_part = np.take(p0, inverse, axis=0)
+        base_part *= load_base_kw
+        body -= base_part
+        body = body.sum(axis=1)
+        if rect.any():
+            extra = np.take(rect, inverse, axis=0)
+            extra *= load_kw
+            extra = extra.sum(axis=1)
+        else:
+            # Inside the clip everywhere: the per-customer sum of (load x 0) is +0.0 for a
+            # load >= 0 with a step that is not -0.0, and adding +0.0 is what it does.
+            extra = 0.0
+    elif p0.ndim == 1:
         body = load_kw @ (p0 * r) - load_base_kw @ p0
         extra = load_kw @ rect
     else:
@@ -142,7 +171,11 @@ def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
     out = -(body / np.where(near, 1.0, denom) + extra) * step_hours
     if near.any() or not ok.all():
         # rare: unit elasticity, or free baseline steps (no response there, q1 = q0): exact form
-        rows = near | (~ok.all() if p0.ndim == 1 else ~ok.all(axis=1))
+        if groups is not None:
+            rows = near | ~ok.all(axis=1)[groups.inverse]
+            p0, p1 = p0[groups.inverse], p1[groups.inverse]               # per customer, as passed
+        else:
+            rows = near | (~ok.all() if p0.ndim == 1 else ~ok.all(axis=1))
         if rows.any():
             pb = p0 if p0.ndim == 1 else p0[rows]
             ps = p1 if p1.ndim == 1 else p1[rows]

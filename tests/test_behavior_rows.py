@@ -1,0 +1,266 @@
+"""Per-customer prices with few distinct rows (sim/behavior/_rows.py): grouping is exact, and
+every model run once per group gives each customer its per-customer result bit for bit.
+
+Blocks of 1-60 customers draw their price rows from 1-5 distinct rows (levels with ties, or
+continuous), so that groups are uneven, interleaved, sometimes a single customer. The
+per-customer paths are called directly (``flexible._shift``, ``storage._dispatch``, the
+per-customer forms of the elasticity and surplus functions) or, for whole runs, forced by
+making ``group_rows`` find nothing. Comparisons are ``np.array_equal`` (bit for bit up to
+the sign of zero) unless stated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_array_equal
+
+import sim
+import sim.behavior._rows as rows_mod
+import sim.behavior.flexible as flexible
+import sim.behavior.pipeline as pipeline
+import sim.behavior.storage as storage
+from sim.behavior._rows import group_rows, map_groups, scratch
+from sim.behavior.elasticity import constant_elasticity, constant_elasticity_rows, price_ratio
+from sim.behavior.welfare import surplus_change_from_response
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@st.composite
+def grouped_block(draw):
+    """(rng, load (n, spd), h, distinct rows (k, spd), row of each customer (n,), price (n, spd))."""
+    n = draw(st.integers(1, 60))
+    spd = draw(st.sampled_from([24, 24, 48, 96]))
+    k = draw(st.integers(1, 5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    load = rng.gamma(draw(st.sampled_from([0.5, 2.0])), 5.0, (n, spd))
+    load[rng.random((n, spd)) < draw(st.sampled_from([0.0, 0.2]))] = 0.0
+    if draw(st.booleans()):      # TOU-like: few levels, ties; tiers add a constant per row
+        levels = rng.choice([0.1, 0.25, 0.5, 0.9], size=spd)
+        distinct = levels + np.array([0.0, 0.05, 0.3, 0.6, 1.1])[:k, None]
+        if draw(st.booleans()):
+            distinct[-1] = rng.choice([0.1, 0.25, 0.5, 0.9], size=spd)  # a row with its own order
+    else:                        # continuous
+        distinct = np.round(rng.uniform(0.02, 1.2, (k, spd)), 6)
+    which = rng.integers(0, k, n)
+    price = distinct[which]
+    return rng, load, 24.0 / spd, distinct, which, price
+
+
+def _n_groups(*prices) -> int:
+    g = group_rows(*prices)
+    assert g is not None
+    return len(g)
+
+
+# ----------------------------------------------------------------------------- grouping
+
+@SETTINGS
+@given(case=grouped_block())
+def test_groups_are_the_distinct_rows(case):
+    """Each group holds exactly the customers of one distinct row; order/starts list them."""
+    _, _, _, distinct, which, price = case
+    g = group_rows(price)
+    assert g is not None and len(g) == len(np.unique(which))
+    for grp in range(len(g)):
+        members = np.flatnonzero(g.inverse == grp)
+        assert_array_equal(price[members], np.broadcast_to(price[g.first[grp]], price[members].shape))
+        assert_array_equal(np.sort(g.order[g.starts[grp]:g.starts[grp + 1]]) if g.order is not None else members,
+                           members)
+    firsts = price[g.first]
+    assert len(np.unique(firsts, axis=0)) == len(g)       # different groups, different rows
+
+
+def test_grouping_refuses_what_it_cannot_prove():
+    """None (per-customer path) for too many rows, non-finite prices, rows that differ only in
+    the sign of a zero, and checksum collisions between different rows."""
+    rng = np.random.default_rng(1)
+    rows = rng.uniform(0.1, 1.0, (20, 24))
+    assert group_rows(rows) is None                                   # 20 > MAX_GROUPS
+    assert group_rows(rows[:16]) is not None and len(group_rows(rows[:16])) == 16
+    bad = np.tile(rows[0], (5, 1))
+    bad[2, 3] = np.nan
+    assert group_rows(bad) is None
+    zeros = np.zeros((4, 24))
+    zeros[1, 5] = -0.0
+    assert group_rows(zeros) is None
+    assert len(group_rows(np.zeros((4, 24)))) == 1
+
+
+def test_grouping_detects_checksum_collisions(monkeypatch):
+    """Rows are grouped only after a bit-for-bit check: with a checksum that cannot tell rows
+    apart (all weights zero), different rows are refused, equal rows still grouped."""
+    monkeypatch.setattr(rows_mod, "_weights", lambda spd, k: np.zeros(spd))
+    rng = np.random.default_rng(2)
+    two = rng.uniform(0.1, 1.0, (2, 24))[[0, 1, 0, 1]]
+    assert group_rows(two) is None
+    same = np.tile(two[0], (3, 1))
+    assert len(group_rows(same)) == 1
+
+
+def test_joint_groups_split_on_either_array():
+    """Grouping on two arrays: customers share a group only if both rows are equal."""
+    a = np.array([[1.0] * 24, [1.0] * 24, [2.0] * 24, [2.0] * 24])
+    b = np.array([[5.0] * 24, [6.0] * 24, [5.0] * 24, [5.0] * 24])
+    g = group_rows(a, b)
+    assert len(g) == 3 and g.inverse[2] == g.inverse[3] and len({*g.inverse[:3]}) == 3
+    assert len(group_rows(a, np.full(24, 3.0))) == 2                   # shared arrays take no part
+
+
+def test_map_groups_returns_fresh_arrays_in_row_order():
+    """Results come back in the block's row order and do not share memory with the work arrays."""
+    price = np.array([[1.0] * 3, [2.0] * 3, [1.0] * 3, [3.0] * 3, [2.0] * 3])
+    g = group_rows(price)
+    values = np.arange(15.0).reshape(5, 3)
+
+    def fn(grp, part):
+        out = scratch("test:out", part.shape)
+        np.multiply(part, price[g.first[grp], 0], out=out)
+        return out
+
+    got = map_groups(g, fn, values)
+    assert_array_equal(got, values * price)
+    kept = got.copy()
+    map_groups(g, fn, values + 100.0)
+    assert_array_equal(got, kept)
+
+
+def test_subset_keeps_each_rows_group():
+    price = np.array([[1.0] * 4, [2.0] * 4, [1.0] * 4, [3.0] * 4, [2.0] * 4, [3.0] * 4])
+    g = group_rows(price)
+    sub = np.array([1, 3, 4])
+    s = g.subset(sub)
+    assert len(s) == 2
+    for i, r in enumerate(sub):
+        assert_array_equal(price[sub][s.first[s.inverse[i]]], price[r])
+
+
+# --------------------------------------------------------------------------- the models
+
+@SETTINGS
+@given(case=grouped_block(), full_window=st.booleans())
+def test_flexible_grouped_equals_per_customer(case, full_window):
+    """shift_flexible on grouped rows equals its per-customer path (every row sorted on its own)."""
+    rng, load, h, _, _, price = case
+    n, spd = load.shape
+    share = rng.uniform(0, 1, n) * (rng.random(n) > 0.1)
+    window = np.ones(spd, bool) if full_window else rng.random(spd) < 0.6
+    window[0] = True
+    max_kw = rng.uniform(0, 30, n)
+    inconvenience = rng.choice([0.0, 0.05, 0.3], size=n)
+    assert _n_groups(price) >= 1
+    got = flexible.shift_flexible(load, price, share, window, max_kw, inconvenience, h)
+    ref = flexible._shift(load, price, share, window, max_kw, inconvenience)   # per-customer path
+    assert_array_equal(got, ref)
+    # and with the groups handed in, as respond() does
+    again = flexible.shift_flexible(load, price, share, window, max_kw, inconvenience, h, groups=group_rows(price))
+    assert_array_equal(again, ref)
+
+
+@SETTINGS
+@given(case=grouped_block(), shared_charge=st.booleans())
+def test_storage_grouped_equals_per_customer(case, shared_charge):
+    """dispatch_storage on grouped rows equals its per-customer path, with a per-customer or a
+    shared charge price."""
+    rng, load, h, distinct, which, price = case
+    n, spd = load.shape
+    charge_price = rng.choice([0.1, 0.2, 0.5], size=spd) if shared_charge else price[::-1][np.argsort(
+        rng.random(n))] * 0.7
+    args = (np.clip(rng.uniform(0, 1.2, n), 0, 1), rng.choice([0.0, 5.0, 40.0], size=n) * rng.uniform(0.5, 1.5, n),
+            rng.choice([0.0, 2.0, 10.0], size=n), rng.choice([1.0, 0.9, 0.5], size=n),
+            rng.choice([0.0, 0.005, 0.05], size=n))
+    soc0 = args[1] * rng.choice([0.0, 0.3, 1.0], size=n)
+    got = storage.dispatch_storage(load, charge_price, price, *args, soc0, h)
+    ref = storage._dispatch(load, np.asarray(charge_price, float), price, *args, soc0, h)  # per-customer path
+    for a, b in zip(got, ref):
+        assert_array_equal(a, b)
+
+
+@SETTINGS
+@given(case=grouped_block(), shared_base=st.booleans(), clip=st.booleans())
+def test_elasticity_and_surplus_grouped_equal_per_customer(case, shared_base, clip):
+    """Price ratio, constant elasticity and the consumer surplus, once per distinct pair of
+    rows, equal the per-customer computation (including clipped ratios and free steps)."""
+    rng, load, h, _, _, price = case
+    n, spd = load.shape
+    base = np.full(spd, 0.55) if shared_base else np.where(rng.random((1, spd)) < 0.5, 0.55, 0.4) + 0 * price
+    scen = price * (30.0 if clip else 1.0)
+    if clip:
+        scen[:, 0] = 0.0                                              # below the clip too
+    if not shared_base and clip:
+        base = base.copy()
+        base[:, 1] = 0.0                                              # a free baseline step
+    e = rng.uniform(-0.4, 0.0, n)
+    e[0] = -1.0                                                       # the exact form's customer
+    pair = group_rows(*(p for p in (base, scen) if p.ndim == 2))
+    assert pair is not None
+    ratio = price_ratio(base, scen)
+    ref_load = constant_elasticity(load, ratio, e)                    # per-customer ratio
+    rows = price_ratio(pair.rows(base), pair.rows(scen))
+    got_load = constant_elasticity_rows(load, rows, pair.inverse, e)
+    assert_array_equal(got_load, ref_load)
+    ref = surplus_change_from_response(load, ref_load, base, scen, e, h)
+    got = surplus_change_from_response(load, got_load, base, scen, e, h, groups=pair)
+    assert_array_equal(got, ref)
+
+
+def test_cumsum_by_rows_is_numpys_cumsum():
+    """The step-major running sum is numpy's, bit for bit (a running sum is sequential)."""
+    rng = np.random.default_rng(3)
+    x = rng.gamma(0.5, 3.0, (96, 257)) * rng.choice([1e-8, 1.0, 1e8], size=(96, 257))
+    assert_array_equal(flexible._cumsum_rows(x, np.empty_like(x)), np.cumsum(x, axis=0))
+
+
+# ----------------------------------------------------------------------------- whole runs
+
+def _run_large(monkeypatch, grouped: bool):
+    found = []
+    real = rows_mod.group_rows
+
+    def spy(*prices, **kw):
+        g = real(*prices, **kw) if grouped else None
+        found.append(g is not None and len(g) > 1)
+        return g
+
+    for mod in (pipeline, flexible, storage):
+        monkeypatch.setattr(mod, "group_rows", spy)
+    sc = sim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "large_system.yaml", [
+        "populations.households.count=700", "populations.businesses.count=60", "populations.plants.count=20",
+        "horizon.days=45"])
+    return sim.run(sc), found
+
+
+def test_tiered_run_is_the_same_with_and_without_grouping(monkeypatch):
+    """The representative scenario (households on monthly tiers: per-customer prices) gives the
+    same loads, bills, storage states and surplus whether models run per group or per customer."""
+    grouped, found = _run_large(monkeypatch, True)
+    assert any(found)                                                 # several tiers met, grouped
+    monkeypatch.undo()
+    plain, found = _run_large(monkeypatch, False)
+    assert found and not any(found)
+    for role in ("baseline", "scenario"):
+        assert_array_equal(grouped.system_load_kw[role], plain.system_load_kw[role])
+    for name, seg in grouped.segments.items():
+        other = plain.segments[name]
+        for role in ("baseline", "scenario"):
+            assert_array_equal(seg.bills[role].total, other.bills[role].total)
+            if seg.soc is not None:
+                assert_array_equal(seg.soc[role], other.soc[role])
+        assert_array_equal(seg.stats["consumer_surplus"], other.stats["consumer_surplus"])
+
+
+@pytest.mark.parametrize("n", [1, 7])
+def test_elasticity_factor_uses_one_exponential_path(n):
+    """Tiny blocks too: a shared ratio (one exponential per customer and distinct value) gives
+    the per-customer ratio's result (one exponential per step), bit for bit."""
+    rng = np.random.default_rng(n)
+    load = rng.uniform(0.1, 3.0, (n, 24))
+    ratio = np.array([0.5, 1.3, 2.0])[rng.integers(0, 3, 24)]
+    e = rng.uniform(-0.5, 0.0, n)
+    assert_array_equal(constant_elasticity(load, ratio, e), constant_elasticity(load, np.tile(ratio, (n, 1)), e))
