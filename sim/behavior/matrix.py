@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rowmath import row_matmul
+
 __all__ = ["period_price_change", "respond_matrix", "shifting_matrix"]
 
 
@@ -86,10 +88,17 @@ def period_price_change(price_base: np.ndarray, price_scen: np.ndarray, period: 
     count = onehot.sum(axis=0)
     present = count > 0
     safe_count = np.where(present, count, 1.0)
-    mean_base = (np.asarray(price_base, dtype=float) @ onehot) / safe_count
-    mean_scen = (np.asarray(price_scen, dtype=float) @ onehot) / safe_count
+    mean_base = _per_period(price_base, onehot) / safe_count
+    mean_scen = _per_period(price_scen, onehot) / safe_count
     ok = present & (mean_base > 0)
     return np.where(ok, mean_scen / np.where(ok, mean_base, 1.0) - 1.0, 0.0)
+
+
+def _per_period(price, onehot: np.ndarray) -> np.ndarray:
+    """Sum of a day's prices in each period: (P,) for a shared price, (n, P) per customer
+    (row by row, sim.rowmath)."""
+    price = np.asarray(price, dtype=float)
+    return price @ onehot if price.ndim == 1 else row_matmul(price, onehot)
 
 
 def respond_matrix(load_kw: np.ndarray, price_base: np.ndarray, price_scen: np.ndarray,
@@ -148,7 +157,7 @@ def respond_matrix(load_kw: np.ndarray, price_base: np.ndarray, price_scen: np.n
         return load_kw.copy()
     # Relative change of each period's energy, per customer: (n, P).
     if matrix.ndim == 2:
-        rel = dp @ matrix.T
+        rel = dp @ matrix.T if dp.ndim == 1 else row_matmul(dp, matrix.T)
     else:
         rel = np.einsum("cij,cj->ci", matrix, np.broadcast_to(dp, (load_kw.shape[0], n_periods)))
     rel = np.asarray(scale, dtype=float)[:, None] * np.broadcast_to(rel, (load_kw.shape[0], n_periods))

@@ -58,6 +58,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rowmath import row_dot
+
 from .elasticity import RATIO_MAX, RATIO_MIN
 
 __all__ = ["respond_prism"]
@@ -108,17 +110,17 @@ def respond_prism(load_kw: np.ndarray, price_base: np.ndarray, price_scen: np.nd
         raise ValueError(f"`peak` must have shape ({load_kw.shape[-1]},); got {peak.shape}")
     w_peak = peak.astype(float)
     w_off = 1.0 - w_peak
-    q_peak = (load_kw @ w_peak) * step_hours                          # (n,) kWh
-    q_off = (load_kw @ w_off) * step_hours
+    q_peak = row_dot(load_kw, w_peak) * step_hours                          # (n,) kWh
+    q_off = row_dot(load_kw, w_off) * step_hours
     q_day = q_peak + q_off
 
     def _cost(price):
         """Spend on peak and off-peak energy, (n,) each. [currency]"""
         price = np.asarray(price, dtype=float)
         if price.ndim == 1:                                           # one price per step
-            return (load_kw @ (price * w_peak)) * step_hours, (load_kw @ (price * w_off)) * step_hours
+            return row_dot(load_kw, price * w_peak) * step_hours, row_dot(load_kw, price * w_off) * step_hours
         spend = load_kw * price                                       # (n, spd)
-        return (spend @ w_peak) * step_hours, (spend @ w_off) * step_hours
+        return row_dot(spend, w_peak) * step_hours, row_dot(spend, w_off) * step_hours
 
     cp_b, co_b = _cost(price_base)
     cp_s, co_s = _cost(price_scen)

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rowmath import row_dot
+
 from ._rows import RowGroups
 from .elasticity import RATIO_MAX, RATIO_MIN
 
@@ -161,8 +163,8 @@ def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
             # load >= 0 with a step that is not -0.0, and adding +0.0 is what it does.
             extra = 0.0
     elif p0.ndim == 1:
-        body = load_kw @ (p0 * r) - load_base_kw @ p0
-        extra = load_kw @ rect
+        body = row_dot(load_kw, p0 * r) - row_dot(load_base_kw, p0)
+        extra = row_dot(load_kw, rect)
     else:
         body = (load_kw * (p0 * r) - load_base_kw * p0).sum(axis=1)
         extra = (load_kw * rect).sum(axis=1)
