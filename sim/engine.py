@@ -15,6 +15,7 @@ of length n, and only system-level and per-segment load series are kept over tim
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -90,6 +91,7 @@ class RunResult:
     events: list = field(default_factory=list)  #: event log: listed and operator-called events
     rtp_iterations: list = field(default_factory=list)  #: per day: fixed-point iterations of system RTP
     execution: dict = field(default_factory=dict)  #: where the customers ran: shards, workers (results do not depend on it)
+    shard_busy_s: list = field(default_factory=list)  #: seconds each shard spent computing days
 
 
 def _chunks(pop: SegmentPopulation, chunk_customers: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -234,6 +236,7 @@ class Shard:
         self.work = [(s, _chunks(s.population, chunk_customers)) for s in self.segments.values()]
         self._factors: dict = {}
         self._factors_day = -1
+        self.busy_s = 0.0  #: time spent computing days [s] (how evenly shards share the work)
 
     # ---------------------------------------------------------------- coordinator's calls
 
@@ -264,6 +267,7 @@ class Shard:
         shape (roles, blocks, spd). Without ``commit`` nothing changes but the cache of the
         day's random level factors, so the pass can be repeated (the real-time price fixed
         point)."""
+        started = time.perf_counter()
         self.apply(updates, d)
         cal, spd, step_h = self.cal, self.cal.steps_per_day, self.step_h
         if d != self._factors_day:  # each block's daily stream is drawn once a day
@@ -349,7 +353,21 @@ class Shard:
                 for k, lo, hi in group:  # each stream block's sum over its customers
                     for r, role in enumerate(ROLES):
                         sums[r, k] = out[role][lo - a:hi - a].sum(axis=0)
+        self.busy_s += time.perf_counter() - started
         return result
+
+    def days(self, d0: int, d1: int, streaks: list[dict]) -> list[np.ndarray]:
+        """Days ``d0`` to ``d1 - 1``, committed, with each day's event streaks; per segment
+        the blocks' sums, shape (roles, blocks, (d1 - d0) x spd)."""
+        spd = self.cal.steps_per_day
+        out = [np.empty((len(ROLES), len(s.population.blocks), (d1 - d0) * spd)) for s in self.segments.values()]
+        for j, d in enumerate(range(d0, d1)):
+            for o, part in zip(out, self.day(d, streaks[j], True)):
+                o[:, :, j * spd:(j + 1) * spd] = part
+        return out
+
+    def busy(self) -> float:
+        return self.busy_s
 
     def close_month(self, m: int) -> None:
         for s in self.segments.values():
@@ -385,22 +403,54 @@ def _merge_segments(parts: list[SegmentResult]) -> SegmentResult:
     return SegmentResult(pop, first.tariffs, bills, {}, first.spec, soc, structural, stats)
 
 
-def _split_blocks(scenario: Scenario, cal: Calendar, n_shards: int) -> list[dict]:
-    """The stream blocks of all segments, in order, cut into ``n_shards`` runs of about as
-    many customers each; per shard and segment, (first, stop) of its blocks (possibly empty)."""
+def _customer_costs(scenario: Scenario, cal: Calendar) -> dict[str, float]:
+    """Measured compute time per customer-day of each segment (seconds): one chunk of each
+    segment's first blocks, alone, on a few days spread over the horizon, billed as in the
+    run (the probes are then thrown away). Only to share the work evenly between shards:
+    results never depend on how it is shared."""
+    import time
+
+    from .population.segments import n_blocks, segment_size
+
+    names = [seg.name for seg in scenario.populations]
+    days = sorted({0, cal.days // 3, 2 * cal.days // 3})
+    probes = {}
+    for seg in scenario.populations:
+        nb = min(DEFAULT_CHUNK // STREAM_BLOCK, n_blocks(segment_size(seg, cal)))
+        if nb:
+            probes[seg.name] = Shard(scenario, {name: (0, nb) if name == seg.name else (0, 0) for name in names})
+    for probe in probes.values():  # warm-up of every probe first: first-call and allocator costs
+        probe.day(0, {name: 0 for name in probe.compiled}, True)
+    out = {name: 0.0 for name in names}
+    for name, probe in probes.items():
+        streak = {t: 0 for t in probe.compiled}
+        t = time.perf_counter()
+        for d in days:
+            probe.day(d, streak, True)
+        out[name] = (time.perf_counter() - t) / (len(days) * probe.segments[name].population.n)
+    return out
+
+
+def _split_blocks(scenario: Scenario, cal: Calendar, n_shards: int, cost: dict[str, float] | None = None) -> list[dict]:
+    """The stream blocks of all segments, in order, cut into ``n_shards`` runs of about the
+    same work each (customers x ``cost`` of their segment; default: customers); per shard
+    and segment, (first, stop) of its blocks (possibly empty)."""
     from .population.segments import n_blocks, segment_size
 
     sizes = {seg.name: segment_size(seg, cal) for seg in scenario.populations}
-    blocks = [(name, b, min(STREAM_BLOCK, n - b * STREAM_BLOCK)) for name, n in sizes.items() for b in range(n_blocks(n))]
-    total = sum(size for _, _, size in blocks)
+    weight = {name: (cost or {}).get(name, 1.0) if cost else 1.0 for name in sizes}
+    blocks = [(name, b, min(STREAM_BLOCK, n - b * STREAM_BLOCK) * weight[name])
+              for name, n in sizes.items() for b in range(n_blocks(n))]
+    total = sum(w for _, _, w in blocks)
     out = [{name: [None, None] for name in sizes} for _ in range(n_shards)]
-    done = 0
-    for name, b, size in blocks:
-        k = min(n_shards - 1, int(done * n_shards // max(total, 1)))  # the shard whose share this block starts in
+    done = 0.0
+    for name, b, w in blocks:
+        # the shard in whose share this block's middle falls
+        k = min(n_shards - 1, int((done + w / 2) * n_shards / total)) if total > 0 else 0
         r = out[k][name]
         r[0] = b if r[0] is None else r[0]
         r[1] = b + 1
-        done += size
+        done += w
     result = []
     for k, shard in enumerate(out):
         ranges = {}
@@ -459,6 +509,38 @@ class _Forecast:
         return cls(pop, pop.mean_kw_by_block(), cols)
 
 
+def tune_allocator() -> bool:
+    """Set glibc malloc's mmap threshold to 32 MiB and its trim threshold to 128 MiB in this
+    process (what ``sim.sweep.execute.WORKER_MALLOC_ENV`` gives worker processes), unless
+    the MALLOC_* environment variables say otherwise.
+
+    A run allocates and frees arrays of a few MiB day after day; with glibc's adaptive
+    defaults freed memory goes back to the operating system and is faulted in again
+    (benchmarks: about 10 % of a 100,000-customer year, 25 % of a 10,000-customer one).
+    Keeps up to 128 MiB of freed memory. Returns whether it was applied (glibc only)."""
+    import ctypes
+    import ctypes.util
+    import os
+
+    if _TUNED or any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
+        return False
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        mallopt = getattr(libc, "mallopt", None)
+    except OSError:
+        mallopt = None
+    if mallopt is None:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc <malloc.h>
+    ok = bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 128 << 20))
+    globals()["_TUNED"] = ok
+    return ok
+
+
+_TUNED = False
+
+
 def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
              progress: Callable[[int, int], None] | None = None, shards: int = 1, client=None) -> RunResult:
     """Run a scenario: baseline and scenario tariffs on the same customers and draws.
@@ -486,6 +568,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     """
     if client is None:
         _check_memory(scenario)
+    tune_allocator()
     cal = Calendar.from_scenario(scenario)
     spd = cal.steps_per_day
     compiled = _compile_all(scenario, cal)
@@ -494,7 +577,8 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:
             raise RunError("the Dask cluster has no workers")
-        backend = _DaskShards(client, scenario, _split_blocks(scenario, cal, len(workers)), chunk_customers, workers)
+        split = _split_blocks(scenario, cal, len(workers), _customer_costs(scenario, cal) if len(workers) > 1 else None)
+        backend = _DaskShards(client, scenario, split, chunk_customers, workers)
         local = None
     elif shards > 1:
         backend = _InProcess([Shard(scenario, b, chunk_customers) for b in _split_blocks(scenario, cal, shards)])
@@ -505,10 +589,12 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     remote = local is None
     try:
         result = _clock(scenario, cal, compiled, names, backend, remote, progress)
+        busy = backend.call("busy")  # seconds each shard computed: how evenly the work was shared
     finally:
         backend.close()
     result.execution = {"shards": len(backend.shards) if isinstance(backend, _InProcess) else len(backend.actors),
                         "where": "dask" if client is not None else "this process"}
+    result.shard_busy_s = busy
     if client is not None:
         result.execution["scheduler"] = str(client.scheduler.address)
     return result
@@ -543,27 +629,35 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
             out[name] = u
         return out
 
-    def day_pass(d: int, commit: bool) -> dict:
-        """Every shard's day; the system load of the day per role, blocks added in order."""
-        parts = backend.call("day", d, dict(streak), commit, updates(d))
-        day = slice(d * spd, (d + 1) * spd)
+    def combine(parts: list, steps: slice, commit: bool) -> dict:
+        """The shards' block sums of some steps (per shard and segment: roles x blocks x
+        steps) added in block order: segment loads (kept with ``commit``) and the system load."""
         system = {}
         every = []
         for i, name in enumerate(names):
-            blocks = np.concatenate([p[i] for p in parts], axis=1)  # (roles, blocks, spd), block order
+            blocks = np.concatenate([p[i] for p in parts], axis=1)  # (roles, blocks, steps), block order
             every.append(blocks)
             if commit and blocks.shape[1]:
                 for r, role in enumerate(ROLES):  # a running sum, one block after another
-                    load_kw[name][role][day] = np.cumsum(blocks[r], axis=0)[-1]
+                    load_kw[name][role][steps] = np.cumsum(blocks[r], axis=0)[-1]
         allb = np.concatenate(every, axis=1)
         for r, role in enumerate(ROLES):
-            system[role] = np.cumsum(allb[r], axis=0)[-1] if allb.shape[1] else np.zeros(spd)
+            system[role] = np.cumsum(allb[r], axis=0)[-1] if allb.shape[1] else np.zeros(allb.shape[2])
         return system
 
-    def step_day(d: int) -> None:
+    def day_pass(d: int, commit: bool) -> dict:
+        """Every shard's day; the system load of the day per role, blocks added in order."""
+        parts = backend.call("day", d, dict(streak), commit, updates(d))
+        return combine(parts, slice(d * spd, (d + 1) * spd), commit)
+
+    def advance_streaks(d: int) -> None:
         day = slice(d * spd, (d + 1) * spd)
         for name, t in compiled.items():
             streak[name] = streak[name] + 1 if _event_day(t, day) else 0
+
+    def step_day(d: int) -> None:
+        day = slice(d * spd, (d + 1) * spd)
+        advance_streaks(d)
         if system_rtp:  # real-time prices formed from the scenario's own system load: a fixed point
             solve_rtp_day(d, day)
         day_pass(d, commit=True)
@@ -624,6 +718,23 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
                 progress(d + 1, cal.days)
             yield env.timeout(1)
 
+    def months(env: simpy.Environment):
+        """Shards in other processes with nothing to learn from the system day by day (no
+        operator, no real-time price formed from the system load): each runs a whole
+        billing month per message, the same days as :func:`days` in the same order."""
+        d = 0
+        for end in month_end:
+            streaks = []
+            for day in range(d, int(end)):
+                advance_streaks(day)
+                streaks.append(dict(streak))
+            combine(backend.call("days", d, int(end), streaks), slice(d * spd, int(end) * spd), True)
+            state["days_done"] = int(end)
+            if progress is not None:
+                progress(int(end), cal.days)
+            yield env.timeout(int(end) - d)
+            d = int(end)
+
     env.process(billing(env))  # created first: at a month boundary, bills close before the next day
     log: list[dict] = listed_events(compiled, cal)
     if scenario.operator is not None:  # then the operator: tomorrow's events are called before today runs
@@ -639,7 +750,7 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
         targets = {p: [compiled[n] for n in operated if has_programme(compiled[n], p)]
                    for p in scenario.operator.programmes}
         env.process(operator_process(env, scenario.operator, cal, forecasts, targets, log))
-    env.process(days(env))
+    env.process(months(env) if remote and not system_rtp and scenario.operator is None else days(env))
     env.run()
 
     if remote:

@@ -16,7 +16,7 @@ from .conftest import TOU, dask_cluster, scenario_dict  # noqa: F401  (a fixture
 from sim.scenario import validate
 
 
-def _mixed(tmp_path):
+def _mixed(tmp_path, feedback: bool = True):
     """Every link between customers and the system in one scenario, with segments of several
     stream blocks: a tariff menu with switching, enrolment, flexible loads, heat storage,
     demand shaving, an interruptible contract and critical peaks called by the operator on
@@ -71,6 +71,10 @@ def _mixed(tmp_path):
                     "supply_curve_shape": "linear", "losses_pct": 3.0, "capacity_cost_per_kw_year": 400}
     data["operator"] = {"threshold_kw": 1.0, "event_hours": 3, "max_events_per_year": 5,
                         "programmes": ["critical_peak", "interruptible"]}
+    if not feedback:  # nothing links customers day by day: shards run a month per message
+        del data["operator"]
+        data["populations"] = [p for p in data["populations"] if p["name"] != "rtp"]
+        del data["tariffs"]["rtp"]
     return validate(data, base_dir=tmp_path)
 
 
@@ -118,11 +122,15 @@ def test_shards_and_chunks_give_the_same_bits(mixed, shards, chunk):
     assert _fingerprint(r) == _fingerprint(reference)
 
 
-def test_dask_workers_give_the_same_bits(mixed, dask_cluster):
+def test_dask_workers_give_the_same_bits(mixed, dask_cluster, tmp_path):
     """The customers of one run spread over a scheduler and two worker processes, with the
-    day-by-day feedback (operator, real-time prices) kept in the client."""
+    day-by-day feedback (operator, real-time prices) kept in the client; and, without such
+    feedback, with the shards running a month per message."""
     sc, reference = mixed
     address, _ = dask_cluster
     r = sim.run(sc, scheduler=address)
     assert r.execution == {"shards": 2, "where": "dask", "scheduler": address}
+    assert all(b > 0 for b in r.shard_busy_s)  # both workers computed customers
     assert _fingerprint(r) == _fingerprint(reference)
+    quiet = _mixed(tmp_path, feedback=False)
+    assert _fingerprint(sim.run(quiet, scheduler=address)) == _fingerprint(sim.run(quiet))
