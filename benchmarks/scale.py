@@ -7,7 +7,7 @@ medians reported:
   and demand charges; elasticity, flexible loads and thermal storage) at 10,000, 100,000
   and 1,000,000 customers x 8,760 hourly steps, in one process and spread over two local
   Dask worker processes (``--workers 2``);
-* the same at 100,000 customers with 15-minute steps (35,040 steps): throughput linear in
+* the same at 10,000 customers with 15-minute steps (35,040 steps): throughput linear in
   steps;
 * the baseline: benchmarks/naive.py, the constant-elasticity model with one SimPy process
   per customer, on 1,000 customers of the same scenario.
@@ -127,7 +127,7 @@ def main() -> None:
     throughput: dict = {}
     cases = [(n, w, 60) for n in args.sizes for w in args.workers]
     if not args.no_steps:
-        cases += [(100_000, w, 15) for w in args.workers]
+        cases += [(10_000, w, 15) for w in args.workers]
     for n, w, minutes in cases:
         runs = []
         for _ in range(args.repeat):  # the workers counts alternate within a size: side by side
@@ -153,8 +153,8 @@ def main() -> None:
         if (n, 1, 60) in walls and (n, 2, 60) in walls:
             print(f"{n:,} customers: two workers / one process = {walls[(n, 1, 60)] / walls[(n, 2, 60)]:.2f}x")
     for w in args.workers:
-        if (100_000, w, 60) in walls and (100_000, w, 15) in walls:
-            print(f"100,000 customers, {w} worker(s): 4x the steps took {walls[(100_000, w, 15)] / walls[(100_000, w, 60)]:.2f}x the time")
+        if (10_000, w, 60) in walls and (10_000, w, 15) in walls:
+            print(f"10,000 customers, {w} worker(s): 4x the steps took {walls[(10_000, w, 15)] / walls[(10_000, w, 60)]:.2f}x the time")
     sizes = sorted(n for n in args.sizes if (n, 1, 60) in walls)
     for a, b in zip(sizes, sizes[1:]):
         print(f"one process: {b // a}x the customers took {walls[(b, 1, 60)] / walls[(a, 1, 60)]:.2f}x the time")

@@ -134,3 +134,23 @@ def test_dask_workers_give_the_same_bits(mixed, dask_cluster, tmp_path):
     assert _fingerprint(r) == _fingerprint(reference)
     quiet = _mixed(tmp_path, feedback=False)
     assert _fingerprint(sim.run(quiet, scheduler=address)) == _fingerprint(sim.run(quiet))
+
+
+def test_drsim_run_on_a_scheduler_writes_the_same_files(dask_cluster, tmp_path):
+    """`drsim run --scheduler` writes the run folder `drsim run` writes, byte for byte (the
+    manifest apart: it records where the customers ran)."""
+    import yaml
+
+    from sim.cli import main
+
+    data = scenario_dict(horizon={"start": "2025-06-24", "days": 10, "step_minutes": 60})
+    data["populations"][0]["count"] = 9000
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    address, _ = dask_cluster
+    assert main(["run", str(path), "--quiet", "--out", str(tmp_path / "here")]) == 0
+    assert main(["run", str(path), "--quiet", "--out", str(tmp_path / "there"), "--scheduler", address]) == 0
+    for name in ("metrics.json", "system_load.csv", "segment_bills.csv", "customer_bills.csv", "events.csv"):
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes(), name
+    manifest = json.loads((tmp_path / "there" / "manifest.json").read_text())
+    assert manifest["engine"]["shards"] == 2 and manifest["engine"]["scheduler"] == address
