@@ -147,10 +147,13 @@ class BillAccumulator:
         first = parts[0]
         out = cls.__new__(cls)
         out.tariff, out.cal, out.step_hours = first.tariff, first.cal, first.step_hours
-        for name in ("total", "kwh", "peak_kw", "contract_kva", "firm_kw", "monthly_by_block", "monthly_kwh_by_block"):
-            setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
-        out.monthly_by_customer = (None if first.monthly_by_customer is None
-                                   else np.concatenate([p.monthly_by_customer for p in parts]))
+        def join(name):  # one part: its own arrays (no copy: a finished accumulator is not changed)
+            arrays = [getattr(p, name) for p in parts]
+            return arrays[0] if len(arrays) == 1 or arrays[0] is None else np.concatenate(arrays)
+
+        for name in ("total", "kwh", "peak_kw", "contract_kva", "firm_kw", "monthly_by_block", "monthly_kwh_by_block",
+                     "monthly_by_customer"):
+            setattr(out, name, join(name))
         offsets = np.cumsum([0] + [len(p.kwh) for p in parts])
         out.spans = [(a + o, b + o) for p, o in zip(parts, offsets) for a, b in p.spans]
         out.keep_last, out.last_month, out.max_profile = False, None, None
