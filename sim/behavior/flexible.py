@@ -193,6 +193,20 @@ def _untake(sorted_values: np.ndarray, order: np.ndarray, out: np.ndarray | None
     return out
 
 
+def _queue_heads(cap_kw, windows, cum_flex, total, moved, work):
+    """``H = A + B`` of the queue (see :func:`shift_flexible`): arrivals ``A[j] = min(K x
+    window steps up to j - F[j], Q)`` and departures ``B[j] = min(total - F[j], Q)``, for
+    either layout (the arguments broadcast). In place: returns (H in ``cum_flex``'s memory,
+    A in ``work``'s)."""
+    arrived = np.multiply(cap_kw, windows, out=work)
+    arrived -= cum_flex
+    np.minimum(arrived, moved, out=arrived)
+    h_run = np.subtract(total, cum_flex, out=cum_flex)
+    np.minimum(h_run, moved, out=h_run)
+    h_run += arrived
+    return h_run, arrived
+
+
 def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray,
                    max_kw: np.ndarray, inconvenience_per_kwh: np.ndarray,
                    step_hours: float, *, groups: RowGroups | None = None) -> np.ndarray:
@@ -325,13 +339,7 @@ def _shift_shared(load: np.ndarray, price: np.ndarray, share: np.ndarray, window
     candidate = np.minimum(room, above, out=above)
     moved = np.maximum(candidate.max(axis=0), 0.0)                      # Q; not -1e-17 from rounding
     # Arrivals A[j] = min(R[j], Q), departures B[j] = min(total - F[j], Q), H = A + B.
-    arrived = np.multiply(cap_kw, windows_so_far[:, None], out=work)
-    arrived -= cum_flex
-    np.minimum(arrived, moved, out=arrived)
-    h_run = np.subtract(total, cum_flex, out=cum_flex)
-    np.minimum(h_run, moved, out=h_run)
-    h_run += arrived
-    delta = arrived
+    h_run, delta = _queue_heads(cap_kw, windows_so_far[:, None], cum_flex, total, moved, work)
     np.subtract(h_run[1:], h_run[:-1], out=delta[1:])
     np.subtract(h_run[0], moved, out=delta[0])
     back = np.take(delta, np.argsort(order), axis=0, out=h_run, mode="clip")   # time order
@@ -397,13 +405,7 @@ def _shift(load: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.nd
     # after j. With H[j] = A[j] + B[j] and H[-1] = Q (nothing arrived, Q to leave), the
     # change of step j is H[j] - H[j-1] = (A[j] - A[j-1]) - (B[j-1] - B[j]). A step that
     # neither gives nor receives has H[j] == H[j-1] bit for bit: it changes by exactly 0.
-    arrived = np.multiply(cap_kw, windows_so_far, out=flex)
-    arrived -= cum_flex
-    np.minimum(arrived, moved, out=arrived)
-    h_run = np.subtract(total, cum_flex, out=cum_flex)
-    np.minimum(h_run, moved, out=h_run)
-    h_run += arrived
-    delta = arrived
+    h_run, delta = _queue_heads(cap_kw, windows_so_far, cum_flex, total, moved, flex)
     _step_diff(h_run, delta, h_run[:, 0] - moved[:, 0])
     out = _untake(delta, order, out=h_run)
     out += load
