@@ -122,7 +122,7 @@ def test_ctrl_c_cancels_closes_and_exits_130(tmp_path):
     """SIGINT to the command's process group (what a terminal sends on Ctrl-C): exit 130, a
     message with the count of finished runs, no tracebacks, no run left behind as failed; the
     same command then finishes the sweep."""
-    path = _scenario(tmp_path, "ctrlc", 8000, 120)
+    path = _scenario(tmp_path, "ctrlc", 8000, 365)  # runs of about a second: time to interrupt
     out = tmp_path / "out"
     cmd = _sweep_cmd(path, out, "--param", f"{PEAK}=0.6:1.2:8", "--replications", "2", "--workers", "2")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
