@@ -711,7 +711,7 @@ def section_provenance(run: RunFolder) -> str:
         ("Wall time", f"{m.get('wall_seconds', 0):,.1f} s"),
         ("Engine", f"stream blocks of {eng.get('stream_block_customers')} customers (part of the model); "
                    f"{eng.get('chunk_customers')} customers in memory at a time"
-                   + (f", spread over {eng['shards']} Dask workers" if eng.get("where") == "dask" else "")
+                   + (f", spread over {eng['shards']} Dask workers" if str(eng.get("where", "")).startswith("dask") else "")
                    + " (neither changes results)"),
         ("Run folder", str(run.path.resolve())),
     ]
