@@ -559,8 +559,9 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     client : distributed.Client, optional
         Spread the customers over the client's workers, one shard (a Dask actor) per worker;
         this process keeps the clock, the operator, the real-time price fixed point and the
-        system load, and exchanges one message per shard and day pass. Results do not
-        depend on the number of workers.
+        system load, and exchanges one message per shard and day pass (per billing month
+        when nothing links customers day by day: no operator, no real-time price formed
+        from the system load). Results do not depend on the number of workers.
 
     Returns
     -------
