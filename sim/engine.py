@@ -36,6 +36,7 @@ from .scenario.schema import Scenario
 from .population.segments import CHOICE, block_stream
 from .tariffs import BillAccumulator, BillSet, CompiledTariff, DayContext, compile_tariff
 from .tariffs.billing import ChoiceBills
+from .rowmath import block_sum
 
 ROLES = ("baseline", "scenario")
 
@@ -243,11 +244,7 @@ class Shard:
     def forecast_inputs(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """Per segment: the sum of mean loads of each stream block held, and (measured
         profiles) how many customers take each column. For the operator's forecast."""
-        out = []
-        for s in self.segments.values():
-            f = _Forecast.of(s.population)
-            out.append((s.population.mean_kw_by_block(), f.column_counts))
-        return out
+        return [(s.population.mean_kw_by_block(), _column_counts(s.population)) for s in self.segments.values()]
 
     def apply(self, updates: dict | None, d: int) -> None:
         """Write the coordinator's changes to the tariffs' arrays of day ``d``."""
@@ -408,8 +405,6 @@ def _customer_costs(scenario: Scenario, cal: Calendar) -> dict[str, float]:
     segment's first blocks, alone, on a few days spread over the horizon, billed as in the
     run (the probes are then thrown away). Only to share the work evenly between shards:
     results never depend on how it is shared."""
-    import time
-
     from .population.segments import n_blocks, segment_size
 
     names = [seg.name for seg in scenario.populations]
@@ -438,29 +433,18 @@ def _split_blocks(scenario: Scenario, cal: Calendar, n_shards: int, cost: dict[s
     from .population.segments import n_blocks, segment_size
 
     sizes = {seg.name: segment_size(seg, cal) for seg in scenario.populations}
-    weight = {name: (cost or {}).get(name, 1.0) if cost else 1.0 for name in sizes}
-    blocks = [(name, b, min(STREAM_BLOCK, n - b * STREAM_BLOCK) * weight[name])
-              for name, n in sizes.items() for b in range(n_blocks(n))]
-    total = sum(w for _, _, w in blocks)
-    out = [{name: [None, None] for name in sizes} for _ in range(n_shards)]
-    done = 0.0
-    for name, b, w in blocks:
-        # the shard in whose share this block's middle falls
-        k = min(n_shards - 1, int((done + w / 2) * n_shards / total)) if total > 0 else 0
-        r = out[k][name]
-        r[0] = b if r[0] is None else r[0]
-        r[1] = b + 1
-        done += w
-    result = []
-    for k, shard in enumerate(out):
-        ranges = {}
-        for name, (a, b) in shard.items():
-            if a is None:  # none of this segment's blocks: an empty range where its blocks would be
-                before = [out[j][name][1] for j in range(k) if out[j][name][1] is not None]
-                a = b = max(before) if before else 0
-            ranges[name] = (a, b)
-        result.append(ranges)
-    return result
+    weights = {name: [min(STREAM_BLOCK, n - b * STREAM_BLOCK) * (cost.get(name, 1.0) if cost else 1.0)
+                      for b in range(n_blocks(n))] for name, n in sizes.items()}
+    total = sum(sum(w) for w in weights.values())
+    shard_of, done = {}, 0.0
+    for name, ws in weights.items():  # each block goes to the shard in whose share its middle falls
+        shard_of[name] = []
+        for w in ws:
+            shard_of[name].append(min(n_shards - 1, int((done + w / 2) * n_shards / total)) if total > 0 else 0)
+            done += w
+    # shard numbers never decrease along the blocks: shard k holds those numbered k
+    return [{name: (int(np.searchsorted(ks, k, "left")), int(np.searchsorted(ks, k, "right")))
+             for name, ks in shard_of.items()} for k in range(n_shards)]
 
 
 class _InProcess:
@@ -494,19 +478,23 @@ class _DaskShards:
             f.release()
 
 
+def _column_counts(pop: SegmentPopulation) -> np.ndarray | None:
+    """Measured profiles: how many of the customers take each column (else None)."""
+    return None if pop.column is None else np.bincount(pop.column, minlength=pop.curve.shape[1])
+
+
 class _Forecast:
     """What the operator's forecast needs of a segment (duck-typed like a population)."""
 
     def __init__(self, pop: SegmentPopulation, mean_kw_by_block: np.ndarray, column_counts):
         self.curve, self.common, self.steps_per_day = pop.curve, pop.common, pop.steps_per_day
-        self.mean_kw_total = float(np.cumsum(mean_kw_by_block)[-1]) if len(mean_kw_by_block) else 0.0
+        self.mean_kw_total = float(block_sum(mean_kw_by_block, ()))
         self.column_counts = column_counts
 
     @classmethod
     def of(cls, pop: SegmentPopulation) -> "_Forecast":
         """The forecast inputs of a whole segment's population."""
-        cols = None if pop.column is None else np.bincount(pop.column, minlength=pop.curve.shape[1])
-        return cls(pop, pop.mean_kw_by_block(), cols)
+        return cls(pop, pop.mean_kw_by_block(), _column_counts(pop))
 
 
 def tune_allocator() -> bool:
@@ -522,6 +510,7 @@ def tune_allocator() -> bool:
     import ctypes.util
     import os
 
+    global _TUNED
     if _TUNED or any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
         return False
     name = ctypes.util.find_library("c")
@@ -533,9 +522,8 @@ def tune_allocator() -> bool:
     if mallopt is None:
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # glibc <malloc.h>
-    ok = bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 128 << 20))
-    globals()["_TUNED"] = ok
-    return ok
+    _TUNED = bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 128 << 20))
+    return _TUNED
 
 
 _TUNED = False
@@ -571,7 +559,6 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
         _check_memory(scenario)
     tune_allocator()
     cal = Calendar.from_scenario(scenario)
-    spd = cal.steps_per_day
     compiled = _compile_all(scenario, cal)
     names = [seg.name for seg in scenario.populations]
     if client is not None:
@@ -638,12 +625,12 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
         for i, name in enumerate(names):
             blocks = np.concatenate([p[i] for p in parts], axis=1)  # (roles, blocks, steps), block order
             every.append(blocks)
-            if commit and blocks.shape[1]:
-                for r, role in enumerate(ROLES):  # a running sum, one block after another
-                    load_kw[name][role][steps] = np.cumsum(blocks[r], axis=0)[-1]
+            if commit:
+                for r, role in enumerate(ROLES):
+                    load_kw[name][role][steps] = block_sum(blocks[r], blocks.shape[2:])
         allb = np.concatenate(every, axis=1)
         for r, role in enumerate(ROLES):
-            system[role] = np.cumsum(allb[r], axis=0)[-1] if allb.shape[1] else np.zeros(allb.shape[2])
+            system[role] = block_sum(allb[r], allb.shape[2:])
         return system
 
     def day_pass(d: int, commit: bool) -> dict:

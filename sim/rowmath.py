@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["row_dot", "row_matmul", "group_sums"]
+__all__ = ["block_sum", "row_dot", "row_matmul", "group_sums"]
 
 
 def row_dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -24,6 +24,16 @@ def row_dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
 def row_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` for a (n, k) and a (k, m) array, row by row: shape (n, m)."""
     return np.einsum("ij,jk->ik", a, b)
+
+
+def block_sum(by_block: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum of per-block arrays (leading axis) added one block after another, in block
+    order: the same bits whichever process summed each block's customers. Zeros of
+    ``shape`` when there is no block."""
+    out = np.zeros(shape)
+    for x in by_block:
+        out += x
+    return out
 
 
 def group_sums(a: np.ndarray, groups: list[tuple[int, np.ndarray]], n_groups: int) -> np.ndarray:

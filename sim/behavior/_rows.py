@@ -5,8 +5,9 @@ customers shares only a few distinct price rows (one per tier and menu option). 
 model that sorts prices per customer does the same work once per distinct row instead: the
 customers of a row form a group, and the group runs on the model's shared-price path.
 
-:func:`group_rows` finds the groups cheaply and exactly: a checksum of each row (one
-matrix-vector product with a fixed vector) labels the rows, and every row is then checked
+:func:`group_rows` finds the groups cheaply and exactly: a checksum of each row (a
+product with a fixed vector, row by row: ``sim.rowmath.row_dot``, so equal rows get equal
+checksums) labels the rows, and every row is then checked
 bit for bit against its group's first row. Rows whose checksums collide but differ, rows
 with non-finite prices, and blocks with more than ``max_groups`` distinct rows give
 ``None``: the caller keeps its per-customer path. A model run on a group must give each
@@ -21,6 +22,8 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
+
+from ..rowmath import row_dot
 
 __all__ = ["MAX_GROUPS", "RowGroups", "group_rows", "map_groups", "scratch"]
 
@@ -138,18 +141,17 @@ def group_rows(*prices, max_groups: int = MAX_GROUPS) -> RowGroups | None:
         return None
     key = None
     for k, p in enumerate(per_row):
-        part = p @ _weights(p.shape[1], k)
+        part = row_dot(p, _weights(p.shape[1], k))
         key = part if key is None else np.add(key, part, out=key)
     if not np.isfinite(key).all():
         return None
-    # Label the rows by checksum. Equal rows may still get different checksums (a BLAS
-    # kernel need not sum every row in the same order), so labels are merged below.
+    # Label the rows by checksum (equal rows, equal checksums: row_dot sums every row alike).
     inverse = np.empty(n, dtype=np.intp)
     first = []
     left = np.ones(n, dtype=bool)
     i = 0
     while True:
-        if len(first) == 4 * max_groups:
+        if len(first) == max_groups:  # more distinct checksums, so more distinct rows, than allowed
             return None
         hit = key == key[i]
         inverse[hit] = len(first)
@@ -164,15 +166,6 @@ def group_rows(*prices, max_groups: int = MAX_GROUPS) -> RowGroups | None:
     for b in bits:
         if not np.array_equal(np.take(b[first], inverse, axis=0), b):
             return None
-    if len(first) > 1:
-        # Labels whose first rows are equal (bit for bit) are one group.
-        reps = np.concatenate([b[first] for b in bits], axis=1)
-        _, keep, relabel = np.unique(reps, axis=0, return_index=True, return_inverse=True)
-        if len(keep) < len(first):
-            inverse = relabel.reshape(-1)[inverse]
-            first = first[keep]
-    if len(first) > max_groups:
-        return None
     return RowGroups(inverse, first)
 
 

@@ -8,6 +8,7 @@ how blocks are grouped in memory or across processes.
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from dataclasses import dataclass, field
 
@@ -149,12 +150,9 @@ class SegmentPopulation:
             arrays = [getattr(p, name) for p in parts]
             return None if arrays[0] is None else np.concatenate(arrays)
 
-        out = cls(first.name, first.customer_class, sum(p.n for p in parts), join("elasticity"), join("mean_kw"),
-                  join("shift"), first.daily_sd, first.curve, join("column"), join("contract_kva"), first.seed,
-                  first.steps_per_day, join("storage_kw"), first.storage_mask, join("firm_kw"), join("compliance"),
-                  join("menu_choice"), {k: np.concatenate([p.params[k] for p in parts]) for k in first.params},
-                  first.common, first.behavior_masks, join("tech"), join("aware_u"), first.first_block)
-        return out
+        return dataclasses.replace(first, n=sum(p.n for p in parts), _daily={}, _cache={},
+                                   params={k: np.concatenate([p.params[k] for p in parts]) for k in first.params},
+                                   **{name: join(name) for name in _PER_CUSTOMER})
 
     def daily_factor(self, block: int, n_rows: int) -> np.ndarray:
         """Next day's level factor for the customers of a stream block (log-normal, mean 1).
@@ -205,6 +203,11 @@ class SegmentPopulation:
             table = self.curve[day][(steps[None, :] - steps[:, None]) % spd]
             self._cache["shifted"] = cached = (day, table)
         return cached[1]
+
+
+#: Per-customer arrays of a SegmentPopulation (joined when shards are put together).
+_PER_CUSTOMER = ("elasticity", "mean_kw", "shift", "column", "contract_kva", "storage_kw", "firm_kw", "compliance",
+                 "menu_choice", "tech", "aware_u")
 
 
 def common_factor(seed: int, segment: str, days: int, sd: float, persistence: float) -> np.ndarray | None:

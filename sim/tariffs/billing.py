@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import CompiledTariff
-from ..rowmath import group_sums, row_dot, row_matmul
+from ..rowmath import block_sum, group_sums, row_dot, row_matmul
 
 #: Bill components, in the column order of every bill array. A credit is negative.
 CHARGES = ("energy", "critical_peak", "peak_time_rebate", "demand_flat", "demand_tou", "capacity", "fixed",
@@ -30,8 +30,8 @@ class DayContext:
     events).
     """
 
-    __slots__ = ("period_steps", "n_periods", "rtp", "cpp", "demand_masks", "period", "ptr_mask", "ptr_eligible", "intr_mask",
-                 "storage_price")
+    __slots__ = ("period_steps", "n_periods", "rtp", "cpp", "demand_masks", "period", "ptr_mask", "ptr_eligible",
+                 "intr_mask", "storage_price")
 
     def __init__(self, tariff: CompiledTariff, d: int, spd: int, days: int = 1):
         span = slice(d * spd, (d + days) * spd)
@@ -64,15 +64,6 @@ class DayContext:
                 m = tariff.intr_event[span]
                 self.intr_mask = m if m.any() else None
         self.storage_price = tariff.storage_price[span] if tariff.storage_price is not None else None
-
-
-def ordered_sum(by_block: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum of per-block arrays (first axis) added one block after another, in order: the
-    same bits whichever process added up each block."""
-    out = np.zeros(shape)
-    for x in by_block:
-        out += x
-    return out
 
 
 class BillAccumulator:
@@ -132,12 +123,12 @@ class BillAccumulator:
     @property
     def monthly(self) -> np.ndarray:
         """(months, charges) sums over the customers, by month and charge. [currency]"""
-        return ordered_sum(self.monthly_by_block, (self.cal.n_months, len(CHARGES)))
+        return block_sum(self.monthly_by_block, (self.cal.n_months, len(CHARGES)))
 
     @property
     def monthly_kwh(self) -> np.ndarray:
         """(months,) energy summed over the customers. [kWh]"""
-        return ordered_sum(self.monthly_kwh_by_block, (self.cal.n_months,))
+        return block_sum(self.monthly_kwh_by_block, (self.cal.n_months,))
 
     @classmethod
     def concat(cls, parts: list["BillAccumulator"]) -> "BillAccumulator":
@@ -147,6 +138,7 @@ class BillAccumulator:
         first = parts[0]
         out = cls.__new__(cls)
         out.tariff, out.cal, out.step_hours = first.tariff, first.cal, first.step_hours
+
         def join(name):  # one part: its own arrays (no copy: a finished accumulator is not changed)
             arrays = [getattr(p, name) for p in parts]
             return arrays[0] if len(arrays) == 1 or arrays[0] is None else np.concatenate(arrays)
@@ -599,7 +591,7 @@ class ChoiceBills:
     @property
     def monthly(self) -> np.ndarray:
         """(months, charges) sums of the bills paid. [currency]"""
-        return ordered_sum(self.monthly_by_block, (self.cal.n_months, len(CHARGES)))
+        return block_sum(self.monthly_by_block, (self.cal.n_months, len(CHARGES)))
 
     @property
     def monthly_kwh(self) -> np.ndarray:
