@@ -176,7 +176,7 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
             spec = models["elasticity_matrix"]
             index = {n: i for i, n in enumerate(spec.periods)}
             # steps of periods the matrix does not name take no part
-            period = np.array([index.get(own.period_names[k], -1) for k in own.period])
+            period = np.array([index.get(name, -1) for name in own.period_names])[own.period]
             load = respond_matrix(load, base.price, own.price, period, np.asarray(spec.matrix),
                                   p["elasticity_matrix.scale"][idx] * strength)
         elif "prism" in models:
