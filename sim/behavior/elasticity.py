@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import jit
+
 #: Price ratios outside [RATIO_MIN, RATIO_MAX] are clipped before the response is computed.
 RATIO_MIN, RATIO_MAX = 0.1, 10.0
 
@@ -47,23 +49,11 @@ def constant_elasticity(base_kw: np.ndarray, ratio: np.ndarray, elasticity: np.n
     -------
     ndarray, shape (n, steps)  [kW]
     """
-    log_ratio = np.log(np.clip(ratio, RATIO_MIN, RATIO_MAX))
-    if not log_ratio.any():
-        return base_kw.copy()
-    if log_ratio.ndim == 1:
-        # a day's prices take few values: one exponential per customer and distinct ratio,
-        # gathered to the steps (the same numbers as per step, far fewer exponentials)
-        values, which = np.unique(log_ratio, return_inverse=True)
-        if len(values) < len(log_ratio):
-            return base_kw * np.take(_factor(elasticity, values), which, axis=1)
-    return base_kw * np.exp(elasticity[:, None] * log_ratio)
-
-
-def _factor(elasticity: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``exp(elasticity[i] * values[k])``, shape (n, k): the per-step path's products and
-    exponentials for the distinct values only (the same numbers; tested bit for bit)."""
-    factor = np.multiply(elasticity[:, None], values[None, :])
-    return np.exp(factor, out=factor)
+    ratio = np.asarray(ratio, dtype=np.float64)
+    n = base_kw.shape[0]
+    if ratio.ndim == 1:
+        return constant_elasticity_rows(base_kw, ratio[None, :], np.zeros(n, dtype=np.intp), elasticity)
+    return constant_elasticity_rows(base_kw, ratio, np.arange(n), elasticity)
 
 
 def constant_elasticity_rows(base_kw: np.ndarray, ratio_rows: np.ndarray, inverse: np.ndarray,
@@ -71,8 +61,10 @@ def constant_elasticity_rows(base_kw: np.ndarray, ratio_rows: np.ndarray, invers
     """:func:`constant_elasticity` with per-customer ratios given as a few distinct rows.
 
     Customer ``i``'s ratio is ``ratio_rows[inverse[i]]`` (see :mod:`sim.behavior._rows`).
-    The result is :func:`constant_elasticity` of the per-customer ratios, bit for bit, with
-    one logarithm per distinct row and one exponential per customer and distinct ratio.
+    One logarithm per distinct row and step; per customer, one exponential per distinct
+    ratio of its row, gathered to the steps (:func:`_respond_rows`). A customer's result
+    depends on its own ratio row and elasticity only, whichever way the rows were passed
+    (shared, grouped or one per customer).
 
     Parameters
     ----------
@@ -84,10 +76,46 @@ def constant_elasticity_rows(base_kw: np.ndarray, ratio_rows: np.ndarray, invers
     log_rows = np.log(np.clip(ratio_rows, RATIO_MIN, RATIO_MAX))
     if not log_rows.any():
         return base_kw.copy()
-    values, which = np.unique(log_rows, return_inverse=True)
-    k = len(values)
-    codes = np.take(which.reshape(log_rows.shape), inverse, axis=0)   # (n, steps): each step's value
-    codes += (np.arange(len(inverse)) * k)[:, None]
-    out = np.take(_factor(elasticity, values).reshape(-1), codes)
-    out *= base_kw
+    values, counts, codes = _distinct_by_row(log_rows)
+    out = np.empty(base_kw.shape)
+    _respond_rows(np.ascontiguousarray(base_kw, dtype=np.float64), np.asarray(inverse, dtype=np.intp),
+                  np.asarray(elasticity, dtype=np.float64), values, counts, codes, out)
     return out
+
+
+@jit
+def _distinct_by_row(rows):
+    """Each row's distinct values in order of first appearance, how many there are, and
+    each step's index among them: shapes (G, steps), (G,), (G, steps)."""
+    g_count, spd = rows.shape
+    values = np.empty((g_count, spd))
+    counts = np.zeros(g_count, dtype=np.intp)
+    codes = np.empty((g_count, spd), dtype=np.intp)
+    for g in range(g_count):
+        k = 0
+        for t in range(spd):
+            x = rows[g, t]
+            j = 0
+            while j < k and values[g, j] != x:
+                j += 1
+            if j == k:
+                values[g, k] = x
+                k += 1
+            codes[g, t] = j
+        counts[g] = k
+    return values, counts, codes
+
+
+@jit
+def _respond_rows(base, inverse, elasticity, values, counts, codes, out):
+    """``out[i, t] = base[i, t] * exp(elasticity[i] * log_ratio[inverse[i], t])``, with the
+    exponential taken once per customer and distinct value of its row."""
+    n, spd = base.shape
+    factor = np.empty(spd)
+    for i in range(n):
+        g = inverse[i]
+        e = elasticity[i]
+        for k in range(counts[g]):
+            factor[k] = np.exp(e * values[g, k])
+        for t in range(spd):
+            out[i, t] = base[i, t] * factor[codes[g, t]]

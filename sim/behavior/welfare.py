@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..rowmath import row_dot
+from .._jit import jit
 
 from ._rows import RowGroups
 from .elasticity import RATIO_MAX, RATIO_MIN
@@ -113,8 +113,9 @@ def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
 
         dCS = -p0 * (q1 * r - q0) / (1 + e)  -  q1 * (p1 - p0 * r)
 
-    the second term being the clip's rectangle (zero inside the clip). With shared prices
-    the sums over steps are two matrix-vector products. Where ``|1 + e| < 1e-6`` (or the
+    the second term being the clip's rectangle (zero inside the clip). The sums over a
+    customer's steps are one compiled pass over its row (:func:`_surplus_sums`), the same
+    arithmetic whether its prices came shared, grouped or per customer. Where ``|1 + e| < 1e-6`` (or the
     baseline price is not positive) the exact function is used for those customers.
 
     Parameters
@@ -144,30 +145,17 @@ def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
     ok = p0 > 0
     r = np.where(ok, np.clip(p1 / np.where(ok, p0, 1.0), RATIO_MIN, RATIO_MAX), 1.0)
     rect = p1 - p0 * r  # zero inside the clip and where the baseline price is not positive
+    shared = groups is None and p0.ndim == 1
     if groups is not None:
-        # The per-customer arithmetic below, with each customer's price rows gathered from
-        # its group's (whole rows: cheaper than the elementwise price work they replace).
         inverse = groups.inverse
-        body = np.take(p0 * r, inverse, axis=0)
-        body *= load_kw
-        base_part = np.take(p0, inverse, axis=0)
-        base_part *= load_base_kw
-        body -= base_part
-        body = body.sum(axis=1)
-        if rect.any():
-            extra = np.take(rect, inverse, axis=0)
-            extra *= load_kw
-            extra = extra.sum(axis=1)
-        else:
-            # Inside the clip everywhere: the per-customer sum of (load x 0) is +0.0 for a
-            # load >= 0 with a step that is not -0.0, and adding +0.0 is what it does.
-            extra = 0.0
-    elif p0.ndim == 1:
-        body = row_dot(load_kw, p0 * r) - row_dot(load_base_kw, p0)
-        extra = row_dot(load_kw, rect)
+    elif shared:
+        p0, p1, r, rect = p0[None, :], p1[None, :], r[None, :], rect[None, :]
+        inverse = np.zeros(len(elasticity), dtype=np.intp)
     else:
-        body = (load_kw * (p0 * r) - load_base_kw * p0).sum(axis=1)
-        extra = (load_kw * rect).sum(axis=1)
+        inverse = np.arange(len(elasticity))
+    body, extra = _surplus_sums(np.ascontiguousarray(load_base_kw, dtype=np.float64),
+                                np.ascontiguousarray(load_kw, dtype=np.float64), inverse,
+                                np.ascontiguousarray(p0 * r), np.ascontiguousarray(p0), np.ascontiguousarray(rect))
     denom = 1.0 + elasticity
     near = np.abs(denom) < 1e-6
     out = -(body / np.where(near, 1.0, denom) + extra) * step_hours
@@ -176,10 +164,33 @@ def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
         if groups is not None:
             rows = near | ~ok.all(axis=1)[groups.inverse]
             p0, p1 = p0[groups.inverse], p1[groups.inverse]               # per customer, as passed
+        elif shared:
+            rows = near | ~ok.all()
+            p0, p1 = p0[0], p1[0]
         else:
-            rows = near | (~ok.all() if p0.ndim == 1 else ~ok.all(axis=1))
+            rows = near | ~ok.all(axis=1)
         if rows.any():
             pb = p0 if p0.ndim == 1 else p0[rows]
             ps = p1 if p1.ndim == 1 else p1[rows]
             out[rows] = surplus_change_constant_elasticity(load_base_kw[rows], pb, ps, elasticity[rows], step_hours)
     return out
+
+
+@jit
+def _surplus_sums(load_base, load, inverse, p0r, p0, rect):
+    """Per customer ``i`` with price rows ``g = inverse[i]``: ``sum_t (q1 p0 r - q0 p0)`` and
+    ``sum_t q1 (p1 - p0 r)``, summed step by step in time order (one pass over the row)."""
+    n, spd = load.shape
+    body = np.empty(n)
+    extra = np.empty(n)
+    for i in range(n):
+        g = inverse[i]
+        b = 0.0
+        x = 0.0
+        for t in range(spd):
+            q1 = load[i, t]
+            b += q1 * p0r[g, t] - load_base[i, t] * p0[g, t]
+            x += q1 * rect[g, t]
+        body[i] = b
+        extra[i] = x
+    return body, extra
