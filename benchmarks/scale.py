@@ -13,9 +13,11 @@ medians reported:
   per customer, on 1,000 customers of the same scenario.
 
 Wall time is the simulation (``sim.run``, metrics included) without interpreter start-up
-and scenario loading; with workers, starting the local cluster is shown apart. Peak RSS:
-the run's process; with workers, that process plus every worker's peak (an upper bound of
-what they held at once).
+and scenario loading; with workers, starting the local cluster is shown apart. Memory, two
+figures: the largest resident memory of the run's process and all its workers together,
+sampled every 0.2 s (what the run held at one time; as PSS, which counts the libraries the
+processes share once, and as RSS), and the sum of each process's own peak RSS (an upper
+bound: the peaks need not coincide, and shared libraries count once per process).
 
 Usage: python benchmarks/scale.py [--sizes 10000 100000 1000000] [--workers 1 2] [--repeat 3]
        [--no-steps] [--no-naive]
@@ -30,6 +32,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,10 +86,51 @@ if __name__ == "__main__":
 """
 
 
+def _tree_memory_mib(proc) -> tuple[float, float]:
+    """Resident memory of a process and all its descendants now, summed: (RSS, PSS). [MiB]
+
+    RSS counts pages shared between the processes (the interpreter, numpy's and numba's
+    libraries) once per process; PSS splits each shared page between the processes that
+    map it, so the PSS sum is the memory the processes hold together."""
+    import psutil
+
+    rss = pss = 0
+    try:
+        family = [proc] + proc.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0.0, 0.0
+    for p in family:
+        try:
+            info = p.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss / 2**20, pss / 2**20
+
+
 def run_case(customers: int, workers: int, step_minutes: int = 60) -> dict:
-    out = subprocess.run([sys.executable, "-c", _CHILD, SCENARIO, str(workers), *overrides(customers, step_minutes)],
-                         cwd=REPO, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """One run in a fresh process. Besides the per-process peaks the child reports, the
+    resident memory of the child and all its worker processes together is sampled every
+    0.2 s: the largest sums are what the run held at one time (``rss_sampled_mib``,
+    ``pss_sampled_mib``)."""
+    import psutil
+
+    cmd = [sys.executable, "-c", _CHILD, SCENARIO, str(workers), *overrides(customers, step_minutes)]
+    with subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        proc = psutil.Process(child.pid)
+        peak = peak_pss = 0.0
+        while child.poll() is None:
+            rss, pss = _tree_memory_mib(proc)
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
+            time.sleep(0.2)
+        out, err = child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"benchmark run failed ({child.returncode}):\n{err}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["rss_sampled_mib"] = peak
+    result["pss_sampled_mib"] = peak_pss
+    return result
 
 
 def run_naive(customers: int) -> dict:
@@ -121,8 +165,9 @@ def main() -> None:
         print(f"load average at start: {os.getloadavg()[0]:.2f}")
     except OSError:
         pass
-    print("| case | customers | steps | workers | median wall [s] | customer-hours/s | peak RSS [MiB] | cluster start [s] | runs |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| case | customers | steps | workers | median wall [s] | customer-hours/s | peak PSS at once [MiB] "
+          "| peak RSS at once [MiB] | sum of process peak RSS [MiB] | cluster start [s] | runs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     walls: dict = {}
     throughput: dict = {}
     cases = [(n, w, 60) for n in args.sizes for w in args.workers]
@@ -135,19 +180,21 @@ def main() -> None:
         wall = statistics.median(r["wall_s"] for r in runs)
         ch = runs[0]["customers"] * runs[0]["hours"]
         rss = max(r["rss_mib"] for r in runs)
+        at_once = max(r["rss_sampled_mib"] for r in runs)
+        pss = max(r["pss_sampled_mib"] for r in runs)
         start = statistics.median(r["cluster_start_s"] for r in runs)
         walls[(n, w, minutes)] = wall
         throughput[(n, w, minutes)] = ch / wall
         name = f"large_system{'' if minutes == 60 else f' {minutes}-min'}"
-        print(f"| {name} | {n:,} | {runs[0]['steps']:,} | {w} | {wall:.2f} | {ch / wall:,.0f} | {rss:,.0f} | "
-              f"{start:.1f} | {len(runs)} |", flush=True)
+        print(f"| {name} | {n:,} | {runs[0]['steps']:,} | {w} | {wall:.2f} | {ch / wall:,.0f} | {pss:,.0f} | {at_once:,.0f} | "
+              f"{rss:,.0f} | {start:.1f} | {len(runs)} |", flush=True)
     if not args.no_naive:
         runs = [run_naive(args.naive_customers) for _ in range(args.repeat)]
         wall = statistics.median(r["wall_s"] for r in runs)
         ch = runs[0]["customers"] * runs[0]["steps"]
         throughput["naive"] = ch / wall
         print(f"| naive: one SimPy process per customer | {runs[0]['customers']:,} | {runs[0]['steps']:,} | 1 | "
-              f"{wall:.2f} | {ch / wall:,.0f} | | | {len(runs)} |", flush=True)
+              f"{wall:.2f} | {ch / wall:,.0f} | | | | | {len(runs)} |", flush=True)
     print()
     for n in args.sizes:
         if (n, 1, 60) in walls and (n, 2, 60) in walls:
