@@ -81,48 +81,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._rows import RowGroups, group_rows, map_groups
-from .flexible import _day_prices, _per_customer, _row_max, _step_diff, _take, _untake
+from .._jit import jit
+from ._rows import RowGroups, group_rows
+from .flexible import _day_prices, _per_customer
 
 __all__ = ["dispatch_storage"]
-
-
-def _count_above(sorted_desc: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """Per row, how many entries of ``sorted_desc`` (descending) are > each query.
-
-    ``queries`` (n, k) must be ascending along each row when ``sorted_desc`` is per row.
-    """
-    n, k = queries.shape
-    if sorted_desc.ndim == 1:
-        ascending = sorted_desc[::-1]
-        return sorted_desc.size - np.searchsorted(ascending, queries.ravel(), side="right").reshape(n, k)
-    m = sorted_desc.shape[1]
-    # Merge (-entries, ascending) with (-queries, ascending): an entry counts when
-    # -entry < -query, i.e. before it in a stable merge with the queries placed first.
-    negated_queries = -queries[:, ::-1]
-    merged = np.argsort(np.concatenate([negated_queries, -sorted_desc], axis=1), axis=1, kind="stable")
-    # The j-th (negated) query of a row sits at position j + (entries before it).
-    position = np.flatnonzero(merged.reshape(-1) < k).reshape(n, k) % (m + k)
-    position -= np.arange(k)
-    return np.ascontiguousarray(position[:, ::-1])
-
-
-class _Rows:
-    """Some rows of a block: a gathered copy when they are few, the whole block (in place) when many.
-
-    Past an eighth of the block, gathering and scattering the rows costs more than working
-    on all of them: rows that need no correction get a correction of exactly zero.
-    """
-
-    def __init__(self, rows: np.ndarray, n: int):
-        self.rows = None if rows.size * 8 > n else rows
-
-    def get(self, values: np.ndarray) -> np.ndarray:
-        return values if self.rows is None else values[self.rows]
-
-    def put(self, values: np.ndarray, part: np.ndarray) -> None:
-        if self.rows is not None:
-            values[self.rows] = part
 
 
 def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price: np.ndarray,
@@ -166,8 +129,9 @@ def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price:
         Length of one step, ``24 / spd``. [h]
     groups : RowGroups, optional
         ``group_rows(charge_price, serve_price)`` when the caller has it already
-        (per-customer prices only); found here otherwise. Customers with equal price rows
-        run together on the shared-price path; a customer's result is the same either way.
+        (per-customer prices only); found here otherwise. What depends on prices alone
+        (sort orders, levels) is then found once per distinct row; a customer's result is
+        the same either way.
 
     Returns
     -------
@@ -215,127 +179,259 @@ def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price:
         bad = loss[~(loss >= 0) | (loss >= 1)]
         raise ValueError(f"`loss_per_hour` must be in [0, 1); got {bad[:5]!r}")
     soc0 = np.clip(_per_customer(soc_kwh, n, "soc_kwh"), 0.0, capacity)
-    if charge_price.ndim == 2 or serve_price.ndim == 2:
-        # Per-customer prices with few distinct rows (tiers, menus): the shared-price path
-        # once per pair of rows, for the customers on it (the same result per customer).
-        if groups is None:
-            groups = group_rows(charge_price, serve_price)
-        if groups is not None:
-            return map_groups(groups, lambda g, *parts: _dispatch(
-                parts[0], groups.row(charge_price, g), groups.row(serve_price, g), *parts[1:], h),
-                load, share, capacity, power, eff, loss, soc0)
-    return _dispatch(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h)
+    if groups is None and (charge_price.ndim == 2 or serve_price.ndim == 2):
+        # Per-customer prices with few distinct rows (tiers, menus): the price rows are
+        # sorted once per group (the same result per customer).
+        groups = group_rows(charge_price, serve_price)
+    return _dispatch(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups)
 
 
-def _dispatch(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h):
-    """:func:`dispatch_storage` on checked arguments."""
+def _price_rows(price: np.ndarray, n: int, groups: RowGroups | None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The distinct rows of a day's prices, each customer's row among them, and whether
+    every customer has its own row.
+
+    A shared (spd,) price is one row; per-customer prices are their groups' rows when
+    ``groups`` is given, else every customer's own row.
+    """
+    if price.ndim == 1:
+        return price[None, :], np.zeros(n, dtype=np.intp), False
+    if groups is not None:
+        return np.ascontiguousarray(price[groups.first]), groups.inverse, False
+    return np.ascontiguousarray(price), np.arange(n, dtype=np.intp), True
+
+
+def _dispatch(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
+    """:func:`dispatch_storage` on checked arguments.
+
+    What depends on prices only (:func:`_serve_order`, :func:`_charge_levels`) is found
+    once per distinct price row: once for a shared price, once per group with ``groups``
+    (:func:`_price_tables`, before the customers), else per customer inside
+    :func:`_dispatch_rows`. The same arithmetic either way, so the same result bit for bit.
+    """
     n, spd = load.shape
-    # Internally energies are in kW x steps (kWh / h) of *stored* energy: a step stores at
-    # most eta x P, serves at most min(P, thermal load); capacity and soc are divided by h.
-    cap = capacity / h
-    stored_per_step = eff * power
-
-    # 1. Plan. Servable power in decreasing serve-price order, and its running total D[j].
-    serve_order = np.argsort(-serve_price, axis=-1, kind="stable")     # dearest first, ties earliest
-    serve_desc = (serve_price[serve_order] if serve_order.ndim == 1
-                  else np.take_along_axis(serve_price, serve_order, axis=1))
-    buf1 = _take(load, serve_order)
-    buf1 *= share[:, None]
-    servable = np.minimum(buf1, power[:, None], out=buf1)
-    cum_serve = np.cumsum(servable, axis=1)                            # D[j]: the j+1 dearest steps
-
-    # Q = min(C, max_j min((j + 1) e, servable energy priced above q[j] / eta)), over the
-    # charge steps j in increasing price order. Within a level of equal charge prices the
-    # second term is constant and the first grows: with a shared charge price only each
-    # level's last step is evaluated.
-    charge_order = np.argsort(charge_price, axis=-1, kind="stable")   # cheapest first, ties earliest
-    if charge_order.ndim == 1:
-        charge_asc = charge_price[charge_order]
-        cols = np.flatnonzero(np.append(charge_asc[1:] != charge_asc[:-1], True))
-        breakeven = charge_asc[cols] / eff[:, None]                     # (n, L), ascending per row
-    else:
-        charge_asc = np.take_along_axis(charge_price, charge_order, axis=1)
-        cols = np.arange(spd)
-        breakeven = charge_asc / eff[:, None]
-    n_dearer = _count_above(serve_desc, breakeven)                     # servable steps priced above
-    index = n_dearer - 1
-    np.maximum(index, 0, out=index)
-    index += (np.arange(n) * spd)[:, None]
-    pairable = np.take(cum_serve.reshape(-1), index)
-    pairable *= n_dearer > 0                                           # none dearer: nothing pairs
-    np.minimum(pairable, stored_per_step[:, None] * (cols + 1.0), out=pairable)
-    plan = np.minimum(_row_max(pairable), cap)                         # Q, stored kW x steps
-    np.maximum(plan, 0.0, out=plan)
-    plan_col = plan[:, None]
-
-    # Discharge: the Q dearest servable units, min(D[j], Q) - min(D[j-1], Q) in step j of
-    # the serve order. Charge: the Q cheapest storable units, min((j + 1) e, Q) - min(j e, Q)
-    # = clip(Q - j e, 0, e) in step j of the charge order.
-    capped = np.minimum(cum_serve, plan_col, out=cum_serve)
-    served_sorted = _step_diff(capped, buf1, capped[:, 0])
-    discharge = _untake(served_sorted, serve_order, out=cum_serve)
-    # The charge is computed at each step's place in the charge order (its rank), directly
-    # in time order.
-    if charge_order.ndim == 1:
-        rank = np.empty(spd)
-        rank[charge_order] = np.arange(spd)
-    else:
-        rank = np.empty((n, spd))
-        np.put_along_axis(rank, charge_order, np.arange(spd, dtype=np.float64)[None, :], axis=1)
-    charge = np.multiply(stored_per_step[:, None], rank, out=buf1)
-    np.subtract(plan_col, charge, out=charge)
-    np.maximum(charge, 0.0, out=charge)
-    np.minimum(charge, stored_per_step[:, None], out=charge)
-
-    # 2. Feasible in time order. S: planned state of charge at each step end (kW x steps).
-    soc = np.subtract(charge, discharge)
-    np.cumsum(soc, axis=1, out=soc)
-    soc += (soc0 / h)[:, None]
-    soc_t = np.array(soc.T, order="C")                                 # row min / max (see _row_max); a copy
-    low = np.flatnonzero(soc_t.min(axis=0) < 0)
-    high = soc_t.max(axis=0) > cap
-    scratch = soc_t.reshape(n, spd)                                    # free from here on
-    if low.size:
-        # Never below zero: withheld discharge W[t] = -min(0, min_{k<=t} S[k]) (running
-        # minimum); S' = S + W >= 0 and d'[t] = d[t] - (W[t] - W[t-1]).
-        rows = _Rows(low, n)
-        s_low = rows.get(soc)
-        withheld = np.minimum.accumulate(s_low, axis=1, out=scratch if rows.rows is None else None)
-        np.minimum(withheld, 0.0, out=withheld)
-        np.negative(withheld, out=withheld)
-        s_low += withheld
-        rows.put(soc, s_low)
-        d_low = rows.get(discharge)
-        d_low -= withheld
-        d_low[:, 1:] += withheld[:, :-1]
-        rows.put(discharge, d_low)
-        if rows.rows is None:
-            high = soc.max(axis=1) > cap
-        else:
-            high[low] = _row_max(s_low) > cap[low]
-    high = np.flatnonzero(high)
-    if high.size:
-        # Never above capacity: charge cut U[t] = max(0, max_{k<=t} (S'[k] - C)) (running
-        # maximum); S'' = S' - U and c'[t] = c[t] - (U[t] - U[t-1]).
-        rows = _Rows(high, n)
-        s_high = rows.get(soc)
-        overflow = np.subtract(s_high, rows.get(cap)[:, None], out=scratch if rows.rows is None else None)
-        np.maximum.accumulate(overflow, axis=1, out=overflow)
-        np.maximum(overflow, 0.0, out=overflow)
-        s_high -= overflow
-        rows.put(soc, s_high)
-        c_high = rows.get(charge)
-        c_high -= overflow
-        c_high[:, 1:] += overflow[:, :-1]
-        rows.put(charge, c_high)
-    if low.size or high.size:
-        # Rounding must not leave -1e-17 kW.
-        np.maximum(discharge, 0.0, out=discharge)
-        np.maximum(charge, 0.0, out=charge)
-
-    # 3. Outputs in kW, and the end state after the day's standing loss.
-    main = np.subtract(load, discharge, out=discharge)
-    np.maximum(main, 0.0, out=main)                                    # discharge <= thermal load <= load
-    charge /= eff[:, None]                                             # stored -> drawn from the meter
-    soc_end = np.maximum(soc[:, -1], 0.0) * h * (1.0 - loss) ** (spd * h)
+    serve_rows, serve_row, serve_own = _price_rows(serve_price, n, groups)
+    charge_rows, charge_row, charge_own = _price_rows(charge_price, n, groups)
+    tables = _price_tables(serve_rows[:0] if serve_own else serve_rows,
+                           charge_rows[:0] if charge_own else charge_rows)
+    decay = (1.0 - loss) ** (spd * h)
+    main = np.empty((n, spd))
+    charge = np.empty((n, spd))
+    soc_end = np.empty(n)
+    _dispatch_rows(np.ascontiguousarray(load), share, capacity, power, eff, soc0, decay, h,
+                   serve_rows, serve_row, serve_own, charge_rows, charge_row, charge_own, *tables,
+                   main, charge, soc_end)
     return main, charge, soc_end
+
+
+@jit
+def _serve_order(p, order, desc):
+    """Steps of the price row ``p`` by decreasing price, ties earlier step first (a stable
+    insertion sort, as ``np.argsort(-p, kind="stable")``), into ``order``, and the prices in
+    that order into ``desc``."""
+    spd = p.shape[0]
+    for t in range(spd):
+        x = p[t]
+        j = t
+        while j > 0 and p[order[j - 1]] < x:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = t
+    for k in range(spd):
+        desc[k] = p[order[k]]
+
+
+@jit
+def _charge_levels(p, order, rank, level_price, level_count):
+    """Each step's place in increasing price order of the row ``p`` (ties: earlier step
+    first; a stable insertion sort in ``order``) as a float into ``rank``, and the levels of
+    equal prices: level ``l`` has price ``level_price[l]`` (ascending) and ends at the
+    ``level_count[l]``-th step of the order (a float). Returns the number of levels."""
+    spd = p.shape[0]
+    for t in range(spd):
+        x = p[t]
+        j = t
+        while j > 0 and p[order[j - 1]] > x:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = t
+    levels = 0
+    for k in range(spd):
+        rank[order[k]] = k
+        if k == spd - 1 or p[order[k + 1]] != p[order[k]]:
+            level_price[levels] = p[order[k]]
+            level_count[levels] = k + 1.0
+            levels += 1
+    return levels
+
+
+@jit
+def _price_tables(serve_rows, charge_rows):
+    """:func:`_serve_order` of each row of ``serve_rows`` and :func:`_charge_levels` of each
+    row of ``charge_rows``: (serve order, serve prices descending, charge rank, level
+    prices, level counts, number of levels), one row per price row."""
+    spd = serve_rows.shape[1]
+    serve_order = np.empty(serve_rows.shape, dtype=np.intp)
+    serve_desc = np.empty(serve_rows.shape)
+    for r in range(serve_rows.shape[0]):
+        _serve_order(serve_rows[r], serve_order[r], serve_desc[r])
+    charge_rank = np.empty(charge_rows.shape)
+    level_price = np.empty(charge_rows.shape)
+    level_count = np.empty(charge_rows.shape)
+    n_levels = np.empty(charge_rows.shape[0], dtype=np.intp)
+    order = np.empty(spd, dtype=np.intp)
+    for r in range(charge_rows.shape[0]):
+        n_levels[r] = _charge_levels(charge_rows[r], order, charge_rank[r], level_price[r], level_count[r])
+    return serve_order, serve_desc, charge_rank, level_price, level_count, n_levels
+
+
+@jit
+def _dispatch_rows(load, share, capacity, power, eff, soc0, decay, h,
+                   serve_rows, serve_row, serve_own, charge_rows, charge_row, charge_own,
+                   serve_order, serve_desc, charge_rank, level_price, level_count, n_levels,
+                   main, charge_out, soc_end):
+    """One day of each customer's store, one customer at a time (see the module docstring).
+
+    Customer ``i`` reads its own load and parameters, and its price rows ``serve_row[i]``
+    and ``charge_row[i]``: their tables from :func:`_price_tables`, or, when ``serve_own``
+    (``charge_own``) says each customer has its own row, :func:`_serve_order`
+    (:func:`_charge_levels`) of it, found here. Energies are in kW x steps of stored energy
+    (kWh / h): a step stores at most ``e = eta x P``, serves at most ``min(P, share x
+    load)``; ``C = capacity / h``. In order:
+
+    1. servable power in decreasing serve-price order and its running total ``D[k]``;
+    2. ``Q = max(0, min(C, max over charge levels of min(e x steps up to the level's end,
+       D[m - 1])))``, with ``m`` the servable steps priced above ``level price / eta``
+       (``D[-1] = 0``), counted by one pointer over the levels from the dearest;
+    3. discharge ``min(D[k], Q) - min(D[k-1], Q)`` at the k-th serve step; charge
+       ``min(max(Q - e x rank, 0), e)`` at each step;
+    4. ``S = cumsum(charge - discharge) + soc0 / h``; if some ``S < 0``, the running minimum
+       ``W = -min(0, min S[..t])`` is added to ``S`` and comes off the discharge
+       (``d[t] - W[t] + W[t-1]``); then if some ``S > C``, the running maximum
+       ``U = max(0, max (S - C)[..t])`` comes off ``S`` and the charge
+       (``c[t] - U[t] + U[t-1]``); a row so corrected has its discharge and charge
+       clipped at 0 (rounding);
+    5. ``main = max(load - discharge, 0)``, ``charge_out = charge / eta``, ``soc_end =
+       max(S[-1], 0) x h x decay[i]``.
+
+    Sums run in step order (as cumulative sums do); no fast-math. Prices and loads are
+    taken as not NaN (comparisons with NaN are false here).
+    """
+    n, spd = load.shape
+    cum = np.empty(spd)
+    dis = np.empty(spd)
+    chg = np.empty(spd)
+    soc = np.empty(spd)
+    own_order = np.empty(spd, dtype=np.intp)
+    own_desc = np.empty(spd)
+    own_charge_order = np.empty(spd, dtype=np.intp)
+    own_rank = np.empty(spd)
+    own_level_price = np.empty(spd)
+    own_level_count = np.empty(spd)
+    for i in range(n):
+        if serve_own:
+            _serve_order(serve_rows[serve_row[i]], own_order, own_desc)
+            order, desc = own_order, own_desc
+        else:
+            order, desc = serve_order[serve_row[i]], serve_desc[serve_row[i]]
+        if charge_own:
+            levels = _charge_levels(charge_rows[charge_row[i]], own_charge_order, own_rank,
+                                    own_level_price, own_level_count)
+            rank, lev_price, lev_count = own_rank, own_level_price, own_level_count
+        else:
+            cr = charge_row[i]
+            rank, lev_price, lev_count, levels = charge_rank[cr], level_price[cr], level_count[cr], n_levels[cr]
+        p_i = power[i]
+        eta = eff[i]
+        cap = capacity[i] / h
+        e = eta * p_i
+        share_i = share[i]
+        # 1. Servable power, dearest serve step first, and its running total.
+        total = 0.0
+        for k in range(spd):
+            x = load[i, order[k]] * share_i
+            if not x <= p_i:
+                x = p_i
+            total += x
+            cum[k] = total
+        # 2. Q: charge levels from the dearest, the count m of dearer serve steps growing.
+        best = -np.inf
+        m = 0
+        for lv in range(levels - 1, -1, -1):
+            breakeven = lev_price[lv] / eta
+            while m < spd and desc[m] > breakeven:
+                m += 1
+            pair = cum[m - 1] if m > 0 else 0.0
+            limit = e * lev_count[lv]
+            if not pair <= limit:
+                pair = limit
+            if pair > best:
+                best = pair
+        plan = best if best <= cap else cap
+        if not plan >= 0.0:
+            plan = 0.0
+        # 3. The plan in time order.
+        prev = 0.0
+        for k in range(spd):
+            c = cum[k] if cum[k] <= plan else plan
+            dis[order[k]] = c if k == 0 else c - prev
+            prev = c
+        for t in range(spd):
+            x = plan - e * rank[t]
+            if not x >= 0.0:
+                x = 0.0
+            chg[t] = x if x <= e else e
+        # 4. Feasible in time order.
+        s0 = soc0[i] / h
+        run = 0.0
+        low = False
+        high = False
+        for t in range(spd):
+            run += chg[t] - dis[t]
+            s = run + s0
+            soc[t] = s
+            low |= s < 0.0
+            high |= s > cap
+        if low:
+            high = False
+            lowest = soc[0]
+            before = 0.0
+            for t in range(spd):
+                if soc[t] < lowest:
+                    lowest = soc[t]
+                withheld = -(lowest if lowest <= 0.0 else 0.0)
+                s = soc[t] + withheld
+                soc[t] = s
+                high |= s > cap
+                d = dis[t] - withheld
+                if t > 0:
+                    d += before
+                dis[t] = d
+                before = withheld
+        if high:
+            highest = soc[0] - cap
+            before = 0.0
+            for t in range(spd):
+                over = soc[t] - cap
+                if over > highest:
+                    highest = over
+                cut = highest if highest >= 0.0 else 0.0
+                soc[t] -= cut
+                c = chg[t] - cut
+                if t > 0:
+                    c += before
+                chg[t] = c
+                before = cut
+        if low or high:
+            # Rounding must not leave -1e-17 kW.
+            for t in range(spd):
+                if not dis[t] >= 0.0:
+                    dis[t] = 0.0
+                if not chg[t] >= 0.0:
+                    chg[t] = 0.0
+        # 5. Outputs in kW, and the end state after the day's standing loss.
+        for t in range(spd):
+            x = load[i, t] - dis[t]                 # discharge <= thermal load <= load
+            main[i, t] = x if x >= 0.0 else 0.0
+            charge_out[i, t] = chg[t] / eta
+        last = soc[spd - 1]
+        soc_end[i] = (last if last >= 0.0 else 0.0) * h * decay[i]
