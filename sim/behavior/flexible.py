@@ -29,8 +29,8 @@ device power ``K_i`` and inconvenience ``c_i`` (currency/kWh):
 
    (each term is a feasible move: every source counted is dearer than every sink counted
    by more than ``c_i``; the greedy queue reaches the largest of them, which is attained
-   at the last step of a price level, so with a shared price only those are evaluated:
-   3 to 5 columns for a TOU tariff instead of ``spd``). The first ``Q_i``
+   at the last step of a price level, so only those are evaluated: 3 to 5 for a TOU
+   tariff instead of ``spd``). The first ``Q_i``
    units of the source queue leave; the first ``Q_i`` units of the sink queue arrive.
    Everything else stays where it was: no step outside the window changes, and a step
    never both gives and receives. (Pooling all energy priced more than ``c_i`` above the
@@ -47,13 +47,13 @@ Energy is conserved per customer (the same ``Q_i`` leaves and arrives); the load
 goes negative (a step gives at most its flexible energy); the flexible power of a step
 that receives energy is at most ``K_i``.
 
-Cost per block: one sort of the price vector (once for the block when the price is
-shared), one cumulative sum, one ``searchsorted`` on the price levels (shared price) or
-one merge sort of ``2 x spd`` keys per customer (per-customer prices), gathers. The
-shared-price path works on (steps, customers) arrays, so that the running sum and the
-other operations along the steps are vector operations over the customers. Per-customer
-prices that take few distinct rows (tiers, menus: :mod:`sim.behavior._rows`) run the
-shared-price path once per row, for that row's customers; a customer's result is the
+Cost per block: one compiled loop over the customers (:func:`_shift_kernel`) does the
+whole shift of one customer's day at a time: a pass over its window steps in price order
+(flexible power, device power, running sum), one over the price levels (``Q_i``), one
+back over the window steps (the result). The order of the window steps by price and the
+price levels are found once for a shared price, once per distinct row for per-customer
+prices that take few distinct rows (tiers, menus: :mod:`sim.behavior._rows`), and per
+customer otherwise (an insertion sort of its window steps). A customer's result is the
 same bit for bit whichever path computes it (``tests/test_behavior_rows.py``).
 
 References
@@ -69,7 +69,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._rows import RowGroups, group_rows, map_groups, scratch
+from .._jit import jit
+from ._rows import RowGroups, group_rows
 
 __all__ = ["shift_flexible"]
 
@@ -108,105 +109,6 @@ def _day_prices(price, n: int, spd: int, name: str) -> np.ndarray:
     return arr
 
 
-def _count_at_most(sorted_values: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """Per row, how many entries of ``sorted_values`` are <= each query.
-
-    Parameters
-    ----------
-    sorted_values : ndarray, shape (m,) or (n, m)
-        Sorted ascending along the last axis.
-    queries : ndarray, shape (n, k)
-        Sorted ascending along each row when ``sorted_values`` is 2-D.
-
-    Returns
-    -------
-    ndarray of intp, shape (n, k)
-
-    Notes
-    -----
-    With one shared row this is one ``np.searchsorted``. Per row, the two sorted rows are
-    merged by a stable sort of their concatenation (values first, so that a value equal
-    to a query sorts before it and counts); a query's position in the merged row, less
-    the queries before it, is the answer. Exact: no offsets or tolerances.
-    """
-    n, k = queries.shape
-    if sorted_values.ndim == 1:
-        return np.searchsorted(sorted_values, queries.ravel(), side="right").reshape(n, k)
-    m = sorted_values.shape[1]
-    merged = np.argsort(np.concatenate([sorted_values, queries], axis=1), axis=1, kind="stable")
-    # Queries keep their (ascending) order in the merge: the j-th query of a row sits at
-    # position j + (values before it) of that row.
-    position = np.flatnonzero(merged.reshape(-1) >= m).reshape(n, k) % (m + k)
-    position -= np.arange(k)
-    return position
-
-
-def _row_max(values: np.ndarray) -> np.ndarray:
-    """Largest entry of each row of a 2-D array with few columns, exact.
-
-    Reduces a transposed copy along its first axis: numpy reduces along a short last axis
-    one row at a time, which costs 15x more on 16k rows of 4 columns (2x at 24 columns,
-    where the copy's page faults eat the gain: wider arrays are reduced in place).
-    """
-    if values.shape[1] > 8:
-        return values.max(axis=1)
-    return np.ascontiguousarray(values.T).max(axis=0)
-
-
-def _step_diff(cumulative: np.ndarray, out: np.ndarray, first) -> np.ndarray:
-    """``out[:, j] = cumulative[:, j] - cumulative[:, j-1]`` (j >= 1) and ``out[:, 0] = first``.
-
-    One subtraction over the flattened rows (the entries that straddle two rows are then
-    overwritten by ``first``): about 3x faster than on ``[:, 1:]`` slices of short rows.
-    Both arrays C-contiguous and distinct.
-    """
-    flat, flat_out = cumulative.reshape(-1), out.reshape(-1)
-    np.subtract(flat[1:], flat[:-1], out=flat_out[1:])
-    out[:, 0] = first
-    return out
-
-
-def _ascending_order(price: np.ndarray) -> np.ndarray:
-    """Stable ascending order of the steps by price: (spd,) for a shared price, else (n, spd)."""
-    return np.argsort(price, axis=-1, kind="stable")
-
-
-def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``values`` (n, spd) reordered along the steps by ``order`` of shape (spd,) or (n, spd).
-
-    C-contiguous result (``values[:, order]`` would be Fortran-ordered, and every later
-    operation along the steps several times slower).
-    """
-    if order.ndim == 1:
-        return np.take(values, order, axis=1)
-    return np.take_along_axis(values, order, axis=1)
-
-
-def _untake(sorted_values: np.ndarray, order: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Inverse of :func:`_take`: put the sorted columns back at their steps (into ``out``)."""
-    if out is None:
-        out = np.empty_like(sorted_values)
-    if order.ndim == 1:
-        # mode="clip": with the default mode, np.take buffers ``out`` (a fresh array).
-        return np.take(sorted_values, np.argsort(order), axis=1, out=out, mode="clip")
-    np.put_along_axis(out, order, sorted_values, axis=1)
-    return out
-
-
-def _queue_heads(cap_kw, windows, cum_flex, total, moved, work):
-    """``H = A + B`` of the queue (see :func:`shift_flexible`): arrivals ``A[j] = min(K x
-    window steps up to j - F[j], Q)`` and departures ``B[j] = min(total - F[j], Q)``, for
-    either layout (the arguments broadcast). In place: returns (H in ``cum_flex``'s memory,
-    A in ``work``'s)."""
-    arrived = np.multiply(cap_kw, windows, out=work)
-    arrived -= cum_flex
-    np.minimum(arrived, moved, out=arrived)
-    h_run = np.subtract(total, cum_flex, out=cum_flex)
-    np.minimum(h_run, moved, out=h_run)
-    h_run += arrived
-    return h_run, arrived
-
-
 def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray,
                    max_kw: np.ndarray, inconvenience_per_kwh: np.ndarray,
                    step_hours: float, *, groups: RowGroups | None = None) -> np.ndarray:
@@ -242,8 +144,8 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
         that every response model is called alike.
     groups : RowGroups, optional
         ``group_rows(price)`` when the caller has it already (per-customer prices only);
-        found here otherwise. Customers with equal price rows run together on the
-        shared-price path; a customer's result is the same either way.
+        found here otherwise. The price row of customers with equal rows is sorted once
+        for all of them; a customer's result is the same either way.
 
     Returns
     -------
@@ -275,17 +177,34 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     inconvenience = np.maximum(_per_customer(inconvenience_per_kwh, n, "inconvenience_per_kwh"), 0.0)
     if n == 0 or not window.any():
         return load.copy()
-    if price.ndim == 2:
-        # Per-customer prices with few distinct rows (tiers, menus): the shared-price path
-        # once per row, for the customers on it (the same result per customer).
-        if groups is None:
-            groups = group_rows(price)
-        if groups is not None:
-            return map_groups(groups, lambda g, ld, sh, mk, inc: _shift_shared(
-                ld, groups.row(price, g), sh, window, mk, inc,
-                None if groups.order is None else scratch("flexible:out", ld.shape)),
-                load, share, max_kw, inconvenience)
-    return _shift(load, price, share, window, max_kw, inconvenience)
+    if price.ndim == 1:
+        return _shift(load, price, share, window, max_kw, inconvenience)
+    # Per-customer prices with few distinct rows (tiers, menus): each distinct row is
+    # sorted once, for all the customers on it (the same result per customer).
+    if groups is None:
+        groups = group_rows(price)
+    elif groups.n != n:
+        raise ValueError(f"`groups` is for {groups.n} customers; the block has {n}")
+    if groups is None:
+        return _shift(load, price, share, window, max_kw, inconvenience)
+    return _run(load, price[groups.first], groups.inverse, window, share, max_kw, inconvenience)
+
+
+def _shift(load: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray, max_kw: np.ndarray,
+           inconvenience: np.ndarray) -> np.ndarray:
+    """:func:`shift_flexible` on checked arguments (``n >= 1``, some window step), without
+    grouping: a per-customer price is sorted for each customer on its own."""
+    if price.ndim == 1:
+        return _run(load, price[None, :], np.zeros(load.shape[0], dtype=np.intp), window, share, max_kw,
+                    inconvenience)
+    return _run(load, price, np.zeros(0, dtype=np.intp), window, share, max_kw, inconvenience)
+
+
+def _run(load, rows, which, window, share, max_kw, inconvenience) -> np.ndarray:
+    """:func:`_shift_kernel` on C-contiguous arguments of its types (one compiled version)."""
+    c = np.ascontiguousarray
+    return _shift_kernel(c(load), c(rows), c(which, dtype=np.intp), c(window, dtype=np.bool_), c(share),
+                         c(max_kw), c(inconvenience), np.empty(load.shape))
 
 
 def _cumsum_rows(values: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -294,6 +213,9 @@ def _cumsum_rows(values: np.ndarray, out: np.ndarray) -> np.ndarray:
     The same additions in the same order (a running sum is sequential), but each is one
     vector operation over the customers: about 10x faster than ``np.cumsum`` along
     either axis of 16k x 24 values. ``out`` may be ``values``.
+
+    Not used by the shift any more (its running sum is in :func:`_shift_kernel`); only
+    ``tests/test_behavior_rows.py`` calls it, and the two can go together.
     """
     if out is not values:
         out[0] = values[0]
@@ -302,112 +224,127 @@ def _cumsum_rows(values: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shift_shared(load: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray,
-                  max_kw: np.ndarray, inconvenience: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """:func:`_shift` with one price row for the block, computed step-major.
+# ------------------------------------------------------------------------ compiled kernel
+#
+# A customer's day is 24-96 numbers and the shift a dozen passes over them: one compiled
+# loop over the customers does them all on one day while it sits in the first-level cache.
+# Each customer's result is computed from its own row and its price row only, with the
+# operations in a fixed order: the same bits in any block and on any path (shared,
+# grouped or per-customer prices).
 
-    The arithmetic of :func:`_shift`, element for element (the same result bit for bit),
-    on (steps, n) arrays: an operation along the steps (running sum, maximum, differences,
-    reordering) is then a few vector operations over the customers instead of a loop over
-    short rows. Two transposed copies (in and out) pay for it several times over. The
-    result goes to ``out`` when given (shape (n, spd)), else to a fresh array.
+
+@jit
+def _price_levels(rows, r, window, order, levels, level_price, g):
+    """Sort the window steps of price row ``rows[r]`` and find its price levels, into row
+    ``g`` of the work arrays.
+
+    Writes the window steps in increasing price order, ties by earlier step (a stable
+    insertion sort), to ``order[g, :nw]``; the position in that order of the last step of
+    each level of equal prices to ``levels[g, :nl]``, and the level's price to
+    ``level_price[g, :nl]``. Returns ``(nw, nl)``. Steps outside the window are left out:
+    they hold no flexible energy and no headroom, so the queue neither reads nor changes
+    them (with them in, every sum below would take the same values in the same order).
+    """
+    nw = 0
+    for t in range(rows.shape[1]):
+        if window[t]:
+            key = rows[r, t]
+            k = nw
+            while k > 0 and rows[r, order[g, k - 1]] > key:
+                order[g, k] = order[g, k - 1]
+                k -= 1
+            order[g, k] = t
+            nw += 1
+    nl = 0
+    for j in range(nw):
+        if j == nw - 1 or rows[r, order[g, j + 1]] != rows[r, order[g, j]]:
+            levels[g, nl] = j
+            level_price[g, nl] = rows[r, order[g, j]]
+            nl += 1
+    return nw, nl
+
+
+@jit
+def _shift_kernel(load, rows, which, window, share, max_kw, inconvenience, out):
+    """The shift of :func:`shift_flexible`, customer by customer, into ``out`` (returned).
+
+    Customer ``i`` (row ``i`` of ``load``, ``share``, ``max_kw``, ``inconvenience``, all
+    checked and clipped) is priced at ``rows[which[i]]``: each distinct row is sorted and
+    split into levels once (:func:`_price_levels`). An empty ``which`` means that
+    ``rows[i]`` is customer ``i``'s own row, sorted for it alone.
+
+    For each customer, in this order, on its window steps in increasing price order
+    (``j = 0 .. nw-1``, at step ``t_j``):
+
+    1. flexible power ``f[j] = load[t_j] x share``; device power ``K`` = ``max_kw`` raised to
+       each ``f[j]`` in turn (and to 0 first when the window is not the whole day: the steps
+       outside hold ``f = 0``); running sum ``F[j] = F[j-1] + f[j]``, ``total = F[nw-1]``;
+    2. ``Q = max(0, largest over the levels of min(K x (j+1) - F[j], total - F[m-1]))``, ``j``
+       the level's last position, ``m`` the positions priced at most ``p[j] + inconvenience``
+       (a pointer over the levels that only moves forward, as the thresholds rise);
+    3. ``out`` = the customer's load, then at each window step the change of the queue
+       heads: ``H[j] = min(K x (j+1) - F[j], Q) + min(total - F[j], Q)``, ``H[-1] = Q``,
+       ``out[t_j] = max(load[t_j] + (H[j] - H[j-1]), 0)``.
     """
     n, spd = load.shape
-    order = np.argsort(price, kind="stable")
-    price_sorted = price[order]
-    in_window = window[order]
-    windows_so_far = np.arange(1.0, spd + 1) if window.all() else np.cumsum(in_window)
-    work = scratch("flexible:work", (spd, n))
-    np.copyto(work, load.T)                                             # (steps, n), time order
-    flex = np.take(work, order, axis=0, out=scratch("flexible:flex", (spd, n)), mode="clip")  # price order
-    flex *= share
-    if not window.all():
-        flex *= in_window[:, None]                                      # flexible power f, 0 outside
-    cap_kw = np.maximum(max_kw, flex.max(axis=0))                       # device power K >= every f
-    cum_flex = _cumsum_rows(flex, flex)                                 # F[j]
-    total = cum_flex[-1].copy()
-    # Q = max_j min(R[j], S[j]) over the last step j of each price level (see _shift).
-    cols = np.flatnonzero(np.append(price_sorted[1:] != price_sorted[:-1], True))
-    room = cap_kw * windows_so_far[cols][:, None] - cum_flex[cols]
-    threshold = price_sorted[cols][:, None] + inconvenience
-    index = np.searchsorted(price_sorted, threshold.reshape(-1), side="right").reshape(threshold.shape)
-    index -= 1                                                          # >= 0: p[j] itself counts
-    index *= n
-    index += np.arange(n)
-    above = np.take(cum_flex.reshape(-1), index)
-    np.subtract(total, above, out=above)
-    candidate = np.minimum(room, above, out=above)
-    moved = np.maximum(candidate.max(axis=0), 0.0)                      # Q; not -1e-17 from rounding
-    # Arrivals A[j] = min(R[j], Q), departures B[j] = min(total - F[j], Q), H = A + B.
-    h_run, delta = _queue_heads(cap_kw, windows_so_far[:, None], cum_flex, total, moved, work)
-    np.subtract(h_run[1:], h_run[:-1], out=delta[1:])
-    np.subtract(h_run[0], moved, out=delta[0])
-    back = np.take(delta, np.argsort(order), axis=0, out=h_run, mode="clip")   # time order
-    out = np.add(back.T, load, out=out)
-    # A step gives at most its own flexible energy; rounding must not leave -1e-17 kW.
-    return np.maximum(out, 0.0, out=out)
-
-
-def _shift(load: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray, max_kw: np.ndarray,
-           inconvenience: np.ndarray) -> np.ndarray:
-    """:func:`shift_flexible` on checked arguments (``n >= 1``, some window step)."""
-    n, spd = load.shape
-    if price.ndim == 1:
-        return _shift_shared(load, price, share, window, max_kw, inconvenience)
-    # Everything below is in kW x steps (h multiplies every term alike), on the steps in
-    # increasing price order: sinks are read left to right, sources right to left. A few
-    # (n, spd) buffers are reused throughout: on a block of 16k customers, every fresh
-    # (n, spd) array costs about as much in page faults as the arithmetic on it.
-    order = _ascending_order(price)
-    shared = order.ndim == 1
-    price_sorted = price[order] if shared else np.take_along_axis(price, order, axis=1)
-    in_window = window[order]
-    # Window steps among the j+1 cheapest (the same for all when the window is the whole day).
-    windows_so_far = np.arange(1.0, spd + 1) if window.all() else np.cumsum(in_window, axis=-1)
-    flex = _take(load, order)
-    flex *= share[:, None]
-    if not window.all():
-        flex *= in_window                                               # flexible power f, 0 outside
-    cap_kw = np.maximum(max_kw, flex.max(axis=1))[:, None]              # device power K >= every f
-    cum_flex = np.cumsum(flex, axis=1)                                  # F[j]: the j+1 cheapest steps' energy
-    total = cum_flex[:, -1:].copy()
-
-    # Q = max_j min(R[j], S[j]): R[j] = K x (window steps up to j) - F[j] is the headroom of
-    # the sinks up to j (every K - f >= 0), S[j] the energy priced above p[j] + c. Within a
-    # level of equal prices S is constant and R grows, so only each level's last step counts.
-    if shared:
-        cols = np.flatnonzero(np.append(price_sorted[1:] != price_sorted[:-1], True))
-        room = cap_kw * windows_so_far[cols] - np.take(cum_flex, cols, axis=1)
-        threshold = price_sorted[cols] + inconvenience[:, None]
-    else:
-        room = np.multiply(cap_kw, windows_so_far)
-        room -= cum_flex
-        threshold = np.add(price_sorted, inconvenience[:, None], out=flex)
-    # m steps are priced at most p[j] + c (m >= j + 1: p[j] itself); the rest hold total - F[m - 1].
-    index = _count_at_most(price_sorted, threshold)
-    index += (np.arange(n) * spd - 1)[:, None]
-    above = np.take(cum_flex.reshape(-1), index, out=threshold, mode="clip")   # indices are valid
-    np.subtract(total, above, out=above)
-    candidate = np.minimum(room, above, out=above)
-    if not shared:
-        # The same candidates as a shared price would use (last step of each level), so
-        # that a customer's result does not depend on how its price was passed: R is only
-        # nondecreasing within a level up to rounding.
-        not_last = np.zeros((n, spd), dtype=bool)
-        np.equal(price_sorted[:, 1:], price_sorted[:, :-1], out=not_last[:, :-1])
-        candidate[not_last] = -np.inf
-    moved = _row_max(candidate)
-    moved = np.maximum(moved, 0.0)[:, None]                             # Q; not -1e-17 from rounding
-
-    # Arrivals: the first Q units of the sink queue, A[j] = min(R[j], Q) cumulated from the
-    # cheapest step. Departures: the first Q units of the source queue, the energy above
-    # the cumulative-from-the-top level: B[j] = min(total - F[j], Q) is what leaves steps
-    # after j. With H[j] = A[j] + B[j] and H[-1] = Q (nothing arrived, Q to leave), the
-    # change of step j is H[j] - H[j-1] = (A[j] - A[j-1]) - (B[j-1] - B[j]). A step that
-    # neither gives nor receives has H[j] == H[j-1] bit for bit: it changes by exactly 0.
-    h_run, delta = _queue_heads(cap_kw, windows_so_far, cum_flex, total, moved, flex)
-    _step_diff(h_run, delta, h_run[:, 0] - moved[:, 0])
-    out = _untake(delta, order, out=h_run)
-    out += load
-    # A step gives at most its own flexible energy; rounding must not leave -1e-17 kW.
-    return np.maximum(out, 0.0, out=out)
+    own = which.shape[0] == 0
+    n_rows = 1 if own else rows.shape[0]
+    order = np.empty((n_rows, spd), dtype=np.intp)
+    levels = np.empty((n_rows, spd), dtype=np.intp)
+    level_price = np.empty((n_rows, spd))
+    nws = np.empty(n_rows, dtype=np.intp)
+    nls = np.empty(n_rows, dtype=np.intp)
+    if not own:
+        for g in range(n_rows):
+            nws[g], nls[g] = _price_levels(rows, g, window, order, levels, level_price, g)
+    partial = False
+    for t in range(spd):
+        if not window[t]:
+            partial = True
+    cum = np.empty(spd)
+    g = 0
+    for i in range(n):
+        if own:
+            nw, nl = _price_levels(rows, i, window, order, levels, level_price, 0)
+        else:
+            g = which[i]
+            nw, nl = nws[g], nls[g]
+        # 1. Flexible power, device power K, running sum F (in kW x steps: h multiplies
+        # every term alike).
+        s = share[i]
+        cap = max_kw[i]
+        if partial and 0.0 > cap:
+            cap = 0.0
+        acc = 0.0
+        for j in range(nw):
+            v = load[i, order[g, j]] * s
+            if v > cap:
+                cap = v
+            acc += v
+            cum[j] = acc
+        total = acc
+        # 2. Q: within a level S is constant and R grows, so only its last position counts.
+        c = inconvenience[i]
+        moved = -np.inf
+        m = 0
+        for k in range(nl):
+            e = levels[g, k]
+            room = cap * (e + 1.0) - cum[e]
+            threshold = level_price[g, k] + c
+            while m + 1 < nl and level_price[g, m + 1] <= threshold:
+                m += 1
+            candidate = min(room, total - cum[levels[g, m]])
+            if candidate > moved:
+                moved = candidate
+        moved = max(moved, 0.0)                     # not -1e-17 from rounding
+        # 3. Arrivals A[j] = min(R[j], Q), departures B[j] = min(total - F[j], Q), H = A + B.
+        for t in range(spd):
+            out[i, t] = load[i, t]
+        prev = moved
+        for j in range(nw):
+            h = min(cap * (j + 1.0) - cum[j], moved) + min(total - cum[j], moved)
+            t = order[g, j]
+            # A step gives at most its own flexible energy; rounding must not leave -1e-17 kW.
+            out[i, t] = max(load[i, t] + (h - prev), 0.0)
+            prev = h
+    return out
