@@ -210,13 +210,6 @@ def test_elasticity_and_surplus_grouped_equal_per_customer(case, shared_base, cl
     assert_array_equal(got, ref)
 
 
-def test_cumsum_by_rows_is_numpys_cumsum():
-    """The step-major running sum is numpy's, bit for bit (a running sum is sequential)."""
-    rng = np.random.default_rng(3)
-    x = rng.gamma(0.5, 3.0, (96, 257)) * rng.choice([1e-8, 1.0, 1e8], size=(96, 257))
-    assert_array_equal(flexible._cumsum_rows(x, np.empty_like(x)), np.cumsum(x, axis=0))
-
-
 # ----------------------------------------------------------------------------- whole runs
 
 def _run_large(monkeypatch, grouped: bool):

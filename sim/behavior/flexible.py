@@ -207,23 +207,6 @@ def _run(load, rows, which, window, share, max_kw, inconvenience) -> np.ndarray:
                          c(max_kw), c(inconvenience), np.empty(load.shape))
 
 
-def _cumsum_rows(values: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``np.cumsum(values, axis=0, out=out)`` of a (steps, n) array, one row at a time.
-
-    The same additions in the same order (a running sum is sequential), but each is one
-    vector operation over the customers: about 10x faster than ``np.cumsum`` along
-    either axis of 16k x 24 values. ``out`` may be ``values``.
-
-    Not used by the shift any more (its running sum is in :func:`_shift_kernel`); only
-    ``tests/test_behavior_rows.py`` calls it, and the two can go together.
-    """
-    if out is not values:
-        out[0] = values[0]
-    for j in range(1, values.shape[0]):
-        np.add(out[j - 1], values[j], out=out[j])
-    return out
-
-
 # ------------------------------------------------------------------------ compiled kernel
 #
 # A customer's day is 24-96 numbers and the shift a dozen passes over them: one compiled
