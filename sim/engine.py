@@ -36,7 +36,7 @@ from .scenario.schema import Scenario
 from .population.segments import CHOICE, block_stream
 from .tariffs import BillAccumulator, BillSet, CompiledTariff, DayContext, compile_tariff
 from .tariffs.billing import ChoiceBills
-from .rowmath import block_sum
+from .rowmath import block_column_sums, block_sum
 
 ROLES = ("baseline", "scenario")
 
@@ -282,6 +282,7 @@ class Shard:
             stats = s.stats if commit else None
             for a, b, group in chunks:
                 rows = slice(a, b)
+                bounds = np.array([lo - a for _, lo, _ in group] + [group[-1][2] - a])
                 key = (spec.name, a)
                 if key not in factors:
                     factors[key] = np.concatenate([pop.daily_factor(pop.first_block + k, hi - lo)
@@ -291,7 +292,6 @@ class Shard:
                 # behaviour sees prices only: the marginal price of each step under each role
                 prices = {r: s.bills[r].day_price(d, spd, rows) for r in ROLES}
                 m = strength(pop, spec.participation, d, cal.days, bills_closed, rows)
-                out = {}
                 for role in ROLES:
                     bills = s.bills[role]
                     load = np.empty_like(base) if not (fast and role == "baseline") else base
@@ -299,7 +299,8 @@ class Shard:
                     for k, mask, _ in bills.split(rows):
                         tariff = bills.tariffs[k]
                         ctx = contexts[tariff.name]
-                        idx = np.arange(a, b) if mask is None else np.arange(a, b)[mask]
+                        # the customers' rows in the segment: a slice (views of their parameters) when all
+                        idx = slice(a, b) if mask is None else np.arange(a, b)[mask]
                         fatigue = spec.participation.event_fatigue ** max(streak[tariff.name] - 1, 0)
                         if fast and ctx.intr_mask is None:
                             if role == "baseline":
@@ -336,7 +337,7 @@ class Shard:
                         if ch is not None:
                             if charge is None:
                                 charge = np.zeros_like(base)
-                            charge[idx - a] = ch
+                            charge[slice(None) if mask is None else idx - a] = ch
                     storage = fixed_storage if charge is None else (
                         charge if fixed_storage is None else fixed_storage + charge)
                     if role == "baseline":
@@ -346,10 +347,8 @@ class Shard:
                         if role == "baseline" and s.structural is not None:
                             for acc in s.structural:
                                 acc.add_day(rows, load, contexts[acc.tariff.name], storage)
-                    out[role] = load if storage is None else load + storage
-                for k, lo, hi in group:  # each stream block's sum over its customers
-                    for r, role in enumerate(ROLES):
-                        sums[r, k] = out[role][lo - a:hi - a].sum(axis=0)
+                    # each stream block's sum over its customers (main meter and storage)
+                    sums[ROLES.index(role), group[0][0]:group[-1][0] + 1] = block_column_sums(load, storage, bounds)
         self.busy_s += time.perf_counter() - started
         return result
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["block_sum", "row_dot", "row_matmul", "group_sums"]
+from ._jit import jit
+
+__all__ = ["block_column_sums", "block_sum", "row_dot", "row_matmul", "group_sums"]
 
 
 def row_dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -46,3 +48,42 @@ def group_sums(a: np.ndarray, groups: list[tuple[int, np.ndarray]], n_groups: in
     for k, cols in groups:
         np.sum(a[:, cols], axis=1, out=out[:, k])
     return out
+
+
+def block_column_sums(load: np.ndarray, extra: np.ndarray | None, bounds: np.ndarray) -> np.ndarray:
+    """Column sums of ``load (+ extra)`` over each run of rows ``bounds[k]:bounds[k + 1]``:
+    shape (len(bounds) - 1, steps).
+
+    Rows are added one after another in row order, each element as ``load + extra``: the
+    same additions as ``(load + extra)[a:b].sum(axis=0)`` (numpy reduces a C-contiguous
+    array's leading axis row after row), in one pass and without the sum array.
+    """
+    out = np.empty((len(bounds) - 1, load.shape[1]))
+    if extra is None:
+        _block_column_sums(np.ascontiguousarray(load), np.ascontiguousarray(bounds, dtype=np.intp), out)
+    else:
+        _block_column_sums_of_sum(np.ascontiguousarray(load), np.ascontiguousarray(extra),
+                                  np.ascontiguousarray(bounds, dtype=np.intp), out)
+    return out
+
+
+@jit
+def _block_column_sums(load, bounds, out):
+    spd = load.shape[1]
+    for k in range(len(bounds) - 1):
+        for t in range(spd):
+            out[k, t] = 0.0
+        for i in range(bounds[k], bounds[k + 1]):
+            for t in range(spd):
+                out[k, t] += load[i, t]
+
+
+@jit
+def _block_column_sums_of_sum(load, extra, bounds, out):
+    spd = load.shape[1]
+    for k in range(len(bounds) - 1):
+        for t in range(spd):
+            out[k, t] = 0.0
+        for i in range(bounds[k], bounds[k + 1]):
+            for t in range(spd):
+                out[k, t] += load[i, t] + extra[i, t]

@@ -154,3 +154,20 @@ def test_drsim_run_on_a_scheduler_writes_the_same_files(dask_cluster, tmp_path):
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes(), name
     manifest = json.loads((tmp_path / "there" / "manifest.json").read_text())
     assert manifest["engine"]["shards"] == 2 and manifest["engine"]["scheduler"] == address
+
+
+@pytest.mark.parametrize("with_extra", [False, True])
+def test_block_column_sums_are_numpys_row_after_row_sums(with_extra):
+    """The compiled per-block sums of the engine add the same numbers in the same order as
+    numpy's leading-axis sum of ``load + extra`` (values spanning 12 orders of magnitude, so
+    another order would show), for blocks of unequal size, one row and none."""
+    from sim.rowmath import block_column_sums
+
+    rng = np.random.default_rng(11)
+    load = rng.gamma(0.5, 3.0, (700, 24)) * rng.choice([1e-6, 1.0, 1e6], size=(700, 24))
+    extra = rng.gamma(1.0, 1.0, (700, 24)) if with_extra else None
+    bounds = np.array([0, 1, 1, 300, 699, 700])
+    got = block_column_sums(load, extra, bounds)
+    full = load if extra is None else load + extra
+    ref = np.stack([full[a:b].sum(axis=0) for a, b in zip(bounds[:-1], bounds[1:])])
+    np.testing.assert_array_equal(got, ref)

@@ -114,7 +114,7 @@ def strength(pop, participation, d: int, days: int, bills_closed: int, rows: sli
     return m
 
 
-def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, base: PriceDay, own: PriceDay,
+def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models: dict, base: PriceDay, own: PriceDay,
             strength: np.ndarray, fatigue: float, month_peak_kw: np.ndarray | None, soc: np.ndarray | None,
             step_hours: float, stats: dict | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Load of customers ``idx`` in one role on one day.
@@ -124,8 +124,9 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
     role : 'baseline' or 'scenario'
     base_kw : ndarray, shape (n, spd)
         Load before any response. [kW]
-    idx : ndarray of int, shape (n,)
-        The customers' rows in their segment (for their parameters).
+    idx : ndarray of int, shape (n,), or slice
+        The customers' rows in their segment (for their parameters; a slice of consecutive
+        rows reads them as views).
     pop : SegmentPopulation
     models : dict model name -> scenario model
     base, own : PriceDay
@@ -217,7 +218,7 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray, pop, models: dict, 
         has = p["thermal_storage.adopted"][idx] > 0
         if has.any():
             sub = np.flatnonzero(has)
-            i = idx[sub]
+            i = (np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx)[sub]
             serve = own.price if own.price.ndim == 1 else own.price[sub]
             charge_price = own.storage_price if own.storage_price is not None else serve
             # (a storage price is shared: the customers' groups are those of their own prices)
