@@ -373,7 +373,10 @@ class Shard:
                 acc.close_month(m)
 
     def readout(self) -> list[SegmentResult]:
-        """The shard's finished segments, light (running sums dropped), for the coordinator."""
+        """The shard's finished segments, light (running sums dropped), for the coordinator.
+
+        The shard lets go of its customers' state (the read-out keeps what the results
+        need): a worker's memory is freed as its part reaches the coordinator."""
         out = []
         for s in self.segments.values():
             bills = {r: type(b).concat([b]) for r, b in s.bills.items()}
@@ -382,6 +385,7 @@ class Shard:
             # parameters stay behind (they are the bulk, and drawn again from the seed if needed)
             pop = dataclasses.replace(s.population, params={}, _daily={}, _cache={})
             out.append(SegmentResult(pop, s.tariffs, bills, {}, s.spec, s.soc, structural, s.stats))
+        self.segments, self.work, self._factors = {}, [], {}
         return out
 
 
@@ -742,8 +746,12 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
 
     if remote:
         parts = backend.call("readout")
-        segments = {name: _merge_segments([p[i] for p in parts if p[i].population.n > 0] or [parts[0][i]])
-                    for i, name in enumerate(names)}
+        segments = {}
+        for i, name in enumerate(names):  # each segment's parts dropped once joined
+            segments[name] = _merge_segments([p[i] for p in parts if p[i].population.n > 0] or [parts[0][i]])
+            for p in parts:
+                p[i] = None
+        del parts
     else:
         segments = backend.shards[0].segments
     for name, seg in segments.items():
