@@ -15,7 +15,7 @@ import numpy as np
 
 from ._jit import jit
 
-__all__ = ["block_column_sums", "block_sum", "row_dot", "row_matmul", "group_sums"]
+__all__ = ["block_column_sums", "block_sum", "row_dot", "row_matmul", "numpy_sum"]
 
 
 def row_dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -38,16 +38,43 @@ def block_sum(by_block: np.ndarray, shape: tuple) -> np.ndarray:
     return out
 
 
-def group_sums(a: np.ndarray, groups: list[tuple[int, np.ndarray]], n_groups: int) -> np.ndarray:
-    """Sums of each row's entries in each group of columns: shape (n, n_groups).
+@jit
+def numpy_sum(a: np.ndarray) -> float:
+    """``np.sum(a)`` of a 1-d float64 array, in numpy's order of additions (the same bits).
 
-    ``groups``: (group index, column indices) for the groups present; absent groups sum to 0.
-    The same numbers as ``a @ onehot`` up to rounding, and as cheap for a few groups.
+    numpy sums a contiguous run pairwise: under 8 values one after another from 0.0; up to
+    128 in 8 interleaved partial sums, combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) +
+    (r6 + r7))``, then the remainder one after another; longer runs split in two halves (the
+    first a multiple of 8 long) summed alike and added. For compiled kernels whose sums must
+    match numpy's sums along contiguous rows (``a.sum(axis=1)`` of a C-ordered ``a``).
     """
-    out = np.zeros((a.shape[0], n_groups))
-    for k, cols in groups:
-        np.sum(a[:, cols], axis=1, out=out[:, k])
-    return out
+    n = a.shape[0]
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+        i = 8
+        while i < n - n % 8:
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return numpy_sum(a[:n2]) + numpy_sum(a[n2:])
 
 
 def block_column_sums(load: np.ndarray, extra: np.ndarray | None, bounds: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Vectorized billing: per-customer bills by charge, accumulated day by day, closed monthly.
 
-Each day adds, per customer, the energy of every rate period (a matrix product with the
-day's one-hot period matrix), the real-time and critical-peak charges (products with the
-day's price vectors) and the running maximum demand (overall and per TOU demand period).
+Each day adds, per customer, the energy of every rate period, the real-time, critical-peak
+and storage-meter charges (products with the day's price vectors) and the running maximum
+demand (overall and per TOU demand period), in one compiled pass over the customer's day
+(:func:`_add_day_kernel`).
 Each month then turns these into charges: tiers shared among periods pro rata to their
 energy, demand with its ratchet, capacity, fixed charges, volume rebate, load-factor
 adjustment, minimum bill and tax. Money is float64 throughout.
@@ -13,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import CompiledTariff
-from ..rowmath import block_sum, group_sums, row_dot, row_matmul
+from .._jit import jit
+from ..rowmath import block_sum, numpy_sum, row_dot, row_matmul
 
 #: Bill components, in the column order of every bill array. A credit is negative.
 CHARGES = ("energy", "critical_peak", "peak_time_rebate", "demand_flat", "demand_tou", "capacity", "fixed",
@@ -28,29 +30,34 @@ class DayContext:
     The engine uses one day at a time; :func:`bill_loads` uses whole months where the tariff
     has no event programme that needs day-by-day state (peak-time rebates, interruptible
     events).
+
+    For the compiled day kernel: ``period_cols`` holds the span's steps grouped by rate
+    period, each period's in step order, ``period_cols[period_bounds[k]:period_bounds[k + 1]]``
+    being those of period ``k`` (none for a period absent from the span); ``demand_runs``
+    (runs, 3) holds each run of consecutive steps in one TOU demand period as (demand
+    period, first step, stop step), in time order (no runs when the tariff has no TOU
+    demand periods).
     """
 
-    __slots__ = ("period_steps", "n_periods", "rtp", "cpp", "demand_masks", "period", "ptr_mask", "ptr_eligible",
-                 "intr_mask", "storage_price")
+    __slots__ = ("period_cols", "period_bounds", "n_periods", "rtp", "cpp", "demand_runs", "period", "ptr_mask",
+                 "ptr_eligible", "intr_mask", "storage_price")
 
     def __init__(self, tariff: CompiledTariff, d: int, spd: int, days: int = 1):
         span = slice(d * spd, (d + days) * spd)
         self.period = tariff.period[span]
         self.n_periods = tariff.n_periods
-        self.period_steps = [(k, np.flatnonzero(self.period == k)) for k in np.unique(self.period).tolist()]
+        self.period_cols = np.argsort(self.period, kind="stable").astype(np.intp)
+        self.period_bounds = np.searchsorted(self.period[self.period_cols],
+                                             np.arange(self.n_periods + 1)).astype(np.intp)
         self.rtp = tariff.rtp_price[span] if tariff.rtp_price is not None else None
         cpp = tariff.cpp_adder[span] if tariff.cpp_adder is not None else None
         self.cpp = cpp if cpp is not None and cpp.any() else None
-        self.demand_masks = []
+        self.demand_runs = np.zeros((0, 3), dtype=np.intp)
         if tariff.demand_period is not None:
             dp = tariff.demand_period[span]
             edges = np.flatnonzero(np.diff(dp)) + 1
             starts, stops = np.r_[0, edges], np.r_[edges, len(dp)]
-            runs: dict[int, list[slice]] = {}
-            for a, b in zip(starts, stops):
-                runs.setdefault(int(dp[a]), []).append(slice(int(a), int(b)))
-            # few runs (a day): maxima over views; many (a month): one boolean gather
-            self.demand_masks = [(k, r if len(r) <= 4 else [dp == k]) for k, r in sorted(runs.items())]
+            self.demand_runs = np.stack([dp[starts].astype(np.intp), starts, stops], axis=1).astype(np.intp)
         self.ptr_mask = self.intr_mask = None
         self.ptr_eligible = False
         if tariff.ptr_event is not None or tariff.intr_event is not None:
@@ -64,6 +71,114 @@ class DayContext:
                 m = tariff.intr_event[span]
                 self.intr_mask = m if m.any() else None
         self.storage_price = tariff.storage_price[span] if tariff.storage_price is not None else None
+
+
+#: Stand-in for an absent price vector or running sum in :func:`_add_day_kernel`.
+_NONE_1D = np.zeros(0)
+_NONE_2D = np.zeros((0, 0))
+
+
+@jit
+def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_rtp, cpp, month_cpp, storage,
+                    storage_price, month_storage, max_profile, demand_runs, max_tou):  # pragma: no cover - compiled
+    """One day (or span of days) of each row's running month sums.
+
+    For each row ``i`` of ``load`` (n, steps), with ``h`` the step length in hours:
+
+    * energy by rate period: ``s`` starts at 0.0 and adds ``load[i, j]`` for each step ``j``
+      of period ``k`` (``period_cols[period_bounds[k]:period_bounds[k + 1]]``, in step
+      order): numpy's column-by-column sum of the period's columns, the same bits; then
+      ``by_period[i, k] += s * h`` (0.0 for a period without steps);
+    * if ``rtp`` (steps,) is not empty: ``month_rtp[i] += (load[i, 0] * rtp[0] + load[i, 1]
+      * rtp[1] + ...) * h``, summed from 0.0 in step order; likewise ``cpp`` into
+      ``month_cpp``, and ``storage[i]`` times ``storage_price`` into ``month_storage``;
+    * ``max_profile[i, j % spd]`` (spd: ``max_profile``'s columns) becomes the larger of
+      itself and ``load[i, j]``, a nan if either is one (``np.maximum``);
+    * for each run (demand period ``k``, steps ``a:b``) of ``demand_runs``, ``max_tou[i, k]``
+      becomes the larger of itself and ``load[i, a:b]``'s values (alike).
+
+    The sums take rows four at a time so that four rows' chains of additions overlap (the
+    last group repeats its last row and keeps only the rows it has); the maxima follow in a
+    second pass, row by row. Each row's arithmetic is its own, in the order above, whatever
+    rows it is taken with.
+    """
+    n, steps = load.shape
+    spd = max_profile.shape[1]
+
+    def add_dots(acc, a, w, i, i1, i2, i3, m):  # acc[i + q] += (a[i + q] . w) * h, first m rows
+        s0 = s1 = s2 = s3 = 0.0
+        for j in range(w.shape[0]):
+            x = w[j]
+            s0 += a[i, j] * x
+            s1 += a[i1, j] * x
+            s2 += a[i2, j] * x
+            s3 += a[i3, j] * x
+        acc[i] += s0 * h
+        if m > 1:
+            acc[i1] += s1 * h
+        if m > 2:
+            acc[i2] += s2 * h
+        if m > 3:
+            acc[i3] += s3 * h
+
+    for i in range(0, n, 4):
+        m = min(4, n - i)
+        i1, i2, i3 = min(i + 1, n - 1), min(i + 2, n - 1), min(i + 3, n - 1)
+        for k in range(by_period.shape[1]):
+            s0 = s1 = s2 = s3 = 0.0
+            for t in range(period_bounds[k], period_bounds[k + 1]):
+                c = period_cols[t]
+                s0 += load[i, c]
+                s1 += load[i1, c]
+                s2 += load[i2, c]
+                s3 += load[i3, c]
+            by_period[i, k] += s0 * h
+            if m > 1:
+                by_period[i1, k] += s1 * h
+            if m > 2:
+                by_period[i2, k] += s2 * h
+            if m > 3:
+                by_period[i3, k] += s3 * h
+        if rtp.shape[0] > 0:
+            add_dots(month_rtp, load, rtp, i, i1, i2, i3, m)
+        if cpp.shape[0] > 0:
+            add_dots(month_cpp, load, cpp, i, i1, i2, i3, m)
+        if storage_price.shape[0] > 0:
+            add_dots(month_storage, storage, storage_price, i, i1, i2, i3, m)
+    for i in range(n):
+        for d in range(steps // spd):
+            a = d * spd
+            for j in range(spd):
+                x, y = load[i, a + j], max_profile[i, j]
+                max_profile[i, j] = x if (x > y or x != x) else y
+        for r in range(demand_runs.shape[0]):
+            k = demand_runs[r, 0]
+            y = max_tou[i, k]
+            for j in range(demand_runs[r, 1], demand_runs[r, 2]):
+                x = load[i, j]
+                y = x if (x > y or x != x) else y
+            max_tou[i, k] = y
+
+
+@jit
+def _tiers_kernel(by_period, ytd, bounds):  # pragma: no cover - compiled
+    """Tier of each row: the number of ``bounds`` at or below the row's energy, the sum
+    of its ``by_period`` row in numpy's order plus ``ytd[i]`` (when ``ytd`` is not empty);
+    ``np.searchsorted(bounds, used, side="right")``, nan past the last bound."""
+    n = by_period.shape[0]
+    out = np.empty(n, dtype=np.intp)
+    for i in range(n):
+        used = numpy_sum(by_period[i])
+        if ytd.shape[0] > 0:
+            used = used + ytd[i]
+        t = 0
+        if used != used:
+            t = bounds.shape[0]
+        else:
+            while t < bounds.shape[0] and bounds[t] <= used:
+                t += 1
+        out[i] = t
+    return out
 
 
 class BillAccumulator:
@@ -162,10 +277,8 @@ class BillAccumulator:
         t = self.tariff
         if not t.tiered:
             return None
-        used = self.month_kwh_by_period[rows].sum(axis=1)
-        if t.tier_basis == "annual":
-            used = used + self.ytd_kwh[rows]
-        return np.searchsorted(t.tier_bounds, used, side="right")
+        ytd = self.ytd_kwh[rows] if t.tier_basis == "annual" else _NONE_1D
+        return _tiers_kernel(self.month_kwh_by_period[rows], ytd, t.tier_bounds)
 
     def add_day(self, rows: slice, load_kw: np.ndarray, ctx: DayContext, storage_kw: np.ndarray | None = None) -> None:
         """Add one day of load for customers ``rows``.
@@ -175,17 +288,16 @@ class BillAccumulator:
         load_kw : ndarray, shape (n_rows, steps of the context's span)
             Mean power in each step on the main meter. [kW]
         ctx : DayContext
-            This tariff's day (periods, prices, demand masks, events).
+            This tariff's day (periods, prices, demand runs, events).
         storage_kw : ndarray, shape (n_rows, steps_per_day), optional
             Thermal-storage load: billed on its own meter at the storage rate, or added to the
             main meter when the tariff has none. [kW]
         """
         h = self.step_hours
-        if storage_kw is not None:
-            if ctx.storage_price is not None:
-                self.month_storage[rows] += row_dot(storage_kw, ctx.storage_price) * h
-            else:
-                load_kw = load_kw + storage_kw
+        own_meter = storage_kw is not None and ctx.storage_price is not None
+        if storage_kw is not None and not own_meter:
+            load_kw = load_kw + storage_kw
+        # event programmes (rare, with state of their own) in numpy; the rest in one compiled pass
         if ctx.ptr_mask is not None:
             cbl = self._customer_baseline(rows, ctx.ptr_mask)
             self.month_ptr_kwh[rows] += np.maximum(cbl - load_kw[:, ctx.ptr_mask], 0.0).sum(axis=1) * h
@@ -194,22 +306,16 @@ class BillAccumulator:
             self.month_excess_kwh[rows] += excess.sum(axis=1) * h
         if ctx.ptr_eligible:
             self._remember_day(rows, load_kw)
-        self.month_kwh_by_period[rows] += group_sums(load_kw, ctx.period_steps, ctx.n_periods) * h
-        if ctx.rtp is not None:
-            self.month_rtp[rows] += row_dot(load_kw, ctx.rtp) * h
-        if ctx.cpp is not None:
-            self.month_cpp[rows] += row_dot(load_kw, ctx.cpp) * h
         # the month's maximum: a running elementwise maximum over the days of each step of the
         # day (contiguous, cheap), reduced across the day's steps once, at the month's close
-        spd = self.cal.steps_per_day
-        day_profile = load_kw if load_kw.shape[1] == spd else load_kw.reshape(len(load_kw), -1, spd).max(axis=1)
         if self.max_profile is None:
-            self.max_profile = np.zeros((len(self.kwh), spd))
-        np.maximum(self.max_profile[rows], day_profile, out=self.max_profile[rows])
-        for k, runs in ctx.demand_masks:
-            col = self.month_max_tou_kw[rows, k]
-            for run in runs:
-                np.maximum(col, load_kw[:, run].max(axis=1), out=col)
+            self.max_profile = np.zeros((len(self.kwh), self.cal.steps_per_day))
+        _add_day_kernel(load_kw, h, ctx.period_cols, ctx.period_bounds, self.month_kwh_by_period[rows],
+                        _NONE_1D if ctx.rtp is None else ctx.rtp, _NONE_1D if ctx.rtp is None else self.month_rtp[rows],
+                        _NONE_1D if ctx.cpp is None else ctx.cpp, _NONE_1D if ctx.cpp is None else self.month_cpp[rows],
+                        storage_kw if own_meter else _NONE_2D, ctx.storage_price if own_meter else _NONE_1D,
+                        self.month_storage[rows] if own_meter else _NONE_1D,
+                        self.max_profile[rows], ctx.demand_runs, self.month_max_tou_kw[rows])
 
     def month_max_so_far(self, rows) -> np.ndarray:
         """Each customer's maximum load of the current month so far. [kW]"""
