@@ -135,10 +135,10 @@ def _event_day(t: CompiledTariff, day: slice) -> bool:
     return any(x is not None and x[day].any() for x in (t.cpp_adder, t.ptr_event, t.intr_event))
 
 
-def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray) -> PriceDay:
+def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray, groups=None) -> PriceDay:
     return PriceDay(price=price, storage_price=ctx.storage_price, period=ctx.period,
                     period_names=tuple(n.split(".")[-1] for n in t.period_names),
-                    demand_price=t.demand_price, interruptible=ctx.intr_mask)
+                    demand_price=t.demand_price, interruptible=ctx.intr_mask, groups=groups)
 
 
 #: Memory a customer needs in a run, measured (about 1 kB with two tariffs; 1,000,000
@@ -290,7 +290,8 @@ class Shard:
                 base = pop.base_load(rows, d, factors[key])
                 fixed_storage = pop.storage_load(rows)
                 # behaviour sees prices only: the marginal price of each step under each role
-                prices = {r: s.bills[r].day_price(d, spd, rows) for r in ROLES}
+                priced = {r: s.bills[r].day_price_groups(d, spd, rows) for r in ROLES}
+                prices = {r: priced[r][0] for r in ROLES}
                 m = strength(pop, spec.participation, d, cal.days, bills_closed, rows)
                 for role in ROLES:
                     bills = s.bills[role]
@@ -314,7 +315,8 @@ class Shard:
                                     sub, got, _prices_of(prices["baseline"], mask), _prices_of(prices["scenario"], mask), e,
                                     step_h)
                         else:
-                            own = _price_day(tariff, ctx, _prices_of(prices[role], mask))
+                            own = _price_day(tariff, ctx, _prices_of(prices[role], mask),
+                                             priced[role][1] if mask is None else None)
                             ref = _price_day(s.bills["baseline"].tariffs[0], contexts[s.bills["baseline"].tariffs[0].name],
                                              _prices_of(prices["baseline"], mask))
                             peak = None

@@ -24,7 +24,7 @@ import sim.behavior._rows as rows_mod
 import sim.behavior.flexible as flexible
 import sim.behavior.pipeline as pipeline
 import sim.behavior.storage as storage
-from sim.behavior._rows import group_rows, map_groups, scratch
+from sim.behavior._rows import RowGroups, group_rows
 from sim.behavior.elasticity import constant_elasticity, constant_elasticity_rows, price_ratio
 from sim.behavior.welfare import surplus_change_from_response
 
@@ -64,15 +64,14 @@ def _n_groups(*prices) -> int:
 @SETTINGS
 @given(case=grouped_block())
 def test_groups_are_the_distinct_rows(case):
-    """Each group holds exactly the customers of one distinct row; order/starts list them."""
+    """Each group holds exactly the customers of one distinct row, its first row first."""
     _, _, _, distinct, which, price = case
     g = group_rows(price)
     assert g is not None and len(g) == len(np.unique(which))
     for grp in range(len(g)):
         members = np.flatnonzero(g.inverse == grp)
         assert_array_equal(price[members], np.broadcast_to(price[g.first[grp]], price[members].shape))
-        assert_array_equal(np.sort(g.order[g.starts[grp]:g.starts[grp + 1]]) if g.order is not None else members,
-                           members)
+        assert g.first[grp] == members[0]
     firsts = price[g.first]
     assert len(np.unique(firsts, axis=0)) == len(g)       # different groups, different rows
 
@@ -113,22 +112,16 @@ def test_joint_groups_split_on_either_array():
     assert len(group_rows(a, np.full(24, 3.0))) == 2                   # shared arrays take no part
 
 
-def test_map_groups_returns_fresh_arrays_in_row_order():
-    """Results come back in the block's row order and do not share memory with the work arrays."""
-    price = np.array([[1.0] * 3, [2.0] * 3, [1.0] * 3, [3.0] * 3, [2.0] * 3])
-    g = group_rows(price)
-    values = np.arange(15.0).reshape(5, 3)
-
-    def fn(grp, part):
-        out = scratch("test:out", part.shape)
-        np.multiply(part, price[g.first[grp], 0], out=out)
-        return out
-
-    got = map_groups(g, fn, values)
-    assert_array_equal(got, values * price)
-    kept = got.copy()
-    map_groups(g, fn, values + 100.0)
-    assert_array_equal(got, kept)
+def test_groups_from_codes_label_in_order_of_first_appearance():
+    """Known codes (tiers) give the groups group_rows would find from the rows they stand for."""
+    codes = np.array([2, 0, 2, 3, 0, 0, 3])
+    g = RowGroups.from_codes(codes)
+    assert_array_equal(g.inverse, [0, 1, 0, 2, 1, 1, 2])
+    assert_array_equal(g.first, [0, 1, 3])
+    table = np.array([[0.3, 0.5], [0.1, 0.9], [0.3, 0.6], [0.2, 0.2]])
+    found = group_rows(table[codes])
+    assert_array_equal(found.inverse, g.inverse)
+    assert_array_equal(found.first, g.first)
 
 
 def test_subset_keeps_each_rows_group():
@@ -213,16 +206,24 @@ def test_elasticity_and_surplus_grouped_equal_per_customer(case, shared_base, cl
 # ----------------------------------------------------------------------------- whole runs
 
 def _run_large(monkeypatch, grouped: bool):
+    """A tiered run with the groups of equal price rows (from the tiers, or found) or, with
+    ``grouped`` false, none at all (every model on its per-customer path)."""
     found = []
-    real = rows_mod.group_rows
+    real_find, real_codes = rows_mod.group_rows, rows_mod.RowGroups.from_codes
 
     def spy(*prices, **kw):
-        g = real(*prices, **kw) if grouped else None
+        g = real_find(*prices, **kw) if grouped else None
+        found.append(g is not None and len(g) > 1)
+        return g
+
+    def from_codes(codes):
+        g = real_codes(codes) if grouped else None
         found.append(g is not None and len(g) > 1)
         return g
 
     for mod in (pipeline, flexible, storage):
         monkeypatch.setattr(mod, "group_rows", spy)
+    monkeypatch.setattr(rows_mod.RowGroups, "from_codes", staticmethod(from_codes))
     sc = sim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "large_system.yaml", [
         "populations.households.count=700", "populations.businesses.count=60", "populations.plants.count=20",
         "horizon.days=45"])

@@ -2,50 +2,30 @@
 
 Tiered tariffs and menus give each customer its own marginal prices, but a block of
 customers shares only a few distinct price rows (one per tier and menu option). A response
-model that sorts prices per customer does the same work once per distinct row instead: the
-customers of a row form a group, and the group runs on the model's shared-price path.
+model that sorts prices per customer does the same work once per distinct row instead (the
+price-only work of its compiled kernel: sort orders, levels, logarithms), and each customer
+reads its group's row.
 
-:func:`group_rows` finds the groups cheaply and exactly: a checksum of each row (a
-product with a fixed vector, row by row: ``sim.rowmath.row_dot``, so equal rows get equal
-checksums) labels the rows, and every row is then checked
-bit for bit against its group's first row. Rows whose checksums collide but differ, rows
+Where the groups are known from how the prices were made (each customer's tier),
+:meth:`RowGroups.from_codes` labels them directly. Otherwise :func:`group_rows` finds them
+cheaply and exactly: a checksum of each row (a product with a fixed vector, row by row:
+``sim.rowmath.row_dot``, so equal rows get equal checksums) labels the rows, and every row
+is then checked bit for bit against its group's first row. Rows whose checksums collide but differ, rows
 with non-finite prices, and blocks with more than ``max_groups`` distinct rows give
-``None``: the caller keeps its per-customer path. A model run on a group must give each
+``None``: the caller keeps its per-customer path. A model run on groups must give each
 customer exactly the result its per-customer path gives (every model here computes a
-customer's result from its own row only, and its shared path repeats the per-customer
-arithmetic element for element; ``tests/test_behavior_rows.py`` checks it bit for bit).
+customer's result from its own row only; ``tests/test_behavior_rows.py`` checks it bit for
+bit).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import numpy as np
 
+from .._jit import jit
 from ..rowmath import row_dot
 
-__all__ = ["MAX_GROUPS", "RowGroups", "group_rows", "map_groups", "scratch"]
-
-_local = threading.local()
-
-
-def scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """A float64 work array of ``shape`` kept for reuse by this thread under ``name``.
-
-    Its contents are undefined, and the next call with the same name (in this thread)
-    reuses it: it must not escape the function that asked for it. A block of 16k customers
-    x 24 steps is 3 MiB, above the allocator's mmap threshold: a fresh array of that size
-    costs about 1.5 ms of page faults, more than most of the arithmetic done on it.
-    """
-    buffers = getattr(_local, "buffers", None)
-    if buffers is None:
-        buffers = _local.buffers = {}
-    size = int(np.prod(shape))
-    buf = buffers.get(name)
-    if buf is None or buf.size < size:
-        buf = buffers[name] = np.empty(size)
-    return buf[:size].reshape(shape)
+__all__ = ["MAX_GROUPS", "RowGroups", "group_rows"]
 
 #: Most distinct rows worth grouping; more take the per-customer path.
 MAX_GROUPS = 16
@@ -71,25 +51,21 @@ class RowGroups:
         Group of each row.
     first : ndarray of intp, shape (G,)
         A row of each group (its first): ``price[first[g]]`` is the group's price row.
-    order : ndarray of intp, shape (n,), or None
-        The rows in group order (stable); None when there is one group.
-    starts : ndarray of intp, shape (G + 1,)
-        Group ``g`` is ``order[starts[g]:starts[g + 1]]``.
     """
 
-    __slots__ = ("inverse", "first", "order", "starts")
+    __slots__ = ("inverse", "first")
 
     def __init__(self, inverse: np.ndarray, first: np.ndarray):
         self.inverse = inverse
         self.first = first
-        n = inverse.shape[0]
-        if len(first) == 1:
-            self.order = None
-            self.starts = np.array([0, n], dtype=np.intp)
-        else:
-            self.order = np.argsort(inverse, kind="stable")
-            self.starts = np.zeros(len(first) + 1, dtype=np.intp)
-            np.cumsum(np.bincount(inverse, minlength=len(first)), out=self.starts[1:])
+
+    @classmethod
+    def from_codes(cls, codes: np.ndarray) -> "RowGroups":
+        """Groups of rows whose prices are known to be equal when their codes are (e.g. each
+        customer's tier on one tariff): codes ``>= 0`` of shape (n,), n >= 1, labelled in
+        order of first appearance."""
+        inverse, first, g = _label(np.ascontiguousarray(codes, dtype=np.intp))
+        return cls(inverse, first[:g])
 
     def __len__(self) -> int:
         return len(self.first)
@@ -169,34 +145,20 @@ def group_rows(*prices, max_groups: int = MAX_GROUPS) -> RowGroups | None:
     return RowGroups(inverse, first)
 
 
-def map_groups(groups: RowGroups, fn: Callable, *per_customer: np.ndarray):
-    """Run ``fn`` once per group and put its results back in the block's row order.
-
-    ``fn(g, *parts)`` gets the group index and the group's rows of each per-customer array
-    (leading axis n; C-contiguous; to be read only), and returns an array or a tuple of
-    arrays whose leading axis is the group's size. They are copied out before the next
-    group runs, so with more than one group they may be work arrays (:func:`scratch`).
-    Returns the same structure for the whole block, fresh arrays.
-    """
-    if groups.order is None:
-        return fn(0, *per_customer)
-    order = groups.order
-    taken = []
-    for k, a in enumerate(per_customer):
-        if a.ndim == 2 and a.dtype == np.float64:
-            taken.append(np.take(a, order, axis=0, out=scratch(f"map_groups:{k}", a.shape), mode="clip"))
-        else:
-            taken.append(np.take(a, order, axis=0))
-    outs = None
-    single = False
-    for g in range(len(groups)):
-        a, b = groups.starts[g], groups.starts[g + 1]
-        res = fn(g, *(t[a:b] for t in taken))
-        if not isinstance(res, tuple):
-            res, single = (res,), True
-        if outs is None:
-            outs = tuple(np.empty((groups.n,) + r.shape[1:], dtype=r.dtype) for r in res)
-        rows = order[a:b]
-        for out, r in zip(outs, res):
-            out[rows] = r
-    return outs[0] if single else outs
+@jit
+def _label(codes):
+    """Group labels of ``codes`` in order of first appearance, the first row of each group,
+    and the number of groups."""
+    n = codes.shape[0]
+    label_of = np.full(codes.max() + 1, -1, dtype=np.intp)
+    inverse = np.empty(n, dtype=np.intp)
+    first = np.empty(n, dtype=np.intp)
+    g = 0
+    for i in range(n):
+        c = codes[i]
+        if label_of[c] < 0:
+            label_of[c] = g
+            first[g] = i
+            g += 1
+        inverse[i] = label_of[c]
+    return inverse, first, g

@@ -44,6 +44,9 @@ class PriceDay:
         The tariff's demand charges in one number (CompiledTariff.demand_price). [currency/kW-month]
     interruptible : ndarray of bool, shape (spd,), or None
         Steps of a called interruptible event.
+    groups : RowGroups, optional
+        Per-customer ``price``: the customers' groups of equal rows where the tariff knows
+        them (customers in the same tier); found by checksum otherwise.
     """
 
     price: np.ndarray
@@ -52,6 +55,7 @@ class PriceDay:
     period_names: tuple
     demand_price: float
     interruptible: np.ndarray | None
+    groups: RowGroups | None = None
 
 
 def _spread(price: np.ndarray, window: np.ndarray | None) -> float:
@@ -71,9 +75,11 @@ class _Groups:
     prices are shared, or take too many distinct rows (the models' per-customer paths).
     """
 
-    def __init__(self, base: np.ndarray, own: np.ndarray):
+    def __init__(self, base: np.ndarray, own: np.ndarray, known: RowGroups | None = None):
         self.base_price, self.own_price = base, own
         self._found: dict[str, RowGroups | None] = {}
+        if known is not None and own.ndim == 2:
+            self._found["own"] = known
 
     def own(self) -> RowGroups | None:
         if "own" not in self._found:
@@ -158,7 +164,7 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models
     load = base_kw
     # Per-customer prices (tiers, menus) take few distinct rows: each model works once per
     # row where it can (the same result per customer as row by row).
-    groups = _Groups(np.asarray(base.price, dtype=np.float64), np.asarray(own.price, dtype=np.float64))
+    groups = _Groups(np.asarray(base.price, dtype=np.float64), np.asarray(own.price, dtype=np.float64), own.groups)
     if role == "scenario":
         if "constant_elasticity" in models:
             e = pop.elasticity[idx] * strength

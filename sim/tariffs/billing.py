@@ -15,6 +15,7 @@ import numpy as np
 
 from .compile import CompiledTariff
 from .._jit import jit
+from ..behavior._rows import RowGroups
 from ..rowmath import block_sum, numpy_sum, row_dot, row_matmul
 
 #: Bill components, in the column order of every bill array. A credit is negative.
@@ -553,9 +554,18 @@ class BillSet:
     def day_price(self, d: int, spd: int, rows: slice) -> np.ndarray:
         """Marginal price of each step for customers ``rows``: (spd,) when one untiered tariff
         serves them all, else (n_rows, spd)."""
+        return self.day_price_groups(d, spd, rows)[0]
+
+    def day_price_groups(self, d: int, spd: int, rows: slice) -> tuple[np.ndarray, RowGroups | None]:
+        """:meth:`day_price`, and, when one tiered tariff serves customers ``rows``, their
+        groups of equal price rows (customers in the same tier: ``RowGroups.from_codes``)."""
         if self.single:
             t = self.tariffs[0]
-            return t.day_price(d, spd) if not t.tiered else t.day_price(d, spd, self.accs[0].current_tier(rows))
+            if not t.tiered:
+                return t.day_price(d, spd), None
+            tier = self.accs[0].current_tier(rows)
+            groups = RowGroups.from_codes(tier) if len(tier) else None
+            return t.day_price(d, spd, tier), groups
         out = np.empty((rows.stop - rows.start, spd))
         for k, mask, r in self.split(rows):
             t = self.tariffs[k]
@@ -564,7 +574,7 @@ class BillSet:
                 out[:] = p
             else:
                 out[mask] = p
-        return out
+        return out, None
 
     def add_day(self, rows: slice, load_kw: np.ndarray, contexts: dict, storage_kw: np.ndarray | None = None) -> None:
         for k, mask, r in self.split(rows):
@@ -668,6 +678,11 @@ class ChoiceBills:
                 p = t.day_price(d, spd, tier)
                 out[mask] = p if p.ndim == 1 else p[mask]
         return out
+
+    def day_price_groups(self, d: int, spd: int, rows: slice) -> tuple[np.ndarray, None]:
+        """:meth:`day_price`; the groups of equal rows are left to be found (menu options
+        and tiers mixed)."""
+        return self.day_price(d, spd, rows), None
 
     def add_day(self, rows: slice, load_kw: np.ndarray, contexts: dict, storage_kw: np.ndarray | None = None) -> None:
         for t, acc in zip(self.tariffs, self.accs):  # what this load costs on every tariff of the menu
