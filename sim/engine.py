@@ -337,9 +337,12 @@ class Shard:
                         else:
                             load[mask] = got
                         if ch is not None:
-                            if charge is None:
-                                charge = np.zeros_like(base)
-                            charge[slice(None) if mask is None else idx - a] = ch
+                            if mask is None:  # the chunk's one tariff: respond's array is the chunk's
+                                charge = ch
+                            else:
+                                if charge is None:
+                                    charge = np.zeros_like(base)
+                                charge[idx - a] = ch
                     storage = fixed_storage if charge is None else (
                         charge if fixed_storage is None else fixed_storage + charge)
                     if role == "baseline":

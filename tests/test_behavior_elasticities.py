@@ -429,3 +429,24 @@ def test_surplus_from_response_equals_the_exact_integral(seed, per_customer):
     q1 = constant_elasticity(q0, price_ratio(p0, p1), e)
     exact = surplus_change_constant_elasticity(q0, p0, p1, e, 0.5)
     np.testing.assert_allclose(surplus_change_from_response(q0, q1, p0, p1, e, 0.5), exact, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("n", [1, 4, 7, 9])
+def test_surplus_sums_are_each_customers_sums_in_time_order(n):
+    """The compiled surplus sums (four customers at a time, then the rest) equal a plain
+    per-customer loop over the steps in time order, bit for bit."""
+    from sim.behavior.welfare import _surplus_sums
+
+    rng = np.random.default_rng(n)
+    q0 = rng.gamma(1.0, 2.0, (n, 24)) * rng.choice([1e-4, 1.0, 1e4], size=(n, 24))
+    q1 = q0 * rng.uniform(0.8, 1.2, (n, 24))
+    rows = rng.uniform(0.1, 1.0, (3, 24))
+    p0r, p0, rect = rows * 1.1, rows, rng.uniform(-0.1, 0.1, (3, 24))
+    inverse = rng.integers(0, 3, n)
+    body, extra = _surplus_sums(q0, q1, inverse, p0r, p0, rect)
+    for i in range(n):
+        g, b, x = inverse[i], 0.0, 0.0
+        for t in range(24):
+            b += q1[i, t] * p0r[g, t] - q0[i, t] * p0[g, t]
+            x += q1[i, t] * rect[g, t]
+        assert body[i] == b and extra[i] == x

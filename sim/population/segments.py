@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from .._jit import jit
 from ..calendar import Calendar
 from ..scenario.base import parse_hour_range, range_quarters
 from ..scenario.behavior import models_of
@@ -187,9 +188,7 @@ class SegmentPopulation:
             # each customer's day is the segment's day shifted by its own offset (wrapping
             # midnight): the day's shifted curves are a small (shift, step) table, and each
             # customer takes its row (a row gather, cheaper than an element gather)
-            out = np.take(self._shifted(day), self.shift[rows], axis=0)
-            out *= (self.mean_kw[rows] * factor)[:, None]
-            return out
+            return _scaled_rows(self._shifted(day), self.shift[rows], self.mean_kw[rows] * factor)
         idx = (np.arange(spd)[None, :] - self.shift[rows, None]) % spd
         return self.curve[day * spd + idx, self.column[rows, None]] * factor[:, None]
 
@@ -341,3 +340,16 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
     pop.tech = (tech_u < part.enabling_technology.share) if part.enabling_technology is not None else None
     pop.aware_u = aware_u if part.awareness is not None else None
     return pop
+
+
+@jit
+def _scaled_rows(table, which, scale):
+    """``table[which[i]] * scale[i]`` for every customer ``i`` (a row gather and a scaling
+    in one pass): shape (len(which), table columns)."""
+    n, spd = which.shape[0], table.shape[1]
+    out = np.empty((n, spd))
+    for i in range(n):
+        w, c = which[i], scale[i]
+        for t in range(spd):
+            out[i, t] = table[w, t] * c
+    return out
