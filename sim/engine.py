@@ -408,51 +408,23 @@ def _merge_segments(parts: list[SegmentResult]) -> SegmentResult:
     return SegmentResult(pop, first.tariffs, bills, {}, first.spec, soc, structural, stats)
 
 
-def _customer_costs(scenario: Scenario, cal: Calendar) -> dict[str, float]:
-    """Measured compute time per customer-day of each segment (seconds): one chunk of each
-    segment's first blocks, alone, on a few days spread over the horizon, billed as in the
-    run (the probes are then thrown away). Only to share the work evenly between shards:
-    results never depend on how it is shared."""
-    from .population.segments import n_blocks, segment_size
-
-    names = [seg.name for seg in scenario.populations]
-    days = sorted({0, cal.days // 3, 2 * cal.days // 3})
-    probes = {}
-    for seg in scenario.populations:
-        nb = min(DEFAULT_CHUNK // STREAM_BLOCK, n_blocks(segment_size(seg, cal)))
-        if nb:
-            probes[seg.name] = Shard(scenario, {name: (0, nb) if name == seg.name else (0, 0) for name in names})
-    for probe in probes.values():  # warm-up of every probe first: first-call and allocator costs
-        probe.day(0, {name: 0 for name in probe.compiled}, True)
-    out = {name: 0.0 for name in names}
-    for name, probe in probes.items():
-        streak = {t: 0 for t in probe.compiled}
-        t = time.perf_counter()
-        for d in days:
-            probe.day(d, streak, True)
-        out[name] = (time.perf_counter() - t) / (len(days) * probe.segments[name].population.n)
-    return out
-
-
-def _split_blocks(scenario: Scenario, cal: Calendar, n_shards: int, cost: dict[str, float] | None = None) -> list[dict]:
-    """The stream blocks of all segments, in order, cut into ``n_shards`` runs of about the
-    same work each (customers x ``cost`` of their segment; default: customers); per shard
+def _split_blocks(scenario: Scenario, cal: Calendar, n_shards: int) -> list[dict]:
+    """Each segment's stream blocks cut into ``n_shards`` runs of as equal a length as whole
+    blocks allow, so that every shard holds the same mix of customers (and about the same
+    work, whatever a segment's customers cost). Where a segment's blocks do not divide
+    evenly, the longer runs go to different shards from one segment to the next. Per shard
     and segment, (first, stop) of its blocks (possibly empty)."""
     from .population.segments import n_blocks, segment_size
 
-    sizes = {seg.name: segment_size(seg, cal) for seg in scenario.populations}
-    weights = {name: [min(STREAM_BLOCK, n - b * STREAM_BLOCK) * (cost.get(name, 1.0) if cost else 1.0)
-                      for b in range(n_blocks(n))] for name, n in sizes.items()}
-    total = sum(sum(w) for w in weights.values())
-    shard_of, done = {}, 0.0
-    for name, ws in weights.items():  # each block goes to the shard in whose share its middle falls
-        shard_of[name] = []
-        for w in ws:
-            shard_of[name].append(min(n_shards - 1, int((done + w / 2) * n_shards / total)) if total > 0 else 0)
-            done += w
-    # shard numbers never decrease along the blocks: shard k holds those numbered k
-    return [{name: (int(np.searchsorted(ks, k, "left")), int(np.searchsorted(ks, k, "right")))
-             for name, ks in shard_of.items()} for k in range(n_shards)]
+    out: list[dict] = [{} for _ in range(n_shards)]
+    for s, seg in enumerate(scenario.populations):
+        blocks = n_blocks(segment_size(seg, cal))
+        # shard k holds run k (shards hold the blocks in order); runs of floor/ceil length,
+        # the offset s moving the longer runs along the shards from segment to segment
+        cuts = [(k * blocks + s % n_shards) // n_shards for k in range(n_shards + 1)]
+        for k in range(n_shards):
+            out[k][seg.name] = (cuts[k], cuts[k + 1])
+    return out
 
 
 class _InProcess:
@@ -573,7 +545,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:
             raise RunError("the Dask cluster has no workers")
-        split = _split_blocks(scenario, cal, len(workers), _customer_costs(scenario, cal) if len(workers) > 1 else None)
+        split = _split_blocks(scenario, cal, len(workers))
         backend = _DaskShards(client, scenario, split, chunk_customers, workers)
         local = None
     elif shards > 1:

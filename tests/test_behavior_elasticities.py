@@ -433,7 +433,7 @@ def test_surplus_from_response_equals_the_exact_integral(seed, per_customer):
 
 @pytest.mark.parametrize("n", [1, 4, 7, 9])
 def test_surplus_sums_are_each_customers_sums_in_time_order(n):
-    """The compiled surplus sums (four customers at a time, then the rest) equal a plain
+    """The compiled surplus sums equal a plain
     per-customer loop over the steps in time order, bit for bit."""
     from sim.behavior.welfare import _surplus_sums
 

@@ -179,35 +179,11 @@ def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
 @jit
 def _surplus_sums(load_base, load, inverse, p0r, p0, rect):
     """Per customer ``i`` with price rows ``g = inverse[i]``: ``sum_t (q1 p0 r - q0 p0)`` and
-    ``sum_t q1 (p1 - p0 r)``, each summed step by step in time order.
-
-    Four customers at a time, so that their running sums (each a chain of dependent
-    additions) overlap; each customer's additions are the same, in the same order."""
+    ``sum_t q1 (p1 - p0 r)``, summed step by step in time order (one pass over the row)."""
     n, spd = load.shape
     body = np.empty(n)
     extra = np.empty(n)
-    i = 0
-    while i + 4 <= n:
-        g0, g1, g2, g3 = inverse[i], inverse[i + 1], inverse[i + 2], inverse[i + 3]
-        b0 = b1 = b2 = b3 = 0.0
-        x0 = x1 = x2 = x3 = 0.0
-        for t in range(spd):
-            q0 = load[i, t]
-            q1 = load[i + 1, t]
-            q2 = load[i + 2, t]
-            q3 = load[i + 3, t]
-            b0 += q0 * p0r[g0, t] - load_base[i, t] * p0[g0, t]
-            b1 += q1 * p0r[g1, t] - load_base[i + 1, t] * p0[g1, t]
-            b2 += q2 * p0r[g2, t] - load_base[i + 2, t] * p0[g2, t]
-            b3 += q3 * p0r[g3, t] - load_base[i + 3, t] * p0[g3, t]
-            x0 += q0 * rect[g0, t]
-            x1 += q1 * rect[g1, t]
-            x2 += q2 * rect[g2, t]
-            x3 += q3 * rect[g3, t]
-        body[i], body[i + 1], body[i + 2], body[i + 3] = b0, b1, b2, b3
-        extra[i], extra[i + 1], extra[i + 2], extra[i + 3] = x0, x1, x2, x3
-        i += 4
-    while i < n:
+    for i in range(n):
         g = inverse[i]
         b = 0.0
         x = 0.0
@@ -217,5 +193,4 @@ def _surplus_sums(load_base, load, inverse, p0r, p0, rect):
             x += q1 * rect[g, t]
         body[i] = b
         extra[i] = x
-        i += 1
     return body, extra
