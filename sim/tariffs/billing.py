@@ -81,7 +81,7 @@ _NONE_2D = np.zeros((0, 0))
 
 @jit
 def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_rtp, cpp, month_cpp, storage,
-                    storage_price, month_storage, max_profile, demand_runs, max_tou):  # pragma: no cover - compiled
+                    storage_price, month_storage, month_max, demand_runs, max_tou):  # pragma: no cover - compiled
     """One day (or span of days) of each row's running month sums.
 
     For each row ``i`` of ``load`` (n, steps), with ``h`` the step length in hours:
@@ -93,8 +93,8 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
     * if ``rtp`` (steps,) is not empty: ``month_rtp[i] += (load[i, 0] * rtp[0] + load[i, 1]
       * rtp[1] + ...) * h``, summed from 0.0 in step order; likewise ``cpp`` into
       ``month_cpp``, and ``storage[i]`` times ``storage_price`` into ``month_storage``;
-    * ``max_profile[i, j % spd]`` (spd: ``max_profile``'s columns) becomes the larger of
-      itself and ``load[i, j]``, a nan if either is one (``np.maximum``);
+    * ``month_max[i]`` becomes the largest of itself and the row's loads, a nan if any is
+      one (as ``np.maximum`` would make it);
     * for each run (demand period ``k``, steps ``a:b``) of ``demand_runs``, ``max_tou[i, k]``
       becomes the larger of itself and ``load[i, a:b]``'s values (alike).
 
@@ -104,7 +104,6 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
     rows it is taken with.
     """
     n, steps = load.shape
-    spd = max_profile.shape[1]
 
     def add_dots(acc, a, w, i, i1, i2, i3, m):  # acc[i + q] += (a[i + q] . w) * h, first m rows
         s0 = s1 = s2 = s3 = 0.0
@@ -147,11 +146,11 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
         if storage_price.shape[0] > 0:
             add_dots(month_storage, storage, storage_price, i, i1, i2, i3, m)
     for i in range(n):
-        for d in range(steps // spd):
-            a = d * spd
-            for j in range(spd):
-                x, y = load[i, a + j], max_profile[i, j]
-                max_profile[i, j] = x if (x > y or x != x) else y
+        y = month_max[i]
+        for j in range(steps):
+            x = load[i, j]
+            y = x if (x > y or x != x) else y
+        month_max[i] = y
         for r in range(demand_runs.shape[0]):
             k = demand_runs[r, 0]
             y = max_tou[i, k]
@@ -219,8 +218,7 @@ class BillAccumulator:
         self.month_kwh_by_period = np.zeros((n, tariff.n_periods))
         self.month_rtp = np.zeros(n) if tariff.rtp_price is not None else None
         self.month_cpp = np.zeros(n) if tariff.cpp_adder is not None else None
-        self.month_max_kw = np.zeros(n)                #: [kW] the month's maximum, set at each close
-        self.max_profile = None                        #: (n, spd) running maximum of each step of the day
+        self.month_max_kw = np.zeros(n)                #: [kW] the month's maximum so far (running)
         self.month_max_tou_kw = np.zeros((n, len(tariff.demand_period_names)))
         self.ytd_kwh = np.zeros(n)  # energy since 1 January (annual tiers)
         self.demand_history = np.zeros((n, tariff.ratchet[1])) if tariff.ratchet else None
@@ -264,7 +262,7 @@ class BillAccumulator:
             setattr(out, name, join(name))
         offsets = np.cumsum([0] + [len(p.kwh) for p in parts])
         out.spans = [(a + o, b + o) for p, o in zip(parts, offsets) for a, b in p.spans]
-        out.keep_last, out.last_month, out.max_profile = False, None, None
+        out.keep_last, out.last_month = False, None
         return out
 
     def keep_monthly(self) -> None:
@@ -307,22 +305,16 @@ class BillAccumulator:
             self.month_excess_kwh[rows] += excess.sum(axis=1) * h
         if ctx.ptr_eligible:
             self._remember_day(rows, load_kw)
-        # the month's maximum: a running elementwise maximum over the days of each step of the
-        # day (contiguous, cheap), reduced across the day's steps once, at the month's close
-        if self.max_profile is None:
-            self.max_profile = np.zeros((len(self.kwh), self.cal.steps_per_day))
         _add_day_kernel(load_kw, h, ctx.period_cols, ctx.period_bounds, self.month_kwh_by_period[rows],
                         _NONE_1D if ctx.rtp is None else ctx.rtp, _NONE_1D if ctx.rtp is None else self.month_rtp[rows],
                         _NONE_1D if ctx.cpp is None else ctx.cpp, _NONE_1D if ctx.cpp is None else self.month_cpp[rows],
                         storage_kw if own_meter else _NONE_2D, ctx.storage_price if own_meter else _NONE_1D,
                         self.month_storage[rows] if own_meter else _NONE_1D,
-                        self.max_profile[rows], ctx.demand_runs, self.month_max_tou_kw[rows])
+                        self.month_max_kw[rows], ctx.demand_runs, self.month_max_tou_kw[rows])
 
     def month_max_so_far(self, rows) -> np.ndarray:
         """Each customer's maximum load of the current month so far. [kW]"""
-        if self.max_profile is None:
-            return np.zeros(len(np.arange(len(self.kwh))[rows]))
-        return self.max_profile[rows].max(axis=1)
+        return self.month_max_kw[rows].copy()
 
     def _remember_day(self, rows: slice, load_kw: np.ndarray) -> None:
         """Keep a baseline-eligible day in the ring of recent days (per customer)."""
@@ -379,9 +371,6 @@ class BillAccumulator:
         """Turn the month's running sums into bills and reset them."""
         t, frac = self.tariff, self.cal.month_fraction[m]
         n = len(self.kwh)
-        if self.max_profile is not None:
-            self.month_max_kw[:] = self.max_profile.max(axis=1)
-            self.max_profile[:] = 0.0
         np.maximum(self.peak_kw, self.month_max_kw, out=self.peak_kw)
         kwh = self.month_kwh_by_period.sum(axis=1)
         c = np.zeros((n, len(CHARGES)))
