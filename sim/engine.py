@@ -24,7 +24,7 @@ import simpy
 
 from .behavior import constant_elasticity, price_ratio
 from .behavior.pipeline import PriceDay, respond, strength
-from .behavior.welfare import surplus_change_from_response
+from .behavior.welfare import respond_with_surplus
 from .scenario.behavior import models_of
 from .calendar import Calendar
 from .errors import InputError, Problem, RunError
@@ -307,13 +307,15 @@ class Shard:
                             if role == "baseline":
                                 continue
                             sub = base if mask is None else base[mask]
-                            ratio = price_ratio(_prices_of(prices["baseline"], mask), _prices_of(prices["scenario"], mask))
                             e = pop.elasticity[idx] * _rows_of(m, mask) * fatigue
-                            got, ch = constant_elasticity(sub, ratio, e), None
-                            if stats is not None:
-                                stats["consumer_surplus"][idx] += surplus_change_from_response(
-                                    sub, got, _prices_of(prices["baseline"], mask), _prices_of(prices["scenario"], mask), e,
-                                    step_h)
+                            if stats is not None:  # the response and its consumer surplus in one pass
+                                got, surplus = respond_with_surplus(sub, _prices_of(prices["baseline"], mask),
+                                                                    _prices_of(prices["scenario"], mask), e, step_h)
+                                stats["consumer_surplus"][idx] += surplus
+                            else:
+                                got = constant_elasticity(sub, price_ratio(_prices_of(prices["baseline"], mask),
+                                                                           _prices_of(prices["scenario"], mask)), e)
+                            ch = None
                         else:
                             own = _price_day(tariff, ctx, _prices_of(prices[role], mask),
                                              priced[role][1] if mask is None else None)

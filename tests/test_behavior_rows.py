@@ -258,3 +258,27 @@ def test_elasticity_factor_uses_one_exponential_path(n):
     ratio = np.array([0.5, 1.3, 2.0])[rng.integers(0, 3, 24)]
     e = rng.uniform(-0.5, 0.0, n)
     assert_array_equal(constant_elasticity(load, ratio, e), constant_elasticity(load, np.tile(ratio, (n, 1)), e))
+
+
+@SETTINGS
+@given(case=grouped_block(), shared_base=st.booleans(), clip=st.booleans(), grouped=st.booleans())
+def test_response_with_surplus_in_one_pass_equals_the_two_calls(case, shared_base, clip, grouped):
+    """respond_with_surplus gives the load of constant_elasticity and the surplus of
+    surplus_change_from_response on it, bit for bit (grouped or not, clipped, free steps)."""
+    from sim.behavior.welfare import respond_with_surplus
+
+    rng, load, h, _, _, price = case
+    n, spd = load.shape
+    base = np.full(spd, 0.55) if shared_base else np.where(rng.random((1, spd)) < 0.5, 0.55, 0.4) + 0 * price
+    scen = price * (30.0 if clip else 1.0)
+    if not shared_base and clip:
+        base = base.copy()
+        base[:, 1] = 0.0                                              # a free baseline step
+    e = rng.uniform(-0.4, 0.0, n)
+    e[0] = -1.0                                                       # the exact form's customer
+    pair = group_rows(*(p for p in (base, scen) if p.ndim == 2)) if grouped else None
+    ref_load = constant_elasticity(load, price_ratio(base, scen), e)
+    ref = surplus_change_from_response(load, ref_load, base, scen, e, h, groups=pair)
+    got_load, got = respond_with_surplus(load, base, scen, e, h, groups=pair)
+    assert_array_equal(got_load, ref_load)
+    assert_array_equal(got, ref)

@@ -23,7 +23,7 @@ import numpy as np
 from ._rows import RowGroups, group_rows
 from .elasticity import constant_elasticity, constant_elasticity_rows, price_ratio
 from .interruptible import curtail
-from .welfare import surplus_change_from_response
+from .welfare import respond_with_surplus
 
 
 @dataclass
@@ -169,14 +169,14 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models
         if "constant_elasticity" in models:
             e = pop.elasticity[idx] * strength
             pair = groups.pair()
-            if pair is None:
+            if stats is not None:  # the response and its consumer surplus in one pass
+                load, surplus = respond_with_surplus(load, base.price, own.price, e, step_hours, groups=pair)
+                stats["consumer_surplus"][idx] += surplus
+            elif pair is None:
                 load = constant_elasticity(load, price_ratio(base.price, own.price), e)
             else:
                 ratio_rows = price_ratio(pair.rows(groups.base_price), pair.rows(groups.own_price))
                 load = constant_elasticity_rows(load, ratio_rows, pair.inverse, e)
-            if stats is not None:
-                stats["consumer_surplus"][idx] += surplus_change_from_response(
-                    base_kw, load, base.price, own.price, e, step_hours, groups=pair)
         elif "elasticity_matrix" in models:
             from .matrix import respond_matrix
 

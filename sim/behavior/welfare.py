@@ -40,9 +40,9 @@ import numpy as np
 from .._jit import jit
 
 from ._rows import RowGroups
-from .elasticity import RATIO_MAX, RATIO_MIN
+from .elasticity import RATIO_MAX, RATIO_MIN, respond_rows
 
-__all__ = ["surplus_change_constant_elasticity", "surplus_change_from_response"]
+__all__ = ["respond_with_surplus", "surplus_change_constant_elasticity", "surplus_change_from_response"]
 
 
 def surplus_change_constant_elasticity(load_base_kw: np.ndarray, price_base: np.ndarray,
@@ -134,45 +134,57 @@ def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
     -------
     ndarray, shape (n,)  [currency]
     """
+    p0, p1, inverse, ok, r, rect = _price_rows(price_base, price_scen, len(elasticity), groups)
+    body, extra = _surplus_sums(np.ascontiguousarray(load_base_kw, dtype=np.float64),
+                                np.ascontiguousarray(load_kw, dtype=np.float64), inverse, p0 * r, p0, rect)
+    return _surplus(body, extra, load_base_kw, p0, p1, inverse, ok, elasticity, step_hours)
+
+
+def respond_with_surplus(load_base_kw: np.ndarray, price_base: np.ndarray, price_scen: np.ndarray,
+                         elasticity: np.ndarray, step_hours: float, *,
+                         groups: RowGroups | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.behavior.elasticity.constant_elasticity` and
+    :func:`surplus_change_from_response` of its result in one pass over each customer's day:
+    (load [kW], surplus change [currency]), the same numbers as the two calls.
+
+    Parameters as :func:`surplus_change_from_response` (``load_kw`` being the result).
+    """
+    p0, p1, inverse, ok, r, rect = _price_rows(price_base, price_scen, len(elasticity), groups)
+    load, body, extra = respond_rows(load_base_kw, np.log(r), inverse, elasticity, (p0 * r, p0, rect))
+    return load, _surplus(body, extra, load_base_kw, p0, p1, inverse, ok, elasticity, step_hours)
+
+
+def _price_rows(price_base, price_scen, n: int, groups: RowGroups | None):
+    """Both prices as rows (G, spd) with each customer's row ``inverse`` (n,): the groups'
+    rows, one shared row, or one row per customer. With them, where the baseline price is
+    positive (``ok``), the clipped price ratio ``r`` (1 elsewhere: no response) and the
+    clip's rectangle ``rect = p1 - p0 r`` (zero inside the clip)."""
     p0, p1 = np.asarray(price_base, dtype=float), np.asarray(price_scen, dtype=float)
     if groups is not None and (p0.ndim == 2 or p1.ndim == 2):
-        p0, p1 = groups.rows(p0), groups.rows(p1)                       # (G, spd)
-    elif p0.ndim != p1.ndim:  # one shared, one per customer: both per customer
-        p0, p1 = np.broadcast_arrays(p0, p1)
-        groups = None
+        p0, p1, inverse = groups.rows(p0), groups.rows(p1), groups.inverse
+    elif p0.ndim == 1 and p1.ndim == 1:
+        p0, p1, inverse = p0[None, :], p1[None, :], np.zeros(n, dtype=np.intp)
     else:
-        groups = None
+        p0, p1 = np.broadcast_arrays(p0, p1)
+        inverse = np.arange(n)
+    p0, p1 = np.ascontiguousarray(p0), np.ascontiguousarray(p1)
     ok = p0 > 0
     r = np.where(ok, np.clip(p1 / np.where(ok, p0, 1.0), RATIO_MIN, RATIO_MAX), 1.0)
-    rect = p1 - p0 * r  # zero inside the clip and where the baseline price is not positive
-    shared = groups is None and p0.ndim == 1
-    if groups is not None:
-        inverse = groups.inverse
-    elif shared:
-        p0, p1, r, rect = p0[None, :], p1[None, :], r[None, :], rect[None, :]
-        inverse = np.zeros(len(elasticity), dtype=np.intp)
-    else:
-        inverse = np.arange(len(elasticity))
-    body, extra = _surplus_sums(np.ascontiguousarray(load_base_kw, dtype=np.float64),
-                                np.ascontiguousarray(load_kw, dtype=np.float64), inverse,
-                                np.ascontiguousarray(p0 * r), np.ascontiguousarray(p0), np.ascontiguousarray(rect))
+    return p0, p1, inverse, ok, r, p1 - p0 * r
+
+
+def _surplus(body, extra, load_base_kw, p0, p1, inverse, ok, elasticity, step_hours) -> np.ndarray:
+    """The surplus change from the two sums of :func:`_surplus_sums`; the exact form for
+    customers near unit elasticity or with a free baseline step."""
     denom = 1.0 + elasticity
     near = np.abs(denom) < 1e-6
     out = -(body / np.where(near, 1.0, denom) + extra) * step_hours
-    if near.any() or not ok.all():
-        # rare: unit elasticity, or free baseline steps (no response there, q1 = q0): exact form
-        if groups is not None:
-            rows = near | ~ok.all(axis=1)[groups.inverse]
-            p0, p1 = p0[groups.inverse], p1[groups.inverse]               # per customer, as passed
-        elif shared:
-            rows = near | ~ok.all()
-            p0, p1 = p0[0], p1[0]
-        else:
-            rows = near | ~ok.all(axis=1)
-        if rows.any():
-            pb = p0 if p0.ndim == 1 else p0[rows]
-            ps = p1 if p1.ndim == 1 else p1[rows]
-            out[rows] = surplus_change_constant_elasticity(load_base_kw[rows], pb, ps, elasticity[rows], step_hours)
+    rows = near | ~ok.all(axis=1)[inverse]
+    if rows.any():
+        # rare: unit elasticity, or free baseline steps (no response there, q1 = q0)
+        which = inverse[rows]
+        out[rows] = surplus_change_constant_elasticity(load_base_kw[rows], p0[which], p1[which], elasticity[rows],
+                                                       step_hours)
     return out
 
 
