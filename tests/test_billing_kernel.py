@@ -106,7 +106,7 @@ def test_day_kernel_matches_a_per_customer_reference(multi_day):
     # sums in step order: the same bits as the reference (and as numpy's sum of the columns)
     assert np.array_equal(acc.month_kwh_by_period, by_period)
     assert not acc.month_kwh_by_period[:, 3].any()
-    assert np.array_equal(acc.month_max_kw, profile.max(axis=1))
+    assert np.array_equal(acc.max_lanes.max(axis=1), profile.max(axis=1))
     assert np.array_equal(acc.month_max_tou_kw, tou)
     assert np.array_equal(acc.month_rtp, rtp)
     assert np.array_equal(acc.month_cpp, cpp)
@@ -134,7 +134,7 @@ def test_a_customers_sums_do_not_depend_on_the_chunks():
     days = [(d, 1) for d in range(cal.days)]
     whole = _run(cal, t, load, storage, days, [(0, n)])
     parts = _run(cal, t, load, storage, days, [(0, 1), (1, 17), (17, 40), (40, 41)])
-    for name in ("month_kwh_by_period", "month_rtp", "month_cpp", "month_storage", "month_max_kw", "month_max_tou_kw"):
+    for name in ("month_kwh_by_period", "month_rtp", "month_cpp", "month_storage", "max_lanes", "month_max_tou_kw"):
         assert np.array_equal(getattr(whole, name), getattr(parts, name)), name
     single = _run(cal, t, load[17:18], storage[17:18], days, [(0, 1)])
     assert np.array_equal(single.month_kwh_by_period[0], whole.month_kwh_by_period[17])
@@ -148,7 +148,7 @@ def test_maxima_take_nan_like_np_maximum():
     load[2, 5] = load[3, SPD + 7] = np.nan
     acc = _run(cal, t, load, None, [(0, 1), (1, 1)], [(0, 6)])
     profile = np.maximum(np.maximum(0.0, load[:, :SPD]), load[:, SPD:])
-    assert np.array_equal(acc.month_max_kw, np.max(profile, axis=1), equal_nan=True)
+    assert np.array_equal(acc.max_lanes.max(axis=1), np.max(profile, axis=1), equal_nan=True)
     tou = np.zeros((6, N_DEMAND))
     for j in range(cal.n_steps):
         tou[:, t.demand_period[j]] = np.maximum(tou[:, t.demand_period[j]], load[:, j])
@@ -165,7 +165,7 @@ def test_storage_without_its_own_rate_is_billed_on_the_main_meter():
     with_storage = _run(cal, t, load, storage, days, [(0, 5)])
     added = _run(cal, t, load + storage, None, days, [(0, 5)])
     assert with_storage.month_storage is None
-    for name in ("month_kwh_by_period", "month_rtp", "month_max_kw", "month_max_tou_kw"):
+    for name in ("month_kwh_by_period", "month_rtp", "max_lanes", "month_max_tou_kw"):
         assert np.array_equal(getattr(with_storage, name), getattr(added, name)), name
 
 

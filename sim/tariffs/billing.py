@@ -81,7 +81,7 @@ _NONE_2D = np.zeros((0, 0))
 
 @jit
 def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_rtp, cpp, month_cpp, storage,
-                    storage_price, month_storage, month_max, demand_runs, max_tou):  # pragma: no cover - compiled
+                    storage_price, month_storage, max_lanes, demand_runs, max_tou):  # pragma: no cover - compiled
     """One day (or span of days) of each row's running month sums.
 
     For each row ``i`` of ``load`` (n, steps), with ``h`` the step length in hours:
@@ -93,8 +93,9 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
     * if ``rtp`` (steps,) is not empty: ``month_rtp[i] += (load[i, 0] * rtp[0] + load[i, 1]
       * rtp[1] + ...) * h``, summed from 0.0 in step order; likewise ``cpp`` into
       ``month_cpp``, and ``storage[i]`` times ``storage_price`` into ``month_storage``;
-    * ``month_max[i]`` becomes the largest of itself and the row's loads, a nan if any is
-      one (as ``np.maximum`` would make it);
+    * ``max_lanes[i, k]`` (8 lanes) becomes the largest of itself and the row's loads at
+      steps ``j`` with ``j % 8 == k`` (``j`` from the span's start), a nan if any is one (as
+      ``np.maximum`` would make it): the row's maximum is the maximum of its lanes;
     * for each run (demand period ``k``, steps ``a:b``) of ``demand_runs``, ``max_tou[i, k]``
       becomes the larger of itself and ``load[i, a:b]``'s values (alike).
 
@@ -146,11 +147,18 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
         if storage_price.shape[0] > 0:
             add_dots(month_storage, storage, storage_price, i, i1, i2, i3, m)
     for i in range(n):
-        y = month_max[i]
-        for j in range(steps):
-            x = load[i, j]
-            y = x if (x > y or x != x) else y
-        month_max[i] = y
+        # eight running maxima over every eighth step: an elementwise update the compiler
+        # vectorizes (the lanes are reduced when the month closes)
+        j = 0
+        while j + 8 <= steps:
+            for k in range(8):
+                x, y = load[i, j + k], max_lanes[i, k]
+                max_lanes[i, k] = x if (x > y or x != x) else y
+            j += 8
+        while j < steps:
+            x, y = load[i, j], max_lanes[i, 0]
+            max_lanes[i, 0] = x if (x > y or x != x) else y
+            j += 1
         for r in range(demand_runs.shape[0]):
             k = demand_runs[r, 0]
             y = max_tou[i, k]
@@ -218,7 +226,8 @@ class BillAccumulator:
         self.month_kwh_by_period = np.zeros((n, tariff.n_periods))
         self.month_rtp = np.zeros(n) if tariff.rtp_price is not None else None
         self.month_cpp = np.zeros(n) if tariff.cpp_adder is not None else None
-        self.month_max_kw = np.zeros(n)                #: [kW] the month's maximum so far (running)
+        self.month_max_kw = np.zeros(n)                #: [kW] the month's maximum, set at each close
+        self.max_lanes = np.zeros((n, 8))              #: [kW] running maxima of every eighth step of the month
         self.month_max_tou_kw = np.zeros((n, len(tariff.demand_period_names)))
         self.ytd_kwh = np.zeros(n)  # energy since 1 January (annual tiers)
         self.demand_history = np.zeros((n, tariff.ratchet[1])) if tariff.ratchet else None
@@ -310,11 +319,11 @@ class BillAccumulator:
                         _NONE_1D if ctx.cpp is None else ctx.cpp, _NONE_1D if ctx.cpp is None else self.month_cpp[rows],
                         storage_kw if own_meter else _NONE_2D, ctx.storage_price if own_meter else _NONE_1D,
                         self.month_storage[rows] if own_meter else _NONE_1D,
-                        self.month_max_kw[rows], ctx.demand_runs, self.month_max_tou_kw[rows])
+                        self.max_lanes[rows], ctx.demand_runs, self.month_max_tou_kw[rows])
 
     def month_max_so_far(self, rows) -> np.ndarray:
         """Each customer's maximum load of the current month so far. [kW]"""
-        return self.month_max_kw[rows].copy()
+        return self.max_lanes[rows].max(axis=1)
 
     def _remember_day(self, rows: slice, load_kw: np.ndarray) -> None:
         """Keep a baseline-eligible day in the ring of recent days (per customer)."""
@@ -371,6 +380,8 @@ class BillAccumulator:
         """Turn the month's running sums into bills and reset them."""
         t, frac = self.tariff, self.cal.month_fraction[m]
         n = len(self.kwh)
+        self.month_max_kw[:] = self.max_lanes.max(axis=1)
+        self.max_lanes[:] = 0.0
         np.maximum(self.peak_kw, self.month_max_kw, out=self.peak_kw)
         kwh = self.month_kwh_by_period.sum(axis=1)
         c = np.zeros((n, len(CHARGES)))
