@@ -86,11 +86,7 @@ class RowGroups:
 
     def subset(self, rows: np.ndarray) -> RowGroups:
         """The groups of some rows of the block (``rows``: indices into it, ascending)."""
-        inverse = self.inverse[rows]
-        present, first = np.unique(inverse, return_index=True)
-        relabel = np.zeros(len(self.first), dtype=np.intp)
-        relabel[present] = np.arange(len(present))
-        return RowGroups(relabel[inverse], first.astype(np.intp))
+        return RowGroups.from_codes(self.inverse[rows]) if len(rows) else RowGroups(self.inverse[rows], self.first[:0])
 
 
 def group_rows(*prices, max_groups: int = MAX_GROUPS) -> RowGroups | None:

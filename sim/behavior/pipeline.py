@@ -221,22 +221,16 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models
         # (an empty store under one flat price neither charges nor serves: skipped)
         from .storage import dispatch_storage
 
-        has = p["thermal_storage.adopted"][idx] > 0
-        if has.any():
-            sub = np.flatnonzero(has)
-            i = (np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx)[sub]
+        sub, params = _storage_customers(pop, idx)
+        if len(sub):
             serve = own.price if own.price.ndim == 1 else own.price[sub]
             charge_price = own.storage_price if own.storage_price is not None else serve
             # (a storage price is shared: the customers' groups are those of their own prices)
             own_groups = groups.own()
             sub_groups = (own_groups.subset(sub) if own_groups is not None
                           and (charge_price is serve or np.ndim(charge_price) == 1) else None)
-            main, ch, soc_end = dispatch_storage(
-                load[sub], charge_price, serve, p["thermal_storage.thermal_share"][i],
-                p["thermal_storage.capacity_kwh_per_mean_kw"][i] * pop.mean_kw[i],
-                p["thermal_storage.power_kw_per_mean_kw"][i] * pop.mean_kw[i],
-                p["thermal_storage.efficiency"][i], p["thermal_storage.loss_per_hour"][i], soc[sub], step_hours,
-                groups=sub_groups)
+            main, ch, soc_end = dispatch_storage(load[sub], charge_price, serve, *params, soc[sub], step_hours,
+                                                 groups=sub_groups)
             load = load.copy() if load is base_kw else load
             load[sub] = main
             charge = np.zeros_like(load)
@@ -253,3 +247,23 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models
                 before[:, ev] - pop.firm_kw[idx, None], 0.0).sum(axis=1) * step_hours
             stats["interruptible_delivered_kwh"][idx] += (before[:, ev] - load[:, ev]).sum(axis=1) * step_hours
     return load, charge, soc
+
+
+def _storage_customers(pop, idx):
+    """The customers among ``idx`` who have thermal storage (positions in ``idx``) and their
+    store's parameters as :func:`sim.behavior.storage.dispatch_storage` takes them (thermal
+    share, capacity [kWh], power [kW], efficiency, loss per hour). The same every day: kept
+    for a chunk of consecutive customers (``idx`` a slice)."""
+    key = ("thermal_storage", idx.start, idx.stop) if isinstance(idx, slice) else None
+    found = pop._cache.get(key) if key is not None else None
+    if found is None:
+        p = pop.params
+        sub = np.flatnonzero(p["thermal_storage.adopted"][idx] > 0)
+        i = (np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx)[sub]
+        found = (sub, (p["thermal_storage.thermal_share"][i],
+                       p["thermal_storage.capacity_kwh_per_mean_kw"][i] * pop.mean_kw[i],
+                       p["thermal_storage.power_kw_per_mean_kw"][i] * pop.mean_kw[i],
+                       p["thermal_storage.efficiency"][i], p["thermal_storage.loss_per_hour"][i]))
+        if key is not None:
+            pop._cache[key] = found
+    return found
