@@ -189,3 +189,33 @@ def test_numpy_sum_has_numpys_bits():
         a = rng.standard_normal((4, n)) * 10.0 ** rng.uniform(-4, 4, size=(4, n))
         ref = a.sum(axis=1)
         assert [numpy_sum(row) for row in a] == ref.tolist(), n
+
+
+@pytest.mark.parametrize("minimum", [2.5, -0.0])
+def test_month_close_rows_have_numpys_bits(minimum):
+    """The compiled month close (minimum bill, tax, totals, block sums) gives the bits of the
+    numpy expressions it replaced: minimum bills that bind and not, signed zeros, empty blocks."""
+    from sim.tariffs.billing import _close_rows
+
+    rng = np.random.default_rng(21)
+    n, k = 53, 15
+    c = rng.normal(0.0, 1.0, (n, k)) * rng.choice([1e-3, 1.0, 1e3], size=(n, k))
+    c[:, [3, 4]] = 0.0                                                # minimum and tax: zero before the close
+    c[7] = 0.0                                                        # a zero subtotal
+    c[8, :3], c[8, 5:] = -0.0, -0.0                                   # a negative-zero subtotal
+    kwh = rng.gamma(1.0, 100.0, n)
+    spans = np.array([[0, 20], [20, 20], [20, 53]])
+    rate = 0.13
+    subtotal = c.sum(axis=1)
+    ref = c.copy()
+    ref[:, 3] = np.maximum(minimum - subtotal, 0.0)
+    ref[:, 4] = rate * (subtotal + ref[:, 3])
+    total0 = rng.normal(0.0, 10.0, (n, k))
+    by_block, kwh_by_block = np.full((3, k), np.nan), np.full(3, np.nan)
+    total = total0.copy()
+    _close_rows(c, kwh, minimum, rate, 3, 4, total, spans, by_block, kwh_by_block)
+    assert np.array_equal(c, ref) and np.array_equal(np.signbit(c), np.signbit(ref))
+    assert np.array_equal(total, total0 + ref)
+    for s, (a, b) in enumerate(spans):
+        assert np.array_equal(by_block[s], ref[a:b].sum(axis=0))
+        assert kwh_by_block[s] == kwh[a:b].sum()

@@ -169,6 +169,32 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
 
 
 @jit
+def _close_rows(c, kwh, minimum, tax_rate, i_min, i_tax, total, spans, by_block, kwh_by_block):  # pragma: no cover
+    """A month's close, row by row, with numpy's arithmetic (the same bits as the array
+    expressions it replaces): ``subtotal = c[i].sum()`` (pairwise, :func:`numpy_sum`);
+    ``c[i, i_min] = np.maximum(minimum - subtotal, 0.0)``; ``c[i, i_tax] = tax_rate *
+    (subtotal + c[i, i_min])``; ``total[i] += c[i]``. Then per span ``(a, b)`` of rows:
+    ``by_block[k] = c[a:b].sum(axis=0)`` (rows added one after another) and ``kwh_by_block[k]
+    = kwh[a:b].sum()`` (pairwise)."""
+    n, k_charges = c.shape
+    for i in range(n):
+        subtotal = numpy_sum(c[i])
+        x = minimum - subtotal
+        c[i, i_min] = x if (x > 0.0 or x != x) else 0.0  # np.maximum(x, 0.0), signed zeros too
+        c[i, i_tax] = tax_rate * (subtotal + c[i, i_min])
+        for k in range(k_charges):
+            total[i, k] += c[i, k]
+    for s in range(spans.shape[0]):
+        a, b = spans[s, 0], spans[s, 1]
+        for k in range(k_charges):
+            by_block[s, k] = 0.0
+        for i in range(a, b):
+            for k in range(k_charges):
+                by_block[s, k] += c[i, k]
+        kwh_by_block[s] = numpy_sum(kwh[a:b])
+
+
+@jit
 def _tiers_kernel(by_period, ytd, bounds):  # pragma: no cover - compiled
     """Tier of each row: the number of ``bounds`` at or below the row's energy, the sum
     of its ``by_period`` row in numpy's order plus ``ytd[i]`` (when ``ytd`` is not empty);
@@ -380,7 +406,9 @@ class BillAccumulator:
         """Turn the month's running sums into bills and reset them."""
         t, frac = self.tariff, self.cal.month_fraction[m]
         n = len(self.kwh)
-        self.month_max_kw[:] = self.max_lanes.max(axis=1)
+        lanes = np.maximum(self.max_lanes[:, :4], self.max_lanes[:, 4:])  # (a nan stays a nan)
+        lanes = np.maximum(lanes[:, :2], lanes[:, 2:])
+        np.maximum(lanes[:, 0], lanes[:, 1], out=self.month_max_kw)
         self.max_lanes[:] = 0.0
         np.maximum(self.peak_kw, self.month_max_kw, out=self.peak_kw)
         kwh = self.month_kwh_by_period.sum(axis=1)
@@ -420,16 +448,13 @@ class BillAccumulator:
             for lo, hi, adder in t.load_factor_bands:
                 inside = (lf >= lo) & ((lf < hi) | (hi >= 1.0))
                 c[inside, _C["load_factor"]] = adder * kwh[inside]
-        subtotal = c.sum(axis=1)
-        c[:, _C["minimum"]] = np.maximum(t.minimum_per_month * frac - subtotal, 0.0)
-        c[:, _C["tax"]] = t.tax_pct / 100.0 * (subtotal + c[:, _C["minimum"]])
+        # minimum bill and tax on each customer's subtotal; horizon totals; block sums
+        spans = np.array(self.spans, dtype=np.intp).reshape(-1, 2)
+        _close_rows(c, kwh, t.minimum_per_month * frac, t.tax_pct / 100.0, _C["minimum"], _C["tax"], self.total,
+                    spans, self.monthly_by_block[:, m], self.monthly_kwh_by_block[:, m])
 
         self.last_month = c if self.keep_last else None
-        self.total += c
         self.kwh += kwh
-        for i, (a, b) in enumerate(self.spans):
-            self.monthly_by_block[i, m] = c[a:b].sum(axis=0)
-            self.monthly_kwh_by_block[i, m] = kwh[a:b].sum()
         if self.monthly_by_customer is not None:
             self.monthly_by_customer[:, m] = c
         self.ytd_kwh += kwh
