@@ -131,6 +131,12 @@ def _rows_of(a: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     return a if mask is None else a[mask]
 
 
+def _storage_metered(bills, structural, contexts: dict) -> bool:
+    """Whether any tariff a role's load is billed on has a storage meter of its own."""
+    tariffs = list(bills.tariffs) + [acc.tariff for acc in structural or ()]
+    return any(contexts[t.name].storage_price is not None for t in tariffs)
+
+
 def _event_day(t: CompiledTariff, day: slice) -> bool:
     return any(x is not None and x[day].any() for x in (t.cpp_adder, t.ptr_event, t.intr_event))
 
@@ -296,7 +302,7 @@ class Shard:
                 for role in ROLES:
                     bills = s.bills[role]
                     load = np.empty_like(base) if not (fast and role == "baseline") else base
-                    charge = None
+                    charges = []  # thermal-storage charging: (rows of the chunk, their loads)
                     for k, mask, _ in bills.split(rows):
                         tariff = bills.tariffs[k]
                         ctx = contexts[tariff.name]
@@ -339,16 +345,23 @@ class Shard:
                         else:
                             load[mask] = got
                         if ch is not None:
-                            if mask is None:  # the chunk's one tariff: respond's array is the chunk's
-                                charge = ch
-                            else:
-                                if charge is None:
-                                    charge = np.zeros_like(base)
-                                charge[idx - a] = ch
-                    storage = fixed_storage if charge is None else (
-                        charge if fixed_storage is None else fixed_storage + charge)
+                            charges.append((ch[0] if mask is None else np.flatnonzero(mask)[ch[0]], ch[1]))
                     if role == "baseline":
                         base_main = load
+                    storage = fixed_storage
+                    if charges and not _storage_metered(bills, s.structural if role == "baseline" else None,
+                                                        contexts):
+                        # charging is billed on the main meter: added to the load of those who charge
+                        # (the same sums as adding a charging array that is zero elsewhere)
+                        if load is base or load is base_main:
+                            load = load.copy()
+                        for r, values in charges:
+                            load[r] += values
+                    elif charges:
+                        charge = np.zeros_like(base)
+                        for r, values in charges:
+                            charge[r] = values
+                        storage = charge if fixed_storage is None else fixed_storage + charge
                     if commit:
                         bills.add_day(rows, load, contexts, storage)
                         if role == "baseline" and s.structural is not None:

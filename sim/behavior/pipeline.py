@@ -122,7 +122,7 @@ def strength(pop, participation, d: int, days: int, bills_closed: int, rows: sli
 
 def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models: dict, base: PriceDay, own: PriceDay,
             strength: np.ndarray, fatigue: float, month_peak_kw: np.ndarray | None, soc: np.ndarray | None,
-            step_hours: float, stats: dict | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+            step_hours: float, stats: dict | None = None) -> tuple[np.ndarray, tuple | None, np.ndarray | None]:
     """Load of customers ``idx`` in one role on one day.
 
     Parameters
@@ -155,8 +155,9 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models
     -------
     load_kw : ndarray, shape (n, spd)
         Main-meter load. [kW]
-    charge_kw : ndarray, shape (n, spd), or None
-        Thermal-storage charging (billed on the storage meter when the tariff has one). [kW]
+    charge_kw : (rows, ndarray of shape (len(rows), spd)), or None
+        Thermal-storage charging of the customers with a store (``rows``: their positions
+        among the n), billed on the storage meter when the tariff has one. [kW]
     soc : ndarray, shape (n,), or None
         State of charge at the end of the day. [kWh]
     """
@@ -233,8 +234,7 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models
                                                  groups=sub_groups)
             load = load.copy() if load is base_kw else load
             load[sub] = main
-            charge = np.zeros_like(load)
-            charge[sub] = ch
+            charge = (sub, ch)
             soc[sub] = soc_end
     if own.interruptible is not None and pop.firm_kw is not None:
         before = load
