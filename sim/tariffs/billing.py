@@ -300,6 +300,25 @@ class BillAccumulator:
         out.keep_last, out.last_month = False, None
         return out
 
+    def __getstate__(self) -> dict:
+        """Pickled (a shard's read-out sent to the coordinator) without the charge columns of
+        ``total`` that are all zeros, bit for bit (most tariffs use two or three of the
+        charges): about half the bytes of a read-out."""
+        state = self.__dict__.copy()
+        total = state.get("total")
+        if isinstance(total, np.ndarray) and total.ndim == 2:
+            used = np.flatnonzero((total.view(np.uint64) != 0).any(axis=0))   # -0.0 counts as used
+            state["total"] = (total.shape, used, np.ascontiguousarray(total[:, used]))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        total = state.get("total")
+        if isinstance(total, tuple):
+            shape, used, columns = total
+            state["total"] = np.zeros(shape)
+            state["total"][:, used] = columns
+        self.__dict__.update(state)
+
     def keep_monthly(self) -> None:
         """Also keep every customer's bill of every month (n x months floats), e.g. for `drsim bill`."""
         self.monthly_by_customer = np.zeros((len(self.kwh), self.cal.n_months, len(CHARGES)))
