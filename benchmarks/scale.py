@@ -173,10 +173,18 @@ def main() -> None:
     cases = [(n, w, 60) for n in args.sizes for w in args.workers]
     if not args.no_steps:
         cases += [(10_000, w, 15) for w in args.workers]
+    # side by side: each repeat runs every workers count of a size in turn, so that a slow
+    # spell of the (shared) machine falls on both sides of a ratio
+    all_runs: dict = {case: [] for case in cases}
+    for n, minutes in dict.fromkeys((n, minutes) for n, _, minutes in cases):
+        for _ in range(args.repeat):
+            for w in args.workers:
+                r = run_case(n, w, minutes)
+                all_runs[(n, w, minutes)].append(r)
+                print(f"  ran {n:,} customers, {minutes}-min steps, {w} worker(s): {r['wall_s']:.2f} s",
+                      file=sys.stderr, flush=True)
     for n, w, minutes in cases:
-        runs = []
-        for _ in range(args.repeat):  # the workers counts alternate within a size: side by side
-            runs.append(run_case(n, w, minutes))
+        runs = all_runs[(n, w, minutes)]
         wall = statistics.median(r["wall_s"] for r in runs)
         ch = runs[0]["customers"] * runs[0]["hours"]
         rss = max(r["rss_mib"] for r in runs)
@@ -198,7 +206,10 @@ def main() -> None:
     print()
     for n in args.sizes:
         if (n, 1, 60) in walls and (n, 2, 60) in walls:
-            print(f"{n:,} customers: two workers / one process = {walls[(n, 1, 60)] / walls[(n, 2, 60)]:.2f}x")
+            paired = [a["wall_s"] / b["wall_s"] for a, b in zip(all_runs[(n, 1, 60)], all_runs[(n, 2, 60)])]
+            print(f"{n:,} customers: two workers / one process = {walls[(n, 1, 60)] / walls[(n, 2, 60)]:.2f}x "
+                  f"(ratio of medians); each repeat's pair: {', '.join(f'{x:.2f}x' for x in paired)} "
+                  f"(median {statistics.median(paired):.2f}x)")
     for w in args.workers:
         if (10_000, w, 60) in walls and (10_000, w, 15) in walls:
             print(f"10,000 customers, {w} worker(s): 4x the steps took {walls[(10_000, w, 15)] / walls[(10_000, w, 60)]:.2f}x the time")
