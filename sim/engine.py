@@ -362,13 +362,20 @@ class Shard:
                         for r, values in charges:
                             charge[r] = values
                         storage = charge if fixed_storage is None else fixed_storage + charge
+                    # each stream block's sum over its customers (main meter and storage): taken in
+                    # the billing pass where one tariff bills the whole load
+                    block_sums = sums[ROLES.index(role), group[0][0]:group[-1][0] + 1]
+                    fused = commit and storage is None and bills.single
                     if commit:
-                        bills.add_day(rows, load, contexts, storage)
+                        if fused:
+                            bills.add_day(rows, load, contexts, storage, (bounds, block_sums))
+                        else:
+                            bills.add_day(rows, load, contexts, storage)
                         if role == "baseline" and s.structural is not None:
                             for acc in s.structural:
                                 acc.add_day(rows, load, contexts[acc.tariff.name], storage)
-                    # each stream block's sum over its customers (main meter and storage)
-                    sums[ROLES.index(role), group[0][0]:group[-1][0] + 1] = block_column_sums(load, storage, bounds)
+                    if not fused:
+                        block_sums[:] = block_column_sums(load, storage, bounds)
         self.busy_s += time.perf_counter() - started
         return result
 

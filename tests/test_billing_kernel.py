@@ -233,3 +233,24 @@ def test_pickled_bills_keep_every_bit():
     back = pickle.loads(pickle.dumps(acc, protocol=5))
     assert np.array_equal(back.total.view(np.uint64), acc.total.view(np.uint64))
     assert isinstance(acc.total, np.ndarray)                          # the original is untouched
+
+
+def test_block_sums_in_the_billing_pass_are_the_engines():
+    """Column sums over runs of rows taken in the billing pass have the bits of
+    sim.rowmath.block_column_sums, and the bills are those of a pass without them."""
+    from sim.rowmath import block_column_sums
+
+    cal, t = _tariff(seed=12, days=2)
+    rng = np.random.default_rng(8)
+    n = 29
+    load = _loads(rng, n, cal.n_steps)
+    ctx = DayContext(t, 1, SPD)
+    bounds = np.array([0, 4, 4, 17, 29])
+    out = np.full((4, SPD), np.nan)
+    with_sums, plain = BillAccumulator(t, n, cal), BillAccumulator(t, n, cal)
+    day = load[:, SPD:2 * SPD]
+    with_sums.add_day(slice(0, n), day, ctx, block_sums=(bounds, out))
+    plain.add_day(slice(0, n), day, ctx)
+    assert np.array_equal(out, block_column_sums(day, None, bounds))
+    for name in ("month_kwh_by_period", "month_rtp", "month_cpp", "max_lanes", "month_max_tou_kw"):
+        assert np.array_equal(getattr(with_sums, name), getattr(plain, name)), name

@@ -77,11 +77,12 @@ class DayContext:
 #: Stand-in for an absent price vector or running sum in :func:`_add_day_kernel`.
 _NONE_1D = np.zeros(0)
 _NONE_2D = np.zeros((0, 0))
+_NONE_INT = np.zeros(0, dtype=np.intp)
 
 
 @jit
 def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_rtp, cpp, month_cpp, storage,
-                    storage_price, month_storage, max_lanes, demand_runs, max_tou):  # pragma: no cover - compiled
+                    storage_price, month_storage, max_lanes, demand_runs, max_tou, bounds, column_sums):  # pragma: no cover - compiled
     """One day (or span of days) of each row's running month sums.
 
     For each row ``i`` of ``load`` (n, steps), with ``h`` the step length in hours:
@@ -97,7 +98,10 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
       steps ``j`` with ``j % 8 == k`` (``j`` from the span's start), a nan if any is one (as
       ``np.maximum`` would make it): the row's maximum is the maximum of its lanes;
     * for each run (demand period ``k``, steps ``a:b``) of ``demand_runs``, ``max_tou[i, k]``
-      becomes the larger of itself and ``load[i, a:b]``'s values (alike).
+      becomes the larger of itself and ``load[i, a:b]``'s values (alike);
+    * if ``bounds`` is not empty: ``column_sums[k]`` becomes the column sums of the rows
+      ``bounds[k]:bounds[k + 1]``, from 0.0, one row after another (the engine's stream-block
+      sums: the additions of :func:`sim.rowmath.block_column_sums`).
 
     The sums take rows four at a time so that four rows' chains of additions overlap (the
     last group repeats its last row and keeps only the rows it has); the maxima follow in a
@@ -146,7 +150,16 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
             add_dots(month_cpp, load, cpp, i, i1, i2, i3, m)
         if storage_price.shape[0] > 0:
             add_dots(month_storage, storage, storage_price, i, i1, i2, i3, m)
+    block = 0
+    for k in range(column_sums.shape[0]):
+        for j in range(column_sums.shape[1]):
+            column_sums[k, j] = 0.0
     for i in range(n):
+        if bounds.shape[0] > 0:
+            while i >= bounds[block + 1]:
+                block += 1
+            for j in range(steps):
+                column_sums[block, j] += load[i, j]
         # eight running maxima over every eighth step: an elementwise update the compiler
         # vectorizes (the lanes are reduced when the month closes)
         j = 0
@@ -333,7 +346,8 @@ class BillAccumulator:
         ytd = self.ytd_kwh[rows] if t.tier_basis == "annual" else _NONE_1D
         return _tiers_kernel(self.month_kwh_by_period[rows], ytd, t.tier_bounds)
 
-    def add_day(self, rows: slice, load_kw: np.ndarray, ctx: DayContext, storage_kw: np.ndarray | None = None) -> None:
+    def add_day(self, rows: slice, load_kw: np.ndarray, ctx: DayContext, storage_kw: np.ndarray | None = None,
+                block_sums: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Add one day of load for customers ``rows``.
 
         Parameters
@@ -345,8 +359,14 @@ class BillAccumulator:
         storage_kw : ndarray, shape (n_rows, steps_per_day), optional
             Thermal-storage load: billed on its own meter at the storage rate, or added to the
             main meter when the tariff has none. [kW]
+        block_sums : (bounds, out), optional
+            Also the column sums of the main-meter load over each run of rows ``bounds[k]:
+            bounds[k + 1]`` (of ``load_kw``) into ``out[k]`` (the engine's stream-block sums,
+            taken in the same pass). Without ``storage_kw``.
         """
         h = self.step_hours
+        if block_sums is not None and storage_kw is not None:
+            raise ValueError("block sums are taken in the billing pass only without a storage load")
         own_meter = storage_kw is not None and ctx.storage_price is not None
         if storage_kw is not None and not own_meter:
             load_kw = load_kw + storage_kw
@@ -364,7 +384,8 @@ class BillAccumulator:
                         _NONE_1D if ctx.cpp is None else ctx.cpp, _NONE_1D if ctx.cpp is None else self.month_cpp[rows],
                         storage_kw if own_meter else _NONE_2D, ctx.storage_price if own_meter else _NONE_1D,
                         self.month_storage[rows] if own_meter else _NONE_1D,
-                        self.max_lanes[rows], ctx.demand_runs, self.month_max_tou_kw[rows])
+                        self.max_lanes[rows], ctx.demand_runs, self.month_max_tou_kw[rows],
+                        _NONE_INT if block_sums is None else block_sums[0], _NONE_2D if block_sums is None else block_sums[1])
 
     def month_max_so_far(self, rows) -> np.ndarray:
         """Each customer's maximum load of the current month so far. [kW]"""
@@ -620,11 +641,16 @@ class BillSet:
                 out[mask] = p
         return out, None
 
-    def add_day(self, rows: slice, load_kw: np.ndarray, contexts: dict, storage_kw: np.ndarray | None = None) -> None:
+    def add_day(self, rows: slice, load_kw: np.ndarray, contexts: dict, storage_kw: np.ndarray | None = None,
+                block_sums: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Bill one day of customers ``rows`` on their tariffs; ``block_sums`` as
+        :meth:`BillAccumulator.add_day` (one tariff for all of them only)."""
+        if block_sums is not None and not self.single:
+            raise ValueError("block sums are taken in the billing pass only with one tariff")
         for k, mask, r in self.split(rows):
             ctx = contexts[self.tariffs[k].name]
             if mask is None:
-                self.accs[k].add_day(r, load_kw, ctx, storage_kw)
+                self.accs[k].add_day(r, load_kw, ctx, storage_kw, block_sums)
             else:
                 self.accs[k].add_day(r, load_kw[mask], ctx, None if storage_kw is None else storage_kw[mask])
 
