@@ -147,14 +147,18 @@ def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray, groups=Non
                     demand_price=t.demand_price, interruptible=ctx.intr_mask, groups=groups)
 
 
-#: Memory a customer needs in a run, measured (about 1 kB with two tariffs; 1,000,000
-#: customers peak near 1 GiB), and per extra tariff it is billed on (menus, choice). [bytes]
-BYTES_PER_CUSTOMER, BYTES_PER_EXTRA_TARIFF = 1_100, 700
+#: Memory a customer needs in a run, measured (large_system, benchmarks/scale.py: about
+#: 0.9 kB with two tariffs, 1,000,000 customers peak at 1.1 GiB), rounded up, and per extra
+#: tariff it is billed on (menus, choice). [bytes]
+BYTES_PER_CUSTOMER, BYTES_PER_EXTRA_TARIFF = 1_000, 700
+#: A run's process before its customers: interpreter, numpy, numba and the compiled kernels
+#: (about 275 MiB for 10,000 customers). [bytes]
+BASE_BYTES = 280 * 2**20
 
 
 def memory_estimate(scenario: Scenario) -> int:
     """Rough peak memory of a run, from its customer counts. [bytes]"""
-    total = 150 * 2**20
+    total = BASE_BYTES
     days_steps = scenario.horizon.days * scenario.horizon.steps_per_day
     for seg in scenario.populations:
         n = seg.count or 0
