@@ -86,31 +86,21 @@ def block_column_sums(load: np.ndarray, extra: np.ndarray | None, bounds: np.nda
     array's leading axis row after row), in one pass and without the sum array.
     """
     out = np.empty((len(bounds) - 1, load.shape[1]))
-    if extra is None:
-        _block_column_sums(np.ascontiguousarray(load), np.ascontiguousarray(bounds, dtype=np.intp), out)
-    else:
-        _block_column_sums_of_sum(np.ascontiguousarray(load), np.ascontiguousarray(extra),
-                                  np.ascontiguousarray(bounds, dtype=np.intp), out)
+    _block_column_sums(np.ascontiguousarray(load), None if extra is None else np.ascontiguousarray(extra),
+                       np.ascontiguousarray(bounds, dtype=np.intp), out)
     return out
 
 
 @jit
-def _block_column_sums(load, bounds, out):
+def _block_column_sums(load, extra, bounds, out):
     spd = load.shape[1]
     for k in range(len(bounds) - 1):
         for t in range(spd):
             out[k, t] = 0.0
         for i in range(bounds[k], bounds[k + 1]):
-            for t in range(spd):
-                out[k, t] += load[i, t]
-
-
-@jit
-def _block_column_sums_of_sum(load, extra, bounds, out):
-    spd = load.shape[1]
-    for k in range(len(bounds) - 1):
-        for t in range(spd):
-            out[k, t] = 0.0
-        for i in range(bounds[k], bounds[k + 1]):
-            for t in range(spd):
-                out[k, t] += load[i, t] + extra[i, t]
+            if extra is None:
+                for t in range(spd):
+                    out[k, t] += load[i, t]
+            else:
+                for t in range(spd):
+                    out[k, t] += load[i, t] + extra[i, t]
