@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from .behavior import constant_elasticity, price_ratio
-from .behavior.pipeline import PriceDay, respond, strength
-from .behavior.welfare import respond_with_surplus
+from .behavior.pipeline import PriceDay, elasticity_response, respond, strength
 from .scenario.behavior import models_of
 from .calendar import Calendar
 from .errors import InputError, Problem, RunError
@@ -317,14 +315,10 @@ class Shard:
                             if role == "baseline":
                                 continue
                             sub = base if mask is None else base[mask]
-                            e = pop.elasticity[idx] * _rows_of(m, mask) * fatigue
-                            if stats is not None:  # the response and its consumer surplus in one pass
-                                got, surplus = respond_with_surplus(sub, _prices_of(prices["baseline"], mask),
-                                                                    _prices_of(prices["scenario"], mask), e, step_h)
-                                stats["consumer_surplus"][idx] += surplus
-                            else:
-                                got = constant_elasticity(sub, price_ratio(_prices_of(prices["baseline"], mask),
-                                                                           _prices_of(prices["scenario"], mask)), e)
+                            got = elasticity_response(sub, _prices_of(prices["baseline"], mask),
+                                                      _prices_of(prices["scenario"], mask),
+                                                      pop.elasticity[idx] * _rows_of(m, mask) * fatigue, step_h,
+                                                      None, stats, idx)
                             ch = None
                         else:
                             own = _price_day(tariff, ctx, _prices_of(prices[role], mask),
@@ -371,10 +365,7 @@ class Shard:
                     block_sums = sums[ROLES.index(role), group[0][0]:group[-1][0] + 1]
                     fused = commit and storage is None and bills.single
                     if commit:
-                        if fused:
-                            bills.add_day(rows, load, contexts, storage, (bounds, block_sums))
-                        else:
-                            bills.add_day(rows, load, contexts, storage)
+                        bills.add_day(rows, load, contexts, storage, (bounds, block_sums) if fused else None)
                         if role == "baseline" and s.structural is not None:
                             for acc in s.structural:
                                 acc.add_day(rows, load, contexts[acc.tariff.name], storage)

@@ -120,6 +120,22 @@ def strength(pop, participation, d: int, days: int, bills_closed: int, rows: sli
     return m
 
 
+def elasticity_response(load: np.ndarray, price_base: np.ndarray, price_scen: np.ndarray, elasticity: np.ndarray,
+                        step_hours: float, pair: RowGroups | None, stats: dict | None, idx) -> np.ndarray:
+    """Load after the constant-elasticity response of a block of customers (``pair``: their
+    groups of equal baseline and scenario price rows, if known); with ``stats``, each
+    customer's consumer surplus change is added to ``stats["consumer_surplus"][idx]``,
+    computed in the same pass (:func:`sim.behavior.welfare.respond_with_surplus`)."""
+    if stats is not None:
+        load, surplus = respond_with_surplus(load, price_base, price_scen, elasticity, step_hours, groups=pair)
+        stats["consumer_surplus"][idx] += surplus
+        return load
+    if pair is None:
+        return constant_elasticity(load, price_ratio(price_base, price_scen), elasticity)
+    ratio_rows = price_ratio(pair.rows(price_base), pair.rows(price_scen))
+    return constant_elasticity_rows(load, ratio_rows, pair.inverse, elasticity)
+
+
 def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models: dict, base: PriceDay, own: PriceDay,
             strength: np.ndarray, fatigue: float, month_peak_kw: np.ndarray | None, soc: np.ndarray | None,
             step_hours: float, stats: dict | None = None) -> tuple[np.ndarray, tuple | None, np.ndarray | None]:
@@ -168,16 +184,8 @@ def respond(role: str, base_kw: np.ndarray, idx: np.ndarray | slice, pop, models
     groups = _Groups(np.asarray(base.price, dtype=np.float64), np.asarray(own.price, dtype=np.float64), own.groups)
     if role == "scenario":
         if "constant_elasticity" in models:
-            e = pop.elasticity[idx] * strength
-            pair = groups.pair()
-            if stats is not None:  # the response and its consumer surplus in one pass
-                load, surplus = respond_with_surplus(load, base.price, own.price, e, step_hours, groups=pair)
-                stats["consumer_surplus"][idx] += surplus
-            elif pair is None:
-                load = constant_elasticity(load, price_ratio(base.price, own.price), e)
-            else:
-                ratio_rows = price_ratio(pair.rows(groups.base_price), pair.rows(groups.own_price))
-                load = constant_elasticity_rows(load, ratio_rows, pair.inverse, e)
+            load = elasticity_response(load, groups.base_price, groups.own_price, pop.elasticity[idx] * strength,
+                                       step_hours, groups.pair(), stats, idx)
         elif "elasticity_matrix" in models:
             from .matrix import respond_matrix
 
