@@ -15,8 +15,10 @@ of length n, and only system-level and per-segment load series are kept over tim
 from __future__ import annotations
 
 import dataclasses
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -374,14 +376,17 @@ class Shard:
         self.busy_s += time.perf_counter() - started
         return result
 
-    def days(self, d0: int, d1: int, streaks: list[dict]) -> list[np.ndarray]:
-        """Days ``d0`` to ``d1 - 1``, committed, with each day's event streaks; per segment
-        the blocks' sums, shape (roles, blocks, (d1 - d0) x spd)."""
+    def days(self, d0: int, d1: int, streaks: list[dict], close: int | None = None) -> list[np.ndarray]:
+        """Days ``d0`` to ``d1 - 1``, committed, with each day's event streaks, then (with
+        ``close``) billing month ``close`` closed; per segment the blocks' sums, shape
+        (roles, blocks, (d1 - d0) x spd)."""
         spd = self.cal.steps_per_day
         out = [np.empty((len(ROLES), len(s.population.blocks), (d1 - d0) * spd)) for s in self.segments.values()]
         for j, d in enumerate(range(d0, d1)):
             for o, part in zip(out, self.day(d, streaks[j], True)):
                 o[:, :, j * spd:(j + 1) * spd] = part
+        if close is not None:
+            self.close_month(close)
         return out
 
     def busy(self) -> float:
@@ -453,6 +458,11 @@ class _InProcess:
     def call(self, method: str, *args) -> list:
         return [getattr(s, method)(*args) for s in self.shards]
 
+    def each(self, method: str, calls: list[tuple]) -> Iterator[list]:
+        """``call(method, *args)`` for each ``args`` of ``calls`` in turn."""
+        for args in calls:
+            yield self.call(method, *args)
+
     def close(self) -> None:
         pass
 
@@ -469,6 +479,48 @@ class _DaskShards:
     def call(self, method: str, *args) -> list:
         pending = [getattr(a, method)(*args) for a in self.actors]
         return [p.result() for p in pending]
+
+    def each(self, method: str, calls: list[tuple]) -> Iterator[list]:
+        """``call(method, *args)`` for each ``args`` of ``calls`` in turn, without waiting
+        between calls for the slowest shard: each shard is given its next call as soon as it
+        has answered the last (one thread per shard here; a shard answers its calls in
+        order), and the answers of all shards to call ``i`` are yielded in order. A shard
+        runs ahead by at most ``AHEAD`` answers not yet taken."""
+        answers = [queue.Queue(maxsize=self.AHEAD) for _ in self.actors]
+        stop = threading.Event()
+
+        def drive(actor, out: queue.Queue) -> None:
+            for args in calls:
+                if stop.is_set():
+                    return
+                try:
+                    item = (True, getattr(actor, method)(*args).result())
+                except BaseException as e:  # handed to the coordinator, which raises it
+                    item = (False, e)
+                while not stop.is_set():
+                    try:
+                        out.put(item, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if not item[0]:
+                    return
+
+        threads = [threading.Thread(target=drive, args=(a, q), daemon=True) for a, q in zip(self.actors, answers)]
+        for t in threads:
+            t.start()
+        try:
+            for _ in calls:
+                got = [q.get() for q in answers]
+                for ok, value in got:
+                    if not ok:
+                        raise value
+                yield [value for _, value in got]
+        finally:  # a shard's thread ends after its call under way (the threads are daemons)
+            stop.set()
+
+    #: Answers a shard may have ready before the coordinator takes them (see :meth:`each`).
+    AHEAD = 2
 
     def close(self) -> None:
         for f in self.futures:
@@ -684,7 +736,7 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
                         "converged": it > 1 and step <= tol})
 
     env = simpy.Environment()
-    state = {"days_done": 0}
+    state = {"days_done": 0, "closed": -1}
     month_end = np.flatnonzero(np.diff(cal.billing_month)) + 1  # first day of each new month
     month_end = np.append(month_end, cal.days)
 
@@ -693,7 +745,8 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
             yield env.timeout(int(end) - env.now)
             if state["days_done"] != end:  # the clock must have finished the month
                 raise RuntimeError(f"billing month {m} closed after {state['days_done']} days, expected {end}")
-            backend.call("close_month", m)
+            if state["closed"] != m:  # (:func:`months` has the shards close it with its days)
+                backend.call("close_month", m)
 
     def days(env: simpy.Environment):
         for d in range(cal.days):
@@ -706,19 +759,24 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
     def months(env: simpy.Environment):
         """Shards in other processes with nothing to learn from the system day by day (no
         operator, no real-time price formed from the system load): each runs a whole
-        billing month per message, the same days as :func:`days` in the same order."""
-        d = 0
-        for end in month_end:
+        billing month per message and closes its bills, the same days as :func:`days` in
+        the same order. Nothing the coordinator learns changes a later month, so the
+        months are all planned here and every shard goes on to its next month without
+        waiting for the others (``each``)."""
+        calls, d = [], 0
+        for m, end in enumerate(month_end):
             streaks = []
             for day in range(d, int(end)):
                 advance_streaks(day)
                 streaks.append(dict(streak))
-            combine(backend.call("days", d, int(end), streaks), slice(d * spd, int(end) * spd), True)
-            state["days_done"] = int(end)
-            if progress is not None:
-                progress(int(end), cal.days)
-            yield env.timeout(int(end) - d)
+            calls.append((d, int(end), streaks, m))
             d = int(end)
+        for (d, end, _, m), parts in zip(calls, backend.each("days", calls)):
+            combine(parts, slice(d * spd, end * spd), True)
+            state["days_done"], state["closed"] = end, m
+            if progress is not None:
+                progress(end, cal.days)
+            yield env.timeout(end - d)
 
     env.process(billing(env))  # created first: at a month boundary, bills close before the next day
     log: list[dict] = listed_events(compiled, cal)

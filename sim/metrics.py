@@ -12,6 +12,9 @@ import numpy as np
 
 from .tariffs import CHARGES
 
+#: The two runs on the same customers and draws.
+ROLES = ("baseline", "scenario")
+
 #: Percentiles reported for the distribution of bill changes.
 BILL_PERCENTILES = (5, 25, 50, 75, 95)
 
@@ -104,8 +107,9 @@ def bill_change_distribution(change: np.ndarray, base: np.ndarray) -> dict:
     return out
 
 
-def _revenue(bills) -> dict:
-    by_charge = bills.total.sum(axis=0)
+def _revenue(total: np.ndarray) -> dict:
+    """Revenue of a bill set from its customers' horizon totals by charge, (n, charges)."""
+    by_charge = total.sum(axis=0)
     out = {"revenue": float(by_charge.sum())}
     out.update({f"revenue_{c}": float(v) for c, v in zip(CHARGES, by_charge)})
     return out
@@ -131,12 +135,15 @@ def compute(result) -> dict:
     years = cal.days / 365.0
     cap_rate = sc.grid.capacity_cost_per_kw_year
     out: dict = {"baseline": {}, "scenario": {}, "change": {}, "segments": {}}
-    for role in ("baseline", "scenario"):
+    # each bill set's customers' totals by charge and bills, gathered once
+    total = {(name, role): s.bills[role].total for name, s in result.segments.items() for role in ROLES}
+    bill = {k: v.sum(axis=1) for k, v in total.items()}
+    for role in ROLES:
         sys_load = result.system_load_kw[role]
         m = load_balance(sys_load, spd, step_h)
         rev = {"revenue": 0.0, **{f"revenue_{c}": 0.0 for c in CHARGES}}
-        for s in result.segments.values():
-            for k, v in _revenue(s.bills[role]).items():
+        for name in result.segments:
+            for k, v in _revenue(total[name, role]).items():
                 rev[k] += v
         m.update(rev)
         m["customers"] = int(sum(s.population.n for s in result.segments.values()))
@@ -148,7 +155,7 @@ def compute(result) -> dict:
     ch = _change(b, s)
     ch["peak_reduction_kw"] = b["peak_kw"] - s["peak_kw"]
     ch["peak_reduction_pct"] = ch["peak_reduction_kw"] / b["peak_kw"] * 100 if b["peak_kw"] else 0.0
-    ch.update(_bill_changes(result.segments.values()))
+    ch.update(_bill_changes(bill, list(result.segments)))
     ch.update(shift_decomposition(result.system_load_kw["baseline"], result.system_load_kw["scenario"], spd, step_h))
     cs = float(sum(s.stats["consumer_surplus"].sum() for s in result.segments.values()))
     ch["consumer_surplus_change"] = cs
@@ -172,24 +179,24 @@ def compute(result) -> dict:
             counts = np.bincount(seg.bills["scenario"].choice, minlength=len(seg.tariffs["scenario"]))
             entry["scenario_tariff_customers"] = {t.name: int(c) for t, c in zip(seg.tariffs["scenario"], counts)}
         if seg.structural is not None:
-            entry["choice"] = _choice_metrics(seg)
-        for role in ("baseline", "scenario"):
+            entry["choice"] = _choice_metrics(seg, bill[name, "baseline"])
+        for role in ROLES:
             load = seg.load_kw[role]
             peak_t = int(result.system_load_kw[role].argmax())
             r = {"energy_kwh": float(load.sum() * step_h), "peak_kw": float(load.max()),
                  "coincident_peak_kw": float(load[peak_t])}
-            r.update(_revenue(seg.bills[role]))
+            r.update(_revenue(total[name, role]))
             r.update(supply_cost(load, result.energy_cost_per_kwh[role], step_h, r["coincident_peak_kw"], cap_rate,
                                  years))
             r["margin"] = r["revenue"] - r["cost"]
             r["average_price_per_kwh"] = r["revenue"] / r["energy_kwh"] if r["energy_kwh"] else 0.0
-            r["bill_mean"] = float(seg.bills[role].bill.mean())
+            r["bill_mean"] = float(bill[name, role].mean())
             entry[role] = r
         c = _change(entry["baseline"], entry["scenario"])
         c["peak_reduction_kw"] = entry["baseline"]["peak_kw"] - entry["scenario"]["peak_kw"]
         c["peak_reduction_pct"] = (c["peak_reduction_kw"] / entry["baseline"]["peak_kw"] * 100
                                    if entry["baseline"]["peak_kw"] else 0.0)
-        c.update(_bill_changes([seg]))
+        c.update(_bill_changes(bill, [name]))
         c.update(shift_decomposition(seg.load_kw["baseline"], seg.load_kw["scenario"], spd, step_h))
         c["consumer_surplus_change"] = float(seg.stats["consumer_surplus"].sum())
         req = float(seg.stats["interruptible_requested_kwh"].sum())
@@ -203,12 +210,11 @@ def compute(result) -> dict:
     return out
 
 
-def _choice_metrics(seg) -> dict:
+def _choice_metrics(seg, baseline_bill: np.ndarray) -> dict:
     """Switching within a menu, and the revenue given up to structural winners: customers
     whose baseline load costs less on the tariff they end on than on the baseline tariff."""
     bills = seg.bills["scenario"]
     n = len(bills.choice)
-    baseline_bill = seg.bills["baseline"].bill
     structural = np.stack([acc.bill for acc in seg.structural])[bills.choice, np.arange(n)]
     saving = baseline_bill - structural
     winners = saving > 0.005
@@ -217,7 +223,9 @@ def _choice_metrics(seg) -> dict:
             "revenue_lost_to_structural_winners": float(saving[winners].sum())}
 
 
-def _bill_changes(segments) -> dict:
-    base = np.concatenate([s.bills["baseline"].bill for s in segments])
-    scen = np.concatenate([s.bills["scenario"].bill for s in segments])
+def _bill_changes(bill: dict, names: list[str]) -> dict:
+    """Bill change distribution over the customers of segments ``names``; ``bill`` maps
+    (segment, role) to its customers' bills."""
+    base = np.concatenate([bill[name, "baseline"] for name in names])
+    scen = np.concatenate([bill[name, "scenario"] for name in names])
     return bill_change_distribution(scen - base, base)

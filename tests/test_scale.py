@@ -171,3 +171,39 @@ def test_block_column_sums_are_numpys_row_after_row_sums(with_extra):
     full = load if extra is None else load + extra
     ref = np.stack([full[a:b].sum(axis=0) for a, b in zip(bounds[:-1], bounds[1:])])
     np.testing.assert_array_equal(got, ref)
+
+
+class _Steps:
+    """An actor that answers ``step(i)`` with (its number, i), and raises at step ``fail``."""
+
+    def __init__(self, k: int, fail: int | None = None):
+        self.k, self.fail = k, fail
+
+    def step(self, i: int) -> tuple[int, int]:
+        if i == self.fail:
+            raise ValueError(f"shard {self.k} failed at step {i}")
+        return self.k, i
+
+
+def test_shards_answer_a_series_of_calls_in_order_and_a_failure_reaches_the_coordinator():
+    """`_DaskShards.each` (each shard takes its next month without waiting for the others):
+    the answers to every call come back together and in order, and a shard's error is
+    raised in the coordinator instead of the later answers."""
+    from distributed import Client
+
+    from sim.engine import _DaskShards
+
+    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        def shards(fail=None):
+            s = _DaskShards.__new__(_DaskShards)
+            s.futures = [client.submit(_Steps, k, fail if k == 1 else None, actor=True, pure=False) for k in range(2)]
+            s.actors = [f.result() for f in s.futures]
+            return s
+
+        calls = [(i,) for i in range(7)]  # more calls than a shard may run ahead
+        assert list(shards().each("step", calls)) == [[(0, i), (1, i)] for i in range(7)]
+        seen = []
+        with pytest.raises(ValueError, match="shard 1 failed at step 3"):
+            for answer in shards(fail=3).each("step", calls):
+                seen.append(answer)
+        assert seen == [[(0, i), (1, i)] for i in range(3)]

@@ -42,6 +42,14 @@ DEFAULT_RETRIES = 2
 #: per worker. Variables already set in the environment take precedence (Dask's rule).
 WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
 
+#: Modules the LocalCluster's workers import as they start (Dask's worker ``preload``), so
+#: that the first task or shard does not: importing drsim (scipy.stats, numba, pydantic
+#: schemas) takes about 0.9 s, which a run in one process pays before its clock starts and
+#: a run spread over fresh workers paid inside it (1.2 s to start two shards, of which the
+#: imports were 0.9 s; docs/benchmarks.md). ``dask worker ... --preload sim`` does the same
+#: on a cluster of your own.
+WORKER_PRELOAD = ["sim"]
+
 
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float | int | None]:
     """A run's metrics (metrics.json) as ``{dotted.name: number}``.
@@ -152,7 +160,7 @@ def _start_local_cluster(n: int):
     Ctrl-C belongs to the client, which cancels the tasks and closes the cluster; worker
     processes started while SIGINT is ignored inherit that (Python then installs no
     KeyboardInterrupt handler), so they do not die mid-task with a traceback each. The
-    workers get WORKER_MALLOC_ENV.
+    workers get WORKER_MALLOC_ENV and import WORKER_PRELOAD as they start.
     """
     import signal
     import threading
@@ -169,7 +177,7 @@ def _start_local_cluster(n: int):
         # ":0": any free port for the scheduler's HTTP server (the dashboard, when bokeh is installed)
         with dask.config.set(env):
             return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                silence_logs=logging.ERROR)
+                                silence_logs=logging.ERROR, preload=WORKER_PRELOAD)
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)
