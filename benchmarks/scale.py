@@ -13,11 +13,19 @@ medians reported:
   per customer, on 1,000 customers of the same scenario.
 
 Wall time is the simulation (``sim.run``, metrics included) without interpreter start-up
-and scenario loading; with workers, starting the local cluster is shown apart. Memory, two
-figures: the largest resident memory of the run's process and all its workers together,
-sampled every 0.2 s (what the run held at one time; as PSS, which counts the libraries the
-processes share once, and as RSS), and the sum of each process's own peak RSS (an upper
-bound: the peaks need not coincide, and shared libraries count once per process).
+and scenario loading; with workers, starting the local cluster (which includes the workers'
+import of drsim, ``WORKER_PRELOAD``) is shown apart. Memory, two figures: the largest
+resident memory of the run's process and all its workers together, sampled every 0.2 s
+(what the run held at one time; as RSS, and as PSS, which counts the libraries the
+processes share once), and the sum of each process's own peak RSS (an upper bound: the
+peaks need not coincide, and shared libraries count once per process).
+
+PSS is read from /proc/PID/smaps_rollup, which makes the kernel walk each process's page
+tables: 36 ms for a two-worker run's processes (400,000 customers), 18 % of a core at five
+samples a second. A one-process run leaves a core free for that; two workers need both, so
+sampling PSS slowed them and biased the ratio between the two. The timed runs therefore
+sample RSS only (/proc/PID/statm, 0.01 ms), and PSS comes from one more run of each case,
+not timed.
 
 Usage: python benchmarks/scale.py [--sizes 10000 100000 1000000] [--workers 1 2] [--repeat 3]
        [--no-steps] [--no-naive]
@@ -86,34 +94,35 @@ if __name__ == "__main__":
 """
 
 
-def _tree_memory_mib(proc) -> tuple[float, float]:
-    """Resident memory of a process and all its descendants now, summed: (RSS, PSS). [MiB]
+def _tree_memory_mib(proc, pss: bool) -> tuple[float, float]:
+    """Resident memory of a process and all its descendants now, summed: (RSS, PSS) [MiB];
+    PSS only with ``pss`` (else NaN; reading it is not cheap, see the module docstring).
 
     RSS counts pages shared between the processes (the interpreter, numpy's and numba's
     libraries) once per process; PSS splits each shared page between the processes that
     map it, so the PSS sum is the memory the processes hold together."""
     import psutil
 
-    rss = pss = 0
+    rss = shared = 0
     try:
         family = [proc] + proc.children(recursive=True)
     except psutil.NoSuchProcess:
         return 0.0, 0.0
     for p in family:
         try:
-            info = p.memory_full_info()
+            info = p.memory_full_info() if pss else p.memory_info()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
         rss += info.rss
-        pss += getattr(info, "pss", info.rss)
-    return rss / 2**20, pss / 2**20
+        shared += getattr(info, "pss", info.rss) if pss else 0
+    return rss / 2**20, shared / 2**20 if pss else float("nan")
 
 
-def run_case(customers: int, workers: int, step_minutes: int = 60) -> dict:
+def run_case(customers: int, workers: int, step_minutes: int = 60, pss: bool = False) -> dict:
     """One run in a fresh process. Besides the per-process peaks the child reports, the
     resident memory of the child and all its worker processes together is sampled every
-    0.2 s: the largest sums are what the run held at one time (``rss_sampled_mib``,
-    ``pss_sampled_mib``)."""
+    0.2 s: the largest sums are what the run held at one time (``rss_sampled_mib``, and
+    with ``pss`` also ``pss_sampled_mib``)."""
     import psutil
 
     cmd = [sys.executable, "-c", _CHILD, SCENARIO, str(workers), *overrides(customers, step_minutes)]
@@ -121,15 +130,15 @@ def run_case(customers: int, workers: int, step_minutes: int = 60) -> dict:
         proc = psutil.Process(child.pid)
         peak = peak_pss = 0.0
         while child.poll() is None:
-            rss, pss = _tree_memory_mib(proc)
-            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
+            rss, shared = _tree_memory_mib(proc, pss)
+            peak, peak_pss = max(peak, rss), max(peak_pss, shared)
             time.sleep(0.2)
         out, err = child.communicate()
     if child.returncode != 0:
         raise RuntimeError(f"benchmark run failed ({child.returncode}):\n{err}")
     result = json.loads(out.strip().splitlines()[-1])
     result["rss_sampled_mib"] = peak
-    result["pss_sampled_mib"] = peak_pss
+    result["pss_sampled_mib"] = peak_pss if pss else float("nan")
     return result
 
 
@@ -166,7 +175,7 @@ def main() -> None:
     except OSError:
         pass
     print("| case | customers | steps | workers | median wall [s] | customer-hours/s | peak PSS at once [MiB] "
-          "| peak RSS at once [MiB] | sum of process peak RSS [MiB] | cluster start [s] | runs |")
+          "(memory run) | peak RSS at once [MiB] | sum of process peak RSS [MiB] | cluster start [s] | timed runs |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     walls: dict = {}
     throughput: dict = {}
@@ -176,6 +185,7 @@ def main() -> None:
     # side by side: each repeat runs every workers count of a size in turn, so that a slow
     # spell of the (shared) machine falls on both sides of a ratio
     all_runs: dict = {case: [] for case in cases}
+    memory_runs: dict = {}
     for n, minutes in dict.fromkeys((n, minutes) for n, _, minutes in cases):
         for _ in range(args.repeat):
             for w in args.workers:
@@ -183,13 +193,18 @@ def main() -> None:
                 all_runs[(n, w, minutes)].append(r)
                 print(f"  ran {n:,} customers, {minutes}-min steps, {w} worker(s): {r['wall_s']:.2f} s",
                       file=sys.stderr, flush=True)
+        for w in args.workers:  # one more run of each, not timed: the memory the processes share (PSS)
+            memory_runs[(n, w, minutes)] = r = run_case(n, w, minutes, pss=True)
+            print(f"  memory run, {n:,} customers, {minutes}-min steps, {w} worker(s): {r['pss_sampled_mib']:,.0f} MiB PSS",
+                  file=sys.stderr, flush=True)
     for n, w, minutes in cases:
         runs = all_runs[(n, w, minutes)]
         wall = statistics.median(r["wall_s"] for r in runs)
         ch = runs[0]["customers"] * runs[0]["hours"]
-        rss = max(r["rss_mib"] for r in runs)
-        at_once = max(r["rss_sampled_mib"] for r in runs)
-        pss = max(r["pss_sampled_mib"] for r in runs)
+        every = runs + [memory_runs[(n, w, minutes)]]
+        rss = max(r["rss_mib"] for r in every)
+        at_once = max(r["rss_sampled_mib"] for r in every)
+        pss = memory_runs[(n, w, minutes)]["pss_sampled_mib"]
         start = statistics.median(r["cluster_start_s"] for r in runs)
         walls[(n, w, minutes)] = wall
         throughput[(n, w, minutes)] = ch / wall
