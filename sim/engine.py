@@ -413,6 +413,7 @@ class Shard:
             pop = dataclasses.replace(s.population, params={}, _daily={}, _cache={})
             out.append(SegmentResult(pop, s.tariffs, bills, {}, s.spec, s.soc, structural, s.stats))
         self.segments, self.work, self._factors = {}, [], {}
+        trim_heap()  # before the read-out is pickled: what the state held goes back to the system
         return out
 
 
@@ -576,6 +577,28 @@ def tune_allocator() -> bool:
 
 
 _TUNED = False
+
+
+def trim_heap() -> bool:
+    """Give the memory glibc malloc holds free back to the operating system (``malloc_trim``).
+
+    A shard that has handed its customers over still holds most of their memory: freed
+    arrays below the mmap threshold stay in the heap, which ``tune_allocator`` keeps from
+    being trimmed during the run. Returned now, before the read-out is serialized, it is
+    not held at the moment the coordinator joins the shards' parts (a 500,000-customer
+    shard: 681 -> 433 MiB, in 10 ms). Returns whether it ran (glibc only)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        trim = None
+    if trim is None:
+        return False
+    trim(0)
+    return True
 
 
 def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,

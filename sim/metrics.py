@@ -107,9 +107,8 @@ def bill_change_distribution(change: np.ndarray, base: np.ndarray) -> dict:
     return out
 
 
-def _revenue(total: np.ndarray) -> dict:
-    """Revenue of a bill set from its customers' horizon totals by charge, (n, charges)."""
-    by_charge = total.sum(axis=0)
+def _revenue(by_charge: np.ndarray) -> dict:
+    """Revenue of a bill set from its sums by charge over its customers."""
     out = {"revenue": float(by_charge.sum())}
     out.update({f"revenue_{c}": float(v) for c, v in zip(CHARGES, by_charge)})
     return out
@@ -135,15 +134,19 @@ def compute(result) -> dict:
     years = cal.days / 365.0
     cap_rate = sc.grid.capacity_cost_per_kw_year
     out: dict = {"baseline": {}, "scenario": {}, "change": {}, "segments": {}}
-    # each bill set's customers' totals by charge and bills, gathered once
-    total = {(name, role): s.bills[role].total for name, s in result.segments.items() for role in ROLES}
-    bill = {k: v.sum(axis=1) for k, v in total.items()}
+    # each bill set's customers' bills and its revenue by charge, from its totals gathered once
+    bill, by_charge = {}, {}
+    for name, s in result.segments.items():
+        for role in ROLES:
+            total = s.bills[role].total  # (customers, charges)
+            bill[name, role], by_charge[name, role] = total.sum(axis=1), total.sum(axis=0)
+            del total
     for role in ROLES:
         sys_load = result.system_load_kw[role]
         m = load_balance(sys_load, spd, step_h)
         rev = {"revenue": 0.0, **{f"revenue_{c}": 0.0 for c in CHARGES}}
         for name in result.segments:
-            for k, v in _revenue(total[name, role]).items():
+            for k, v in _revenue(by_charge[name, role]).items():
                 rev[k] += v
         m.update(rev)
         m["customers"] = int(sum(s.population.n for s in result.segments.values()))
@@ -185,7 +188,7 @@ def compute(result) -> dict:
             peak_t = int(result.system_load_kw[role].argmax())
             r = {"energy_kwh": float(load.sum() * step_h), "peak_kw": float(load.max()),
                  "coincident_peak_kw": float(load[peak_t])}
-            r.update(_revenue(total[name, role]))
+            r.update(_revenue(by_charge[name, role]))
             r.update(supply_cost(load, result.energy_cost_per_kwh[role], step_h, r["coincident_peak_kw"], cap_rate,
                                  years))
             r["margin"] = r["revenue"] - r["cost"]
