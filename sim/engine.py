@@ -556,19 +556,12 @@ def tune_allocator() -> bool:
     defaults freed memory goes back to the operating system and is faulted in again
     (benchmarks: about 10 % of a 100,000-customer year, 25 % of a 10,000-customer one).
     Keeps up to 128 MiB of freed memory. Returns whether it was applied (glibc only)."""
-    import ctypes
-    import ctypes.util
     import os
 
     global _TUNED
     if _TUNED or any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
         return False
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = getattr(libc, "mallopt", None)
-    except OSError:
-        mallopt = None
+    mallopt = _libc_function("mallopt")
     if mallopt is None:
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # glibc <malloc.h>
@@ -587,18 +580,23 @@ def trim_heap() -> bool:
     being trimmed during the run. Returned now, before the read-out is serialized, it is
     not held at the moment the coordinator joins the shards' parts (a 500,000-customer
     shard: 681 -> 433 MiB, in 10 ms). Returns whether it ran (glibc only)."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    except OSError:
-        trim = None
+    trim = _libc_function("malloc_trim")
     if trim is None:
         return False
     trim(0)
     return True
+
+
+def _libc_function(name: str):
+    """A function of the C library by name, or None (no C library found, or not glibc)."""
+    import ctypes
+    import ctypes.util
+
+    lib = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(lib), name, None) if lib else None
+    except OSError:
+        return None
 
 
 def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .engine import ROLES
 from .tariffs import CHARGES
-
-#: The two runs on the same customers and draws.
-ROLES = ("baseline", "scenario")
 
 #: Percentiles reported for the distribution of bill changes.
 BILL_PERCENTILES = (5, 25, 50, 75, 95)
