@@ -143,3 +143,21 @@ def test_ctrl_c_cancels_closes_and_exits_130(tmp_path):
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, cwd=REPO)
     assert again.returncode == 0, again.stderr
     assert f"16 runs: {finished} finished earlier, {16 - finished} run now, 0 failed" in again.stdout
+
+
+def test_the_local_cluster_workers_start_ready_to_compute():
+    """drsim's own LocalCluster: workers have imported drsim before any task, have the
+    allocator settings, and run without the statistical profiler (docs/sweeps.md); the
+    client's own Dask configuration is left as it was."""
+    import dask
+    import distributed  # noqa: F401  (its configuration defaults)
+
+    from sim.sweep.execute import WORKER_MALLOC_ENV, connect
+
+    before = dask.config.get("distributed.worker.profile.enabled")
+    with connect(None, 1) as client:
+        (state,) = client.run(lambda: ("sim.engine" in __import__("sys").modules,
+                                       __import__("dask").config.get("distributed.worker.profile.enabled"),
+                                       {k: __import__("os").environ.get(k) for k in WORKER_MALLOC_ENV})).values()
+    assert state == (True, False, WORKER_MALLOC_ENV)
+    assert dask.config.get("distributed.worker.profile.enabled") == before
