@@ -485,31 +485,23 @@ class _DaskShards:
         """``call(method, *args)`` for each ``args`` of ``calls`` in turn, without waiting
         between calls for the slowest shard: each shard is given its next call as soon as it
         has answered the last (one thread per shard here; a shard answers its calls in
-        order), and the answers of all shards to call ``i`` are yielded in order. A shard
-        runs ahead by at most ``AHEAD`` answers not yet taken."""
-        answers = [queue.Queue(maxsize=self.AHEAD) for _ in self.actors]
+        order), and the answers of all shards to call ``i`` are yielded in order. A shard's
+        error ends its calls and is raised here in its turn."""
+        answers = [queue.SimpleQueue() for _ in self.actors]
         stop = threading.Event()
 
-        def drive(actor, out: queue.Queue) -> None:
+        def drive(actor, out: queue.SimpleQueue) -> None:
             for args in calls:
                 if stop.is_set():
                     return
                 try:
-                    item = (True, getattr(actor, method)(*args).result())
+                    out.put((True, getattr(actor, method)(*args).result()))
                 except BaseException as e:  # handed to the coordinator, which raises it
-                    item = (False, e)
-                while not stop.is_set():
-                    try:
-                        out.put(item, timeout=0.5)
-                        break
-                    except queue.Full:
-                        continue
-                if not item[0]:
+                    out.put((False, e))
                     return
 
-        threads = [threading.Thread(target=drive, args=(a, q), daemon=True) for a, q in zip(self.actors, answers)]
-        for t in threads:
-            t.start()
+        for a, q in zip(self.actors, answers):
+            threading.Thread(target=drive, args=(a, q), daemon=True).start()
         try:
             for _ in calls:
                 got = [q.get() for q in answers]
@@ -519,9 +511,6 @@ class _DaskShards:
                 yield [value for _, value in got]
         finally:  # a shard's thread ends after its call under way (the threads are daemons)
             stop.set()
-
-    #: Answers a shard may have ready before the coordinator takes them (see :meth:`each`).
-    AHEAD = 2
 
     def close(self) -> None:
         for f in self.futures:
@@ -757,7 +746,7 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
                         "converged": it > 1 and step <= tol})
 
     env = simpy.Environment()
-    state = {"days_done": 0, "closed": -1}
+    state = {"days_done": 0}
     month_end = np.flatnonzero(np.diff(cal.billing_month)) + 1  # first day of each new month
     month_end = np.append(month_end, cal.days)
 
@@ -766,8 +755,7 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
             yield env.timeout(int(end) - env.now)
             if state["days_done"] != end:  # the clock must have finished the month
                 raise RuntimeError(f"billing month {m} closed after {state['days_done']} days, expected {end}")
-            if state["closed"] != m:  # (:func:`months` has the shards close it with its days)
-                backend.call("close_month", m)
+            backend.call("close_month", m)
 
     def days(env: simpy.Environment):
         for d in range(cal.days):
@@ -792,14 +780,17 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
                 streaks.append(dict(streak))
             calls.append((d, int(end), streaks, m))
             d = int(end)
-        for (d, end, _, m), parts in zip(calls, backend.each("days", calls)):
+        for (d, end, _, _), parts in zip(calls, backend.each("days", calls)):
             combine(parts, slice(d * spd, end * spd), True)
-            state["days_done"], state["closed"] = end, m
             if progress is not None:
                 progress(end, cal.days)
             yield env.timeout(end - d)
 
-    env.process(billing(env))  # created first: at a month boundary, bills close before the next day
+    # shards elsewhere with nothing to learn from the system day by day run month by month
+    # and close each month's bills with its days; otherwise the clock goes day by day
+    monthly = remote and not system_rtp and scenario.operator is None
+    if not monthly:
+        env.process(billing(env))  # created first: at a month boundary, bills close before the next day
     log: list[dict] = listed_events(compiled, cal)
     if scenario.operator is not None:  # then the operator: tomorrow's events are called before today runs
         inputs = backend.call("forecast_inputs")
@@ -814,7 +805,7 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
         targets = {p: [compiled[n] for n in operated if has_programme(compiled[n], p)]
                    for p in scenario.operator.programmes}
         env.process(operator_process(env, scenario.operator, cal, forecasts, targets, log))
-    env.process(months(env) if remote and not system_rtp and scenario.operator is None else days(env))
+    env.process(months(env) if monthly else days(env))
     env.run()
 
     if remote:

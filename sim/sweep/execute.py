@@ -52,10 +52,10 @@ WORKER_PRELOAD = ["sim"]
 
 #: Dask settings of the LocalCluster's workers. The worker's statistical profiler (for the
 #: dashboard's profile page) samples the stack of the computing thread every 10 ms, which
-#: has to take the GIL from it: a 10,000-customer year ran 2 % slower in a task with it on
-#: (median of 15 tasks: 0.538 and 0.549 s against 0.522 and 0.527 s with it off and the
-#: system monitor every 2 s; 0.51 s in a plain process). A cluster of your own
-#: (``--scheduler``) keeps its own settings.
+#: has to take the GIL from it. A 10,000-customer year in a task, median of 15 tasks: 0.538
+#: and 0.549 s with it on (Dask's defaults), 0.529 s with it off, 0.522 and 0.527 s with it
+#: off and Dask's monitors slowed (system and memory monitor, event-loop tick); 0.51 s in a
+#: plain process. A cluster of your own (``--scheduler``) keeps its own settings.
 WORKER_DASK_CONFIG = {"distributed.worker.profile.enabled": False,
                       "distributed.admin.system-monitor.interval": "2s"}
 
