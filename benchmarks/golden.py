@@ -1,0 +1,150 @@
+"""Same outputs, bit for bit: every example scenario's run folder against hashes saved earlier.
+
+A change that should not move any figure (a refactoring of the core, a speed-up) is checked
+with this script: it runs every ``scenarios/*.yaml`` on its own horizon and compares the
+SHA-256 of ``metrics.json`` and of every CSV in the run folder, plus the float64 bytes of
+the run's arrays (system and segment loads, every customer's bill by charge, each
+customer's consumer surplus), against ``benchmarks/golden/<name>.json``. The CSVs carry
+six decimals; the array hashes catch a change in the last bit.
+
+Usage::
+
+    python benchmarks/golden.py                 # check against benchmarks/golden/outputs.json
+    python benchmarks/golden.py --save          # record the current code's outputs
+    python benchmarks/golden.py --rev 31db364   # run the code of a git revision (a worktree)
+    python benchmarks/golden.py --only flat tou_peak_valley
+
+Exit code 1 when any hash differs. An intended change of figures (a model fixed, a
+default recalibrated) is recorded with ``--save`` in the same commit, which says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SAVED = REPO / "benchmarks" / "golden" / "outputs.json"
+
+#: Run in a child process whose working directory is the checkout under test, so that
+#: ``import sim`` takes that checkout's package.
+_CHILD = r"""
+import hashlib, json, sys
+from pathlib import Path
+import numpy as np
+import sim
+from sim import results
+
+def h(a):
+    return hashlib.sha256(np.ascontiguousarray(np.asarray(a, dtype=np.float64)).tobytes()).hexdigest()
+
+path, out = sys.argv[1], Path(sys.argv[2])
+sc = sim.load_scenario(path)
+r = sim.run(sc)
+import datetime as dt
+now = dt.datetime(2000, 1, 1)
+results.write_run(r, out, command=None, started=now, finished=now, chunk_customers=0)
+arrays = {}
+try:                                   # the read-out as arrays (after the reshaping of the core)
+    readout = r.arrays
+except AttributeError:
+    readout = None
+roles = ("baseline", "scenario")
+for role in roles:
+    arrays[f"system.{role}"] = h(r.system_load_kw[role])
+    arrays[f"energy_cost.{role}"] = h(r.energy_cost_per_kwh[role])
+for name, seg in r.segments.items():
+    for role in roles:
+        arrays[f"{name}.load.{role}"] = h(seg.load_kw[role])
+        if readout is not None:
+            b = readout.bills(name, role)
+            total, kwh, peak = b.total, b.kwh, b.peak_kw
+        else:
+            bills = seg.bills[role]
+            total, kwh, peak = bills.total, bills.kwh, bills.peak_kw
+        arrays[f"{name}.bills.{role}"] = h(total)
+        arrays[f"{name}.kwh.{role}"] = h(kwh)
+        arrays[f"{name}.peak_kw.{role}"] = h(peak)
+    stats = readout.stats(name) if readout is not None else seg.stats
+    for k in sorted(stats):
+        arrays[f"{name}.stats.{k}"] = h(stats[k])
+print(json.dumps(arrays))
+"""
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_one(checkout: Path, scenario: Path, python: str) -> dict:
+    """Hashes of one scenario's run folder and arrays, run with the code of ``checkout``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        env = {**os.environ, "PYTHONPATH": str(checkout)}
+        proc = subprocess.run([python, "-c", _CHILD, str(scenario), str(out)], cwd=checkout, env=env,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"{scenario.name}: the run failed\n{proc.stderr[-3000:]}")
+        arrays = json.loads(proc.stdout.strip().splitlines()[-1])
+        files = {p.name: _sha(p) for p in sorted(out.iterdir())
+                 if p.name == "metrics.json" or p.suffix == ".csv"}
+    return {"files": files, "arrays": arrays}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--save", action="store_true", help="record the outputs instead of checking them")
+    p.add_argument("--rev", help="run the code of this git revision (checked out in a temporary worktree)")
+    p.add_argument("--only", nargs="*", help="scenario names (file stems) to run")
+    p.add_argument("--file", type=Path, default=SAVED, help=f"hashes file (default {SAVED.relative_to(REPO)})")
+    args = p.parse_args()
+    scenarios = sorted((REPO / "scenarios").glob("*.yaml"))
+    if args.only:
+        scenarios = [s for s in scenarios if s.stem in args.only]
+    checkout, tmp = REPO, None
+    if args.rev:
+        tmp = tempfile.mkdtemp(prefix="drsim-golden-")
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", tmp, args.rev], check=True,
+                       capture_output=True)
+        checkout = Path(tmp)
+    try:
+        got = {}
+        for sc in scenarios:
+            got[sc.stem] = run_one(checkout, sc.resolve(), sys.executable)
+            print(f"ran {sc.stem}", file=sys.stderr)
+    finally:
+        if tmp:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", tmp], capture_output=True)
+    if args.save:
+        saved = json.loads(args.file.read_text()) if args.file.exists() else {}
+        saved.update(got)
+        args.file.parent.mkdir(parents=True, exist_ok=True)
+        args.file.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
+        print(f"saved {len(got)} scenarios to {args.file}")
+        return 0
+    saved = json.loads(args.file.read_text())
+    bad = 0
+    for name, now in got.items():
+        before = saved.get(name)
+        if before is None:
+            print(f"{name}: no saved outputs")
+            bad += 1
+            continue
+        diffs = [f"{kind}/{k}" for kind in ("files", "arrays") for k in sorted(set(before[kind]) | set(now[kind]))
+                 if before[kind].get(k) != now[kind].get(k)]
+        n = len(before["files"]) + len(before["arrays"])
+        print(f"{name}: {'identical' if not diffs else 'DIFFERENT'} ({n - len(diffs)} of {n} hashes equal)"
+              + ("".join(f"\n    {d}" for d in diffs)))
+        bad += bool(diffs)
+    print(f"{len(got) - bad} of {len(got)} scenarios identical")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
