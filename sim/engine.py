@@ -29,8 +29,9 @@ from .scenario.behavior import models_of
 from .calendar import Calendar
 from .errors import InputError, Problem, RunError
 from .grid import energy_cost_series, role_energy_cost
-from .grid.cost import marginal_cost, rtp_price_from_cost
-from .grid.operator import has_programme, listed_events, operator_process, refresh_cpp
+from .grid.days import GridDays
+from .grid.operator import has_programme, listed_events, operator_process
+from .grid.rtp import solve_day
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
 from .population.segments import CHOICE, block_stream
@@ -93,6 +94,8 @@ class RunResult:
     rtp_iterations: list = field(default_factory=list)  #: per day: fixed-point iterations of system RTP
     execution: dict = field(default_factory=dict)  #: where the customers ran: shards, workers (results do not depend on it)
     shard_busy_s: list = field(default_factory=list)  #: seconds each shard spent computing days
+    #: tariff name -> what it charged over the horizon: listed and called events, formed prices
+    realized: dict = field(default_factory=dict)
 
 
 def _chunks(pop: SegmentPopulation, chunk_customers: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -137,10 +140,6 @@ def _storage_metered(bills, structural, contexts: dict) -> bool:
     return any(contexts[t.name].storage_price is not None for t in tariffs)
 
 
-def _event_day(t: CompiledTariff, day: slice) -> bool:
-    return any(x is not None and x[day].any() for x in (t.cpp_adder, t.ptr_event, t.intr_event))
-
-
 def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray, groups=None) -> PriceDay:
     return PriceDay(price=price, storage_price=ctx.storage_price, period=ctx.period,
                     period_names=tuple(n.split(".")[-1] for n in t.period_names),
@@ -183,13 +182,6 @@ def _check_memory(scenario: Scenario) -> None:
                                                            "or split the population across runs)"))
 
 
-#: Arrays of compiled tariffs that change during a run (operator events, real-time prices
-#: formed from the system load): the coordinator sends each day's steps of them, and the
-#: small whole arrays, to shards in other processes.
-_STEP_ARRAYS = ("rtp_price", "cpp_event", "cpp_adder", "ptr_event", "intr_event")
-_WHOLE_ARRAYS = ("ptr_eligible_day", "intr_events_by_month")
-
-
 def _compile_all(scenario: Scenario, cal: Calendar) -> dict[str, CompiledTariff]:
     return {name: compile_tariff(name, t, cal) for name, t in scenario.tariffs.items()}
 
@@ -211,8 +203,8 @@ class Shard:
     chunk_customers : int
         Customers processed together in memory.
     compiled : dict name -> CompiledTariff, optional
-        The coordinator's compiled tariffs, shared when the shard lives in its process (no
-        updates need sending); a shard elsewhere compiles its own.
+        The coordinator's compiled tariffs, shared when the shard lives in its process; a
+        shard elsewhere compiles its own (the same frozen arrays).
     """
 
     def __init__(self, scenario: Scenario, blocks: dict | None = None, chunk_customers: int = DEFAULT_CHUNK,
@@ -256,31 +248,22 @@ class Shard:
         profiles) how many customers take each column. For the operator's forecast."""
         return [(s.population.mean_kw_by_block(), _column_counts(s.population)) for s in self.segments.values()]
 
-    def apply(self, updates: dict | None, d: int) -> None:
-        """Write the coordinator's changes to the tariffs' arrays of day ``d``."""
-        if not updates:
-            return
-        spd = self.cal.steps_per_day
-        day = slice(d * spd, (d + 1) * spd)
-        for name, arrays in updates.items():
-            t = self.compiled[name]
-            for attr, values in arrays.items():
-                getattr(t, attr)[day if attr in _STEP_ARRAYS else slice(None)] = values
-
-    def day(self, d: int, streak: dict, commit: bool, updates: dict | None = None) -> list[np.ndarray]:
+    def day(self, d: int, streak: dict, commit: bool, tariff_days: dict) -> list[np.ndarray]:
         """All customers' loads on day ``d``; with ``commit``, bill them and keep their state.
+
+        ``tariff_days``: tariff name -> the tariff's TariffDay of day ``d`` (from the
+        coordinator's :class:`~sim.grid.days.GridDays`).
 
         Returns, per segment, the load of each stream block held summed over its customers,
         shape (roles, blocks, spd). Without ``commit`` nothing changes but the cache of the
         day's random level factors, so the pass can be repeated (the real-time price fixed
         point)."""
         started = time.perf_counter()
-        self.apply(updates, d)
         cal, spd, step_h = self.cal, self.cal.steps_per_day, self.step_h
         if d != self._factors_day:  # each block's daily stream is drawn once a day
             self._factors, self._factors_day = {}, d
         factors = self._factors
-        contexts = {name: DayContext(t, d, spd) for name, t in self.compiled.items()}
+        contexts = {name: DayContext(t, d, spd, day=tariff_days[name]) for name, t in self.compiled.items()}
         bills_closed = int(cal.billing_month[d])
         result = []
         for s, chunks in self.work:
@@ -300,7 +283,7 @@ class Shard:
                 base = pop.base_load(rows, d, factors[key])
                 fixed_storage = pop.storage_load(rows)
                 # behaviour sees prices only: the marginal price of each step under each role
-                priced = {r: s.bills[r].day_price_groups(d, spd, rows) for r in ROLES}
+                priced = {r: s.bills[r].day_price_groups(d, spd, rows, contexts) for r in ROLES}
                 prices = {r: priced[r][0] for r in ROLES}
                 m = strength(pop, spec.participation, d, cal.days, bills_closed, rows)
                 for role in ROLES:
@@ -376,14 +359,15 @@ class Shard:
         self.busy_s += time.perf_counter() - started
         return result
 
-    def days(self, d0: int, d1: int, streaks: list[dict], close: int | None = None) -> list[np.ndarray]:
-        """Days ``d0`` to ``d1 - 1``, committed, with each day's event streaks, then (with
-        ``close``) billing month ``close`` closed; per segment the blocks' sums, shape
-        (roles, blocks, (d1 - d0) x spd)."""
+    def days(self, d0: int, d1: int, streaks: list[dict], tariff_days: list[dict],
+             close: int | None = None) -> list[np.ndarray]:
+        """Days ``d0`` to ``d1 - 1``, committed, with each day's event streaks and tariff
+        days, then (with ``close``) billing month ``close`` closed; per segment the blocks'
+        sums, shape (roles, blocks, (d1 - d0) x spd)."""
         spd = self.cal.steps_per_day
         out = [np.empty((len(ROLES), len(s.population.blocks), (d1 - d0) * spd)) for s in self.segments.values()]
         for j, d in enumerate(range(d0, d1)):
-            for o, part in zip(out, self.day(d, streaks[j], True)):
+            for o, part in zip(out, self.day(d, streaks[j], True, tariff_days[j])):
                 o[:, :, j * spd:(j + 1) * spd] = part
         if close is not None:
             self.close_month(close)
@@ -652,29 +636,15 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
     spd = cal.steps_per_day
     load_kw = {name: {r: np.zeros(cal.n_steps) for r in ROLES} for name in names}
     system_rtp = [t for t in compiled.values() if t.rtp_from_system]
-    # tariffs whose arrays this process changes as the run goes: shards elsewhere get them daily
-    dynamic = {t.name: None for t in system_rtp}
     operated: dict[str, None] = {}  # the scenario tariffs of every segment, in order
     if scenario.operator is not None:
         for seg in scenario.populations:
             operated.update({name: None for name, _ in seg.tariff.options("scenario")})
             if seg.participation.enrolment is not None:
                 operated[seg.tariff.baseline] = None
-        dynamic.update(operated)
+    grid_days = GridDays(compiled, cal)  # called events and formed prices: the tariffs stay as compiled
     streak = {name: 0 for name in compiled}  # consecutive event days of each tariff, today included
     rtp_log: list[dict] = []
-
-    def updates(d: int) -> dict | None:
-        if not remote or not dynamic:
-            return None
-        day = slice(d * spd, (d + 1) * spd)
-        out = {}
-        for name in dynamic:
-            t = compiled[name]
-            u = {a: getattr(t, a)[day].copy() for a in _STEP_ARRAYS if getattr(t, a, None) is not None}
-            u.update({a: getattr(t, a).copy() for a in _WHOLE_ARRAYS if getattr(t, a, None) is not None})
-            out[name] = u
-        return out
 
     def combine(parts: list, steps: slice, commit: bool) -> dict:
         """The shards' block sums of some steps (per shard and segment: roles x blocks x
@@ -693,57 +663,27 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
         return system
 
     def day_pass(d: int, commit: bool) -> dict:
-        """Every shard's day; the system load of the day per role, blocks added in order."""
-        parts = backend.call("day", d, dict(streak), commit, updates(d))
+        """Every shard's day at the tariff days the grid holds; the system load of the day per
+        role, blocks added in order."""
+        days = grid_days.day(d)
+        parts = backend.call("day", d, dict(streak), commit, days)
+        if commit:
+            grid_days.record(d, days)
         return combine(parts, slice(d * spd, (d + 1) * spd), commit)
 
-    def advance_streaks(d: int) -> None:
-        day = slice(d * spd, (d + 1) * spd)
-        for name, t in compiled.items():
-            streak[name] = streak[name] + 1 if _event_day(t, day) else 0
+    def advance_streaks(d: int) -> dict:
+        """Today's tariff days (before any price is formed), and each tariff's event streak."""
+        days = grid_days.day(d)
+        for name, day in days.items():
+            streak[name] = streak[name] + 1 if day.is_event_day else 0
+        return days
 
     def step_day(d: int) -> None:
-        day = slice(d * spd, (d + 1) * spd)
         advance_streaks(d)
         if system_rtp:  # real-time prices formed from the scenario's own system load: a fixed point
-            solve_rtp_day(d, day)
+            rtp_log.append(solve_day(d, system_rtp, scenario.grid, grid_days,
+                                     lambda day: day_pass(day, commit=False)))
         day_pass(d, commit=True)
-
-    def solve_rtp_day(d: int, day: slice) -> None:
-        """Damped fixed-point iteration of marginal cost <-> system load for day ``d``.
-
-        c_(k+1) = (1 - a) c_k + a mc(L(c_k)), mc the merit-order marginal cost of the scenario
-        system supply and every system-priced tariff charging its own formula of c; stop when
-        max |c_(k+1) - c_k| <= tol. With several such tariffs, the smallest damping and
-        tolerance and the largest iteration count among them apply."""
-        specs = [t.source for t in system_rtp]
-        a = min(x.damping for x in specs)
-        tol = min(x.tolerance_per_kwh for x in specs)
-        max_iter = max(x.max_iterations for x in specs)
-        gross = 1.0 + scenario.grid.losses_pct / 100.0
-        cost, step, it = None, float("inf"), 0
-
-        def set_prices(c):
-            for t in system_rtp:
-                t.rtp_price[day] = rtp_price_from_cost(t.source, c)
-                if t.cpp_event is not None:
-                    refresh_cpp(t, day)
-
-        for it in range(1, max_iter + 1):
-            if cost is not None:
-                set_prices(cost)
-            loads = day_pass(d, commit=False)
-            if cost is None:  # start from the cost the baseline load would form
-                cost = marginal_cost(loads["baseline"] * gross, scenario.grid)
-                continue
-            new = (1 - a) * cost + a * marginal_cost(loads["scenario"] * gross, scenario.grid)
-            step = float(np.abs(new - cost).max())
-            cost = new
-            if step <= tol:
-                break
-        set_prices(cost)
-        rtp_log.append({"day": d, "iterations": it, "residual_per_kwh": step if it > 1 else float("nan"),
-                        "converged": it > 1 and step <= tol})
 
     env = simpy.Environment()
     state = {"days_done": 0}
@@ -774,13 +714,14 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
         waiting for the others (``each``)."""
         calls, d = [], 0
         for m, end in enumerate(month_end):
-            streaks = []
+            streaks, days = [], []
             for day in range(d, int(end)):
-                advance_streaks(day)
+                days.append(advance_streaks(day))
+                grid_days.record(day, days[-1])
                 streaks.append(dict(streak))
-            calls.append((d, int(end), streaks, m))
+            calls.append((d, int(end), streaks, days, m))
             d = int(end)
-        for (d, end, _, _), parts in zip(calls, backend.each("days", calls)):
+        for (d, end, *_), parts in zip(calls, backend.each("days", calls)):
             combine(parts, slice(d * spd, end * spd), True)
             if progress is not None:
                 progress(end, cal.days)
@@ -804,7 +745,7 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
             forecasts.append(_Forecast(pop, by_block, counts))
         targets = {p: [compiled[n] for n in operated if has_programme(compiled[n], p)]
                    for p in scenario.operator.programmes}
-        env.process(operator_process(env, scenario.operator, cal, forecasts, targets, log))
+        env.process(operator_process(env, scenario.operator, cal, forecasts, targets, log, grid_days))
     env.process(months(env) if monthly else days(env))
     env.run()
 
@@ -824,7 +765,7 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
     series = energy_cost_series(scenario.grid, cal)
     cost = {r: role_energy_cost(scenario.grid, series, system[r]) for r in ROLES}
     events = _event_performance(log, system, cal)
-    return RunResult(scenario, cal, segments, system, cost, {}, events, rtp_log)
+    return RunResult(scenario, cal, segments, system, cost, {}, events, rtp_log, realized=grid_days.realized())
 
 
 def _forecast_population(scenario: Scenario, cal: Calendar, seg) -> SegmentPopulation:

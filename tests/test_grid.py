@@ -60,7 +60,7 @@ def test_rtp_fixed_point_is_stable_to_a_further_iteration():
     r = sim.run(sc)
     assert all(day["converged"] for day in r.rtp_iterations) and len(r.rtp_iterations) == 10
     assert max(day["iterations"] for day in r.rtp_iterations) > 2  # the load answers the price
-    t = r.segments["res"].tariffs["scenario"][0]
+    t = r.realized["rtp"]  # what the tariff charged: the prices formed in the run
     formed = rtp_price_from_load(sc.tariffs["rtp"], sc.grid, r.system_load_kw["scenario"])
     assert np.abs(formed - t.rtp_price).max() < 1e-5
 
@@ -79,7 +79,7 @@ def test_critical_peak_multiplier_on_prices_formed_from_the_system():
     data["tariffs"]["rtp"]["critical_peak"] = {"price_multiplier": 2.0,
                                                "events": [{"date": "2025-07-03", "hours": "18:00-20:00"}]}
     r = sim.run(build(data))
-    t = r.segments["res"].tariffs["scenario"][0]
+    t = r.realized["rtp"]  # what the tariff charged: the prices formed in the run
     steps = slice(2 * 24 + 18, 2 * 24 + 20)
     np.testing.assert_allclose(t.cpp_adder[steps], t.rtp_price[steps], rtol=1e-12)
     assert r.metrics["scenario"]["revenue_critical_peak"] > 0

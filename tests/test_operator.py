@@ -71,3 +71,32 @@ def test_interruptible_limit_counts_only_interruptible_calls():
     called = [e for e in r.events if e["source"] == "operator" and e["tariff"] == "ibp"]
     assert sum(1 for e in called if e["programme"] == "interruptible") == 3
     assert sum(1 for e in called if e["programme"] == "critical_peak") > 3
+
+
+def test_tariffs_stay_as_compiled_while_the_operator_calls_events():
+    """Called events live in the grid's state: every compiled tariff of the run holds the
+    same arrays as a fresh compilation (listed events only), read-only; the events the run
+    billed show in ``realized``."""
+    from sim.calendar import Calendar
+    from sim.tariffs import compile_tariff
+
+    sc, _, _ = _scenario(0.5)
+    r = sim.run(sc)
+    assert any(e["source"] == "operator" for e in r.events)
+    cal = Calendar.from_scenario(sc)
+    for seg in r.segments.values():
+        for t in seg.tariffs["scenario"]:
+            fresh = compile_tariff(t.name, sc.tariffs[t.name], cal)
+            for name, value in vars(t).items():
+                if isinstance(value, np.ndarray):
+                    assert np.array_equal(value, getattr(fresh, name)), (t.name, name)
+                    assert not value.flags.writeable
+    spd = cal.steps_per_day
+    for e in (e for e in r.events if e["source"] == "operator"):
+        d = int((np.datetime64(e["date"]) - np.datetime64(cal.start)).astype(int))
+        steps = slice(d * spd + e["start_step"], d * spd + e["stop_step"])
+        field = {"critical_peak": "cpp_event", "interruptible": "intr_event"}[e["programme"]]
+        assert getattr(r.realized[e["tariff"]], field)[steps].all()
+        assert not getattr(r.segments["res" if e["tariff"] == "cpp" else "shops"].tariffs["scenario"][0],
+                           field)[steps].any()
+    assert (r.realized["cpp"].cpp_adder[r.realized["cpp"].cpp_event] == 1.5).all()

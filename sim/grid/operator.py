@@ -1,4 +1,7 @@
-"""The system operator: a SimPy process that calls events day-ahead on a load forecast."""
+"""The system operator: a SimPy process that calls events day-ahead on a load forecast.
+
+Called events go to the run's :class:`~sim.grid.days.GridDays`, never into the tariffs
+(which stay as compiled)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ def expected_day_load(segments, d: int) -> np.ndarray:
 
     ``segments``: per segment, an object with ``curve``, ``common``, ``steps_per_day``,
     ``mean_kw_total`` and ``column_counts`` (None for built-in shapes) — see
-    ``sim.engine._Forecast``."""
+    ``sim.engine.Forecast``."""
     total = 0.0
     for seg in segments:
         spd = seg.steps_per_day
@@ -33,34 +36,6 @@ def expected_day_load(segments, d: int) -> np.ndarray:
 def has_programme(tariff, programme: str) -> bool:
     return {"critical_peak": tariff.cpp_adder, "peak_time_rebate": tariff.ptr_event,
             "interruptible": tariff.intr_event}[programme] is not None
-
-
-def mark_event(tariff, programme: str, d: int, start: int, stop: int, cal: Calendar) -> None:
-    """Write a called event into a compiled tariff's arrays (day ``d``, steps [start, stop))."""
-    spd = cal.steps_per_day
-    steps = slice(d * spd + start, d * spd + stop)
-    if programme == "critical_peak":
-        tariff.cpp_event[steps] = True
-        refresh_cpp(tariff, steps)
-    elif programme == "peak_time_rebate":
-        tariff.ptr_event[steps] = True
-        tariff.ptr_eligible_day[d] = False
-    else:
-        tariff.intr_event[steps] = True
-        tariff.intr_events_by_month[cal.billing_month[d]] += 1
-
-
-def refresh_cpp(tariff, steps: slice) -> None:
-    """Critical-peak adders of some steps from the event flags and the current prices (a
-    multiplier applies to the first-tier price plus any real-time price, which for prices
-    formed from the system load is only known on the day)."""
-    cp = tariff.source.critical_peak
-    event = tariff.cpp_event[steps]
-    if cp.price_adder_per_kwh is not None:
-        tariff.cpp_adder[steps] = np.where(event, cp.price_adder_per_kwh, 0.0)
-    else:
-        base = tariff.rate[tariff.period[steps], 0] + (tariff.rtp_price[steps] if tariff.rtp_price is not None else 0.0)
-        tariff.cpp_adder[steps] = np.where(event, (cp.price_multiplier - 1.0) * base, 0.0)
 
 
 def interruptible_allows(tariff, d: int, start: int, stop: int, cal: Calendar, called: dict) -> bool:
@@ -83,7 +58,7 @@ def interruptible_allows(tariff, d: int, start: int, stop: int, cal: Calendar, c
     return True
 
 
-def operator_process(env, op, cal: Calendar, populations, targets: dict, log: list):
+def operator_process(env, op, cal: Calendar, populations, targets: dict, log: list, grid_days):
     """Each day, decide tomorrow's events (SimPy process; one time unit = one day).
 
     Parameters
@@ -96,6 +71,8 @@ def operator_process(env, op, cal: Calendar, populations, targets: dict, log: li
         Scenario tariffs that have each programme.
     log : list
         Called events are appended as dicts.
+    grid_days : GridDays
+        Where called events are kept (:meth:`sim.grid.days.GridDays.call`).
     """
     spd = cal.steps_per_day
     length = max(1, min(spd, int(round(op.event_hours * 60 / cal.step_minutes))))
@@ -116,7 +93,7 @@ def operator_process(env, op, cal: Calendar, populations, targets: dict, log: li
                 for tariff in targets.get(programme, []):
                     if programme == "interruptible" and not interruptible_allows(tariff, d, start, stop, cal, called):
                         continue
-                    mark_event(tariff, programme, d, start, stop, cal)
+                    grid_days.call(tariff.name, programme, d, start, stop)
                     key = (tariff.name, programme, year)  # each programme's calls count against its own limits
                     called[key] = called.get(key, 0) + 1
                     log.append({"date": str(cal.dates[d]), "start_step": start, "stop_step": stop,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import CompiledTariff
+from .day import TariffDay, listed_day
 from .._jit import jit
 from ..behavior._rows import RowGroups
 from ..rowmath import block_sum, numpy_sum, row_dot, row_matmul
@@ -28,9 +29,11 @@ _C = {c: i for i, c in enumerate(CHARGES)}
 class DayContext:
     """What every block needs of one tariff over a span of days, computed once.
 
-    The engine uses one day at a time; :func:`bill_loads` uses whole months where the tariff
-    has no event programme that needs day-by-day state (peak-time rebates, interruptible
-    events).
+    Made from the frozen tariff and its :class:`~sim.tariffs.day.TariffDay` of the span
+    (real-time prices, critical-peak adders, events); without one, from the tariff's
+    listed events (:func:`~sim.tariffs.day.listed_day`). The engine uses one day at a
+    time; :func:`bill_loads` uses whole months where the tariff has no event programme that
+    needs day-by-day state (peak-time rebates, interruptible events).
 
     For the compiled day kernel: ``period_cols`` holds the span's steps grouped by rate
     period, each period's in step order, ``period_cols[period_bounds[k]:period_bounds[k + 1]]``
@@ -41,17 +44,19 @@ class DayContext:
     """
 
     __slots__ = ("period_cols", "period_bounds", "n_periods", "rtp", "cpp", "demand_runs", "period", "ptr_mask",
-                 "ptr_eligible", "intr_mask", "storage_price")
+                 "ptr_eligible", "intr_mask", "storage_price", "day", "first_day", "days", "intr_events")
 
-    def __init__(self, tariff: CompiledTariff, d: int, spd: int, days: int = 1):
+    def __init__(self, tariff: CompiledTariff, d: int, spd: int, days: int = 1, day: TariffDay | None = None):
         span = slice(d * spd, (d + days) * spd)
+        self.day = day if day is not None else listed_day(tariff, d, spd, days)
+        self.first_day, self.days = d, days
         self.period = tariff.period[span]
         self.n_periods = tariff.n_periods
         self.period_cols = np.argsort(self.period, kind="stable").astype(np.intp)
         self.period_bounds = np.searchsorted(self.period[self.period_cols],
                                              np.arange(self.n_periods + 1)).astype(np.intp)
-        self.rtp = tariff.rtp_price[span] if tariff.rtp_price is not None else None
-        cpp = tariff.cpp_adder[span] if tariff.cpp_adder is not None else None
+        self.rtp = self.day.rtp
+        cpp = self.day.cpp_adder
         self.cpp = cpp if cpp is not None and cpp.any() else None
         self.demand_runs = np.zeros((0, 3), dtype=np.intp)
         if tariff.demand_period is not None:
@@ -61,15 +66,16 @@ class DayContext:
             self.demand_runs = np.stack([dp[starts].astype(np.intp), starts, stops], axis=1).astype(np.intp)
         self.ptr_mask = self.intr_mask = None
         self.ptr_eligible = False
+        self.intr_events = self.day.intr_events
         if tariff.ptr_event is not None or tariff.intr_event is not None:
             if days != 1:
                 raise ValueError("event programmes are billed one day at a time")
             if tariff.ptr_event is not None:
-                m = tariff.ptr_event[span]
+                m = self.day.ptr_event
                 self.ptr_mask = m if m.any() else None
-                self.ptr_eligible = bool(tariff.ptr_eligible_day[d])
+                self.ptr_eligible = self.day.ptr_eligible
             if tariff.intr_event is not None:
-                m = tariff.intr_event[span]
+                m = self.day.intr_event
                 self.intr_mask = m if m.any() else None
         self.storage_price = tariff.storage_price[span] if tariff.storage_price is not None else None
 
@@ -269,6 +275,8 @@ class BillAccumulator:
         self.ptr_history = None  # (n, of_last, spd) float32 ring of baseline-eligible days, made on first use
         self.ptr_days = 0
         self.month_excess_kwh = np.zeros(n) if tariff.intr_event is not None else None
+        #: interruptible events of each day of the horizon, as billed (the month's count pays a credit per event)
+        self.intr_events_by_day = np.zeros(calendar.days, dtype=np.int64) if tariff.intr_event is not None else None
         self.month_storage = np.zeros(n) if tariff.storage_price is not None else None
         self.month_kwh_by_period = np.zeros((n, tariff.n_periods))
         self.month_rtp = np.zeros(n) if tariff.rtp_price is not None else None
@@ -382,6 +390,8 @@ class BillAccumulator:
         if ctx.ptr_mask is not None:
             cbl = self._customer_baseline(rows, ctx.ptr_mask)
             self.month_ptr_kwh[rows] += np.maximum(cbl - load_kw[:, ctx.ptr_mask], 0.0).sum(axis=1) * h
+        if self.intr_events_by_day is not None:  # the same for every block of the day
+            self.intr_events_by_day[ctx.first_day] = ctx.intr_events
         if ctx.intr_mask is not None:
             excess = np.maximum(load_kw[:, ctx.intr_mask] - self.firm_kw[rows, None], 0.0)
             self.month_excess_kwh[rows] += excess.sum(axis=1) * h
@@ -480,7 +490,8 @@ class BillAccumulator:
             c[:, _C["peak_time_rebate"]] = -t.ptr_rate * self.month_ptr_kwh
         if t.intr_event is not None:
             interruptible_kw = np.maximum(self.month_max_kw - self.firm_kw, 0.0)
-            credit = t.intr_credit_per_kw_month * frac + t.intr_credit_per_kw_event * t.intr_events_by_month[m]
+            events = self.intr_events_by_day[self.cal.billing_month == m].sum()
+            credit = t.intr_credit_per_kw_month * frac + t.intr_credit_per_kw_event * events
             c[:, _C["interruptible_credit"]] = -credit * interruptible_kw
             c[:, _C["interruptible_penalty"]] = t.intr_penalty_per_kwh * self.month_excess_kwh
         if self.month_storage is not None:
@@ -622,25 +633,25 @@ class BillSet:
                 first = int(self.place[rows][mask][0])
                 yield k, mask, slice(first, first + int(mask.sum()))
 
-    def day_price(self, d: int, spd: int, rows: slice) -> np.ndarray:
+    def day_price(self, d: int, spd: int, rows: slice, contexts: dict) -> np.ndarray:
         """Marginal price of each step for customers ``rows``: (spd,) when one untiered tariff
-        serves them all, else (n_rows, spd)."""
-        return self.day_price_groups(d, spd, rows)[0]
+        serves them all, else (n_rows, spd). ``contexts``: tariff name -> DayContext of day ``d``."""
+        return self.day_price_groups(d, spd, rows, contexts)[0]
 
-    def day_price_groups(self, d: int, spd: int, rows: slice) -> tuple[np.ndarray, RowGroups | None]:
+    def day_price_groups(self, d: int, spd: int, rows: slice, contexts: dict) -> tuple[np.ndarray, RowGroups | None]:
         """:meth:`day_price`, and, when one tiered tariff serves customers ``rows``, their
         groups of equal price rows (customers in the same tier: ``RowGroups.from_codes``)."""
         if self.single:
             t = self.tariffs[0]
             if not t.tiered:
-                return t.day_price(d, spd), None
+                return t.day_price(contexts[t.name].day, d, spd), None
             tier = self.accs[0].current_tier(rows)
             groups = RowGroups.from_codes(tier) if len(tier) else None
-            return t.day_price(d, spd, tier), groups
+            return t.day_price(contexts[t.name].day, d, spd, tier), groups
         out = np.empty((rows.stop - rows.start, spd))
         for k, mask, r in self.split(rows):
             t = self.tariffs[k]
-            p = t.day_price(d, spd, self.accs[k].current_tier(r))
+            p = t.day_price(contexts[t.name].day, d, spd, self.accs[k].current_tier(r))
             if mask is None:
                 out[:] = p
             else:
@@ -744,21 +755,21 @@ class ChoiceBills:
             if mask.any():
                 yield k, mask, rows
 
-    def day_price(self, d: int, spd: int, rows: slice) -> np.ndarray:
+    def day_price(self, d: int, spd: int, rows: slice, contexts: dict) -> np.ndarray:
         out = np.empty((rows.stop - rows.start, spd))
         choice = self.choice[rows]
         for k, t in enumerate(self.tariffs):
             mask = choice == k
             if mask.any():
                 tier = self.accs[k].current_tier(rows)
-                p = t.day_price(d, spd, tier)
+                p = t.day_price(contexts[t.name].day, d, spd, tier)
                 out[mask] = p if p.ndim == 1 else p[mask]
         return out
 
-    def day_price_groups(self, d: int, spd: int, rows: slice) -> tuple[np.ndarray, None]:
+    def day_price_groups(self, d: int, spd: int, rows: slice, contexts: dict) -> tuple[np.ndarray, None]:
         """:meth:`day_price`; the groups of equal rows are left to be found (menu options
         and tiers mixed)."""
-        return self.day_price(d, spd, rows), None
+        return self.day_price(d, spd, rows, contexts), None
 
     def add_day(self, rows: slice, load_kw: np.ndarray, contexts: dict, storage_kw: np.ndarray | None = None,
                 block_sums: tuple[np.ndarray, np.ndarray] | None = None) -> None:

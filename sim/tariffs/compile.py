@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..calendar import HOLIDAY, WEEKDAY, WEEKEND, Calendar
-from ..grid.cost import read_series
+from ..series import read_series
 from ..scenario.base import parse_hour_range, range_quarters
 from ..scenario.tariff import FlatTariff, RtpTariff, TouTariff, _Scheduled
 
@@ -21,7 +21,12 @@ _DAY_TYPE_CODE = {"weekday": WEEKDAY, "weekend": WEEKEND, "holiday": HOLIDAY}
 
 @dataclass(frozen=True)
 class CompiledTariff:
-    """A tariff as arrays over the horizon.
+    """A tariff as arrays over the horizon, frozen: nothing changes it after compilation.
+
+    Events are those listed in the scenario; real-time prices those of a series (zeros
+    where they are formed from the system load). What a run learns day by day, the
+    operator's called events and the formed prices, comes beside the tariff as a
+    :class:`sim.tariffs.day.TariffDay`. Every array is read-only.
 
     Attributes
     ----------
@@ -73,7 +78,7 @@ class CompiledTariff:
     ptr_eligible_day: np.ndarray | None = None   #: (days,) bool, days that may serve as baseline days
     ptr_method: tuple[int, int] = (3, 10)        #: (highest, of_last)
     intr_event: np.ndarray | None = None         #: (n_steps,) bool, interruptible event steps
-    intr_events_by_month: np.ndarray | None = None
+    intr_events_by_day: np.ndarray | None = None  #: (days,) int, listed interruptible events of each day
     intr_credit_per_kw_month: float = 0.0
     intr_credit_per_kw_event: float = 0.0
     intr_penalty_per_kwh: float = 0.0
@@ -81,12 +86,18 @@ class CompiledTariff:
     rtp_from_system: bool = False                #: real-time prices formed from the system load (filled daily)
     cpp_event: np.ndarray | None = None          #: (n_steps,) bool, critical-peak event steps
 
+    source: object = field(repr=False, default=None)
+
+    def __post_init__(self):
+        for value in vars(self).values():  # read-only: a write anywhere is an error, not a silent change
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
     @property
     def demand_price(self) -> float:
         """A tariff's demand charges in one number, to compare two tariffs: the mean flat demand
         rate over the billing months plus every TOU demand period's rate. [currency/kW-month]"""
         return float(self.demand_rate_by_month.mean() + self.demand_period_rate.sum())
-    source: object = field(repr=False, default=None)
 
     @property
     def n_periods(self) -> int:
@@ -111,23 +122,30 @@ class CompiledTariff:
             p = p + self.cpp_adder
         return p
 
-    def day_price(self, d: int, spd: int, tier: np.ndarray | None = None) -> np.ndarray:
+    @property
+    def has_rtp(self) -> bool:
+        """Whether the tariff charges a real-time price (from a series or the system load)."""
+        return self.rtp_price is not None
+
+    def day_price(self, day, d: int, spd: int, tier: np.ndarray | None = None) -> np.ndarray:
         """Marginal energy price of each step of day ``d``: shape (spd,), or (n, spd) when
-        the tariff is tiered and each customer's current ``tier`` is given."""
-        day = slice(d * spd, (d + 1) * spd)
-        per = self.period[day]
+        the tariff is tiered and each customer's current ``tier`` is given.
+
+        ``day`` is the tariff's :class:`~sim.tariffs.day.TariffDay` of day ``d`` (real-time
+        prices, critical-peak adders, rebate events)."""
+        per = self.period[d * spd:(d + 1) * spd]
         if tier is None or not self.tiered:
             p = self.rate[per, 0]
         else:
             # each customer takes the row of its tier from the day's (tiers, steps) table
             p = np.take(np.ascontiguousarray(self.rate[per].T), tier, axis=0)
-        if self.rtp_price is not None:
-            p = p + self.rtp_price[day]
-        if self.cpp_adder is not None:
-            p = p + self.cpp_adder[day]
-        if self.ptr_event is not None:
+        if day.rtp is not None:
+            p = p + day.rtp
+        if day.cpp_adder is not None:
+            p = p + day.cpp_adder
+        if day.ptr_event is not None:
             # a rebate per kWh saved is a price on every kWh used in event hours
-            p = p + self.ptr_rate * self.ptr_event[day]
+            p = p + self.ptr_rate * day.ptr_event
         return p
 
 
@@ -192,6 +210,30 @@ def _tier_prices(price, n_tiers: int) -> np.ndarray:
 
 def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
     """Compile a validated tariff (flat, TOU or RTP, with its components) onto a calendar."""
+    names, period, rate, rtp = _energy_rates(tariff, cal)
+    demand = _demand(tariff, cal)
+    vr = tariff.volume_rebate
+    bands = None
+    if tariff.load_factor:
+        bands = np.array([[b.min, b.max, b.adder_per_kwh] for b in tariff.load_factor])
+    return CompiledTariff(
+        name=name, period_names=names, period=period.astype(np.int16), rate=rate,
+        tier_bounds=np.asarray(tariff.tiers.bounds_kwh if tariff.tiers else [], dtype=float),
+        tier_basis=tariff.tiers.basis if tariff.tiers else "monthly",
+        rtp_price=rtp, **demand,
+        capacity_per_kva_month=tariff.capacity.per_kva_month if tariff.capacity else 0.0,
+        fixed_per_month=tariff.fixed_per_month, fixed_per_day=tariff.fixed_per_day,
+        minimum_per_month=tariff.minimum_per_month, tax_pct=tariff.tax_pct,
+        volume_rebate=(vr.threshold_kwh, vr.cost_saving_per_kwh, vr.share) if vr else None,
+        load_factor_bands=bands, source=tariff,
+        rtp_from_system=isinstance(tariff, RtpTariff) and isinstance(tariff.prices, str),
+        **_programmes(tariff, cal, rate, period, rtp))
+
+
+def _energy_rates(tariff, cal: Calendar) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]:
+    """Energy rate periods: their names, the period of every step, the (period x tier)
+    price table (tier adders and season multipliers applied) and the real-time price of
+    every step (None without one; zeros where it is formed from the system load in a run)."""
     n_tiers = tariff.tiers.n_tiers if tariff.tiers else 1
     adders = np.asarray(tariff.tiers.adders_per_kwh, dtype=float) if tariff.tiers and tariff.tiers.adders_per_kwh \
         else np.zeros(n_tiers)
@@ -218,7 +260,7 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
         names = ("all",)
         period = np.zeros(cal.n_steps, dtype=np.int16)
         rate = np.zeros((1, 1))
-        if isinstance(tariff.prices, str):  # formed day by day by the engine
+        if isinstance(tariff.prices, str):  # formed day by day in a run (sim.grid)
             rtp = np.zeros(cal.n_steps)
         else:
             series = read_series(tariff.prices, cal)
@@ -227,18 +269,21 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
                 rtp = np.maximum(rtp, tariff.floor_per_kwh)
     else:
         raise TypeError(f"unknown tariff type {type(tariff).__name__}")
-    rate = rate + adders[None, :]
+    return names, period, rate + adders[None, :], rtp
 
-    cpp = None
-    extra: dict = {}
+
+def _programmes(tariff, cal: Calendar, rate: np.ndarray, period: np.ndarray, rtp: np.ndarray | None) -> dict:
+    """The event programmes' and the storage meter's fields of a compiled tariff: listed
+    events as step masks, their adders and rebates, contract terms."""
+    extra: dict = {"cpp_adder": None}
     if tariff.critical_peak is not None:
         cp = tariff.critical_peak
         mask, _ = event_steps(cp.events, cal)
         cpp = np.zeros(cal.n_steps)
-        extra["cpp_event"] = mask
+        extra.update(cpp_event=mask, cpp_adder=cpp)
         if cp.price_adder_per_kwh is not None:
             cpp[mask] = cp.price_adder_per_kwh
-        else:  # for prices formed from the system load the engine redoes this each day
+        else:  # for prices formed from the system load the grid redoes this each day
             base = rate[period[mask], 0] + (rtp[mask] if rtp is not None else 0.0)
             cpp[mask] = (cp.price_multiplier - 1.0) * base
     if tariff.peak_time_rebate is not None:
@@ -253,8 +298,7 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
         first = np.datetime64(cal.start, "D")
         ev_days = np.array([int((np.datetime64(ev.date, "D") - first).astype(int)) for ev in it.events], dtype=int)
         ev_days = ev_days[(ev_days >= 0) & (ev_days < cal.days)]
-        extra.update(intr_event=mask,
-                     intr_events_by_month=np.bincount(cal.billing_month[ev_days], minlength=cal.n_months),
+        extra.update(intr_event=mask, intr_events_by_day=np.bincount(ev_days, minlength=cal.days),
                      intr_credit_per_kw_month=it.credit_per_kw_month, intr_credit_per_kw_event=it.credit_per_kw_event,
                      intr_penalty_per_kwh=it.penalty_per_kwh)
     if tariff.storage_rate is not None:
@@ -265,7 +309,12 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
             names_s = tuple(sr.periods)
             per_s, _ = compile_schedule(sr.as_schedule(), names_s, cal)
             extra["storage_price"] = np.array([sr.periods[p] for p in names_s])[per_s]
+    return extra
 
+
+def _demand(tariff, cal: Calendar) -> dict:
+    """The demand-charge fields of a compiled tariff: the flat rate of each billing month,
+    TOU demand periods and rates, the ratchet."""
     demand = tariff.demand
     month_of_billing = np.array([int(lbl[5:7]) for lbl in cal.month_labels])
     flat_rate = np.zeros(cal.n_months)
@@ -280,19 +329,5 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
             d_rate = np.array([demand.tou.periods[p].per_kw_month for p in d_names])
         if demand.ratchet is not None:
             ratchet = (demand.ratchet.share, demand.ratchet.months)
-    vr = tariff.volume_rebate
-    bands = None
-    if tariff.load_factor:
-        bands = np.array([[b.min, b.max, b.adder_per_kwh] for b in tariff.load_factor])
-    return CompiledTariff(
-        name=name, period_names=names, period=period.astype(np.int16), rate=rate,
-        tier_bounds=np.asarray(tariff.tiers.bounds_kwh if tariff.tiers else [], dtype=float),
-        tier_basis=tariff.tiers.basis if tariff.tiers else "monthly",
-        rtp_price=rtp, cpp_adder=cpp, demand_rate_by_month=flat_rate, demand_period=d_period,
-        demand_period_names=d_names, demand_period_rate=d_rate, ratchet=ratchet,
-        capacity_per_kva_month=tariff.capacity.per_kva_month if tariff.capacity else 0.0,
-        fixed_per_month=tariff.fixed_per_month, fixed_per_day=tariff.fixed_per_day,
-        minimum_per_month=tariff.minimum_per_month, tax_pct=tariff.tax_pct,
-        volume_rebate=(vr.threshold_kwh, vr.cost_saving_per_kwh, vr.share) if vr else None,
-        load_factor_bands=bands, source=tariff,
-        rtp_from_system=isinstance(tariff, RtpTariff) and isinstance(tariff.prices, str), **extra)
+    return {"demand_rate_by_month": flat_rate, "demand_period": d_period, "demand_period_names": d_names,
+            "demand_period_rate": d_rate, "ratchet": ratchet}
