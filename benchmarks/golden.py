@@ -51,10 +51,6 @@ import datetime as dt
 now = dt.datetime(2000, 1, 1)
 results.write_run(r, out, command=None, started=now, finished=now, chunk_customers=0)
 arrays = {}
-try:                                   # the read-out as arrays (after the reshaping of the core)
-    readout = r.arrays
-except AttributeError:
-    readout = None
 roles = ("baseline", "scenario")
 for role in roles:
     arrays[f"system.{role}"] = h(r.system_load_kw[role])
@@ -62,16 +58,12 @@ for role in roles:
 for name, seg in r.segments.items():
     for role in roles:
         arrays[f"{name}.load.{role}"] = h(seg.load_kw[role])
-        if readout is not None:
-            b = readout.bills(name, role)
-            total, kwh, peak = b.total, b.kwh, b.peak_kw
-        else:
-            bills = seg.bills[role]
-            total, kwh, peak = bills.total, bills.kwh, bills.peak_kw
+        bills = seg.bills[role]
+        total, kwh, peak = bills.total, bills.kwh, bills.peak_kw
         arrays[f"{name}.bills.{role}"] = h(total)
         arrays[f"{name}.kwh.{role}"] = h(kwh)
         arrays[f"{name}.peak_kw.{role}"] = h(peak)
-    stats = readout.stats(name) if readout is not None else seg.stats
+    stats = seg.stats
     for k in sorted(stats):
         arrays[f"{name}.stats.{k}"] = h(stats[k])
 print(json.dumps(arrays))

@@ -82,7 +82,7 @@ def main():
         t = time.perf_counter()
         r = sim.run(sc)
         wall = time.perf_counter() - t
-    n = sum(s.population.n for s in r.segments.values())
+    n = r.metrics["baseline"]["customers"]
     print(json.dumps({"wall_s": wall, "cluster_start_s": start_s, "customers": n,
                       "steps": r.calendar.n_steps, "hours": sc.horizon.days * 24,
                       "rss_mib": maxrss_mib() + sum(worker_rss), "coordinator_rss_mib": maxrss_mib(),

@@ -14,7 +14,6 @@ of length n, and only system-level and per-segment load series are kept over tim
 
 from __future__ import annotations
 
-import dataclasses
 import queue
 import threading
 import time
@@ -35,67 +34,51 @@ from .grid.rtp import solve_day
 from .population import STREAM_BLOCK, SegmentPopulation, build_segment
 from .scenario.schema import Scenario
 from .population.segments import CHOICE, block_stream
+from .outcome import ROLES, RunResult, SegmentOutcome
 from .tariffs import BillAccumulator, BillSet, CompiledTariff, DayContext, compile_tariff
 from .tariffs.billing import ChoiceBills
 from .rowmath import block_column_sums, block_sum
-
-ROLES = ("baseline", "scenario")
 
 #: Default number of customers processed together in memory (a multiple of STREAM_BLOCK).
 DEFAULT_CHUNK = 4 * STREAM_BLOCK
 
 
 @dataclass
-class SegmentResult:
-    """One segment's outcome.
+class SegmentState:
+    """One segment's customers in a shard while the run goes on: their population, bill
+    accumulators, storage state and response sums (read out as a
+    :class:`sim.outcome.SegmentOutcome` at the end).
 
     Attributes
     ----------
     population : SegmentPopulation
-    tariffs : dict role -> list of CompiledTariff
+    tariffs : dict role -> tuple of CompiledTariff
         The tariff of the role, or the tariffs of its menu.
-    bills : dict role -> BillSet
-    load_kw : dict role -> ndarray, shape (n_steps,)
-        The segment's total load in each step. [kW]
+    bills : dict role -> BillSet or ChoiceBills
+    spec : Segment
+        The scenario's segment.
+    soc : dict role -> (n,) thermal-storage state of charge [kWh], or None
+    structural : list of BillAccumulator, or None
+        Menu with choice: the baseline load billed on each menu tariff.
+    stats : dict
+        Running sums of the response (see behavior.pipeline.respond).
     """
 
     population: SegmentPopulation
-    tariffs: dict[str, list[CompiledTariff]]
-    bills: dict[str, BillSet]
-    load_kw: dict[str, np.ndarray]
-    spec: object = None                 #: the scenario's Segment
-    soc: dict | None = None             #: role -> (n,) thermal-storage state of charge [kWh]
-    structural: list | None = None      #: menu with choice: the baseline load billed on each menu tariff
-    stats: dict = field(default_factory=dict)  #: running sums of the response (see behavior.pipeline.respond)
+    tariffs: dict[str, tuple[CompiledTariff, ...]]
+    bills: dict
+    spec: object = None
+    soc: dict | None = None
+    structural: list | None = None
+    stats: dict = field(default_factory=dict)
 
-
-@dataclass
-class RunResult:
-    """Everything a run produced, as arrays; ``metrics`` is filled by :func:`sim.metrics.compute`.
-
-    Attributes
-    ----------
-    scenario : Scenario
-    calendar : Calendar
-    segments : dict name -> SegmentResult
-    system_load_kw : dict role -> ndarray, shape (n_steps,)  [kW]
-    energy_cost_per_kwh : dict role -> ndarray, shape (n_steps,)
-        Cost of energy per metered kWh in each step, losses included. [currency/kWh]
-    metrics : dict
-    """
-
-    scenario: Scenario
-    calendar: Calendar
-    segments: dict[str, SegmentResult]
-    system_load_kw: dict[str, np.ndarray]
-    energy_cost_per_kwh: dict[str, np.ndarray]
-    metrics: dict
-    events: list = field(default_factory=list)  #: event log: listed and operator-called events
-    rtp_iterations: list = field(default_factory=list)  #: per day: fixed-point iterations of system RTP
-    execution: dict = field(default_factory=dict)  #: where the customers ran: shards, workers (results do not depend on it)
-    shard_busy_s: list = field(default_factory=list)  #: seconds each shard spent computing days
-    #: tariff name -> what it charged over the horizon: listed and called events, formed prices
-    realized: dict = field(default_factory=dict)
+    def readout(self) -> SegmentOutcome:
+        """The finished segment as frozen arrays (the customers' state stays behind)."""
+        pop = self.population
+        structural = None if self.structural is None else np.stack([acc.bill for acc in self.structural])
+        return SegmentOutcome(pop.name, pop.customer_class, pop.n, self.tariffs,
+                              {r: b.readout() for r, b in self.bills.items()}, {}, self.stats, pop.elasticity,
+                              self.soc, structural, self.spec)
 
 
 def _chunks(pop: SegmentPopulation, chunk_customers: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -213,13 +196,13 @@ class Shard:
         self.cal = cal = Calendar.from_scenario(scenario)
         self.step_h = cal.step_minutes / 60.0
         self.compiled = compiled if compiled is not None else _compile_all(scenario, cal)
-        self.segments: dict[str, SegmentResult] = {}
+        self.segments: dict[str, SegmentState] = {}
         for seg in scenario.populations:
             pop = build_segment(seg, cal, scenario.seed, None if blocks is None else blocks[seg.name])
             spans = pop.blocks
-            tariffs = {r: [self.compiled[name] for name, _ in seg.tariff.options(r)] for r in ROLES}
+            tariffs = {r: tuple(self.compiled[name] for name, _ in seg.tariff.options(r)) for r in ROLES}
             if seg.participation.enrolment is not None:  # those not enrolled stay on the baseline tariff
-                tariffs["scenario"] = tariffs["scenario"] + [self.compiled[seg.tariff.baseline]]
+                tariffs["scenario"] = tariffs["scenario"] + (self.compiled[seg.tariff.baseline],)
             choice = {"baseline": np.zeros(pop.n, dtype=np.int64),
                       "scenario": pop.menu_choice if pop.menu_choice is not None else np.zeros(pop.n, dtype=np.int64)}
             bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contract_kva, pop.firm_kw, spans) for r in ROLES}
@@ -233,7 +216,7 @@ class Shard:
                 structural = [BillAccumulator(t, pop.n, cal, pop.contract_kva, pop.firm_kw, spans)
                               for t in tariffs["scenario"]]
             soc = {r: np.zeros(pop.n) for r in ROLES} if "thermal_storage.adopted" in pop.params else None
-            self.segments[seg.name] = SegmentResult(pop, tariffs, bills, {}, seg, soc, structural, {
+            self.segments[seg.name] = SegmentState(pop, tariffs, bills, seg, soc, structural, {
                 "consumer_surplus": np.zeros(pop.n), "interruptible_requested_kwh": np.zeros(pop.n),
                 "interruptible_delivered_kwh": np.zeros(pop.n)})
         self.work = [(s, _chunks(s.population, chunk_customers)) for s in self.segments.values()]
@@ -383,36 +366,17 @@ class Shard:
             for acc in s.structural or ():
                 acc.close_month(m)
 
-    def readout(self) -> list[SegmentResult]:
-        """The shard's finished segments, light (running sums dropped), for the coordinator.
+    def readout(self, trim: bool = True) -> list[SegmentOutcome]:
+        """The shard's finished segments as frozen arrays, for the coordinator.
 
         The shard lets go of its customers' state (the read-out keeps what the results
-        need): a worker's memory is freed as its part reaches the coordinator."""
-        out = []
-        for s in self.segments.values():
-            bills = {r: type(b).concat([b]) for r, b in s.bills.items()}
-            structural = None if s.structural is None else [BillAccumulator.concat([a]) for a in s.structural]
-            # the customers' parameters as the results read them: the behaviour models'
-            # parameters stay behind (they are the bulk, and drawn again from the seed if needed)
-            pop = dataclasses.replace(s.population, params={}, _daily={}, _cache={})
-            out.append(SegmentResult(pop, s.tariffs, bills, {}, s.spec, s.soc, structural, s.stats))
+        need): a worker's memory is freed as its part reaches the coordinator. With
+        ``trim``, the freed heap goes back to the system before the read-out is pickled."""
+        out = [s.readout() for s in self.segments.values()]
         self.segments, self.work, self._factors = {}, [], {}
-        trim_heap()  # before the read-out is pickled: what the state held goes back to the system
+        if trim:
+            trim_heap()
         return out
-
-
-def _merge_segments(parts: list[SegmentResult]) -> SegmentResult:
-    """One segment from its shards' read-outs, in block order."""
-    first = parts[0]
-    if len(parts) == 1:
-        return first
-    pop = SegmentPopulation.concat([p.population for p in parts])
-    bills = {r: type(b).concat([p.bills[r] for p in parts]) for r, b in first.bills.items()}
-    structural = None if first.structural is None else [
-        BillAccumulator.concat([p.structural[k] for p in parts]) for k in range(len(first.structural))]
-    soc = None if first.soc is None else {r: np.concatenate([p.soc[r] for p in parts]) for r in first.soc}
-    stats = {k: np.concatenate([p.stats[k] for p in parts]) for k in first.stats}
-    return SegmentResult(pop, first.tariffs, bills, {}, first.spec, soc, structural, stats)
 
 
 def _split_blocks(scenario: Scenario, cal: Calendar, n_shards: int) -> list[dict]:
@@ -753,14 +717,13 @@ def _clock(scenario, cal, compiled, names, backend, remote, progress) -> RunResu
         parts = backend.call("readout")
         segments = {}
         for i, name in enumerate(names):  # each segment's parts dropped once joined
-            segments[name] = _merge_segments([p[i] for p in parts if p[i].population.n > 0] or [parts[0][i]])
+            segments[name] = SegmentOutcome.concat([p[i] for p in parts if p[i].n > 0] or [parts[0][i]])
             for p in parts:
                 p[i] = None
         del parts
     else:
-        segments = backend.shards[0].segments
-    for name, seg in segments.items():
-        seg.load_kw = load_kw[name]
+        segments = {o.name: o for o in backend.shards[0].readout(trim=False)}
+    segments = {name: seg.with_load(load_kw[name]) for name, seg in segments.items()}
     system = {r: np.sum([s.load_kw[r] for s in segments.values()], axis=0) for r in ROLES}
     series = energy_cost_series(scenario.grid, cal)
     cost = {r: role_energy_cost(scenario.grid, series, system[r]) for r in ROLES}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import ROLES
+from .outcome import ROLES
 from .tariffs import CHARGES
 
 #: Percentiles reported for the distribution of bill changes.
@@ -125,7 +125,7 @@ def _change(base: dict, scen: dict) -> dict:
 
 
 def compute(result) -> dict:
-    """All metrics of a :class:`sim.engine.RunResult`, organised as
+    """All metrics of a :class:`sim.outcome.RunResult`, organised as
     ``{"baseline", "scenario", "change", "segments"}``."""
     cal, sc = result.calendar, result.scenario
     spd, step_h = cal.steps_per_day, cal.step_minutes / 60.0
@@ -147,7 +147,7 @@ def compute(result) -> dict:
             for k, v in _revenue(by_charge[name, role]).items():
                 rev[k] += v
         m.update(rev)
-        m["customers"] = int(sum(s.population.n for s in result.segments.values()))
+        m["customers"] = int(sum(s.n for s in result.segments.values()))
         m.update(supply_cost(sys_load, result.energy_cost_per_kwh[role], step_h, m["peak_kw"], cap_rate, years))
         m["margin"] = m["revenue"] - m["cost"]
         m["average_price_per_kwh"] = m["revenue"] / m["energy_kwh"] if m["energy_kwh"] else 0.0
@@ -173,13 +173,13 @@ def compute(result) -> dict:
     out["change"] = ch
 
     for name, seg in result.segments.items():
-        entry: dict = {"customer_class": seg.population.customer_class, "customers": seg.population.n,
+        entry: dict = {"customer_class": seg.customer_class, "customers": seg.n,
                        "tariff_baseline": seg.tariffs["baseline"][0].name,
                        "tariff_scenario": "+".join(t.name for t in seg.tariffs["scenario"])}
         if len(seg.tariffs["scenario"]) > 1:  # a menu: how many customers took each tariff (at the end)
             counts = np.bincount(seg.bills["scenario"].choice, minlength=len(seg.tariffs["scenario"]))
             entry["scenario_tariff_customers"] = {t.name: int(c) for t, c in zip(seg.tariffs["scenario"], counts)}
-        if seg.structural is not None:
+        if seg.structural_bill is not None:
             entry["choice"] = _choice_metrics(seg, bill[name, "baseline"])
         for role in ROLES:
             load = seg.load_kw[role]
@@ -216,7 +216,7 @@ def _choice_metrics(seg, baseline_bill: np.ndarray) -> dict:
     whose baseline load costs less on the tariff they end on than on the baseline tariff."""
     bills = seg.bills["scenario"]
     n = len(bills.choice)
-    structural = np.stack([acc.bill for acc in seg.structural])[bills.choice, np.arange(n)]
+    structural = seg.structural_bill[bills.choice, np.arange(n)]
     saving = baseline_bill - structural
     winners = saving > 0.005
     return {"switched_share": float(np.mean(bills.switches > 0)), "switches": int(bills.switches.sum()),

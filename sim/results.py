@@ -176,10 +176,8 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
             f.write("segment,month,tariff_role,tariff,energy_kwh," + ",".join(CHARGES) + ",total\n")
             for name, seg in result.segments.items():
                 for role, bills in seg.bills.items():
-                    # with tariff choice the accumulators hold shadow bills: write what was paid
-                    parts = [("+".join(bills.tariff_names), bills.monthly, bills.monthly_kwh)] \
-                        if hasattr(bills, "switches") else [(a.tariff.name, a.monthly, a.monthly_kwh) for a in bills.accs]
-                    for tname, monthly, kwh in parts:
+                    # one sheet per tariff; with tariff choice, one of the bills paid
+                    for tname, monthly, kwh in ((s.label, s.monthly, s.monthly_kwh) for s in bills.sheets):
                         for m, label in enumerate(cal.month_labels):
                             charges = monthly[m]
                             f.write(f"{name},{label},{role},{tname},{kwh[m]:.6f},"
@@ -194,11 +192,11 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
                 b, s = seg.bills["baseline"], seg.bills["scenario"]
                 cols = [b.kwh[:, None], b.total, b.bill[:, None], b.peak_kw[:, None],
                         s.kwh[:, None], s.total, s.bill[:, None], s.peak_kw[:, None],
-                        (s.bill - b.bill)[:, None], seg.population.elasticity[:, None]]
+                        (s.bill - b.bill)[:, None], seg.elasticity[:, None]]
                 values = np.hstack(cols)
-                ids = np.arange(seg.population.n)
+                ids = np.arange(seg.n)
                 names = np.array(s.tariff_names)[s.choice]
-                switches = getattr(s, "switches", np.zeros(seg.population.n, dtype=np.int64))
+                switches = s.switches if s.switches is not None else np.zeros(seg.n, dtype=np.int64)
                 lines = [f"{name},{i}," + ",".join(f"{v:.6f}" for v in row) + f",{t},{k}"
                          for i, row, t, k in zip(ids, values, names, switches)]
                 f.write("\n".join(lines) + "\n")

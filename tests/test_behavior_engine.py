@@ -9,6 +9,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import sim
+from sim.calendar import Calendar
+from sim.population import build_segment
 
 from .conftest import build, scenario_dict
 
@@ -73,13 +75,15 @@ def test_thermal_storage_state_stays_within_capacity():
     st = {"model": "thermal_storage", "adoption": 0.5, "thermal_share": 0.4, "capacity_kwh_per_mean_kw": 5.0,
           "power_kw_per_mean_kw": 2.0, "efficiency": 0.9, "loss_per_hour": 0.01}
     r = sim.run(build(_with_behavior(st)))
+    cal = Calendar.from_scenario(r.scenario)
     for seg in r.segments.values():
-        cap = seg.population.params["thermal_storage.capacity_kwh_per_mean_kw"] * seg.population.mean_kw
+        pop = build_segment(seg.spec, cal, r.scenario.seed)  # the same customers, drawn again from the seed
+        cap = pop.params["thermal_storage.capacity_kwh_per_mean_kw"] * pop.mean_kw
         for role in ("baseline", "scenario"):
             soc = seg.soc[role]
             assert (soc >= -1e-9).all() and (soc <= cap + 1e-9).all()
         # customers without storage keep their load: compare one adopted-less customer's bill
-        adopted = seg.population.params["thermal_storage.adopted"] > 0
+        adopted = pop.params["thermal_storage.adopted"] > 0
         assert adopted.any() and not adopted.all()
     assert r.metrics["change"]["energy_added_kwh"] > 0
 

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from sim.calendar import Calendar
 from sim.rowmath import numpy_sum
 from sim.scenario.tariff import Tariff
-from sim.tariffs import BillAccumulator, DayContext, compile_tariff
+from sim.tariffs import BillAccumulator, BillSet, DayContext, compile_tariff
 
 SPD = 24
 N_PERIODS = 5  # period 3 never occurs: its sums stay 0
@@ -227,12 +227,15 @@ def test_pickled_bills_keep_every_bit():
     import pickle
 
     cal, t = _tariff(seed=4, days=2)
-    acc = BillAccumulator(t, 5, cal)
+    bills = BillSet([t], np.zeros(5, dtype=np.int64), cal)
+    acc = bills.accs[0]
     acc.total[:, 2] = [1.5, -0.0, 0.0, np.nan, 3.0]
     acc.total[4, 7] = -0.0
-    back = pickle.loads(pickle.dumps(acc, protocol=5))
+    out = bills.readout()
+    back = pickle.loads(pickle.dumps(out, protocol=5))
     assert np.array_equal(back.total.view(np.uint64), acc.total.view(np.uint64))
-    assert isinstance(acc.total, np.ndarray)                          # the original is untouched
+    assert isinstance(out.total, np.ndarray)                          # the original is untouched
+    assert not back.total.flags.writeable and not back.kwh.flags.writeable  # read-outs stay frozen
 
 
 def test_block_sums_in_the_billing_pass_are_the_engines():

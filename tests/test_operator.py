@@ -7,6 +7,8 @@ import copy
 import numpy as np
 
 import sim
+from sim.calendar import Calendar
+from sim.population import build_segment
 from sim.engine import _Forecast
 from sim.grid.operator import expected_day_load
 
@@ -27,7 +29,9 @@ def _scenario(threshold_share: float, **op):
     shops["interruptible"] = {"firm_kw_per_mean_kw": 0.5, "compliance": 1.0}
     sc = build(data)
     r0 = sim.run(sc)  # to size the threshold from the expected loads
-    peaks = [expected_day_load([_Forecast.of(s.population) for s in r0.segments.values()], d).max() for d in range(20)]
+    cal = Calendar.from_scenario(sc)
+    pops = [build_segment(seg, cal, sc.seed) for seg in sc.populations]
+    peaks = [expected_day_load([_Forecast.of(p) for p in pops], d).max() for d in range(20)]
     threshold = float(np.quantile(peaks, threshold_share))
     data["operator"] = {"threshold_kw": threshold, "event_hours": 3, **op}
     return build(data), peaks, threshold

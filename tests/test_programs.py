@@ -107,7 +107,7 @@ def test_storage_meter_billed_at_its_own_rate_and_counted_in_system_load():
     data["tariffs"]["tou_storage"] = dict(copy.deepcopy(data["tariffs"]["tou"]), storage_rate={"price_per_kwh": 0.1})
     r = sim.run(build(data))
     s = r.segments["res"]
-    n = s.population.n
+    n = s.n
     storage = s.bills["scenario"].total[:, CHARGES.index("storage_energy")]
     assert_allclose(storage, 8.0 * 7 * 0.1, rtol=1e-12)
     # the baseline flat tariff has no storage rate: the storage load is on the main meter
@@ -170,7 +170,7 @@ def test_customers_move_to_the_tariff_that_billed_them_least():
     """With every customer reviewing and no threshold, each ends on last month's cheapest tariff."""
     r = sim.run(build(_choice_scenario(review_probability=1.0, threshold_pct=0.0)))
     bills = r.segments["res"].bills["scenario"]
-    last = np.stack([acc.last_month.sum(axis=1) for acc in bills.accs])
+    last = bills.shadow_last_month  # (options, customers): the last month billed on every tariff
     cheapest = last.argmin(axis=0)
     differs = np.abs(last[0] - last[1]) > 1e-9
     assert (bills.choice[differs] == cheapest[differs]).all()
@@ -194,7 +194,7 @@ def test_structural_winners_save_on_their_baseline_load():
     assert m2["structural_winners_share"] > 0 and m2["revenue_lost_to_structural_winners"] > 0
     seg = r.segments["res"]
     on_tou = seg.bills["scenario"].choice == 0
-    saving = seg.bills["baseline"].bill - seg.structural[0].bill
+    saving = seg.bills["baseline"].bill - seg.structural_bill[0]
     assert m2["revenue_lost_to_structural_winners"] == pytest.approx(saving[on_tou & (saving > 0.005)].sum())
 
 

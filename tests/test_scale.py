@@ -86,7 +86,7 @@ def _fingerprint(r) -> dict:
         "segments": {name: (s.load_kw["baseline"].tobytes(), s.load_kw["scenario"].tobytes(),
                             s.bills["baseline"].total.tobytes(), s.bills["scenario"].total.tobytes(),
                             s.bills["scenario"].monthly.tobytes(), s.stats["consumer_surplus"].tobytes(),
-                            s.population.elasticity.tobytes())
+                            s.elasticity.tobytes())
                      for name, s in r.segments.items()},
         "events": json.dumps(r.events, sort_keys=True),
         "rtp": json.dumps(r.rtp_iterations, sort_keys=True),
@@ -108,7 +108,7 @@ def test_the_mixed_scenario_exercises_every_link(mixed):
     assert r.rtp_iterations and all(x["iterations"] > 2 for x in r.rtp_iterations)
     assert r.metrics["segments"]["res"]["choice"]["switches"] > 0
     assert r.metrics["segments"]["plants"]["change"]["interruptible_requested_kwh"] > 0
-    blocks = {name: -(-s.population.n // 4096) for name, s in r.segments.items()}
+    blocks = {name: -(-s.n // 4096) for name, s in r.segments.items()}
     assert blocks == {"res": 3, "shops": 2, "plants": 2, "rtp": 2, "metered": 2}
     assert r.execution == {"shards": 1, "where": "this process"}
 

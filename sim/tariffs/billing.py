@@ -17,6 +17,7 @@ from .compile import CompiledTariff
 from .day import TariffDay, listed_day
 from .._jit import jit
 from ..behavior._rows import RowGroups
+from ..outcome import BillArrays, MonthlySums
 from ..rowmath import block_sum, numpy_sum, row_dot, row_matmul
 
 #: Bill components, in the column order of every bill array. A credit is negative.
@@ -308,45 +309,9 @@ class BillAccumulator:
         """(months,) energy summed over the customers. [kWh]"""
         return block_sum(self.monthly_kwh_by_block, (self.cal.n_months,))
 
-    @classmethod
-    def concat(cls, parts: list["BillAccumulator"]) -> "BillAccumulator":
-        """The read-outs of accumulators over consecutive customers, as one (bills,
-        totals, block sums; the running month sums are left behind: nothing more can be
-        added). ``concat([acc])`` is a light copy of a finished accumulator."""
-        first = parts[0]
-        out = cls.__new__(cls)
-        out.tariff, out.cal, out.step_hours = first.tariff, first.cal, first.step_hours
-
-        def join(name):  # one part: its own arrays (no copy: a finished accumulator is not changed)
-            arrays = [getattr(p, name) for p in parts]
-            return arrays[0] if len(arrays) == 1 or arrays[0] is None else np.concatenate(arrays)
-
-        for name in ("total", "kwh", "peak_kw", "contract_kva", "firm_kw", "monthly_by_block", "monthly_kwh_by_block",
-                     "monthly_by_customer"):
-            setattr(out, name, join(name))
-        offsets = np.cumsum([0] + [len(p.kwh) for p in parts])
-        out.spans = [(a + o, b + o) for p, o in zip(parts, offsets) for a, b in p.spans]
-        out.keep_last, out.last_month = False, None
-        return out
-
-    def __getstate__(self) -> dict:
-        """Pickled (a shard's read-out sent to the coordinator) without the charge columns of
-        ``total`` that are all zeros, bit for bit (most tariffs use two or three of the
-        charges): about half the bytes of a read-out."""
-        state = self.__dict__.copy()
-        total = state.get("total")
-        if isinstance(total, np.ndarray) and total.ndim == 2:
-            used = np.flatnonzero((total.view(np.uint64) != 0).any(axis=0))   # -0.0 counts as used
-            state["total"] = (total.shape, used, np.ascontiguousarray(total[:, used]))
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        total = state.get("total")
-        if isinstance(total, tuple):
-            shape, used, columns = total
-            state["total"] = np.zeros(shape)
-            state["total"][:, used] = columns
-        self.__dict__.update(state)
+    def sheet(self) -> MonthlySums:
+        """The segment sums by month and stream block, as read out."""
+        return MonthlySums(self.tariff.name, self.monthly_by_block, self.monthly_kwh_by_block)
 
     def keep_monthly(self) -> None:
         """Also keep every customer's bill of every month (n x months floats), e.g. for `drsim bill`."""
@@ -607,16 +572,6 @@ class BillSet:
         for idx in self.members:
             self.place[idx] = np.arange(len(idx))
 
-    @classmethod
-    def concat(cls, parts: list["BillSet"]) -> "BillSet":
-        """The read-outs of the bill sets of consecutive customers, as one."""
-        out = cls.__new__(cls)
-        out.tariffs = parts[0].tariffs
-        out.choice = np.concatenate([p.choice for p in parts])
-        out._index()
-        out.accs = [BillAccumulator.concat([p.accs[k] for p in parts]) for k in range(len(out.tariffs))]
-        return out
-
     @property
     def single(self) -> bool:
         return len(self.accs) == 1
@@ -677,40 +632,17 @@ class BillSet:
 
     def _gather(self, attr: str) -> np.ndarray:
         first = getattr(self.accs[0], attr)
+        if self.single:  # one tariff: its accumulator's rows are the segment's
+            return first
         out = np.zeros((len(self.choice),) + first.shape[1:])
         for idx, acc in zip(self.members, self.accs):
             out[idx] = getattr(acc, attr)
         return out
 
-    @property
-    def total(self) -> np.ndarray:
-        """(n, charges) horizon totals in segment order. [currency]"""
-        return self._gather("total")
-
-    @property
-    def kwh(self) -> np.ndarray:
-        return self._gather("kwh")
-
-    @property
-    def peak_kw(self) -> np.ndarray:
-        return self._gather("peak_kw")
-
-    @property
-    def bill(self) -> np.ndarray:
-        return self.total.sum(axis=1)
-
-    @property
-    def monthly(self) -> np.ndarray:
-        """(months, charges) sums over the segment. [currency]"""
-        return sum(acc.monthly for acc in self.accs)
-
-    @property
-    def monthly_kwh(self) -> np.ndarray:
-        return sum(acc.monthly_kwh for acc in self.accs)
-
-    @property
-    def tariff_names(self) -> list[str]:
-        return [t.name for t in self.tariffs]
+    def readout(self) -> BillArrays:
+        """The finished bills as frozen arrays in segment order (one sheet per tariff)."""
+        return BillArrays(tuple(t.name for t in self.tariffs), self.choice, self._gather("total"),
+                          self._gather("kwh"), self._gather("peak_kw"), tuple(acc.sheet() for acc in self.accs))
 
 
 class ChoiceBills:
@@ -723,7 +655,7 @@ class ChoiceBills:
     than ``threshold_pct`` of its bill. Review draws come from each stream block's own
     stream, so results do not depend on chunking.
 
-    The interface matches :class:`BillSet` for the engine, metrics and results.
+    The engine drives it as a :class:`BillSet`; its :meth:`readout` is what results read.
     """
 
     def __init__(self, tariffs: list[CompiledTariff], choice: np.ndarray, calendar, review, streams,
@@ -801,39 +733,14 @@ class ChoiceBills:
         self.choice[move] = best[move]
         self.switches += move
 
-    @property
-    def monthly(self) -> np.ndarray:
-        """(months, charges) sums of the bills paid. [currency]"""
-        return block_sum(self.monthly_by_block, (self.cal.n_months, len(CHARGES)))
-
-    @property
-    def monthly_kwh(self) -> np.ndarray:
-        return self.accs[0].monthly_kwh
-
-    @classmethod
-    def concat(cls, parts: list["ChoiceBills"]) -> "ChoiceBills":
-        """The read-outs of the choice bills of consecutive customers, as one."""
-        first = parts[0]
-        out = cls.__new__(cls)
-        out.tariffs, out.review, out.streams, out.cal = first.tariffs, first.review, None, first.cal
-        for name in ("choice", "initial_choice", "total", "switches", "monthly_by_block"):
-            setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
-        out.choice_by_month = np.concatenate([p.choice_by_month for p in parts], axis=1)
-        out.accs = [BillAccumulator.concat([p.accs[k] for p in parts]) for k in range(len(out.tariffs))]
-        return out
-
-    @property
-    def kwh(self) -> np.ndarray:
-        return self.accs[0].kwh
-
-    @property
-    def peak_kw(self) -> np.ndarray:
-        return self.accs[0].peak_kw
-
-    @property
-    def bill(self) -> np.ndarray:
-        return self.total.sum(axis=1)
-
-    @property
-    def tariff_names(self) -> list[str]:
-        return [t.name for t in self.tariffs]
+    def readout(self) -> BillArrays:
+        """The bills paid as frozen arrays (one sheet: the paid bills' sums, with the energy
+        of the first tariff's meter, the same load on every tariff), the shadow bills of the
+        last month closed, and how often each customer moved."""
+        paid = MonthlySums("+".join(t.name for t in self.tariffs), self.monthly_by_block,
+                           self.accs[0].monthly_kwh_by_block)
+        last = None
+        if self.accs[0].last_month is not None:
+            last = np.stack([acc.last_month.sum(axis=1) for acc in self.accs])
+        return BillArrays(tuple(t.name for t in self.tariffs), self.choice, self.total, self.accs[0].kwh,
+                          self.accs[0].peak_kw, (paid,), self.switches, last)
