@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .engine import DEFAULT_CHUNK, RunResult, simulate
+from .engine import DEFAULT_CHUNK, simulate
+from .outcome import RunResult
 from .errors import InputError, RunError
 from .metrics import compute as compute_metrics
 from .scenario import Scenario, load_scenario

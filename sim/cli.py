@@ -209,13 +209,14 @@ def _write_text(path: str | None, text: str) -> None:
 
 def cmd_calibrate(args) -> int:
     from .scenario.dump import tariff_to_yaml
+    from . import run
     from .tariffs.calibrate import calibrate
 
     sc = _scenario(args)
     _check_output(args.output)
     if args.tariff not in sc.tariffs:
         raise InputError(Problem("--tariff", None, "", f"no tariff {args.tariff!r} (defined: {', '.join(sc.tariffs)})"))
-    res = calibrate(sc, args.tariff, args.component)
+    res = calibrate(sc, args.tariff, args.component, run=run)
     cur = sc.currency
     err_console.print(
         f"{args.tariff}: {args.component} prices x {res['factor']:.6f} -> revenue {res['revenue_after']:,.2f} {cur} "

@@ -1,12 +1,31 @@
-"""Per-customer sums of products whose result for a row does not depend on the other rows.
+"""Row arithmetic: per-customer sums whose result for a row does not depend on the other
+rows, block sums in block order, and groups of equal price rows.
 
-numpy's ``@`` on float64 arrays calls BLAS, whose kernels are chosen by the matrix's shape
-and a row's place in it (full tiles against edge tiles): the same customer's numbers can
-then differ in the last bit with the neighbours it is processed with. A run must give the
-same bits however its customers are grouped into chunks or spread over processes, so
-per-customer products go through these helpers instead (``np.einsum`` without
-``optimize`` loops over each output element alike; a reduction along a row's own
-contiguous values sums it alike whatever the number of rows).
+**Same bits whatever the neighbours.** numpy's ``@`` on float64 arrays calls BLAS, whose
+kernels are chosen by the matrix's shape and a row's place in it (full tiles against edge
+tiles): the same customer's numbers can then differ in the last bit with the neighbours it
+is processed with. A run must give the same bits however its customers are grouped into
+chunks or spread over processes, so per-customer products go through these helpers instead
+(``np.einsum`` without ``optimize`` loops over each output element alike; a reduction along
+a row's own contiguous values sums it alike whatever the number of rows).
+
+**Groups of equal rows: find the rows, run each once.** Tiered tariffs and menus give each customer its own marginal prices, but a block of
+customers shares only a few distinct price rows (one per tier and menu option). A response
+model that sorts prices per customer does the same work once per distinct row instead (the
+price-only work of its compiled kernel: sort orders, levels, logarithms), and each customer
+reads its group's row.
+
+Where the groups are known from how the prices were made (each customer's tier),
+:meth:`RowGroups.from_codes` labels them directly. Otherwise :func:`group_rows` finds them
+cheaply and exactly: a checksum of each row (a product with a fixed vector, row by row:
+:func:`row_dot`, so equal rows get equal checksums) labels the rows, and every row is then
+checked bit for bit against its group's first row. Rows whose checksums collide but differ,
+rows with non-finite prices, and blocks with more than ``max_groups`` distinct rows give
+``None``: the caller keeps its per-customer path. A model run on groups must give each
+customer exactly the result its per-customer path gives (every model here computes a
+customer's result from its own row only; ``tests/test_behavior_rows.py`` checks it bit for
+bit). Billing labels the groups (it knows the tiers) and behaviour uses them: both read
+them here, so the tariff layer does not depend on behaviour.
 """
 
 from __future__ import annotations
@@ -15,7 +34,8 @@ import numpy as np
 
 from ._jit import jit
 
-__all__ = ["block_column_sums", "block_sum", "row_dot", "row_matmul", "numpy_sum"]
+__all__ = ["MAX_GROUPS", "RowGroups", "block_column_sums", "block_sum", "group_rows", "numpy_sum", "row_dot",
+           "row_matmul"]
 
 
 def row_dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -104,3 +124,135 @@ def _block_column_sums(load, extra, bounds, out):
             else:
                 for t in range(spd):
                     out[k, t] += load[i, t] + extra[i, t]
+
+#: Most distinct rows worth grouping; more take the per-customer path.
+MAX_GROUPS = 16
+
+_weights_cache: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _weights(spd: int, k: int) -> np.ndarray:
+    """A fixed vector of distinct, irregular weights for the checksum of array ``k``."""
+    w = _weights_cache.get((spd, k))
+    if w is None:
+        w = 1.0 + np.sqrt(np.arange(spd) * (k + 2.0) + 2.0) / np.sqrt(spd + 7.0 * k + 3.0)
+        _weights_cache[(spd, k)] = w
+    return w
+
+
+class RowGroups:
+    """Rows of a block grouped by identical prices.
+
+    Attributes
+    ----------
+    inverse : ndarray of intp, shape (n,)
+        Group of each row.
+    first : ndarray of intp, shape (G,)
+        A row of each group (its first): ``price[first[g]]`` is the group's price row.
+    """
+
+    __slots__ = ("inverse", "first")
+
+    def __init__(self, inverse: np.ndarray, first: np.ndarray):
+        self.inverse = inverse
+        self.first = first
+
+    @classmethod
+    def from_codes(cls, codes: np.ndarray) -> "RowGroups":
+        """Groups of rows whose prices are known to be equal when their codes are (e.g. each
+        customer's tier on one tariff): codes ``>= 0`` of shape (n,), n >= 1, labelled in
+        order of first appearance."""
+        inverse, first, g = _label(np.ascontiguousarray(codes, dtype=np.intp))
+        return cls(inverse, first[:g])
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    @property
+    def n(self) -> int:
+        return self.inverse.shape[0]
+
+    def row(self, price: np.ndarray, g: int) -> np.ndarray:
+        """Group ``g``'s price row of ``price`` (a shared (spd,) price is returned as is)."""
+        return price if price.ndim == 1 else price[self.first[g]]
+
+    def rows(self, price: np.ndarray) -> np.ndarray:
+        """Every group's price row, shape (G, spd) (a shared price broadcast to G rows)."""
+        if price.ndim == 1:
+            return np.broadcast_to(price, (len(self.first), price.shape[0]))
+        return price[self.first]
+
+    def subset(self, rows: np.ndarray) -> RowGroups:
+        """The groups of some rows of the block (``rows``: indices into it, ascending)."""
+        return RowGroups.from_codes(self.inverse[rows]) if len(rows) else RowGroups(self.inverse[rows], self.first[:0])
+
+
+def group_rows(*prices, max_groups: int = MAX_GROUPS) -> RowGroups | None:
+    """Group the rows of a block by the prices of all the per-customer arrays in ``prices``.
+
+    Parameters
+    ----------
+    *prices : ndarray, shape (spd,) or (n, spd), float64
+        Prices of the block; shared (1-D) ones take no part. At least one is (n, spd).
+    max_groups : int
+        Most groups returned.
+
+    Returns
+    -------
+    RowGroups, or None
+        None when the rows take more than ``max_groups`` distinct values, when a price is
+        not finite, or when a checksum collision is found (rows with equal checksums that
+        differ): the caller then uses its per-customer path. Two rows are in one group
+        if and only if every array's rows are equal bit for bit.
+    """
+    per_row = [p for p in prices if p.ndim == 2]
+    n = per_row[0].shape[0]
+    if n == 0:
+        return None
+    key = None
+    for k, p in enumerate(per_row):
+        part = row_dot(p, _weights(p.shape[1], k))
+        key = part if key is None else np.add(key, part, out=key)
+    if not np.isfinite(key).all():
+        return None
+    # Label the rows by checksum (equal rows, equal checksums: row_dot sums every row alike).
+    inverse = np.empty(n, dtype=np.intp)
+    first = []
+    left = np.ones(n, dtype=bool)
+    i = 0
+    while True:
+        if len(first) == max_groups:  # more distinct checksums, so more distinct rows, than allowed
+            return None
+        hit = key == key[i]
+        inverse[hit] = len(first)
+        first.append(i)
+        left &= ~hit
+        i = int(left.argmax())
+        if not left[i]:
+            break
+    first = np.array(first, dtype=np.intp)
+    # Exact check: every row equals its label's first row, bit for bit.
+    bits = [np.ascontiguousarray(p).view(np.uint64) for p in per_row]
+    for b in bits:
+        if not np.array_equal(np.take(b[first], inverse, axis=0), b):
+            return None
+    return RowGroups(inverse, first)
+
+
+@jit
+def _label(codes):
+    """Group labels of ``codes`` in order of first appearance, the first row of each group,
+    and the number of groups."""
+    n = codes.shape[0]
+    label_of = np.full(codes.max() + 1, -1, dtype=np.intp)
+    inverse = np.empty(n, dtype=np.intp)
+    first = np.empty(n, dtype=np.intp)
+    g = 0
+    for i in range(n):
+        c = codes[i]
+        if label_of[c] < 0:
+            label_of[c] = g
+            first[g] = i
+            g += 1
+        inverse[i] = label_of[c]
+    return inverse, first, g

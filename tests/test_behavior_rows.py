@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 import sim
-import sim.behavior._rows as rows_mod
+import sim.rowmath as rows_mod
 import sim.behavior.flexible as flexible
 import sim.behavior.pipeline as pipeline
 import sim.behavior.storage as storage
-from sim.behavior._rows import RowGroups, group_rows
+from sim.rowmath import RowGroups, group_rows
 from sim.behavior.elasticity import constant_elasticity, constant_elasticity_rows, price_ratio
 from sim.behavior.welfare import surplus_change_from_response
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 import sim.behavior.flexible as flexible
-from sim.behavior._rows import group_rows
+from sim.rowmath import group_rows
 from sim.behavior.flexible import shift_flexible
 
 SETTINGS = settings(max_examples=80, deadline=None,

@@ -18,7 +18,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from sim.behavior import storage
-from sim.behavior._rows import RowGroups
+from sim.rowmath import RowGroups
 
 HOURS = np.arange(24)
 TOU = np.where((HOURS >= 23) | (HOURS < 8), 0.30, np.where((HOURS >= 17) & (HOURS < 22), 0.72, 0.52))

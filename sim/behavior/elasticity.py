@@ -60,7 +60,7 @@ def constant_elasticity_rows(base_kw: np.ndarray, ratio_rows: np.ndarray, invers
                              elasticity: np.ndarray) -> np.ndarray:
     """:func:`constant_elasticity` with per-customer ratios given as a few distinct rows.
 
-    Customer ``i``'s ratio is ``ratio_rows[inverse[i]]`` (see :mod:`sim.behavior._rows`).
+    Customer ``i``'s ratio is ``ratio_rows[inverse[i]]`` (see :mod:`sim.rowmath`).
     One logarithm per distinct row and step; per customer, one exponential per distinct
     ratio of its row, gathered to the steps (:func:`_respond_rows`). A customer's result
     depends on its own ratio row and elasticity only, whichever way the rows were passed

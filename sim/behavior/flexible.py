@@ -52,7 +52,7 @@ whole shift of one customer's day at a time: a pass over its window steps in pri
 (flexible power, device power, running sum), one over the price levels (``Q_i``), one
 back over the window steps (the result). The order of the window steps by price and the
 price levels are found once for a shared price, once per distinct row for per-customer
-prices that take few distinct rows (tiers, menus: :mod:`sim.behavior._rows`), and per
+prices that take few distinct rows (tiers, menus: :mod:`sim.rowmath`), and per
 customer otherwise (an insertion sort of its window steps). A customer's result is the
 same bit for bit whichever path computes it (``tests/test_behavior_rows.py``).
 
@@ -70,43 +70,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import jit
-from ._rows import RowGroups, group_rows
+from ..rowmath import RowGroups, group_rows
+from .inputs import day_block, day_prices, per_customer
 
 __all__ = ["shift_flexible"]
-
-
-def _day_block(load_kw, step_hours) -> tuple[np.ndarray, int, int]:
-    """A day's (n, spd) load as float64 and its shape; step_hours checked."""
-    load = np.asarray(load_kw, dtype=np.float64)
-    if load.ndim != 2:
-        raise ValueError(f"`load_kw` must be of shape (n, spd); got {load.shape}")
-    if not np.isfinite(step_hours) or step_hours <= 0:
-        raise ValueError(f"`step_hours` must be > 0; got {step_hours!r}")
-    return load, load.shape[0], load.shape[1]
-
-
-def _per_customer(values, n: int, name: str) -> np.ndarray:
-    """A per-customer parameter as a float64 array of shape (n,); a scalar is broadcast."""
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim == 0:
-        return np.full(n, float(arr))
-    if arr.shape != (n,):
-        raise ValueError(f"`{name}` must be of shape ({n},) (one value per customer); got {arr.shape}")
-    return arr
-
-
-def _day_prices(price, n: int, spd: int, name: str) -> np.ndarray:
-    """Prices of the day as float64 of shape (spd,) when shared, (n, spd) when per customer.
-
-    A 2-D array whose rows are one row broadcast (stride 0, e.g. from ``np.broadcast_to``)
-    is treated as shared: one sort serves the whole block.
-    """
-    arr = np.asarray(price, dtype=np.float64)
-    if arr.ndim == 2 and arr.shape == (n, spd) and (arr.strides[0] == 0 or n == 1):
-        arr = arr[0]
-    if arr.shape != (spd,) and arr.shape != (n, spd):
-        raise ValueError(f"`{name}` must be of shape ({spd},) or ({n}, {spd}); got {arr.shape}")
-    return arr
 
 
 def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray,
@@ -166,15 +133,15 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     .. [1] Gan, Topcu and Low 2013, IEEE Trans. Power Systems 28(2): valley filling by
        flexible (EV) loads; see the module docstring.
     """
-    load, n, spd = _day_block(load_kw, step_hours)
-    price = _day_prices(price, n, spd, "price")
+    load, n, spd = day_block(load_kw, step_hours)
+    price = day_prices(price, n, spd, "price")
     window = np.asarray(window, dtype=bool)
     if window.shape != (spd,):
         raise ValueError(f"`window` must be of shape ({spd},) (one flag per step); got {window.shape}")
-    share = np.clip(_per_customer(share, n, "share"), 0.0, 1.0)
-    max_kw = _per_customer(max_kw, n, "max_kw")
+    share = np.clip(per_customer(share, n, "share"), 0.0, 1.0)
+    max_kw = per_customer(max_kw, n, "max_kw")
     # Moving energy between equal prices saves nothing: a negative inconvenience acts as 0.
-    inconvenience = np.maximum(_per_customer(inconvenience_per_kwh, n, "inconvenience_per_kwh"), 0.0)
+    inconvenience = np.maximum(per_customer(inconvenience_per_kwh, n, "inconvenience_per_kwh"), 0.0)
     if n == 0 or not window.any():
         return load.copy()
     if price.ndim == 1:

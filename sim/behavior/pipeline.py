@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._rows import RowGroups, group_rows
+from ..rowmath import RowGroups, group_rows
 from .elasticity import constant_elasticity, constant_elasticity_rows, price_ratio
 from .interruptible import curtail
 from .welfare import respond_with_surplus

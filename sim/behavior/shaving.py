@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .flexible import _day_block, _per_customer
+from .inputs import day_block, per_customer
 
 __all__ = ["shave_peaks"]
 
@@ -154,9 +154,9 @@ def shave_peaks(load_kw: np.ndarray, target_kw: np.ndarray, max_shift_share: np.
     .. [1] arXiv:2506.21510 (2025), threshold form of demand-charge scheduling; see the
        module docstring.
     """
-    load, n, spd = _day_block(load_kw, step_hours)
-    target = _per_customer(target_kw, n, "target_kw")
-    share = np.clip(_per_customer(max_shift_share, n, "max_shift_share"), 0.0, 1.0)
+    load, n, spd = day_block(load_kw, step_hours)
+    target = per_customer(target_kw, n, "target_kw")
+    share = np.clip(per_customer(max_shift_share, n, "max_shift_share"), 0.0, 1.0)
     # Energies in kW x steps (h multiplies both sides alike). Clip c[t] = min(L - T, s L)+.
     clip = np.subtract(load, target[:, None])
     buf = np.multiply(load, share[:, None])

@@ -82,8 +82,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import jit
-from ._rows import RowGroups, group_rows
-from .flexible import _day_prices, _per_customer
+from ..rowmath import RowGroups, group_rows
+from .inputs import day_prices, per_customer
 
 __all__ = ["dispatch_storage"]
 
@@ -165,20 +165,20 @@ def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price:
     h = float(step_hours)
     if not np.isfinite(h) or h <= 0:
         raise ValueError(f"`step_hours` must be > 0; got {step_hours!r}")
-    charge_price = _day_prices(charge_price, n, spd, "charge_price")
-    serve_price = _day_prices(serve_price, n, spd, "serve_price")
-    share = np.clip(_per_customer(thermal_share, n, "thermal_share"), 0.0, 1.0)
-    capacity = np.maximum(_per_customer(capacity_kwh, n, "capacity_kwh"), 0.0)
-    power = np.maximum(_per_customer(power_kw, n, "power_kw"), 0.0)
-    eff = _per_customer(efficiency, n, "efficiency")
+    charge_price = day_prices(charge_price, n, spd, "charge_price")
+    serve_price = day_prices(serve_price, n, spd, "serve_price")
+    share = np.clip(per_customer(thermal_share, n, "thermal_share"), 0.0, 1.0)
+    capacity = np.maximum(per_customer(capacity_kwh, n, "capacity_kwh"), 0.0)
+    power = np.maximum(per_customer(power_kw, n, "power_kw"), 0.0)
+    eff = per_customer(efficiency, n, "efficiency")
     if np.any(~(eff > 0) | (eff > 1)):
         bad = eff[~(eff > 0) | (eff > 1)]
         raise ValueError(f"`efficiency` must be in (0, 1]; got {bad[:5]!r}")
-    loss = _per_customer(loss_per_hour, n, "loss_per_hour")
+    loss = per_customer(loss_per_hour, n, "loss_per_hour")
     if np.any(~(loss >= 0) | (loss >= 1)):
         bad = loss[~(loss >= 0) | (loss >= 1)]
         raise ValueError(f"`loss_per_hour` must be in [0, 1); got {bad[:5]!r}")
-    soc0 = np.clip(_per_customer(soc_kwh, n, "soc_kwh"), 0.0, capacity)
+    soc0 = np.clip(per_customer(soc_kwh, n, "soc_kwh"), 0.0, capacity)
     if groups is None and (charge_price.ndim == 2 or serve_price.ndim == 2):
         # Per-customer prices with few distinct rows (tiers, menus): the price rows are
         # sorted once per group (the same result per customer).

@@ -39,7 +39,7 @@ import numpy as np
 
 from .._jit import jit
 
-from ._rows import RowGroups
+from ..rowmath import RowGroups
 from .elasticity import RATIO_MAX, RATIO_MIN, respond_rows
 
 __all__ = ["respond_with_surplus", "surplus_change_constant_elasticity", "surplus_change_from_response"]

@@ -16,9 +16,8 @@ import numpy as np
 from .compile import CompiledTariff
 from .day import TariffDay, listed_day
 from .._jit import jit
-from ..behavior._rows import RowGroups
 from ..outcome import BillArrays, MonthlySums
-from ..rowmath import block_sum, numpy_sum, row_dot, row_matmul
+from ..rowmath import RowGroups, block_sum, numpy_sum, row_dot, row_matmul
 
 #: Bill components, in the column order of every bill array. A credit is negative.
 CHARGES = ("energy", "critical_peak", "peak_time_rebate", "demand_flat", "demand_tou", "capacity", "fixed",

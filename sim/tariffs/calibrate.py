@@ -54,12 +54,14 @@ def scale_tariff(tariff, component: str, k: float):
     return TypeAdapter(Tariff).validate_python(d)
 
 
-def calibrate(scenario, tariff_name: str, component: str = "energy", *, run=None) -> dict:
+def calibrate(scenario, tariff_name: str, component: str = "energy", *, run) -> dict:
     """Find the factor ``k`` on a component of ``tariff_name`` that makes the revenue from
     the segments assigned to it (as their scenario tariff), billed on their baseline load,
     equal to their revenue under their baseline tariffs.
 
-    The baseline load is the scenario's own (no price response: elasticities set to 0).
+    The baseline load is the scenario's own (no price response: elasticities set to 0),
+    simulated by ``run`` (``sim.run``: the caller passes it, so that the tariff layer does
+    not import the simulation).
     Revenue is monotone in ``k``; the root is found with Brent's method to a relative
     tolerance of 1e-12.
 
@@ -68,9 +70,6 @@ def calibrate(scenario, tariff_name: str, component: str = "energy", *, run=None
     dict with ``factor``, ``baseline_revenue``, ``revenue_before``, ``revenue_after``
     and ``tariff`` (the calibrated tariff model).
     """
-    from .. import run as run_scenario
-
-    run = run or run_scenario
     menus = [s.name for s in scenario.populations
              if isinstance(s.tariff.scenario, list) and tariff_name in [o.tariff for o in s.tariff.scenario]]
     if menus:
