@@ -156,9 +156,9 @@ def test_debug_shows_the_traceback(write_yaml):
 def test_a_run_too_large_for_the_machine_is_refused_up_front(write_yaml, tmp_path, capsys, monkeypatch):
     """A run whose memory estimate exceeds the machine is refused before any work, exit 2
     (the per-customer size is inflated here so that the test does not depend on the machine)."""
-    import sim.engine
+    import sim.engine.backends
 
-    monkeypatch.setattr(sim.engine, "BYTES_PER_CUSTOMER", 10**12)
+    monkeypatch.setattr(sim.engine.backends, "BYTES_PER_CUSTOMER", 10**12)
     code, _, err = _run_cli(["run", str(write_yaml(scenario_dict())), "--results", str(tmp_path / "r")], capsys)
     assert code == 2 and "GiB of memory" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists()

@@ -9,7 +9,7 @@ import numpy as np
 import sim
 from sim.calendar import Calendar
 from sim.population import build_segment
-from sim.engine import _Forecast
+from sim.engine import Forecast
 from sim.grid.operator import expected_day_load
 
 from .conftest import build, scenario_dict
@@ -31,7 +31,7 @@ def _scenario(threshold_share: float, **op):
     r0 = sim.run(sc)  # to size the threshold from the expected loads
     cal = Calendar.from_scenario(sc)
     pops = [build_segment(seg, cal, sc.seed) for seg in sc.populations]
-    peaks = [expected_day_load([_Forecast.of(p) for p in pops], d).max() for d in range(20)]
+    peaks = [expected_day_load([Forecast.of(p) for p in pops], d).max() for d in range(20)]
     threshold = float(np.quantile(peaks, threshold_share))
     data["operator"] = {"threshold_kw": threshold, "event_hours": 3, **op}
     return build(data), peaks, threshold

@@ -186,16 +186,16 @@ class _Steps:
 
 
 def test_shards_answer_a_series_of_calls_in_order_and_a_failure_reaches_the_coordinator():
-    """`_DaskShards.each` (each shard takes its next month without waiting for the others):
+    """`DaskShards.each` (each shard takes its next month without waiting for the others):
     the answers to every call come back together and in order, and a shard's error is
     raised in the coordinator instead of the later answers."""
     from distributed import Client
 
-    from sim.engine import _DaskShards
+    from sim.engine import DaskShards
 
     with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
         def shards(fail=None):
-            s = _DaskShards.__new__(_DaskShards)
+            s = DaskShards.__new__(DaskShards)
             s.futures = [client.submit(_Steps, k, fail if k == 1 else None, actor=True, pure=False) for k in range(2)]
             s.actors = [f.result() for f in s.futures]
             return s

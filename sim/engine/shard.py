@@ -1,0 +1,256 @@
+"""Shards: the customers of a run, or the stream blocks of each segment one process holds.
+
+A shard builds its customers, keeps their state (bill accumulators, thermal stores,
+response sums) and runs the block step (:func:`sim.engine.step.block_day`) over its chunks
+when the clock asks; at the end it reads its segments out as frozen
+:class:`~sim.outcome.SegmentOutcome` arrays.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..calendar import Calendar
+from ..outcome import ROLES, SegmentOutcome
+from ..population import STREAM_BLOCK, SegmentPopulation, build_segment
+from ..population.segments import CHOICE, block_stream
+from ..rowmath import block_sum
+from ..scenario.behavior import models_of
+from ..scenario.schema import Scenario
+from ..tariffs import BillAccumulator, BillSet, CompiledTariff, DayContext, compile_tariff
+from ..tariffs.billing import ChoiceBills
+from .backends import trim_heap
+from .step import DayInputs, block_day, chunks
+
+__all__ = ["DEFAULT_CHUNK", "Forecast", "SegmentState", "Shard", "compile_all", "forecast_population"]
+
+#: Default number of customers processed together in memory (a multiple of STREAM_BLOCK).
+DEFAULT_CHUNK = 4 * STREAM_BLOCK
+
+
+def compile_all(scenario: Scenario, cal: Calendar) -> dict[str, CompiledTariff]:
+    """Every tariff of the scenario, compiled (frozen) on the calendar."""
+    return {name: compile_tariff(name, t, cal) for name, t in scenario.tariffs.items()}
+
+
+@dataclass
+class SegmentState:
+    """One segment's customers in a shard while the run goes on: their population, bill
+    accumulators, storage state and response sums (read out as a
+    :class:`sim.outcome.SegmentOutcome` at the end).
+
+    Attributes
+    ----------
+    population : SegmentPopulation
+    tariffs : dict role -> tuple of CompiledTariff
+        The tariff of the role, or the tariffs of its menu.
+    bills : dict role -> BillSet or ChoiceBills
+    spec : Segment
+        The scenario's segment.
+    soc : dict role -> (n,) thermal-storage state of charge [kWh], or None
+    structural : list of BillAccumulator, or None
+        Menu with choice: the baseline load billed on each menu tariff.
+    stats : dict
+        Running sums of the response (see behavior.pipeline.respond).
+    models : dict model name -> its scenario settings
+        The segment's behaviour models, in order.
+    fast : bool
+        The segment responds with constant elasticity alone (the step's short path).
+    """
+
+    population: SegmentPopulation
+    tariffs: dict[str, tuple[CompiledTariff, ...]]
+    bills: dict
+    spec: object = None
+    soc: dict | None = None
+    structural: list | None = None
+    stats: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)
+    fast: bool = False
+
+    @classmethod
+    def build(cls, seg, scenario: Scenario, cal: Calendar, compiled: dict, blocks) -> "SegmentState":
+        """The customers of segment ``seg`` in stream blocks ``blocks`` ((first, stop) or
+        None: all), with their bills on the compiled tariffs."""
+        pop = build_segment(seg, cal, scenario.seed, blocks)
+        spans = pop.blocks
+        tariffs = {r: tuple(compiled[name] for name, _ in seg.tariff.options(r)) for r in ROLES}
+        if seg.participation.enrolment is not None:  # those not enrolled stay on the baseline tariff
+            tariffs["scenario"] = tariffs["scenario"] + (compiled[seg.tariff.baseline],)
+        choice = {"baseline": np.zeros(pop.n, dtype=np.int64),
+                  "scenario": pop.menu_choice if pop.menu_choice is not None else np.zeros(pop.n, dtype=np.int64)}
+        bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contract_kva, pop.firm_kw, spans) for r in ROLES}
+        structural = None
+        if seg.tariff.choice is not None:  # customers switch within the menu: shadow bills on every tariff
+            streams = [((lo, hi), block_stream(scenario.seed, seg.name, b, CHOICE))
+                       for b, (lo, hi) in zip(pop.block_ids, spans)]
+            bills["scenario"] = ChoiceBills(tariffs["scenario"], choice["scenario"], cal, seg.tariff.choice,
+                                            streams, pop.contract_kva, pop.firm_kw)
+            # the baseline load billed on each menu tariff: who wins without changing anything
+            structural = [BillAccumulator(t, pop.n, cal, pop.contract_kva, pop.firm_kw, spans)
+                          for t in tariffs["scenario"]]
+        soc = {r: np.zeros(pop.n) for r in ROLES} if "thermal_storage.adopted" in pop.params else None
+        stats = {"consumer_surplus": np.zeros(pop.n), "interruptible_requested_kwh": np.zeros(pop.n),
+                 "interruptible_delivered_kwh": np.zeros(pop.n)}
+        models = {m.model: m for m in models_of(seg.behavior)}
+        return cls(pop, tariffs, bills, seg, soc, structural, stats, models,
+                   fast=set(models) <= {"constant_elasticity"})
+
+    def close_month(self, m: int) -> None:
+        for bills in self.bills.values():
+            bills.close_month(m)
+        for acc in self.structural or ():
+            acc.close_month(m)
+
+    def readout(self) -> SegmentOutcome:
+        """The finished segment as frozen arrays (the customers' state stays behind)."""
+        pop = self.population
+        structural = None if self.structural is None else np.stack([acc.bill for acc in self.structural])
+        return SegmentOutcome(pop.name, pop.customer_class, pop.n, self.tariffs,
+                              {r: b.readout() for r, b in self.bills.items()}, {}, self.stats, pop.elasticity,
+                              self.soc, structural, self.spec)
+
+
+class Shard:
+    """The customers of a run, or the stream blocks of each segment one process holds.
+
+    A shard builds its customers (each stream block draws from its own streams, so a
+    customer is the same whichever shard holds it), bills them, and computes each day's
+    loads when the coordinator (:func:`sim.engine.simulate`) asks. It returns the system
+    load of each of its stream blocks; the coordinator adds the blocks of all shards in
+    block order, so a run gives the same bits however its blocks are spread (chunks,
+    processes, machines).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    blocks : dict segment name -> (first, stop), optional
+        Stream blocks of each segment to hold (default: all).
+    chunk_customers : int
+        Customers processed together in memory.
+    compiled : dict name -> CompiledTariff, optional
+        The coordinator's compiled tariffs, shared when the shard lives in its process; a
+        shard elsewhere compiles its own (the same frozen arrays).
+    """
+
+    def __init__(self, scenario: Scenario, blocks: dict | None = None, chunk_customers: int = DEFAULT_CHUNK,
+                 compiled: dict | None = None):
+        self.scenario = scenario
+        self.cal = cal = Calendar.from_scenario(scenario)
+        self.step_h = cal.step_minutes / 60.0
+        self.compiled = compiled if compiled is not None else compile_all(scenario, cal)
+        self.segments: dict[str, SegmentState] = {
+            seg.name: SegmentState.build(seg, scenario, cal, self.compiled, None if blocks is None else blocks[seg.name])
+            for seg in scenario.populations}
+        self.work = [(s, chunks(s.population.blocks, chunk_customers)) for s in self.segments.values()]
+        self._factors: dict = {}
+        self._factors_day = -1
+        self.busy_s = 0.0  #: time spent computing days [s] (how evenly shards share the work)
+
+    # ---------------------------------------------------------------- coordinator's calls
+
+    def forecast_inputs(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Per segment: the sum of mean loads of each stream block held, and (measured
+        profiles) how many customers take each column. For the operator's forecast."""
+        return [(s.population.mean_kw_by_block(), column_counts(s.population)) for s in self.segments.values()]
+
+    def day(self, d: int, streak: dict, commit: bool, tariff_days: dict) -> list[np.ndarray]:
+        """All customers' loads on day ``d``; with ``commit``, bill them and keep their state.
+
+        ``tariff_days``: tariff name -> the tariff's TariffDay of day ``d`` (from the
+        coordinator's :class:`~sim.grid.days.GridDays`).
+
+        Returns, per segment, the load of each stream block held summed over its customers,
+        shape (roles, blocks, spd). Without ``commit`` nothing changes but the cache of the
+        day's random level factors, so the pass can be repeated (the real-time price fixed
+        point)."""
+        started = time.perf_counter()
+        cal = self.cal
+        spd = cal.steps_per_day
+        if d != self._factors_day:  # each block's daily stream is drawn once a day
+            self._factors, self._factors_day = {}, d
+        contexts = {name: DayContext(t, d, spd, day=tariff_days[name]) for name, t in self.compiled.items()}
+        day = DayInputs(d, contexts, streak, commit, int(cal.billing_month[d]), cal.days, spd, self.step_h)
+        result = []
+        for s, work in self.work:
+            pop = s.population
+            sums = np.zeros((len(ROLES), len(pop.blocks), spd))
+            result.append(sums)
+            for chunk in work:
+                out = block_day(s, chunk, day, self._day_factors(s, chunk))
+                sums[:, chunk.first_block:chunk.stop_block] = out.sums
+        self.busy_s += time.perf_counter() - started
+        return result
+
+    def _day_factors(self, s: SegmentState, chunk) -> np.ndarray:
+        """The day's random level factor of each customer of ``chunk`` (drawn once a day)."""
+        key = (s.spec.name, chunk.rows.start)
+        found = self._factors.get(key)
+        if found is None:
+            pop = s.population
+            found = self._factors[key] = np.concatenate(
+                [pop.daily_factor(pop.first_block + k, pop.blocks[k][1] - pop.blocks[k][0])
+                 for k in range(chunk.first_block, chunk.stop_block)])
+        return found
+
+    def days(self, d0: int, d1: int, streaks: list[dict], tariff_days: list[dict],
+             close: int | None = None) -> list[np.ndarray]:
+        """Days ``d0`` to ``d1 - 1``, committed, with each day's event streaks and tariff
+        days, then (with ``close``) billing month ``close`` closed; per segment the blocks'
+        sums, shape (roles, blocks, (d1 - d0) x spd)."""
+        spd = self.cal.steps_per_day
+        out = [np.empty((len(ROLES), len(s.population.blocks), (d1 - d0) * spd)) for s in self.segments.values()]
+        for j, d in enumerate(range(d0, d1)):
+            for o, part in zip(out, self.day(d, streaks[j], True, tariff_days[j])):
+                o[:, :, j * spd:(j + 1) * spd] = part
+        if close is not None:
+            self.close_month(close)
+        return out
+
+    def busy(self) -> float:
+        return self.busy_s
+
+    def close_month(self, m: int) -> None:
+        for s in self.segments.values():
+            s.close_month(m)
+
+    def readout(self, trim: bool = True) -> list[SegmentOutcome]:
+        """The shard's finished segments as frozen arrays, for the coordinator.
+
+        The shard lets go of its customers' state (the read-out keeps what the results
+        need): a worker's memory is freed as its part reaches the coordinator. With
+        ``trim``, the freed heap goes back to the system before the read-out is pickled."""
+        out = [s.readout() for s in self.segments.values()]
+        self.segments, self.work, self._factors = {}, [], {}
+        if trim:
+            trim_heap()
+        return out
+
+
+def column_counts(pop: SegmentPopulation) -> np.ndarray | None:
+    """Measured profiles: how many of the customers take each column (else None)."""
+    return None if pop.column is None else np.bincount(pop.column, minlength=pop.curve.shape[1])
+
+
+class Forecast:
+    """What the operator's forecast needs of a segment: its shared curves, the sum of its
+    customers' mean loads (added in block order) and, for measured profiles, how many
+    customers take each column (see :func:`sim.grid.operator.expected_day_load`)."""
+
+    def __init__(self, pop: SegmentPopulation, mean_kw_by_block: np.ndarray, counts):
+        self.curve, self.common, self.steps_per_day = pop.curve, pop.common, pop.steps_per_day
+        self.mean_kw_total = float(block_sum(mean_kw_by_block, ()))
+        self.column_counts = counts
+
+    @classmethod
+    def of(cls, pop: SegmentPopulation) -> "Forecast":
+        """The forecast inputs of a whole segment's population."""
+        return cls(pop, pop.mean_kw_by_block(), column_counts(pop))
+
+
+def forecast_population(scenario: Scenario, cal: Calendar, seg) -> SegmentPopulation:
+    """A segment's shared curves (no customers), for the operator's forecast in the coordinator."""
+    return build_segment(seg, cal, scenario.seed, (0, 0))
