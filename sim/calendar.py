@@ -9,6 +9,7 @@ from functools import cached_property
 import holidays as holidays_lib
 import numpy as np
 
+from .scenario.base import parse_hour_range, range_quarters
 from .scenario.schema import Scenario
 
 #: Day types, as integer codes used in the per-day arrays.
@@ -148,3 +149,11 @@ class Calendar:
 #: Season codes by month index 0..12 (index 0 unused): winter 0, summer 1, shoulder 2.
 SEASON_NAMES = ("winter", "summer", "shoulder")
 SEASON_CODE_OF_MONTH = np.array([-1, 0, 0, 2, 2, 2, 1, 1, 1, 2, 2, 2, 0], dtype=np.int8)
+
+
+def hours_mask(ranges: list[str], spd: int) -> np.ndarray:
+    """Steps of a day (start times) inside any of the hour ranges, shape (spd,) bool."""
+    q = np.zeros(96, dtype=bool)
+    for text in ranges:
+        q[range_quarters(*parse_hour_range(text))] = True
+    return q[::96 // spd].copy()

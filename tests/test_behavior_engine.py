@@ -78,12 +78,12 @@ def test_thermal_storage_state_stays_within_capacity():
     cal = Calendar.from_scenario(r.scenario)
     for seg in r.segments.values():
         pop = build_segment(seg.spec, cal, r.scenario.seed)  # the same customers, drawn again from the seed
-        cap = pop.params["thermal_storage.capacity_kwh_per_mean_kw"] * pop.mean_kw
+        cap = pop.params["thermal_storage"].capacity_kwh_per_mean_kw * pop.mean_kw
         for role in ("baseline", "scenario"):
             soc = seg.soc[role]
             assert (soc >= -1e-9).all() and (soc <= cap + 1e-9).all()
         # customers without storage keep their load: compare one adopted-less customer's bill
-        adopted = pop.params["thermal_storage.adopted"] > 0
+        adopted = pop.params["thermal_storage"].adopted > 0
         assert adopted.any() and not adopted.all()
     assert r.metrics["change"]["energy_added_kwh"] > 0
 

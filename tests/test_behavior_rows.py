@@ -22,7 +22,7 @@ from numpy.testing import assert_array_equal
 import sim
 import sim.rowmath as rows_mod
 import sim.behavior.flexible as flexible
-import sim.behavior.pipeline as pipeline
+import sim.behavior.prices as prices
 import sim.behavior.storage as storage
 from sim.rowmath import RowGroups, group_rows
 from sim.behavior.elasticity import constant_elasticity, constant_elasticity_rows, price_ratio
@@ -221,7 +221,7 @@ def _run_large(monkeypatch, grouped: bool):
         found.append(g is not None and len(g) > 1)
         return g
 
-    for mod in (pipeline, flexible, storage):
+    for mod in (prices, flexible, storage):
         monkeypatch.setattr(mod, "group_rows", spy)
     monkeypatch.setattr(rows_mod.RowGroups, "from_codes", staticmethod(from_codes))
     sc = sim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "large_system.yaml", [

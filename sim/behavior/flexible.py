@@ -72,6 +72,8 @@ import numpy as np
 from .._jit import jit
 from ..rowmath import RowGroups, group_rows
 from .inputs import day_block, day_prices, per_customer
+from .prices import spread
+from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
 __all__ = ["shift_flexible"]
 
@@ -298,3 +300,38 @@ def _shift_kernel(load, rows, which, window, share, max_kw, inconvenience, out):
             out[i, t] = max(load[i, t] + (h - prev), 0.0)
             prev = h
     return out
+
+
+@register
+class FlexibleModel(ResponseModel):
+    """``model: flexible``: in both roles, each customer's deferrable share of the window's
+    energy moves to the window's cheapest steps at the role's prices, where the price
+    difference beats the customer's inconvenience."""
+
+    name = "flexible"
+    params = ("share", "max_kw_per_mean_kw", "inconvenience_per_kwh")
+    stage = 30
+    roles = ("baseline", "scenario")
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self._windows: dict[int, np.ndarray] = {}
+
+    def window(self, steps_per_day: int) -> np.ndarray:
+        """The steps of a day inside the window's hours, (spd,) bool."""
+        w = self._windows.get(steps_per_day)
+        if w is None:
+            from ..calendar import hours_mask
+
+            w = self._windows[steps_per_day] = hours_mask(self.settings.window, steps_per_day)
+        return w
+
+    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        idx, window = day.idx, self.window(load.shape[1])
+        # a day whose prices within the window differ by less than every customer's
+        # inconvenience moves nothing: skipped, with the same result
+        if not spread(day.groups.own_rows(), window) > params.inconvenience_per_kwh[idx].min():
+            return load
+        return shift_flexible(load, day.own.price, params.share[idx], window,
+                              params.max_kw_per_mean_kw[idx] * day.mean_kw[idx], params.inconvenience_per_kwh[idx],
+                              day.step_hours, groups=day.groups.own())

@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..rowmath import row_matmul
+from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
 __all__ = ["period_price_change", "respond_matrix", "shifting_matrix"]
 
@@ -220,3 +221,22 @@ def shifting_matrix(own: np.ndarray, shares: np.ndarray) -> np.ndarray:
     eye = np.eye(n_periods, dtype=bool)
     # Column j of every row i != j holds cross[j]; the diagonal holds own[j].
     return np.where(eye, own_eff[..., None, :], cross[..., None, :])
+
+
+@register
+class ElasticityMatrixModel(ResponseModel):
+    """``model: elasticity_matrix``: the scenario role's response to each period's relative
+    price change through the own- and cross-period elasticities, scale x the day's strength."""
+
+    name = "elasticity_matrix"
+    params = ("scale",)
+    stage = 10
+    price_model = True
+
+    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        spec, own = self.settings, day.own
+        index = {n: i for i, n in enumerate(spec.periods)}
+        # steps of periods the matrix does not name take no part
+        period = np.array([index.get(name, -1) for name in own.period_names])[own.period]
+        return respond_matrix(load, day.base.price, own.price, period, np.asarray(spec.matrix),
+                              params.scale[day.idx] * day.strength)

@@ -61,6 +61,7 @@ import numpy as np
 from ..rowmath import row_dot
 
 from .elasticity import RATIO_MAX, RATIO_MIN
+from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
 __all__ = ["respond_prism"]
 
@@ -143,3 +144,24 @@ def respond_prism(load_kw: np.ndarray, price_base: np.ndarray, price_scen: np.nd
     f_peak = common * k
     f_off = common
     return load_kw * np.where(peak, f_peak[:, None], f_off[:, None])
+
+
+@register
+class PrismModel(ResponseModel):
+    """``model: prism``: the scenario role's substitution between peak and off-peak energy
+    and its daily energy change, each x the day's strength."""
+
+    name = "prism"
+    params = ("substitution", "daily")
+    stage = 10
+    price_model = True
+
+    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        spec, own, idx = self.settings, day.own, day.idx
+        if spec.peak_periods:
+            peak = np.isin(np.array(own.period_names)[own.period], spec.peak_periods)
+        else:
+            price = own.price if own.price.ndim == 1 else own.price.mean(axis=0)
+            peak = price >= price.max() - 1e-12
+        return respond_prism(load, day.base.price, own.price, peak, params.substitution[idx] * day.strength,
+                             params.daily[idx] * day.strength, day.step_hours)

@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from .inputs import day_block, per_customer
+from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
 __all__ = ["shave_peaks"]
 
@@ -186,3 +187,23 @@ def shave_peaks(load_kw: np.ndarray, target_kw: np.ndarray, max_shift_share: np.
         lowered = _shave_from_top(load[rows], load[rows] - clip[rows], headroom[rows])
         out[rows] = np.maximum(lowered, target[rows, None])
     return out
+
+
+@register
+class DemandShavingModel(ResponseModel):
+    """``model: demand_shaving``: in the scenario role, where the scenario's demand charges
+    are dearer than the baseline's, each customer's load is held to its baseline peak of the
+    month so far less the reduction x the day's strength."""
+
+    name = "demand_shaving"
+    params = ("reduction", "max_shift_share")
+    stage = 20
+    needs_month_peak = True
+
+    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        # shave only where the scenario's demand charges are dearer than the baseline's
+        if not (day.own.demand_price > day.base.demand_price and day.month_peak_kw is not None):
+            return load
+        idx = day.idx
+        target = (1.0 - params.reduction[idx] * day.strength) * day.month_peak_kw
+        return shave_peaks(load, target, params.max_shift_share[idx], day.step_hours)

@@ -84,6 +84,8 @@ import numpy as np
 from .._jit import jit
 from ..rowmath import RowGroups, group_rows
 from .inputs import day_prices, per_customer
+from .prices import spread
+from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
 __all__ = ["dispatch_storage"]
 
@@ -435,3 +437,65 @@ def _dispatch_rows(load, share, capacity, power, eff, soc0, decay, h,
             charge_out[i, t] = chg[t] / eta
         last = soc[spd - 1]
         soc_end[i] = (last if last >= 0.0 else 0.0) * h * decay[i]
+
+
+@register
+class ThermalStorageModel(ResponseModel):
+    """``model: thermal_storage``: in both roles, the customers with a store (``adoption``)
+    charge it at the role's cheapest steps and serve their thermal share from it at the
+    dearest (:func:`dispatch_storage`); the state of charge carries from day to day."""
+
+    name = "thermal_storage"
+    params = ("thermal_share", "capacity_kwh_per_mean_kw", "power_kw_per_mean_kw", "efficiency", "loss_per_hour")
+    stage = 40
+    roles = ("baseline", "scenario")
+    stores_energy = True
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self._customers: dict = {}
+
+    def draw(self, draw_param, rng: np.random.Generator, rows: int) -> dict[str, np.ndarray]:
+        out = super().draw(draw_param, rng, rows)
+        out["adopted"] = rng.random(rows) < self.settings.adoption  # after the store's parameters
+        return out
+
+    def customers(self, idx, params: CustomerParams, mean_kw: np.ndarray):
+        """The customers among ``idx`` who have a store (positions in ``idx``) and their
+        store's parameters as :func:`dispatch_storage` takes them (thermal share, capacity
+        [kWh], power [kW], efficiency, loss per hour). The same every day: kept for a chunk
+        of consecutive customers (``idx`` a slice)."""
+        key = (idx.start, idx.stop) if isinstance(idx, slice) else None
+        found = self._customers.get(key) if key is not None else None
+        if found is None:
+            sub = np.flatnonzero(params.adopted[idx] > 0)
+            i = (np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx)[sub]
+            found = (sub, (params.thermal_share[i], params.capacity_kwh_per_mean_kw[i] * mean_kw[i],
+                           params.power_kw_per_mean_kw[i] * mean_kw[i], params.efficiency[i], params.loss_per_hour[i]))
+            if key is not None:
+                self._customers[key] = found
+        return found
+
+    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        soc, own, groups = day.soc, day.own, day.groups
+        if soc is None:
+            return load
+        # an empty store under one flat price neither charges nor serves: skipped
+        if own.storage_price is None and spread(groups.own_rows(), None) == 0 and not soc.any():
+            return load
+        sub, store = self.customers(day.idx, params, day.mean_kw)
+        if not len(sub):
+            return load
+        serve = own.price if own.price.ndim == 1 else own.price[sub]
+        charge_price = own.storage_price if own.storage_price is not None else serve
+        # (a storage price is shared: the customers' groups are those of their own prices)
+        own_groups = groups.own()
+        sub_groups = (own_groups.subset(sub) if own_groups is not None
+                      and (charge_price is serve or np.ndim(charge_price) == 1) else None)
+        main, ch, soc_end = dispatch_storage(load[sub], charge_price, serve, *store, soc[sub], day.step_hours,
+                                             groups=sub_groups)
+        load = load.copy() if load is day.input_kw else load
+        load[sub] = main
+        day.charge = (sub, ch)
+        soc[sub] = soc_end
+        return load

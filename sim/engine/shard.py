@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..behavior.registry import model_for
 from ..calendar import Calendar
 from ..outcome import ROLES, SegmentOutcome
 from ..population import STREAM_BLOCK, SegmentPopulation, build_segment
@@ -55,10 +56,8 @@ class SegmentState:
         Menu with choice: the baseline load billed on each menu tariff.
     stats : dict
         Running sums of the response (see behavior.pipeline.respond).
-    models : dict model name -> its scenario settings
-        The segment's behaviour models, in order.
-    fast : bool
-        The segment responds with constant elasticity alone (the step's short path).
+    models : list of ResponseModel
+        The segment's registered behaviour models, in stage order.
     """
 
     population: SegmentPopulation
@@ -68,8 +67,12 @@ class SegmentState:
     soc: dict | None = None
     structural: list | None = None
     stats: dict = field(default_factory=dict)
-    models: dict = field(default_factory=dict)
-    fast: bool = False
+    models: list = field(default_factory=list)
+
+    @property
+    def needs_month_peak(self) -> bool:
+        """A model of the segment reads each customer's baseline peak of the month so far."""
+        return any(m.needs_month_peak for m in self.models)
 
     @classmethod
     def build(cls, seg, scenario: Scenario, cal: Calendar, compiled: dict, blocks) -> "SegmentState":
@@ -92,12 +95,11 @@ class SegmentState:
             # the baseline load billed on each menu tariff: who wins without changing anything
             structural = [BillAccumulator(t, pop.n, cal, pop.contract_kva, pop.firm_kw, spans)
                           for t in tariffs["scenario"]]
-        soc = {r: np.zeros(pop.n) for r in ROLES} if "thermal_storage.adopted" in pop.params else None
+        models = sorted((model_for(m) for m in models_of(seg.behavior)), key=lambda m: m.stage)
+        soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
         stats = {"consumer_surplus": np.zeros(pop.n), "interruptible_requested_kwh": np.zeros(pop.n),
                  "interruptible_delivered_kwh": np.zeros(pop.n)}
-        models = {m.model: m for m in models_of(seg.behavior)}
-        return cls(pop, tariffs, bills, seg, soc, structural, stats, models,
-                   fast=set(models) <= {"constant_elasticity"})
+        return cls(pop, tariffs, bills, seg, soc, structural, stats, models)
 
     def close_month(self, m: int) -> None:
         for bills in self.bills.values():

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..behavior.pipeline import PriceDay, elasticity_response, respond, strength
+from ..behavior.pipeline import PriceDay, respond, response_day, strength
 from ..outcome import ROLES
 from ..population import STREAM_BLOCK
 from ..rowmath import block_column_sums
@@ -150,29 +150,19 @@ def _respond_role(seg, role: str, cd: _Chunkday, day: DayInputs) -> tuple[np.nda
     """The role's main-meter load of the chunk after the response, and the thermal stores'
     charging (rows of the chunk, their loads)."""
     bills, base = seg.bills[role], cd.base
-    fast = seg.fast
-    load = np.empty_like(base) if not (fast and role == "baseline") else base
+    load = None
     charges = []
     for k, mask, _ in bills.split(cd.rows):
         tariff = bills.tariffs[k]
-        ctx = day.contexts[tariff.name]
         # the customers' rows in the segment: a slice (views of their parameters) when all
         idx = cd.rows if mask is None else np.arange(cd.rows.start, cd.rows.stop)[mask]
         fatigue = seg.spec.participation.event_fatigue ** max(day.streak[tariff.name] - 1, 0)
-        if fast and ctx.intr_mask is None:
-            if role == "baseline":
-                continue
-            got = elasticity_response(base if mask is None else base[mask],
-                                      _prices_of(cd.priced["baseline"][0], mask),
-                                      _prices_of(cd.priced["scenario"][0], mask),
-                                      seg.population.elasticity[idx] * _rows_of(cd.strength, mask) * fatigue,
-                                      day.step_hours, None, seg.stats if day.commit else None, idx)
-            ch = None
-        else:
-            got, ch = _respond_tariff(seg, role, cd, day, tariff, mask, idx, fatigue)
+        got, ch = _respond_tariff(seg, role, cd, day, tariff, mask, idx, fatigue)
         if mask is None:
             load = got
         else:
+            if load is None:
+                load = np.empty_like(base)
             load[mask] = got
         if ch is not None:
             charges.append((ch[0] if mask is None else np.flatnonzero(mask)[ch[0]], ch[1]))
@@ -188,17 +178,19 @@ def _respond_tariff(seg, role: str, cd: _Chunkday, day: DayInputs, tariff: Compi
     own = _price_day(tariff, ctx, _prices_of(prices, mask), groups if mask is None else None)
     ref_tariff = seg.bills["baseline"].tariffs[0]
     ref = _price_day(ref_tariff, contexts[ref_tariff.name], _prices_of(cd.priced["baseline"][0], mask))
+    scen = role == "scenario"
     peak = None
-    if role == "scenario" and "demand_shaving" in seg.models:
+    if scen and seg.needs_month_peak:
         # the baseline peak of the month so far, today included (the same in every pass of
         # the day, whether or not today is billed yet)
         today = cd.base_main if mask is None else cd.base_main[mask]
         peak = np.maximum(seg.bills["baseline"].accs[0].month_max_so_far(idx), today.max(axis=1))
-    soc = seg.soc[role][idx] if seg.soc is not None else None
-    scen = role == "scenario"
-    got, ch, soc = respond(role, cd.base if mask is None else cd.base[mask], idx, seg.population, seg.models, ref,
-                           own, _rows_of(cd.strength, mask) * (fatigue if scen else 1.0), fatigue if scen else 1.0,
-                           peak, soc, day.step_hours, seg.stats if (scen and day.commit) else None)
+    rday = response_day(role, cd.base if mask is None else cd.base[mask], ref, own,
+                        _rows_of(cd.strength, mask) * (fatigue if scen else 1.0), fatigue if scen else 1.0,
+                        day.step_hours, idx=idx, mean_kw=seg.population.mean_kw, month_peak_kw=peak,
+                        stats=seg.stats if (scen and day.commit) else None,
+                        soc=seg.soc[role][idx] if seg.soc is not None else None)
+    got, ch, soc = respond(seg.models, seg.population, rday)
     if soc is not None and day.commit:
         seg.soc[role][idx] = soc
     return got, ch

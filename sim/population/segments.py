@@ -8,7 +8,6 @@ how blocks are grouped in memory or across processes.
 
 from __future__ import annotations
 
-import dataclasses
 import zlib
 from dataclasses import dataclass, field
 
@@ -16,8 +15,8 @@ import numpy as np
 from scipy import stats
 
 from .._jit import jit
-from ..calendar import Calendar
-from ..scenario.base import parse_hour_range, range_quarters
+from ..behavior.registry import CustomerParams, model_for
+from ..calendar import Calendar, hours_mask
 from ..scenario.behavior import models_of
 from ..scenario.schema import CsvProfile, LogNormal, Normal, Param, Segment, Triangular, Uniform
 from . import profiles
@@ -25,16 +24,6 @@ from .measured import read_measured_load
 
 #: Customers per stream block. Part of the model: changing it changes every draw.
 STREAM_BLOCK = 4096
-
-#: Per-customer parameters of each response model, drawn in this order.
-BEHAVIOR_PARAMS = {
-    "elasticity_matrix": ("scale",),
-    "prism": ("substitution", "daily"),
-    "flexible": ("share", "max_kw_per_mean_kw", "inconvenience_per_kwh"),
-    "demand_shaving": ("reduction", "max_shift_share"),
-    "thermal_storage": ("thermal_share", "capacity_kwh_per_mean_kw", "power_kw_per_mean_kw", "efficiency",
-                        "loss_per_hour"),
-}
 
 #: Purposes of the random streams of a block (spawn-key suffixes).
 PARAMS, DAILY, COMMON, CHOICE = 0, 1, 2, 3
@@ -86,8 +75,6 @@ class SegmentPopulation:
     name, customer_class : str
     n : int
         Number of customers.
-    elasticity : ndarray, shape (n,)
-        Own-price elasticity of each customer.
     mean_kw : ndarray, shape (n,)
         Mean load of each customer over a typical year (built-in profiles). [kW]
     shift : ndarray of int16, shape (n,)
@@ -99,12 +86,13 @@ class SegmentPopulation:
         year). Measured: kW per step and CSV column.
     column : ndarray of int, shape (n,) or None
         Measured profiles: the CSV column of each customer.
+    params : dict model name -> CustomerParams
+        Each behaviour model's per-customer parameters (drawn as the model declares).
     """
 
     name: str
     customer_class: str
     n: int
-    elasticity: np.ndarray
     mean_kw: np.ndarray
     shift: np.ndarray
     daily_sd: float
@@ -118,9 +106,8 @@ class SegmentPopulation:
     firm_kw: np.ndarray | None = None         #: (n,) firm service level, interruptible contracts [kW]
     compliance: np.ndarray | None = None      #: (n,) share of load above firm level shed in events
     menu_choice: np.ndarray | None = None     #: (n,) index of each customer's scenario tariff in the menu
-    params: dict = field(default_factory=dict)  #: "model.parameter" -> (n,) behaviour parameters
+    params: dict = field(default_factory=dict)  #: model name -> CustomerParams
     common: np.ndarray | None = None          #: (days,) day factor shared by the segment (weather), or None
-    behavior_masks: dict = field(default_factory=dict)  #: "model.field" -> (spd,) bool step masks
     tech: np.ndarray | None = None            #: (n,) bool, enabling technology
     aware_u: np.ndarray | None = None         #: (n,) uniform draws: aware once awareness exceeds them
     first_block: int = 0                      #: global index of the first stream block held (a shard of a run)
@@ -141,19 +128,11 @@ class SegmentPopulation:
         """Sum of the customers' mean load in each stream block held, shape (blocks,). [kW]"""
         return np.array([self.mean_kw[a:b].sum() for a, b in self.blocks])
 
-    @classmethod
-    def concat(cls, parts: list["SegmentPopulation"]) -> "SegmentPopulation":
-        """One population from the shards of a segment, in block order (per-customer arrays
-        joined; the segment-wide ones taken from the first part)."""
-        first = parts[0]
-
-        def join(name):
-            arrays = [getattr(p, name) for p in parts]
-            return None if arrays[0] is None else np.concatenate(arrays)
-
-        return dataclasses.replace(first, n=sum(p.n for p in parts), _daily={}, _cache={},
-                                   params={k: np.concatenate([p.params[k] for p in parts]) for k in first.params},
-                                   **{name: join(name) for name in _PER_CUSTOMER})
+    @property
+    def elasticity(self) -> np.ndarray:
+        """Each customer's own-price elasticity (constant-elasticity model; 0 without it)."""
+        ce = self.params.get("constant_elasticity")
+        return ce.elasticity if ce is not None else np.zeros(self.n)
 
     def daily_factor(self, block: int, n_rows: int) -> np.ndarray:
         """Next day's level factor for the customers of a stream block (log-normal, mean 1).
@@ -204,11 +183,6 @@ class SegmentPopulation:
         return cached[1]
 
 
-#: Per-customer arrays of a SegmentPopulation (joined when shards are put together).
-_PER_CUSTOMER = ("elasticity", "mean_kw", "shift", "column", "contract_kva", "storage_kw", "firm_kw", "compliance",
-                 "menu_choice", "tech", "aware_u")
-
-
 def common_factor(seed: int, segment: str, days: int, sd: float, persistence: float) -> np.ndarray | None:
     """A segment's shared day factor: log-normal with mean 1 and standard deviation ``sd``,
     its logarithm an AR(1) series with the given persistence (a stationary start). From
@@ -226,14 +200,6 @@ def common_factor(seed: int, segment: str, days: int, sd: float, persistence: fl
 
     x[1:] = lfilter([1.0], [1.0, -persistence], shocks[1:], zi=[persistence * x[0]])[0]
     return np.exp(x - 0.5 * sigma ** 2)
-
-
-def hours_mask(ranges: list[str], spd: int) -> np.ndarray:
-    """Steps of a day (start times) inside any of the hour ranges, shape (spd,) bool."""
-    q = np.zeros(96, dtype=bool)
-    for text in ranges:
-        q[range_quarters(*parse_hour_range(text))] = True
-    return q[::96 // spd].copy()
 
 
 def segment_size(segment: Segment, cal: Calendar) -> int:
@@ -267,10 +233,14 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
     row0 = first * STREAM_BLOCK
     n = max(0, min(stop * STREAM_BLOCK, total) - row0)
     column = (row0 + np.arange(n)) % curve.shape[1] if isinstance(segment.profile, CsvProfile) else None
-    models = {m.model: m for m in models_of(segment.behavior)}
+    models = [model_for(m) for m in models_of(segment.behavior)]  # in the order listed
     part = segment.participation
-    elasticity = np.zeros(n)
-    params: dict[str, np.ndarray] = {}
+    # every declared parameter has its array, also for a shard holding none of the customers
+    params: dict[str, dict[str, np.ndarray]] = {m.name: {k: np.zeros(n) for k in m.params} for m in models}
+
+    def keep(model, drawn: dict, z: slice) -> None:  # a block's draws into the segment's arrays
+        for name, values in drawn.items():
+            params[model.name].setdefault(name, np.zeros(n))[z] = values
     tech_u, aware_u, enrol_u = np.zeros(n), np.zeros(n), np.zeros(n)
     mean_kw = np.zeros(n)
     shift = np.zeros(n, dtype=np.int16)
@@ -286,8 +256,9 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
             mean_kw[z] = draw(segment.annual_kwh, rng, rows) / 8760.0
         sd = segment.variation.shift_sd_hours * steps_per_hour
         shift[z] = np.rint(rng.standard_normal(rows) * sd).astype(np.int16) % spd if sd > 0 else 0
-        if "constant_elasticity" in models:
-            elasticity[z] = draw(models["constant_elasticity"].elasticity, rng, rows)
+        for model in models:  # the energy-price model's draws come with the basics (see early_draw)
+            if model.early_draw:
+                keep(model, model.draw(draw, rng, rows), z)
         if segment.contract_kva_per_mean_kw is not None:
             contract[z] = draw(segment.contract_kva_per_mean_kw, rng, rows)
         # draws added later come after the earlier ones, so earlier draws never move
@@ -298,15 +269,9 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
             compliance[z] = draw(segment.interruptible.compliance, rng, rows)
         if isinstance(segment.tariff.scenario, list):
             menu_u[z] = rng.random(rows)
-        for model in models_of(segment.behavior):  # each model's parameters, in the order listed
-            for name in BEHAVIOR_PARAMS.get(model.model, ()):
-                key = f"{model.model}.{name}"
-                if key not in params:
-                    params[key] = np.zeros(n)
-                params[key][z] = draw(getattr(model, name), rng, rows)
-            if model.model == "thermal_storage":
-                key = "thermal_storage.adopted"
-                params.setdefault(key, np.zeros(n))[z] = rng.random(rows) < model.adoption
+        for model in models:  # each model's parameters, in the order listed
+            if not model.early_draw:
+                keep(model, model.draw(draw, rng, rows), z)
         if part.enabling_technology is not None:
             tech_u[z] = rng.random(rows)
         if part.awareness is not None:
@@ -315,7 +280,7 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
             enrol_u[z] = rng.random(rows)
     if column is not None:
         mean_kw = curve.mean(axis=0)[column]  # measured mean load of each customer's column
-    pop = SegmentPopulation(segment.name, segment.customer_class, n, elasticity, mean_kw, shift,
+    pop = SegmentPopulation(segment.name, segment.customer_class, n, mean_kw, shift,
                             segment.variation.daily_sd, curve, column,
                             contract * mean_kw if segment.contract_kva_per_mean_kw is not None else None, seed, spd)
     pop.first_block = first
@@ -331,12 +296,9 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
         pop.menu_choice = np.minimum(np.searchsorted(shares, menu_u, side="right"), len(shares) - 1)
     if part.enrolment is not None:  # option 0: the scenario tariff; option 1: staying on the baseline
         pop.menu_choice = (enrol_u >= part.enrolment.share).astype(np.int64)
-    pop.params = params
+    pop.params = {name: CustomerParams(arrays) for name, arrays in params.items()}
     pop.common = common_factor(seed, segment.name, cal.days, segment.variation.common_daily_sd,
                                segment.variation.common_persistence)
-    for model in models_of(segment.behavior):
-        if model.model == "flexible":
-            pop.behavior_masks["flexible.window"] = hours_mask(model.window, spd)
     pop.tech = (tech_u < part.enabling_technology.share) if part.enabling_technology is not None else None
     pop.aware_u = aware_u if part.awareness is not None else None
     return pop

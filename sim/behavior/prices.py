@@ -1,0 +1,87 @@
+"""Prices as the behaviour models see them: one role's day for some customers
+(:class:`PriceDay`), the distinct rows of per-customer prices (:class:`PriceGroups`) and the
+largest price difference in a window (:func:`spread`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..rowmath import RowGroups, group_rows
+
+__all__ = ["PriceDay", "PriceGroups", "spread"]
+
+
+@dataclass
+class PriceDay:
+    """One role's prices and tariff facts on one day, for some customers.
+
+    Attributes
+    ----------
+    price : ndarray, shape (spd,) or (n, spd)
+        Marginal energy price of each step. [currency/kWh]
+    storage_price : ndarray, shape (spd,), or None
+        Price of a separately metered storage load, if the tariff has one. [currency/kWh]
+    period : ndarray of int, shape (spd,)
+        Index of each step's energy period in ``period_names``.
+    period_names : tuple of str
+        Base period names (a season prefix removed).
+    demand_price : float
+        The tariff's demand charges in one number (CompiledTariff.demand_price). [currency/kW-month]
+    interruptible : ndarray of bool, shape (spd,), or None
+        Steps of a called interruptible event.
+    groups : RowGroups, optional
+        Per-customer ``price``: the customers' groups of equal rows where the tariff knows
+        them (customers in the same tier); found by checksum otherwise.
+    """
+
+    price: np.ndarray
+    storage_price: np.ndarray | None
+    period: np.ndarray
+    period_names: tuple
+    demand_price: float
+    interruptible: np.ndarray | None
+    groups: RowGroups | None = None
+
+
+def spread(price: np.ndarray, window: np.ndarray | None) -> float:
+    """Largest price difference within the window's steps (any customer). [currency/kWh]
+
+    ``price`` may be just the distinct rows of per-customer prices: the same number.
+    """
+    p = price if window is None else price[..., window]
+    return float((p.max(axis=-1) - p.min(axis=-1)).max()) if p.size else 0.0
+
+
+class PriceGroups:
+    """The distinct rows of one day's per-customer prices, found once for all the models.
+
+    ``own`` groups the customers by this role's prices (flexible loads, storage), ``pair`` by
+    the baseline's and this role's together (price ratio, elasticity, surplus). None: the
+    prices are shared, or take too many distinct rows (the models' per-customer paths).
+    """
+
+    def __init__(self, base: np.ndarray, own: np.ndarray, known: RowGroups | None = None):
+        self.base_price, self.own_price = base, own
+        self._found: dict[str, RowGroups | None] = {}
+        if known is not None and own.ndim == 2:
+            self._found["own"] = known
+
+    def own(self) -> RowGroups | None:
+        if "own" not in self._found:
+            self._found["own"] = group_rows(self.own_price) if self.own_price.ndim == 2 else None
+        return self._found["own"]
+
+    def pair(self) -> RowGroups | None:
+        if "pair" not in self._found:
+            if self.base_price.ndim == 1:
+                self._found["pair"] = self.own()
+            else:
+                self._found["pair"] = group_rows(self.base_price, self.own_price)
+        return self._found["pair"]
+
+    def own_rows(self) -> np.ndarray:
+        """This role's distinct price rows (the prices themselves when not grouped)."""
+        g = self.own()
+        return self.own_price if g is None else g.rows(self.own_price)

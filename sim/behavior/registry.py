@@ -1,0 +1,197 @@
+"""The behaviour model registry: what a response model declares, and the models the
+pipeline loops over.
+
+A response model is a class derived from :class:`ResponseModel`, registered with
+:func:`register`. It declares
+
+* ``name``: the ``model:`` value that selects it in a scenario's ``behavior``;
+* ``params``: its per-customer parameters, fields of its scenario settings whose values
+  may be distributions; every model's are drawn through one mechanism
+  (:meth:`ResponseModel.draw`, each from the customer's stream block, in the order the
+  segment lists its models) into a :class:`CustomerParams` record;
+* ``stage`` and ``roles``: where it acts in the day's chain and in which tariff roles;
+* ``respond(load, day, params)``: the customers' load after its response, from the load
+  before it, the day's prices and facts (:class:`ResponseDay`) and its parameters. A model
+  that defines a consumer-surplus term adds each customer's to ``day.stats`` as it responds.
+
+:func:`sim.behavior.pipeline.respond` applies a segment's models in stage order; the engine
+knows no model by name. Built-in models register in their own modules, listed in
+:mod:`sim.behavior.models`. docs/architecture.md has the recipe for a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+__all__ = ["CustomerParams", "ResponseDay", "ResponseModel", "model_for", "register", "registered", "unregister"]
+
+
+class CustomerParams:
+    """A model's per-customer parameters, one (n,) array per name, read as attributes
+    (``params.share``) or items (``params["share"]``)."""
+
+    __slots__ = ("_arrays",)
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        object.__setattr__(self, "_arrays", dict(arrays))
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self._arrays[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._arrays[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._arrays
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._arrays)
+
+    def __repr__(self) -> str:
+        return f"CustomerParams({', '.join(self._arrays)})"
+
+
+@dataclass
+class ResponseDay:
+    """One tariff role's day for some customers of a segment, as every model sees it.
+
+    Attributes
+    ----------
+    role : 'baseline' or 'scenario'
+    base, own : PriceDay
+        The baseline role's and this role's prices and tariff facts.
+    groups : PriceGroups
+        The distinct rows of per-customer prices, found once for all the models.
+    strength : ndarray, shape (n,)
+        Today's response strength of each customer (awareness, technology, learning, and in
+        the scenario role event fatigue).
+    fatigue : float
+        Today's event-fatigue factor (scenario role; 1 in the baseline role).
+    step_hours : float
+    idx : slice or ndarray of int
+        The customers' rows in their segment (index every per-customer array with it).
+    mean_kw : ndarray, shape (segment customers,)
+        Each customer's mean load (index with ``idx``). [kW]
+    month_peak_kw : ndarray, shape (n,), or None
+        Each customer's baseline peak of the month so far, today included (given where a
+        model of the segment declares ``needs_month_peak``). [kW]
+    stats : dict, or None
+        Running per-customer sums (``consumer_surplus`` and others) to add to; None in a
+        trial pass or the baseline role.
+    soc : ndarray, shape (n,), or None
+        A storage model's state of charge (a copy the model may change). [kWh]
+    charge : (rows, ndarray), or None
+        Set by a storage model: its customers' charging load, billed on the storage meter
+        where the tariff has one. [kW]
+    input_kw : ndarray, shape (n, spd)
+        The load before any model of the day responded. [kW]
+    """
+
+    role: str
+    base: object
+    own: object
+    groups: object
+    strength: np.ndarray
+    fatigue: float
+    step_hours: float
+    idx: object
+    mean_kw: np.ndarray
+    month_peak_kw: np.ndarray | None
+    stats: dict | None
+    soc: np.ndarray | None
+    input_kw: np.ndarray
+    charge: tuple | None = None
+
+
+class ResponseModel:
+    """A behaviour model. Subclasses set the class attributes and define :meth:`respond`.
+
+    An instance holds one segment's settings (its entry in the scenario's ``behavior``).
+    """
+
+    #: The ``model:`` value that selects it in a scenario.
+    name: ClassVar[str]
+    #: Per-customer parameters: fields of the settings, drawn in this order.
+    params: ClassVar[tuple[str, ...]] = ()
+    #: Place in the day's chain (lower first): energy-price models 10, demand shaving 20,
+    #: flexible loads 30, thermal storage 40 (interruptible curtailment, a tariff programme,
+    #: always comes last).
+    stage: ClassVar[int] = 50
+    #: The tariff roles it acts in.
+    roles: ClassVar[tuple[str, ...]] = ("scenario",)
+    #: Responds to the scenario's energy prices relative to the baseline's (a segment has at
+    #: most one such model).
+    price_model: ClassVar[bool] = False
+    #: Needs ``ResponseDay.month_peak_kw``.
+    needs_month_peak: ClassVar[bool] = False
+    #: Keeps a state of charge from day to day (``ResponseDay.soc``).
+    stores_energy: ClassVar[bool] = False
+    #: Its parameters are drawn with the customer's basics (size, shift), before any other
+    #: model's: the place the first energy-price model's draws have always had in a stream
+    #: block, kept so that every seed gives the same customers.
+    early_draw: ClassVar[bool] = False
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def draw(self, draw_param, rng: np.random.Generator, rows: int) -> dict[str, np.ndarray]:
+        """This model's per-customer parameters for ``rows`` customers of a stream block,
+        from its stream ``rng``: ``draw_param(setting, rng, rows)`` for each of ``params``
+        in order (a model with draws of its own appends them after)."""
+        return {name: draw_param(getattr(self.settings, name), rng, rows) for name in self.params}
+
+    def step_masks(self, steps_per_day: int) -> dict[str, np.ndarray]:
+        """Segment-wide (spd,) step masks the model reads (e.g. a window of hours)."""
+        return {}
+
+    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        """The customers' load after this model's response. [kW]
+
+        ``load`` (n, spd) is the load after the models before it; return it unchanged (the
+        same array) when the model does nothing today, or a new array; never write into
+        ``load`` when it is ``day.input_kw``."""
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, type[ResponseModel]] = {}
+
+
+def register(cls: type[ResponseModel]) -> type[ResponseModel]:
+    """Register a response model class (usable as a class decorator)."""
+    if not (isinstance(cls, type) and issubclass(cls, ResponseModel)):
+        raise TypeError(f"{cls!r} is not a ResponseModel")
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{cls.__name__} declares no model name")
+    if name in _REGISTRY and _REGISTRY[name] is not cls:
+        raise ValueError(f"a model named {name!r} is already registered ({_REGISTRY[name].__name__})")
+    if cls.respond is ResponseModel.respond:
+        raise TypeError(f"{cls.__name__} defines no respond()")
+    _REGISTRY[name] = cls
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Remove a registered model (tests)."""
+    _REGISTRY.pop(name, None)
+
+
+def registered() -> dict[str, type[ResponseModel]]:
+    """The registered models by name."""
+    from . import models  # noqa: F401  (the built-in models register as they are imported)
+
+    return dict(_REGISTRY)
+
+
+def model_for(settings) -> ResponseModel:
+    """The registered model a segment's settings select, bound to them."""
+    cls = registered().get(settings.model)
+    if cls is None:
+        raise ValueError(f"no behaviour model {settings.model!r} is registered")
+    return cls(settings)
