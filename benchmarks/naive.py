@@ -49,9 +49,9 @@ def customers_of(scenario, n: int) -> tuple[list, dict]:
             roles[role] = t.rate[t.period.astype(int), 0]   # first-tier price of every step
         prices[seg.name] = roles
         for i in range(min(take, pop.n)):
-            out.append({"segment": seg.name, "mean_kw": float(pop.mean_kw[i]), "shift": int(pop.shift[i]),
-                        "elasticity": float(pop.elasticity[i]), "daily_sd": pop.daily_sd,
-                        "curve": pop.curve})
+            out.append({"segment": seg.name, "mean_kw": float(pop.load.mean_kw[i]), "shift": int(pop.load.shift[i]),
+                        "elasticity": float(pop.elasticity[i]), "daily_sd": pop.load.daily_sd,
+                        "curve": pop.load.curve})
     del sim
     return out, prices
 

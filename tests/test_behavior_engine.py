@@ -78,7 +78,7 @@ def test_thermal_storage_state_stays_within_capacity():
     cal = Calendar.from_scenario(r.scenario)
     for seg in r.segments.values():
         pop = build_segment(seg.spec, cal, r.scenario.seed)  # the same customers, drawn again from the seed
-        cap = pop.params["thermal_storage"].capacity_kwh_per_mean_kw * pop.mean_kw
+        cap = pop.params["thermal_storage"].capacity_kwh_per_mean_kw * pop.load.mean_kw
         for role in ("baseline", "scenario"):
             soc = seg.soc[role]
             assert (soc >= -1e-9).all() and (soc <= cap + 1e-9).all()

@@ -38,10 +38,10 @@ def strength(pop, participation, d: int, days: int, bills_closed: int, rows: sli
     aw = participation.awareness
     if aw is not None:
         level = aw.start + (aw.end - aw.start) * d / max(days - 1, 1)
-        m *= pop.aware_u[rows] < level
+        m *= pop.uptake.aware_u[rows] < level
     tech = participation.enabling_technology
     if tech is not None:
-        m *= np.where(pop.tech[rows], tech.response_multiplier, 1.0)
+        m *= np.where(pop.uptake.tech[rows], tech.response_multiplier, 1.0)
     lr = participation.learning
     if lr is not None:
         m *= 1.0 - (1.0 - lr.initial) * (1.0 - lr.rate) ** bills_closed
@@ -79,15 +79,16 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
         if day.role in model.roles:
             load = model.respond(load, day, pop.params[model.name])
     own, idx, stats = day.own, day.idx, day.stats
-    if own.interruptible is not None and pop.firm_kw is not None:
+    terms = pop.contracts
+    if own.interruptible is not None and terms.firm_kw is not None:
         before = load
-        load = curtail(load, own.interruptible, pop.firm_kw[idx], pop.compliance[idx] * day.fatigue)
+        load = curtail(load, own.interruptible, terms.firm_kw[idx], terms.compliance[idx] * day.fatigue)
         if stats is not None:
             ev = own.interruptible
             # per customer (summed over customers by the metrics: the same bits however the
             # customers were chunked or spread over processes)
             stats["interruptible_requested_kwh"][idx] += np.maximum(
-                before[:, ev] - pop.firm_kw[idx, None], 0.0).sum(axis=1) * day.step_hours
+                before[:, ev] - terms.firm_kw[idx, None], 0.0).sum(axis=1) * day.step_hours
             stats["interruptible_delivered_kwh"][idx] += (before[:, ev] - load[:, ev]).sum(axis=1) * day.step_hours
     return load, day.charge, day.soc
 

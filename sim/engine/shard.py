@@ -84,16 +84,18 @@ class SegmentState:
         if seg.participation.enrolment is not None:  # those not enrolled stay on the baseline tariff
             tariffs["scenario"] = tariffs["scenario"] + (compiled[seg.tariff.baseline],)
         choice = {"baseline": np.zeros(pop.n, dtype=np.int64),
-                  "scenario": pop.menu_choice if pop.menu_choice is not None else np.zeros(pop.n, dtype=np.int64)}
-        bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contract_kva, pop.firm_kw, spans) for r in ROLES}
+                  "scenario": pop.uptake.menu_choice if pop.uptake.menu_choice is not None
+                  else np.zeros(pop.n, dtype=np.int64)}
+        bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contracts.contract_kva, pop.contracts.firm_kw, spans)
+                 for r in ROLES}
         structural = None
         if seg.tariff.choice is not None:  # customers switch within the menu: shadow bills on every tariff
             streams = [((lo, hi), block_stream(scenario.seed, seg.name, b, CHOICE))
                        for b, (lo, hi) in zip(pop.block_ids, spans)]
             bills["scenario"] = ChoiceBills(tariffs["scenario"], choice["scenario"], cal, seg.tariff.choice,
-                                            streams, pop.contract_kva, pop.firm_kw)
+                                            streams, pop.contracts.contract_kva, pop.contracts.firm_kw)
             # the baseline load billed on each menu tariff: who wins without changing anything
-            structural = [BillAccumulator(t, pop.n, cal, pop.contract_kva, pop.firm_kw, spans)
+            structural = [BillAccumulator(t, pop.n, cal, pop.contracts.contract_kva, pop.contracts.firm_kw, spans)
                           for t in tariffs["scenario"]]
         models = sorted((model_for(m) for m in models_of(seg.behavior)), key=lambda m: m.stage)
         soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
@@ -194,7 +196,7 @@ class Shard:
         if found is None:
             pop = s.population
             found = self._factors[key] = np.concatenate(
-                [pop.daily_factor(pop.first_block + k, pop.blocks[k][1] - pop.blocks[k][0])
+                [pop.load.daily_factor(pop.first_block + k, pop.blocks[k][1] - pop.blocks[k][0])
                  for k in range(chunk.first_block, chunk.stop_block)])
         return found
 
@@ -234,7 +236,8 @@ class Shard:
 
 def column_counts(pop: SegmentPopulation) -> np.ndarray | None:
     """Measured profiles: how many of the customers take each column (else None)."""
-    return None if pop.column is None else np.bincount(pop.column, minlength=pop.curve.shape[1])
+    load = pop.load
+    return None if load.column is None else np.bincount(load.column, minlength=load.curve.shape[1])
 
 
 class Forecast:
@@ -243,7 +246,7 @@ class Forecast:
     customers take each column (see :func:`sim.grid.operator.expected_day_load`)."""
 
     def __init__(self, pop: SegmentPopulation, mean_kw_by_block: np.ndarray, counts):
-        self.curve, self.common, self.steps_per_day = pop.curve, pop.common, pop.steps_per_day
+        self.curve, self.common, self.steps_per_day = pop.load.curve, pop.load.common, pop.load.steps_per_day
         self.mean_kw_total = float(block_sum(mean_kw_by_block, ()))
         self.column_counts = counts
 

@@ -130,10 +130,10 @@ def block_day(seg, chunk: Chunk, day: DayInputs, factors: np.ndarray) -> BlockDa
     level factor of each of its customers. With ``day.commit``, the meter reads go into the
     role's bill accumulators and the storage state and response sums are kept."""
     pop, rows, spd = seg.population, chunk.rows, day.steps_per_day
-    base = pop.base_load(rows, day.d, factors)
+    base = pop.load.base_load(rows, day.d, factors)
     # behaviour sees prices only: the marginal price of each step under each role
     priced = {r: seg.bills[r].day_price_groups(day.d, spd, rows, day.contexts) for r in ROLES}
-    cd = _Chunkday(rows, base, pop.storage_load(rows), priced,
+    cd = _Chunkday(rows, base, pop.contracts.storage_load(rows), priced,
                    strength(pop, seg.spec.participation, day.d, day.days, day.bills_closed, rows))
     out = BlockDay(sums=np.empty((len(ROLES), chunk.stop_block - chunk.first_block, spd)))
     for r, role in enumerate(ROLES):
@@ -187,7 +187,7 @@ def _respond_tariff(seg, role: str, cd: _Chunkday, day: DayInputs, tariff: Compi
         peak = np.maximum(seg.bills["baseline"].accs[0].month_max_so_far(idx), today.max(axis=1))
     rday = response_day(role, cd.base if mask is None else cd.base[mask], ref, own,
                         _rows_of(cd.strength, mask) * (fatigue if scen else 1.0), fatigue if scen else 1.0,
-                        day.step_hours, idx=idx, mean_kw=seg.population.mean_kw, month_peak_kw=peak,
+                        day.step_hours, idx=idx, mean_kw=seg.population.load.mean_kw, month_peak_kw=peak,
                         stats=seg.stats if (scen and day.commit) else None,
                         soc=seg.soc[role][idx] if seg.soc is not None else None)
     got, ch, soc = respond(seg.models, seg.population, rday)

@@ -67,72 +67,43 @@ def draw(param: Param, rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 @dataclass
-class SegmentPopulation:
-    """One segment's customers as arrays.
+class BaseLoad:
+    """Where a segment's customers' baseline load comes from: the segment's curve, each
+    customer's size and shift, and the day-to-day level factors (drawn from each stream
+    block's daily stream, one day at a time, in day order).
 
     Attributes
     ----------
-    name, customer_class : str
-    n : int
-        Number of customers.
+    name : str
+        The segment (its streams' key).
+    seed : int
+    steps_per_day : int
+    curve : ndarray, shape (days, steps_per_day) or (days * steps_per_day, n_columns)
+        Built-in: the segment's relative load per step of each day (mean 1 over a typical
+        year). Measured: kW per step and CSV column.
+    column : ndarray of int, shape (n,) or None
+        Measured profiles: the CSV column of each customer.
     mean_kw : ndarray, shape (n,)
         Mean load of each customer over a typical year (built-in profiles). [kW]
     shift : ndarray of int16, shape (n,)
         Time shift of each customer's daily shape. [steps]
     daily_sd : float
         Standard deviation of the day-to-day level factor.
-    curve : ndarray, shape (days, steps_per_day) or (days * steps_per_day, n_columns)
-        Built-in: the segment's relative load per step of each day (mean 1 over a typical
-        year). Measured: kW per step and CSV column.
-    column : ndarray of int, shape (n,) or None
-        Measured profiles: the CSV column of each customer.
-    params : dict model name -> CustomerParams
-        Each behaviour model's per-customer parameters (drawn as the model declares).
+    common : ndarray, shape (days,), or None
+        Day factor shared by the segment (weather).
     """
 
     name: str
-    customer_class: str
-    n: int
+    seed: int
+    steps_per_day: int
+    curve: np.ndarray
+    column: np.ndarray | None
     mean_kw: np.ndarray
     shift: np.ndarray
     daily_sd: float
-    curve: np.ndarray
-    column: np.ndarray | None
-    contract_kva: np.ndarray | None
-    seed: int
-    steps_per_day: int
-    storage_kw: np.ndarray | None = None      #: (n,) storage charging power in charge steps [kW]
-    storage_mask: np.ndarray | None = None    #: (steps_per_day,) bool, charge steps
-    firm_kw: np.ndarray | None = None         #: (n,) firm service level, interruptible contracts [kW]
-    compliance: np.ndarray | None = None      #: (n,) share of load above firm level shed in events
-    menu_choice: np.ndarray | None = None     #: (n,) index of each customer's scenario tariff in the menu
-    params: dict = field(default_factory=dict)  #: model name -> CustomerParams
-    common: np.ndarray | None = None          #: (days,) day factor shared by the segment (weather), or None
-    tech: np.ndarray | None = None            #: (n,) bool, enabling technology
-    aware_u: np.ndarray | None = None         #: (n,) uniform draws: aware once awareness exceeds them
-    first_block: int = 0                      #: global index of the first stream block held (a shard of a run)
-    _daily: dict = field(default_factory=dict, repr=False)
-    _cache: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def blocks(self) -> list[tuple[int, int]]:
-        """(start, stop) rows of each stream block held, in this object's row numbering."""
-        return [(a, min(a + STREAM_BLOCK, self.n)) for a in range(0, self.n, STREAM_BLOCK)]
-
-    @property
-    def block_ids(self) -> list[int]:
-        """Global index of each stream block held (its random streams' key)."""
-        return [self.first_block + k for k in range(len(self.blocks))]
-
-    def mean_kw_by_block(self) -> np.ndarray:
-        """Sum of the customers' mean load in each stream block held, shape (blocks,). [kW]"""
-        return np.array([self.mean_kw[a:b].sum() for a, b in self.blocks])
-
-    @property
-    def elasticity(self) -> np.ndarray:
-        """Each customer's own-price elasticity (constant-elasticity model; 0 without it)."""
-        ce = self.params.get("constant_elasticity")
-        return ce.elasticity if ce is not None else np.zeros(self.n)
+    common: np.ndarray | None = None
+    _daily: dict = field(default_factory=dict, repr=False)      #: block -> its daily stream
+    _shifted_day: tuple | None = field(default=None, repr=False)  #: (day, its shifted curves)
 
     def daily_factor(self, block: int, n_rows: int) -> np.ndarray:
         """Next day's level factor for the customers of a stream block (log-normal, mean 1).
@@ -146,12 +117,6 @@ class SegmentPopulation:
             rng = self._daily[block] = block_stream(self.seed, self.name, block, DAILY)
         s = np.sqrt(np.log1p(self.daily_sd ** 2))  # log-normal with mean 1 and sd daily_sd
         return np.exp(s * rng.standard_normal(n_rows) - 0.5 * s * s)
-
-    def storage_load(self, rows: slice) -> np.ndarray | None:
-        """Thermal-storage load of customers ``rows`` in each step of a day, (n_rows, spd) [kW]."""
-        if self.storage_kw is None:
-            return None
-        return self.storage_kw[rows, None] * self.storage_mask[None, :]
 
     def base_load(self, rows: slice, day: int, factor: np.ndarray) -> np.ndarray:
         """Baseline load of customers ``rows`` on ``day`` before any price response.
@@ -173,14 +138,117 @@ class SegmentPopulation:
 
     def _shifted(self, day: int) -> np.ndarray:
         """The segment's curve of ``day`` shifted by every offset: row s is the day shifted by s
-        steps, shape (spd, spd); cached for the day."""
-        cached = self._cache.get("shifted")
+        steps, shape (spd, spd); kept for the day."""
+        cached = self._shifted_day
         if cached is None or cached[0] != day:
             spd = self.steps_per_day
             steps = np.arange(spd)
             table = self.curve[day][(steps[None, :] - steps[:, None]) % spd]
-            self._cache["shifted"] = cached = (day, table)
+            self._shifted_day = cached = (day, table)
         return cached[1]
+
+
+@dataclass(frozen=True)
+class Contracts:
+    """Each customer's contract terms that bills and programmes read.
+
+    Attributes
+    ----------
+    contract_kva : ndarray, shape (n,), or None
+        Contracted capacity, for capacity charges. [kVA]
+    firm_kw : ndarray, shape (n,), or None
+        Firm service level of an interruptible contract. [kW]
+    compliance : ndarray, shape (n,), or None
+        Share of the load above the firm level shed in called events.
+    storage_kw : ndarray, shape (n,), or None
+        Fixed storage charging power in the charge steps. [kW]
+    storage_mask : ndarray of bool, shape (steps_per_day,), or None
+        The storage's charge steps.
+    """
+
+    contract_kva: np.ndarray | None = None
+    firm_kw: np.ndarray | None = None
+    compliance: np.ndarray | None = None
+    storage_kw: np.ndarray | None = None
+    storage_mask: np.ndarray | None = None
+
+    def storage_load(self, rows: slice) -> np.ndarray | None:
+        """Fixed storage load of customers ``rows`` in each step of a day, (n_rows, spd) [kW]."""
+        if self.storage_kw is None:
+            return None
+        return self.storage_kw[rows, None] * self.storage_mask[None, :]
+
+
+@dataclass(frozen=True)
+class Uptake:
+    """Who takes what: each customer's tariff in a menu or enrolment, enabling technology,
+    and the draw that decides when the customer becomes aware.
+
+    Attributes
+    ----------
+    menu_choice : ndarray of int, shape (n,), or None
+        Index of each customer's scenario tariff in the menu (with enrolment: 0 enrolled,
+        1 staying on the baseline tariff).
+    tech : ndarray of bool, shape (n,), or None
+        Has enabling technology.
+    aware_u : ndarray, shape (n,), or None
+        Uniform draws: a customer is aware once the awareness share exceeds its draw.
+    """
+
+    menu_choice: np.ndarray | None = None
+    tech: np.ndarray | None = None
+    aware_u: np.ndarray | None = None
+
+
+@dataclass
+class SegmentPopulation:
+    """One segment's customers (or the stream blocks of it a shard holds) as arrays.
+
+    Attributes
+    ----------
+    name, customer_class : str
+    n : int
+        Number of customers.
+    load : BaseLoad
+        Their baseline load before any response.
+    contracts : Contracts
+        Their contract terms (capacity, interruptible, fixed storage).
+    uptake : Uptake
+        Their tariff, technology and awareness.
+    params : dict model name -> CustomerParams
+        Each behaviour model's per-customer parameters (drawn as the model declares).
+    first_block : int
+        Global index of the first stream block held.
+    """
+
+    name: str
+    customer_class: str
+    n: int
+    load: BaseLoad
+    contracts: Contracts = field(default_factory=Contracts)
+    uptake: Uptake = field(default_factory=Uptake)
+    params: dict = field(default_factory=dict)
+    first_block: int = 0
+
+    @property
+    def blocks(self) -> list[tuple[int, int]]:
+        """(start, stop) rows of each stream block held, in this object's row numbering."""
+        return [(a, min(a + STREAM_BLOCK, self.n)) for a in range(0, self.n, STREAM_BLOCK)]
+
+    @property
+    def block_ids(self) -> list[int]:
+        """Global index of each stream block held (its random streams' key)."""
+        return [self.first_block + k for k in range(len(self.blocks))]
+
+    def mean_kw_by_block(self) -> np.ndarray:
+        """Sum of the customers' mean load in each stream block held, shape (blocks,). [kW]"""
+        return np.array([self.load.mean_kw[a:b].sum() for a, b in self.blocks])
+
+    @property
+    def elasticity(self) -> np.ndarray:
+        """Each customer's own-price elasticity (constant-elasticity model; 0 without it)."""
+        ce = self.params.get("constant_elasticity")
+        return ce.elasticity if ce is not None else np.zeros(self.n)
 
 
 def common_factor(seed: int, segment: str, days: int, sd: float, persistence: float) -> np.ndarray | None:
@@ -221,9 +289,9 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
     over processes); each block's customers get the same draws as in the whole segment.
     """
     spd = cal.steps_per_day
-    if isinstance(segment.profile, CsvProfile):
-        measured_kwh = read_measured_load(segment.profile.csv, cal)
-        curve = measured_kwh / (cal.step_minutes / 60.0)
+    measured = isinstance(segment.profile, CsvProfile)
+    if measured:
+        curve = read_measured_load(segment.profile.csv, cal) / (cal.step_minutes / 60.0)
         total = segment.count or curve.shape[1]
     else:
         curve = np.stack([profiles.daily_shape(segment.customer_class, int(m), bool(t != 0), spd)
@@ -232,76 +300,92 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
     first, stop = blocks if blocks is not None else (0, n_blocks(total))
     row0 = first * STREAM_BLOCK
     n = max(0, min(stop * STREAM_BLOCK, total) - row0)
-    column = (row0 + np.arange(n)) % curve.shape[1] if isinstance(segment.profile, CsvProfile) else None
     models = [model_for(m) for m in models_of(segment.behavior)]  # in the order listed
+    d = _draw_customers(segment, models, seed, first, n, spd)
+    column = (row0 + np.arange(n)) % curve.shape[1] if measured else None
+    mean_kw = curve.mean(axis=0)[column] if measured else d["mean_kw"]  # measured: its column's mean load
+    load = BaseLoad(segment.name, seed, spd, curve, column, mean_kw, d["shift"], segment.variation.daily_sd,
+                    common_factor(seed, segment.name, cal.days, segment.variation.common_daily_sd,
+                                  segment.variation.common_persistence))
+    pop = SegmentPopulation(segment.name, segment.customer_class, n, load,
+                            _contracts(segment, d, mean_kw, spd, cal.step_minutes), _uptake(segment, d),
+                            {name: CustomerParams(arrays) for name, arrays in d["params"].items()}, first)
+    return pop
+
+
+def _draw_customers(segment: Segment, models: list, seed: int, first: int, n: int, spd: int) -> dict:
+    """Every per-customer draw of ``n`` customers from stream block ``first`` on, each block
+    from its own parameter stream in a fixed order: size, shift, the energy-price model's
+    parameters, contract, storage, interruptible, menu, the other models' parameters (in the
+    order the segment lists them), technology, awareness, enrolment. Draws added later come
+    after the earlier ones, so earlier draws never move."""
     part = segment.participation
     # every declared parameter has its array, also for a shard holding none of the customers
     params: dict[str, dict[str, np.ndarray]] = {m.name: {k: np.zeros(n) for k in m.params} for m in models}
+    out = {name: np.zeros(n) for name in ("mean_kw", "contract", "storage_kwh", "firm", "compliance", "menu_u",
+                                          "tech_u", "aware_u", "enrol_u")}
+    out["shift"], out["params"] = np.zeros(n, dtype=np.int16), params
+    sd = segment.variation.shift_sd_hours * (spd / 24.0)
 
     def keep(model, drawn: dict, z: slice) -> None:  # a block's draws into the segment's arrays
         for name, values in drawn.items():
             params[model.name].setdefault(name, np.zeros(n))[z] = values
-    tech_u, aware_u, enrol_u = np.zeros(n), np.zeros(n), np.zeros(n)
-    mean_kw = np.zeros(n)
-    shift = np.zeros(n, dtype=np.int16)
-    contract = np.zeros(n)
-    storage_kwh, firm, compliance, menu_u = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-    steps_per_hour = spd / 24.0
+
     for b, a in enumerate(range(0, n, STREAM_BLOCK), start=first):
         z = slice(a, min(a + STREAM_BLOCK, n))
         rows = z.stop - z.start
         rng = block_stream(seed, segment.name, b, PARAMS)
-        # fixed draw order within a block: size, shift, elasticity, contract
         if segment.annual_kwh is not None:
-            mean_kw[z] = draw(segment.annual_kwh, rng, rows) / 8760.0
-        sd = segment.variation.shift_sd_hours * steps_per_hour
-        shift[z] = np.rint(rng.standard_normal(rows) * sd).astype(np.int16) % spd if sd > 0 else 0
+            out["mean_kw"][z] = draw(segment.annual_kwh, rng, rows) / 8760.0
+        out["shift"][z] = np.rint(rng.standard_normal(rows) * sd).astype(np.int16) % spd if sd > 0 else 0
         for model in models:  # the energy-price model's draws come with the basics (see early_draw)
             if model.early_draw:
                 keep(model, model.draw(draw, rng, rows), z)
         if segment.contract_kva_per_mean_kw is not None:
-            contract[z] = draw(segment.contract_kva_per_mean_kw, rng, rows)
-        # draws added later come after the earlier ones, so earlier draws never move
+            out["contract"][z] = draw(segment.contract_kva_per_mean_kw, rng, rows)
         if segment.storage is not None:
-            storage_kwh[z] = draw(segment.storage.kwh_per_day, rng, rows)
+            out["storage_kwh"][z] = draw(segment.storage.kwh_per_day, rng, rows)
         if segment.interruptible is not None:
-            firm[z] = draw(segment.interruptible.firm_kw_per_mean_kw, rng, rows)
-            compliance[z] = draw(segment.interruptible.compliance, rng, rows)
+            out["firm"][z] = draw(segment.interruptible.firm_kw_per_mean_kw, rng, rows)
+            out["compliance"][z] = draw(segment.interruptible.compliance, rng, rows)
         if isinstance(segment.tariff.scenario, list):
-            menu_u[z] = rng.random(rows)
+            out["menu_u"][z] = rng.random(rows)
         for model in models:  # each model's parameters, in the order listed
             if not model.early_draw:
                 keep(model, model.draw(draw, rng, rows), z)
-        if part.enabling_technology is not None:
-            tech_u[z] = rng.random(rows)
-        if part.awareness is not None:
-            aware_u[z] = rng.random(rows)
-        if part.enrolment is not None:
-            enrol_u[z] = rng.random(rows)
-    if column is not None:
-        mean_kw = curve.mean(axis=0)[column]  # measured mean load of each customer's column
-    pop = SegmentPopulation(segment.name, segment.customer_class, n, mean_kw, shift,
-                            segment.variation.daily_sd, curve, column,
-                            contract * mean_kw if segment.contract_kva_per_mean_kw is not None else None, seed, spd)
-    pop.first_block = first
+        for name, given in (("tech_u", part.enabling_technology), ("aware_u", part.awareness),
+                            ("enrol_u", part.enrolment)):
+            if given is not None:
+                out[name][z] = rng.random(rows)
+    return out
+
+
+def _contracts(segment: Segment, d: dict, mean_kw: np.ndarray, spd: int, step_minutes: int) -> Contracts:
+    """The customers' contract terms from their draws (sizes relative to their mean load)."""
+    terms = {}
+    if segment.contract_kva_per_mean_kw is not None:
+        terms["contract_kva"] = d["contract"] * mean_kw
     if segment.storage is not None:
         mask = hours_mask(segment.storage.charge_hours, spd)
-        pop.storage_mask = mask
-        pop.storage_kw = storage_kwh / (mask.sum() * cal.step_minutes / 60.0)
+        terms["storage_mask"] = mask
+        terms["storage_kw"] = d["storage_kwh"] / (mask.sum() * step_minutes / 60.0)
     if segment.interruptible is not None:
-        pop.firm_kw = firm * mean_kw
-        pop.compliance = compliance
+        terms["firm_kw"] = d["firm"] * mean_kw
+        terms["compliance"] = d["compliance"]
+    return Contracts(**terms)
+
+
+def _uptake(segment: Segment, d: dict) -> Uptake:
+    """Each customer's menu tariff or enrolment, technology and awareness draw."""
+    part = segment.participation
+    choice = None
     if isinstance(segment.tariff.scenario, list):
         shares = np.cumsum([o.share for o in segment.tariff.scenario])
-        pop.menu_choice = np.minimum(np.searchsorted(shares, menu_u, side="right"), len(shares) - 1)
+        choice = np.minimum(np.searchsorted(shares, d["menu_u"], side="right"), len(shares) - 1)
     if part.enrolment is not None:  # option 0: the scenario tariff; option 1: staying on the baseline
-        pop.menu_choice = (enrol_u >= part.enrolment.share).astype(np.int64)
-    pop.params = {name: CustomerParams(arrays) for name, arrays in params.items()}
-    pop.common = common_factor(seed, segment.name, cal.days, segment.variation.common_daily_sd,
-                               segment.variation.common_persistence)
-    pop.tech = (tech_u < part.enabling_technology.share) if part.enabling_technology is not None else None
-    pop.aware_u = aware_u if part.awareness is not None else None
-    return pop
+        choice = (d["enrol_u"] >= part.enrolment.share).astype(np.int64)
+    tech = (d["tech_u"] < part.enabling_technology.share) if part.enabling_technology is not None else None
+    return Uptake(choice, tech, d["aware_u"] if part.awareness is not None else None)
 
 
 @jit
