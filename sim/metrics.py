@@ -1,12 +1,20 @@
 """Metrics of a run: load balance, peak reduction, revenue, cost, margin and bill impacts.
 
-Every function reads arrays, never the engine. Definitions (docs/metrics.md lists every
-key): load factor = mean / peak; peak-to-average = peak / mean; peak-valley difference =
-Pmax - Pmin; peak-valley rate = (Pmax - Pmin) / Pmax; largest upward ramp =
-max(L[t] - L[t-1]); daily figures are means over the days of the horizon.
+Every function reads arrays (:class:`sim.outcome.RunResult`), never the engine. Each metric
+is a function registered with :func:`metric` in a scope (the system per role, the system's
+changes, a segment, a segment per role, a segment's changes); :func:`compute` applies them
+in registration order, which is the order of the keys in ``metrics.json``.
+
+Definitions (docs/metrics.md lists every key): load factor = mean / peak; peak-to-average =
+peak / mean; peak-valley difference = Pmax - Pmin; peak-valley rate = (Pmax - Pmin) / Pmax;
+largest upward ramp = max(L[t] - L[t-1]); daily figures are means over the days of the
+horizon.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -124,91 +132,225 @@ def _change(base: dict, scen: dict) -> dict:
     return out
 
 
+# ------------------------------------------------------------------------- the registry
+
+#: The scopes a metric can be registered in, and what its function is given:
+#:
+#: * ``role``: ``fn(run, role, m)``, the system's figures in one tariff role (``m``: the
+#:   role's figures so far);
+#: * ``change``: ``fn(run, b, s, ch)``, scenario against baseline for the system (``b``,
+#:   ``s``: the roles' figures; ``ch``: the changes so far);
+#: * ``segment``: ``fn(run, name, entry)``, a segment's own facts (``entry``: so far);
+#: * ``segment_role``: ``fn(run, name, role, r)``, a segment's figures in one role;
+#: * ``segment_change``: ``fn(run, name, entry, c)``, a segment's changes.
+#:
+#: Each returns a dict of figures, merged in registration order (metrics.json keeps it).
+SCOPES = ("role", "change", "segment", "segment_role", "segment_change")
+
+_METRICS: dict[str, list[tuple[str, Callable]]] = {scope: [] for scope in SCOPES}
+
+
+def metric(scope: str, name: str | None = None):
+    """Register a metric function in ``scope`` (a decorator): docs/architecture.md has the
+    recipe, docs/metrics.md every key."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}; got {scope!r}")
+
+    def add(fn: Callable) -> Callable:
+        key = name or fn.__name__
+        if any(k == key for k, _ in _METRICS[scope]):
+            raise ValueError(f"a {scope} metric named {key!r} is already registered")
+        _METRICS[scope].append((key, fn))
+        return fn
+
+    return add
+
+
+def unregister(scope: str, name: str) -> None:
+    """Remove a registered metric (tests)."""
+    _METRICS[scope][:] = [(k, fn) for k, fn in _METRICS[scope] if k != name]
+
+
+def _apply(scope: str, out: dict, *args) -> dict:
+    for _, fn in _METRICS[scope]:
+        out.update(fn(*args, out))
+    return out
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What the metrics read of a finished run: its arrays (:class:`sim.outcome.RunResult`)
+    and each bill set's customers' bills and sums by charge, gathered once."""
+
+    result: object
+    steps_per_day: int
+    step_hours: float
+    years: float
+    capacity_cost_per_kw_year: float
+    bill: dict          #: (segment, role) -> (n,) each customer's bill [currency]
+    by_charge: dict     #: (segment, role) -> (charges,) revenue by charge [currency]
+
+    @classmethod
+    def of(cls, result) -> "RunView":
+        cal = result.calendar
+        bill, by_charge = {}, {}
+        for name, s in result.segments.items():
+            for role in ROLES:
+                total = s.bills[role].total  # (customers, charges)
+                bill[name, role], by_charge[name, role] = total.sum(axis=1), total.sum(axis=0)
+        return cls(result, cal.steps_per_day, cal.step_minutes / 60.0, cal.days / 365.0,
+                   result.scenario.grid.capacity_cost_per_kw_year, bill, by_charge)
+
+
 def compute(result) -> dict:
     """All metrics of a :class:`sim.outcome.RunResult`, organised as
-    ``{"baseline", "scenario", "change", "segments"}``."""
-    cal, sc = result.calendar, result.scenario
-    spd, step_h = cal.steps_per_day, cal.step_minutes / 60.0
-    years = cal.days / 365.0
-    cap_rate = sc.grid.capacity_cost_per_kw_year
+    ``{"baseline", "scenario", "change", "segments"}``: every registered metric, in order."""
+    run = RunView.of(result)
     out: dict = {"baseline": {}, "scenario": {}, "change": {}, "segments": {}}
-    # each bill set's customers' bills and its revenue by charge, from its totals gathered once
-    bill, by_charge = {}, {}
-    for name, s in result.segments.items():
-        for role in ROLES:
-            total = s.bills[role].total  # (customers, charges)
-            bill[name, role], by_charge[name, role] = total.sum(axis=1), total.sum(axis=0)
-            del total
     for role in ROLES:
-        sys_load = result.system_load_kw[role]
-        m = load_balance(sys_load, spd, step_h)
-        rev = {"revenue": 0.0, **{f"revenue_{c}": 0.0 for c in CHARGES}}
-        for name in result.segments:
-            for k, v in _revenue(by_charge[name, role]).items():
-                rev[k] += v
-        m.update(rev)
-        m["customers"] = int(sum(s.n for s in result.segments.values()))
-        m.update(supply_cost(sys_load, result.energy_cost_per_kwh[role], step_h, m["peak_kw"], cap_rate, years))
-        m["margin"] = m["revenue"] - m["cost"]
-        m["average_price_per_kwh"] = m["revenue"] / m["energy_kwh"] if m["energy_kwh"] else 0.0
-        out[role] = m
-    b, s = out["baseline"], out["scenario"]
-    ch = _change(b, s)
-    ch["peak_reduction_kw"] = b["peak_kw"] - s["peak_kw"]
-    ch["peak_reduction_pct"] = ch["peak_reduction_kw"] / b["peak_kw"] * 100 if b["peak_kw"] else 0.0
-    ch.update(_bill_changes(bill, list(result.segments)))
-    ch.update(shift_decomposition(result.system_load_kw["baseline"], result.system_load_kw["scenario"], spd, step_h))
-    cs = float(sum(s.stats["consumer_surplus"].sum() for s in result.segments.values()))
-    ch["consumer_surplus_change"] = cs
-    ch["welfare_change"] = cs + ch["margin_change"]
-    windows = {(e["date"], e["start_step"], e["stop_step"]): e["reduction_kw"] for e in result.events}
-    ch["event_windows"] = len(windows)
-    ch["event_calls_by_operator"] = sum(1 for e in result.events if e["source"] == "operator")
-    ch["event_mean_reduction_kw"] = float(np.mean(list(windows.values()))) if windows else 0.0
-    if result.rtp_iterations:  # real-time prices formed from the system load: the daily fixed points
-        its = [day["iterations"] for day in result.rtp_iterations]
-        ch["rtp_iterations_mean"] = float(np.mean(its))
-        ch["rtp_iterations_max"] = int(max(its))
-        ch["rtp_days_not_converged"] = int(sum(not day["converged"] for day in result.rtp_iterations))
-    out["change"] = ch
-
-    for name, seg in result.segments.items():
-        entry: dict = {"customer_class": seg.customer_class, "customers": seg.n,
-                       "tariff_baseline": seg.tariffs["baseline"][0].name,
-                       "tariff_scenario": "+".join(t.name for t in seg.tariffs["scenario"])}
-        if len(seg.tariffs["scenario"]) > 1:  # a menu: how many customers took each tariff (at the end)
-            counts = np.bincount(seg.bills["scenario"].choice, minlength=len(seg.tariffs["scenario"]))
-            entry["scenario_tariff_customers"] = {t.name: int(c) for t, c in zip(seg.tariffs["scenario"], counts)}
-        if seg.structural_bill is not None:
-            entry["choice"] = _choice_metrics(seg, bill[name, "baseline"])
+        out[role] = _apply("role", {}, run, role)
+    out["change"] = _apply("change", {}, run, out["baseline"], out["scenario"])
+    for name in result.segments:
+        entry = _apply("segment", {}, run, name)
         for role in ROLES:
-            load = seg.load_kw[role]
-            peak_t = int(result.system_load_kw[role].argmax())
-            r = {"energy_kwh": float(load.sum() * step_h), "peak_kw": float(load.max()),
-                 "coincident_peak_kw": float(load[peak_t])}
-            r.update(_revenue(by_charge[name, role]))
-            r.update(supply_cost(load, result.energy_cost_per_kwh[role], step_h, r["coincident_peak_kw"], cap_rate,
-                                 years))
-            r["margin"] = r["revenue"] - r["cost"]
-            r["average_price_per_kwh"] = r["revenue"] / r["energy_kwh"] if r["energy_kwh"] else 0.0
-            r["bill_mean"] = float(bill[name, role].mean())
-            entry[role] = r
-        c = _change(entry["baseline"], entry["scenario"])
-        c["peak_reduction_kw"] = entry["baseline"]["peak_kw"] - entry["scenario"]["peak_kw"]
-        c["peak_reduction_pct"] = (c["peak_reduction_kw"] / entry["baseline"]["peak_kw"] * 100
-                                   if entry["baseline"]["peak_kw"] else 0.0)
-        c.update(_bill_changes(bill, [name]))
-        c.update(shift_decomposition(seg.load_kw["baseline"], seg.load_kw["scenario"], spd, step_h))
-        c["consumer_surplus_change"] = float(seg.stats["consumer_surplus"].sum())
-        req = float(seg.stats["interruptible_requested_kwh"].sum())
-        got = float(seg.stats["interruptible_delivered_kwh"].sum())
-        if req > 0:
-            c["interruptible_requested_kwh"] = req
-            c["interruptible_delivered_kwh"] = got
-            c["interruptible_performance"] = got / req
-        entry["change"] = c
+            entry[role] = _apply("segment_role", {}, run, name, role)
+        entry["change"] = _apply("segment_change", {}, run, name, entry)
         out["segments"][name] = entry
     return out
+
+
+# ------------------------------------------------------------------- the system, per role
+
+@metric("role")
+def system_load_balance(run: RunView, role: str, m: dict) -> dict:
+    return load_balance(run.result.system_load_kw[role], run.steps_per_day, run.step_hours)
+
+
+@metric("role")
+def system_revenue(run: RunView, role: str, m: dict) -> dict:
+    rev = {"revenue": 0.0, **{f"revenue_{c}": 0.0 for c in CHARGES}}
+    for name in run.result.segments:
+        for k, v in _revenue(run.by_charge[name, role]).items():
+            rev[k] += v
+    rev["customers"] = int(sum(s.n for s in run.result.segments.values()))
+    return rev
+
+
+@metric("role")
+def system_cost(run: RunView, role: str, m: dict) -> dict:
+    r = run.result
+    return supply_cost(r.system_load_kw[role], r.energy_cost_per_kwh[role], run.step_hours, m["peak_kw"],
+                       run.capacity_cost_per_kw_year, run.years)
+
+
+@metric("role")
+def system_margin(run: RunView, role: str, m: dict) -> dict:
+    return _margin(m)
+
+
+# ----------------------------------------------------------------- the system's changes
+
+@metric("change")
+def system_changes(run: RunView, b: dict, s: dict, ch: dict) -> dict:
+    out = _change(b, s)
+    out["peak_reduction_kw"] = b["peak_kw"] - s["peak_kw"]
+    out["peak_reduction_pct"] = out["peak_reduction_kw"] / b["peak_kw"] * 100 if b["peak_kw"] else 0.0
+    return out
+
+
+@metric("change")
+def system_bill_changes(run: RunView, b: dict, s: dict, ch: dict) -> dict:
+    return _bill_changes(run.bill, list(run.result.segments))
+
+
+@metric("change")
+def system_shift(run: RunView, b: dict, s: dict, ch: dict) -> dict:
+    load = run.result.system_load_kw
+    return shift_decomposition(load["baseline"], load["scenario"], run.steps_per_day, run.step_hours)
+
+
+@metric("change")
+def system_welfare(run: RunView, b: dict, s: dict, ch: dict) -> dict:
+    cs = float(sum(seg.stats["consumer_surplus"].sum() for seg in run.result.segments.values()))
+    return {"consumer_surplus_change": cs, "welfare_change": cs + ch["margin_change"]}
+
+
+@metric("change")
+def system_events(run: RunView, b: dict, s: dict, ch: dict) -> dict:
+    events = run.result.events
+    windows = {(e["date"], e["start_step"], e["stop_step"]): e["reduction_kw"] for e in events}
+    out = {"event_windows": len(windows),
+           "event_calls_by_operator": sum(1 for e in events if e["source"] == "operator"),
+           "event_mean_reduction_kw": float(np.mean(list(windows.values()))) if windows else 0.0}
+    days = run.result.rtp_iterations
+    if days:  # real-time prices formed from the system load: the daily fixed points
+        its = [day["iterations"] for day in days]
+        out["rtp_iterations_mean"] = float(np.mean(its))
+        out["rtp_iterations_max"] = int(max(its))
+        out["rtp_days_not_converged"] = int(sum(not day["converged"] for day in days))
+    return out
+
+
+# -------------------------------------------------------------------------- segments
+
+@metric("segment")
+def segment_facts(run: RunView, name: str, entry: dict) -> dict:
+    seg = run.result.segments[name]
+    out: dict = {"customer_class": seg.customer_class, "customers": seg.n,
+                 "tariff_baseline": seg.tariffs["baseline"][0].name,
+                 "tariff_scenario": "+".join(t.name for t in seg.tariffs["scenario"])}
+    if len(seg.tariffs["scenario"]) > 1:  # a menu: how many customers took each tariff (at the end)
+        counts = np.bincount(seg.bills["scenario"].choice, minlength=len(seg.tariffs["scenario"]))
+        out["scenario_tariff_customers"] = {t.name: int(c) for t, c in zip(seg.tariffs["scenario"], counts)}
+    if seg.structural_bill is not None:
+        out["choice"] = _choice_metrics(seg, run.bill[name, "baseline"])
+    return out
+
+
+@metric("segment_role")
+def segment_figures(run: RunView, name: str, role: str, r: dict) -> dict:
+    res = run.result
+    load = res.segments[name].load_kw[role]
+    peak_t = int(res.system_load_kw[role].argmax())
+    out = {"energy_kwh": float(load.sum() * run.step_hours), "peak_kw": float(load.max()),
+           "coincident_peak_kw": float(load[peak_t])}
+    out.update(_revenue(run.by_charge[name, role]))
+    out.update(supply_cost(load, res.energy_cost_per_kwh[role], run.step_hours, out["coincident_peak_kw"],
+                           run.capacity_cost_per_kw_year, run.years))
+    out.update(_margin(out))
+    out["bill_mean"] = float(run.bill[name, role].mean())
+    return out
+
+
+@metric("segment_change")
+def segment_changes(run: RunView, name: str, entry: dict, c: dict) -> dict:
+    seg = run.result.segments[name]
+    b, s = entry["baseline"], entry["scenario"]
+    out = _change(b, s)
+    out["peak_reduction_kw"] = b["peak_kw"] - s["peak_kw"]
+    out["peak_reduction_pct"] = out["peak_reduction_kw"] / b["peak_kw"] * 100 if b["peak_kw"] else 0.0
+    out.update(_bill_changes(run.bill, [name]))
+    out.update(shift_decomposition(seg.load_kw["baseline"], seg.load_kw["scenario"], run.steps_per_day,
+                                   run.step_hours))
+    out["consumer_surplus_change"] = float(seg.stats["consumer_surplus"].sum())
+    return out
+
+
+@metric("segment_change")
+def segment_interruptible(run: RunView, name: str, entry: dict, c: dict) -> dict:
+    stats = run.result.segments[name].stats
+    req = float(stats["interruptible_requested_kwh"].sum())
+    if not req > 0:
+        return {}
+    got = float(stats["interruptible_delivered_kwh"].sum())
+    return {"interruptible_requested_kwh": req, "interruptible_delivered_kwh": got,
+            "interruptible_performance": got / req}
+
+
+def _margin(m: dict) -> dict:
+    """Margin and average price from revenue, cost and energy."""
+    margin = m["revenue"] - m["cost"]
+    return {"margin": margin, "average_price_per_kwh": m["revenue"] / m["energy_kwh"] if m["energy_kwh"] else 0.0}
 
 
 def _choice_metrics(seg, baseline_bill: np.ndarray) -> dict:
