@@ -104,3 +104,43 @@ def test_registration_checks_what_a_model_declares(toy):
 
     with pytest.raises(TypeError, match="declares no model name"):
         register(NoName)
+
+
+# ------------------------------------------------------------------------------- metrics
+
+def test_a_registered_metric_reaches_metrics_json_in_its_place(toy):
+    """docs/architecture.md, "Add a metric": a function registered in a scope is computed for
+    every run and its keys come after those registered before it."""
+    from sim import metrics
+
+    @metrics.metric("segment_change", name="toy_energy_ratio")
+    def energy_ratio(run, name, entry, c):
+        return {"toy_energy_ratio": entry["scenario"]["energy_kwh"] / entry["baseline"]["energy_kwh"]}
+
+    try:
+        m = sim.run(_scenario(0.25)).metrics
+    finally:
+        metrics.unregister("segment_change", "toy_energy_ratio")
+    for entry in m["segments"].values():
+        assert entry["change"]["toy_energy_ratio"] == pytest.approx(0.75, rel=1e-12)
+        assert list(entry["change"])[-1] == "toy_energy_ratio"
+    assert "toy_energy_ratio" not in sim.run(_scenario(0.25)).metrics["segments"]["res"]["change"]
+    with pytest.raises(ValueError, match="scope must be one of"):
+        metrics.metric("nowhere")
+    with pytest.raises(ValueError, match="already registered"):
+        metrics.metric("role", name="system_load_balance")(lambda run, role, m: {})
+
+
+# ------------------------------------------------------------------------------- charges
+
+def test_every_charge_is_billed_by_one_registered_function():
+    """docs/architecture.md, "Add a tariff charge": each charge of CHARGES but the minimum
+    bill and tax (taken on the subtotal) has its monthly function, and no other name can
+    be registered."""
+    from sim.tariffs.charges import CHARGES, MONTHLY_CHARGES, monthly_charge
+
+    assert set(MONTHLY_CHARGES) == set(CHARGES) - {"minimum", "tax"}
+    with pytest.raises(ValueError, match="add it to CHARGES first"):
+        monthly_charge("toy_levy")
+    with pytest.raises(ValueError, match="already has its monthly function"):
+        monthly_charge("energy")

@@ -18,11 +18,9 @@ from .day import TariffDay, listed_day
 from .._jit import jit
 from ..outcome import BillArrays, MonthlySums
 from ..rowmath import RowGroups, block_sum, numpy_sum, row_dot, row_matmul
+from .charges import CHARGES, MONTHLY_CHARGES, MonthClose
 
 #: Bill components, in the column order of every bill array. A credit is negative.
-CHARGES = ("energy", "critical_peak", "peak_time_rebate", "demand_flat", "demand_tou", "capacity", "fixed",
-           "volume_rebate", "load_factor", "interruptible_credit", "interruptible_penalty", "storage_energy",
-           "minimum", "tax")
 _C = {c: i for i, c in enumerate(CHARGES)}
 
 
@@ -433,42 +431,11 @@ class BillAccumulator:
         np.maximum(self.peak_kw, self.month_max_kw, out=self.peak_kw)
         kwh = self.month_kwh_by_period.sum(axis=1)
         c = np.zeros((n, len(CHARGES)))
-        prior = self.ytd_kwh if t.tier_basis == "annual" else np.zeros(n)
-        c[:, _C["energy"]] = self.energy_charge(self.month_kwh_by_period, prior)
-        if self.month_rtp is not None:
-            c[:, _C["energy"]] += self.month_rtp
-        if self.month_cpp is not None:
-            c[:, _C["critical_peak"]] = self.month_cpp
-        billed_kw = self.month_max_kw
-        if self.demand_history is not None:
-            share = t.ratchet[0]
-            billed_kw = np.maximum(billed_kw, share * self.demand_history.max(axis=1))
-            self.demand_history = np.roll(self.demand_history, 1, axis=1)
-            self.demand_history[:, 0] = self.month_max_kw
-        c[:, _C["demand_flat"]] = billed_kw * t.demand_rate_by_month[m] * frac
-        if t.demand_period is not None:
-            c[:, _C["demand_tou"]] = row_dot(self.month_max_tou_kw, t.demand_period_rate) * frac
-        c[:, _C["capacity"]] = t.capacity_per_kva_month * self.contract_kva * frac
-        c[:, _C["fixed"]] = t.fixed_per_month * frac + t.fixed_per_day * self._month_days[m]
-        if self.month_ptr_kwh is not None:
-            c[:, _C["peak_time_rebate"]] = -t.ptr_rate * self.month_ptr_kwh
-        if t.intr_event is not None:
-            interruptible_kw = np.maximum(self.month_max_kw - self.firm_kw, 0.0)
-            events = self.intr_events_by_day[self.cal.billing_month == m].sum()
-            credit = t.intr_credit_per_kw_month * frac + t.intr_credit_per_kw_event * events
-            c[:, _C["interruptible_credit"]] = -credit * interruptible_kw
-            c[:, _C["interruptible_penalty"]] = t.intr_penalty_per_kwh * self.month_excess_kwh
-        if self.month_storage is not None:
-            c[:, _C["storage_energy"]] = self.month_storage
-        if t.volume_rebate is not None:
-            threshold, saving, share = t.volume_rebate
-            c[:, _C["volume_rebate"]] = -share * saving * np.maximum(kwh - threshold, 0.0)
-        if t.load_factor_bands is not None:
-            hours = self._month_days[m] * 24.0
-            lf = np.divide(kwh, self.month_max_kw * hours, out=np.zeros(n), where=self.month_max_kw > 0)
-            for lo, hi, adder in t.load_factor_bands:
-                inside = (lf >= lo) & ((lf < hi) | (hi >= 1.0))
-                c[inside, _C["load_factor"]] = adder * kwh[inside]
+        month = MonthClose(self, m, frac, kwh, self.month_max_kw, self._month_days[m])
+        for name, charge in MONTHLY_CHARGES.items():  # each charge's column (sim/tariffs/charges.py)
+            value = charge(month)
+            if value is not None:
+                c[:, _C[name]] = value
         # minimum bill and tax on each customer's subtotal; horizon totals; block sums
         spans = np.array(self.spans, dtype=np.intp).reshape(-1, 2)
         _close_rows(c, kwh, t.minimum_per_month * frac, t.tax_pct / 100.0, _C["minimum"], _C["tax"], self.total,
