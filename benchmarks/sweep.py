@@ -5,7 +5,7 @@
 * the per-run overhead of the sweep machinery: the 1-worker sweep's wall time per run
   (planning and validating every point, starting the cluster, shipping tasks, writing one
   file per run and the tables) against a plain ``sim.run`` of the same scenario in a fresh
-  process with the workers' malloc settings (sim.sweep.execute.WORKER_MALLOC_ENV; a plain
+  process with the workers' malloc settings (sim.engine.backends.WORKER_MALLOC_ENV; a plain
   run with glibc's defaults, as `drsim run`, is shown too), and against the mean time of
   the same runs inside their tasks (which takes the machine's drift between the two
   measurements out); issue 5 asks for under 5 %.

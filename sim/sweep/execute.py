@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from ..engine.backends import WORKER_DASK_CONFIG, WORKER_MALLOC_ENV, WORKER_PRELOAD
 from ..errors import InputError, Problem
 
 #: Seconds to wait for a connection to an existing scheduler.
@@ -32,32 +33,8 @@ CONNECT_TIMEOUT_S = 30
 #: Reruns of a task that raised outside the run (a run's own error is recorded, not retried).
 DEFAULT_RETRIES = 2
 
-#: Environment of the LocalCluster's worker processes: glibc malloc tunables. Dask's nanny
-#: starts workers with MALLOC_TRIM_THRESHOLD_=65536 (to hand freed memory back to the OS
-#: quickly), and glibc's defaults are not much better for drsim, whose runs allocate and
-#: free large arrays day after day: freed memory goes back to the OS and is faulted in
-#: again. With a fixed 32 MiB mmap threshold and a 128 MiB trim threshold a
-#: 10,000-customer year ran in 0.75 s instead of 1.0 s (default glibc) or 2.0 s (Dask's
-#: setting), with 15x fewer page faults, at the price of up to 128 MiB of freed memory kept
-#: per worker. Variables already set in the environment take precedence (Dask's rule).
-WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
-
-#: Modules the LocalCluster's workers import as they start (Dask's worker ``preload``), so
-#: that the first task or shard does not: importing drsim (scipy.stats, numba, pydantic
-#: schemas) takes about 0.9 s, which a run in one process pays before its clock starts and
-#: a run spread over fresh workers paid inside it (1.2 s to start two shards, of which the
-#: imports were 0.9 s; docs/benchmarks.md). ``dask worker ... --preload sim`` does the same
-#: on a cluster of your own.
-WORKER_PRELOAD = ["sim"]
-
-#: Dask settings of the LocalCluster's workers. The worker's statistical profiler (for the
-#: dashboard's profile page) samples the stack of the computing thread every 10 ms, which
-#: has to take the GIL from it. A 10,000-customer year in a task, median of 15 tasks: 0.538
-#: and 0.549 s with it on (Dask's defaults), 0.529 s with it off, 0.522 and 0.527 s with it
-#: off and Dask's monitors slowed (system and memory monitor, event-loop tick); 0.51 s in a
-#: plain process. A cluster of your own (``--scheduler``) keeps its own settings.
-WORKER_DASK_CONFIG = {"distributed.worker.profile.enabled": False,
-                      "distributed.admin.system-monitor.interval": "2s"}
+# The local cluster's worker settings (malloc tunables, preload, Dask config) are the
+# engine's, shared by the shards of a run and the sweep's tasks (sim.engine.backends).
 
 
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float | int | None]:
