@@ -6,12 +6,13 @@ the fitted change in peak demand of 337 treatments from 63 pilots is
 
     -0.011 - 0.065 ln(r) - 0.046 ln(r) * tech
 
-with r the peak / off-peak price ratio and tech = 1 with enabling technology (as quoted in
-../shared/DOMAIN.md). For each r in {2, 3, 4, 6} the script simulates the default residential
-segment (`behavior: default`) on a revenue-neutral two-period TOU (peak 17:00-22:00 on
-weekdays, off-peak otherwise) against a flat rate over a summer, with and without enabling
-technology, and measures the change of the mean load in the peak window on weekdays (the
-pilots' peak-demand impact). It also shows the PRISM elasticities the default uses.
+with r the peak / off-peak price ratio and tech = 1 with enabling technology (how much of
+the paper was read: docs/behavior.md section 10). For each r in {2, 3, 4, 6} the script
+simulates the default residential segment (`behavior: default`) on a revenue-neutral
+two-period TOU (peak 17:00-22:00 on weekdays, off-peak otherwise) against a flat rate over a
+summer, with and without enabling technology, and measures the change of the mean load in
+the peak window on weekdays (the pilots' peak-demand impact). It also shows the PRISM
+elasticities the default uses.
 
 Usage: python scripts/calibration.py [--customers N] [--fit] [--out docs/calibration.md]
   --fit   print the substitution elasticity and technology multiplier that best match the arc
@@ -133,7 +134,8 @@ def main() -> None:
     ] + [f"| {r:g} | {a:.1f} | {b:.1f} | {c:.1f} | {e:.1f} |" for r, a, b, c, e in rows]
     lines += ["", "Elasticity of substitution recovered from the simulated weekday energy, "
               "d ln(Q_peak / Q_offpeak) / d ln(P_peak / P_offpeak), against the pilot's published range:", "",
-              "| price ratio | recovered from drsim | California SPP (as quoted in DOMAIN.md) |", "|---:|---:|---|"]
+              "| price ratio | recovered from drsim | California SPP (CRA 2005; Faruqui and George 2005) |",
+              "|---:|---:|---|"]
     lines += [f"| {r:g} | {x:.3f} | -0.09 to -0.10 |" for r, x in subst]
     table = "\n".join(lines)
     print(table)
