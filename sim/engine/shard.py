@@ -180,8 +180,7 @@ class Shard:
         day = DayInputs(d, contexts, streak, commit, int(cal.billing_month[d]), cal.days, spd, self.step_h)
         result = []
         for s, work in self.work:
-            pop = s.population
-            sums = np.zeros((len(ROLES), len(pop.blocks), spd))
+            sums = np.zeros((len(ROLES), _n_blocks(work), spd))
             result.append(sums)
             for chunk in work:
                 out = block_day(s, chunk, day, self._day_factors(s, chunk))
@@ -195,9 +194,10 @@ class Shard:
         found = self._factors.get(key)
         if found is None:
             pop = s.population
+            sizes = np.diff(chunk.bounds)  # each stream block's customers
             found = self._factors[key] = np.concatenate(
-                [pop.load.daily_factor(pop.first_block + k, pop.blocks[k][1] - pop.blocks[k][0])
-                 for k in range(chunk.first_block, chunk.stop_block)])
+                [pop.load.daily_factor(pop.first_block + k, int(size))
+                 for k, size in zip(range(chunk.first_block, chunk.stop_block), sizes)])
         return found
 
     def days(self, d0: int, d1: int, streaks: list[dict], tariff_days: list[dict],
@@ -206,7 +206,7 @@ class Shard:
         days, then (with ``close``) billing month ``close`` closed; per segment the blocks'
         sums, shape (roles, blocks, (d1 - d0) x spd)."""
         spd = self.cal.steps_per_day
-        out = [np.empty((len(ROLES), len(s.population.blocks), (d1 - d0) * spd)) for s in self.segments.values()]
+        out = [np.empty((len(ROLES), _n_blocks(work), (d1 - d0) * spd)) for _, work in self.work]
         for j, d in enumerate(range(d0, d1)):
             for o, part in zip(out, self.day(d, streaks[j], True, tariff_days[j])):
                 o[:, :, j * spd:(j + 1) * spd] = part
@@ -232,6 +232,11 @@ class Shard:
         if trim:
             trim_heap()
         return out
+
+
+def _n_blocks(work: list) -> int:
+    """Stream blocks held of a segment, from its chunks (which cover them all, in order)."""
+    return work[-1].stop_block if work else 0
 
 
 def column_counts(pop: SegmentPopulation) -> np.ndarray | None:
