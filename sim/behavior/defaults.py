@@ -6,8 +6,9 @@ the default segment reproduces the "arc of price responsiveness" of Faruqui and 
 (2017, Arcturus 2.0, The Electricity Journal 30(10)) at peak / off-peak price ratios 2-6:
 see scripts/calibration.py and docs/calibration.md. The fitted value lies in the range the
 California Statewide Pricing Pilot reported for the elasticity of substitution (about -0.09
-to -0.10, as quoted in ../shared/DOMAIN.md); the daily price elasticity is the pilot's
-(about -0.02, as quoted there). Enabling technology multiplies the response by the ratio of
+to -0.10: Charles River Associates 2005, "Impact Evaluation of the California Statewide
+Pricing Pilot"; Faruqui and George 2005; at second hand, see docs/behavior.md section 10);
+the daily price elasticity is the pilot's (about -0.02, same sources). Enabling technology multiplies the response by the ratio of
 the arc's slopes with and without technology, refitted the same way.
 
 Commercial and industrial: the same PRISM substitution form, with the average elasticity of
@@ -19,8 +20,8 @@ electricity in fixed proportions; the 18 % with elasticities above 0.10 gave 75 
 aggregate response); drsim draws each customer's value from a half-normal with that mean
 (a wider spread than a normal, less skewed than the study's). No daily elasticity. Demand
 shaving of the monthly peak by 5 % (commercial) and 8 % (industrial) where a demand charge
-applies is an assumption, not a published figure (../shared/DOMAIN.md: demand and capacity
-charges drive C&I peaks).
+applies is an assumption, not a published figure (that demand and capacity charges drive
+C&I peaks is drsim's working assumption; no source is cited).
 
 References
 ----------

@@ -40,9 +40,9 @@ inside a factor of ten. A customer with no energy in one group has no ratio to c
 (no substitution); a customer with no energy at all is returned unchanged.
 
 Published values: an elasticity of substitution near -0.09 to -0.10 and a daily price
-elasticity near -0.02 for the SPP (as quoted in ../shared/DOMAIN.md; the SPP impact
-evaluation of Charles River Associates, 2005, and Faruqui and George 2005 could not be
-read in the stored copies, so no table is cited here).
+elasticity near -0.02 for the SPP [1]_, [2]_, taken at second hand: neither the impact
+evaluation of Charles River Associates (2005) nor Faruqui and George (2005) could be read
+in the stored copies, so no table is cited here.
 
 References
 ----------

@@ -15,7 +15,8 @@ MODEL_SOURCES = {
         "Constant own-price elasticity: each step's load scales as (scenario price / baseline price) ** "
         "elasticity, the price ratio clipped to 0.1-10 (docs/behavior.md 3.1).",
         "Magnitudes of constant elasticities: Labandeira, Labeaga and Lopez-Otero 2017, Energy Policy 102 "
-        "(figures as quoted in DOMAIN.md). Consumer surplus along the demand curve: Mas-Colell, Whinston and "
+        "(figures at second hand, not checked against the paper). Consumer surplus along the demand curve: "
+        "Mas-Colell, Whinston and "
         "Green 1995, Microeconomic Theory, ch. 3."),
     "elasticity_matrix": (
         "Own- and cross-period elasticities between TOU periods (docs/behavior.md 3.2).",
@@ -23,8 +24,9 @@ MODEL_SOURCES = {
     "prism": (
         "PRISM demand system: a CES split between peak and off-peak energy with an elasticity of substitution, "
         "and a daily price elasticity (docs/behavior.md 3.3).",
-        "California Statewide Pricing Pilot (Charles River Associates 2005; Faruqui and George 2005): values as "
-        "quoted in DOMAIN.md; the steps of the computation after the Open Modeling Framework's prismDR code."),
+        "California Statewide Pricing Pilot (Charles River Associates 2005; Faruqui and George 2005): values at "
+        "second hand, neither report read; the steps of the computation after the Open Modeling Framework's "
+        "prismDR code."),
     "flexible": (
         "Deferrable loads moved to the cheapest steps of a window when the saving beats an inconvenience cost "
         "(docs/behavior.md 3.4).",
@@ -49,7 +51,8 @@ DEFAULT_SOURCES = {
         "Fitted so that a default residential segment reproduces the arc of price responsiveness of Faruqui "
         "and Sergici 2017, 'Arcturus 2.0', The Electricity Journal 30(10) (peak impact -0.011 - 0.065 ln r "
         "- 0.046 ln r x tech) at peak/off-peak ratios 2-6; within the California pilot's -0.09 to -0.10; daily "
-        "elasticity the pilot's (as quoted in DOMAIN.md). Enabling technology: multiplier 1.63, the ratio of "
+        "elasticity the pilot's (Charles River Associates 2005, at second hand). Enabling technology: multiplier "
+        "1.63, the ratio of "
         "the arc's slopes."),
     "commercial": (
         "PRISM with an elasticity of substitution averaging -0.11 (half-normal across customers), no daily "
