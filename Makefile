@@ -29,7 +29,11 @@ browser:
 	    echo "chromium not found and not root: the browser test will be skipped (sudo apt-get install chromium)" >&2; \
 	  fi; }
 
+#: The revision the working tree is measured against, side by side (benchmarks/versus.py).
+BENCH_REF ?= 31db364
+
 bench: $(STAMP)
+	$(BIN)/python benchmarks/versus.py --ref $(BENCH_REF) --sizes 10000 100000 1000000 --repeat 3 --workers 1 2
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/billing.py
 	$(BIN)/python benchmarks/scale.py
