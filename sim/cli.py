@@ -13,17 +13,13 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
+from .console import err_console, hide_progress, out_console, print_error, print_problems, run_progress
 from .engine import DEFAULT_CHUNK
 from .errors import InputError, Problem, RunError
-
-err_console = Console(stderr=True)
-out_console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _scenario(args):
@@ -77,10 +73,7 @@ def cmd_run(args) -> int:
     started = dt.datetime.now(dt.timezone.utc)
     out = Path(args.out) if args.out else default_run_dir(args.results, sc, started)
     check_target(out)
-    quiet = args.quiet or not err_console.is_terminal and not args.progress
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("days"), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=err_console, disable=quiet, transient=True) as bar:
+    with run_progress(disable=hide_progress(args.quiet, args.progress)) as bar:
         task = bar.add_task(sc.name, total=sc.horizon.days)
         result = run(sc, chunk_customers=args.chunk, progress=lambda d, n: bar.update(task, completed=d),
                      workers=args.workers, scheduler=args.scheduler)
@@ -360,8 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         if args.debug:
             raise
-        for problem in e.problems:
-            err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+        print_problems(e.problems)
         return 2
     except KeyboardInterrupt:
         err_console.print("interrupted; nothing was written")
@@ -369,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as e:
         if args.debug:
             raise
-        err_console.print(f"run failed: {e}", highlight=False, markup=False)
+        print_error(f"run failed: {e}")
         return 1
     except MemoryError:
         if args.debug:
@@ -379,8 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a defect in drsim itself: say so briefly, trace with --debug
         if args.debug:
             raise
-        err_console.print(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)",
-                          highlight=False, markup=False)
+        print_error(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)")
         return 1
 
 

@@ -79,16 +79,6 @@ class SweepResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _progress_bar(enabled: bool):
-    from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
-
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                    TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(), TextColumn("ETA"),
-                    TimeRemainingColumn(), console=Console(stderr=True), disable=not enabled, transient=True)
-
-
 def sweep(scenario, params: dict[str, Any] | None = None, *, design: str | None = None,
           samples: int | None = None, replications: int | None = None, seed: int | None = None,
           sensitivity: list[str] | str | None = None, overrides=(), out: str | Path | None = None,
@@ -145,6 +135,7 @@ def sweep(scenario, params: dict[str, Any] | None = None, *, design: str | None 
     SweepInterrupted
         Ctrl-C: unfinished tasks were cancelled, the cluster closed, finished runs kept.
     """
+    from ..console import sweep_progress
     from ..errors import InputError, Problem, RunError
     from ..results import code_version
     from .analysis import check_metrics, run_table, sensitivity as sensitivity_table, summarize
@@ -212,7 +203,7 @@ def sweep(scenario, params: dict[str, Any] | None = None, *, design: str | None 
         written: set[str] = set()  # keys whose record this invocation wrote
         timings["cluster_s"] = timings["run_s"] = 0.0
         if todo:
-            bar = _progress_bar(progress)
+            bar = sweep_progress(progress)
             t1 = time.perf_counter()
             if scheduler:
                 say(f"connecting to {scheduler}")
