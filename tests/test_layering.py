@@ -65,16 +65,13 @@ PENDING: set[tuple[str, str, str]] = {
     ("params", "sim.behavior.storage", "_dispatch"),
     ("params", "sim.behavior.storage", "dispatch_storage"),
     ("params", "sim.behavior.welfare", "_surplus"),
-    ("private", "sim.tariffs.compile", "imports sim.scenario.tariff._Scheduled"),
+    ("private", "sim.tariffs.compile", "imports sim.scenario.tariff._Scheduled"),  # now public: Scheduled
     # the commands, the report and the sweep (this branch)
     ("length", "sim.sweep", "sweep"),
     ("length", "sim.sweep.plan", "plan_sweep"),
     ("params", "sim.report.charts", "revenue_bars"),
     ("params", "sim.report.tariffs", "_heatmap"),
     ("params", "sim.sweep", "sweep"),
-    ("private", "sim.report.sweep", "imports sim.report.html._version"),
-    ("private", "sim.sweep.design", "imports sim.scenario.loader._LineLoader"),
-    ("private", "sim.sweep.plan", "imports sim.scenario.loader._dotted"),
 }
 
 
@@ -226,7 +223,7 @@ class _Imports(ast.NodeVisitor):
         if isinstance(value, ast.Name) and value.id in self.bound:
             chain.reverse()
             target = self.bound[value.id]
-            for attr in chain:  # walk down submodules: sim.report.html._version
+            for attr in chain:  # walk down submodules: sim.pkg.mod._name
                 if f"{target}.{attr}" in self.modules:
                     target = f"{target}.{attr}"
                     continue

@@ -173,7 +173,7 @@ def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | 
     InputError
         Every problem, before anything runs.
     """
-    from ..scenario.loader import _dotted, apply_override, parse_dotted, validate
+    from ..scenario.loader import format_loc, apply_override, parse_dotted, validate
     from ..results import resolved_scenario, scenario_hash
 
     data, lines, set_over, label, base_dir = _source(scenario, overrides)
@@ -328,7 +328,7 @@ def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | 
             except InputError as e:
                 seen[sig] = None
                 for p in e.problems:
-                    problems.append(_remap(p, at, {k: _dotted(v) for k, v in resolved_loc.items()}))
+                    problems.append(_remap(p, at, {k: format_loc(v) for k, v in resolved_loc.items()}))
         sc = seen[sig]
         if sc is None:
             continue
