@@ -68,7 +68,6 @@ PENDING: set[tuple[str, str, str]] = {
     ("private", "sim.tariffs.compile", "imports sim.scenario.tariff._Scheduled"),  # now public: Scheduled
     # the commands, the report and the sweep (this branch)
     ("length", "sim.sweep", "sweep"),
-    ("length", "sim.sweep.plan", "plan_sweep"),
     ("params", "sim.report.charts", "revenue_bars"),
     ("params", "sim.report.tariffs", "_heatmap"),
     ("params", "sim.sweep", "sweep"),
