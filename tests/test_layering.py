@@ -34,8 +34,6 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1] / "sim"
 
 MAX_LINES = 80
@@ -67,10 +65,8 @@ PENDING: set[tuple[str, str, str]] = {
     ("params", "sim.behavior.welfare", "_surplus"),
     ("private", "sim.tariffs.compile", "imports sim.scenario.tariff._Scheduled"),  # now public: Scheduled
     # the commands, the report and the sweep (this branch)
-    ("length", "sim.sweep", "sweep"),
     ("params", "sim.report.charts", "revenue_bars"),
     ("params", "sim.report.tariffs", "_heatmap"),
-    ("params", "sim.sweep", "sweep"),
 }
 
 

@@ -24,9 +24,12 @@ import socket
 import time
 from collections.abc import Callable
 
-from ..cluster import CONNECT_TIMEOUT_S, connect, describe  # noqa: F401 (the sweep's client, and its settings)
-from ..engine.backends import WORKER_DASK_CONFIG, WORKER_MALLOC_ENV, WORKER_PRELOAD  # noqa: F401
-from ..runner import run
+from .. import runner
+from ..cluster import CONNECT_TIMEOUT_S, connect, describe
+from ..engine.backends import WORKER_DASK_CONFIG, WORKER_MALLOC_ENV, WORKER_PRELOAD
+
+__all__ = ["CONNECT_TIMEOUT_S", "DEFAULT_RETRIES", "WORKER_DASK_CONFIG", "WORKER_MALLOC_ENV", "WORKER_PRELOAD",
+           "connect", "describe", "execute", "flatten", "run_scenario", "run_task"]
 
 #: Reruns of a task that raised outside the run (a run's own error is recorded, not retried).
 DEFAULT_RETRIES = 2
@@ -73,7 +76,7 @@ def run_scenario(scenario):
     The one place a sweep runs a simulation; a run's own customers are not spread further
     (the sweep's workers already run one run each).
     """
-    return run(scenario)
+    return runner.run(scenario)
 
 
 def run_task(scenario: dict, base_dir: str | None = None) -> dict:
