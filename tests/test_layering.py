@@ -64,9 +64,6 @@ PENDING: set[tuple[str, str, str]] = {
     ("params", "sim.behavior.storage", "dispatch_storage"),
     ("params", "sim.behavior.welfare", "_surplus"),
     ("private", "sim.tariffs.compile", "imports sim.scenario.tariff._Scheduled"),  # now public: Scheduled
-    # the commands, the report and the sweep (this branch)
-    ("params", "sim.report.charts", "revenue_bars"),
-    ("params", "sim.report.tariffs", "_heatmap"),
 }
 
 

@@ -556,8 +556,9 @@ def section_revenue(run: RunFolder) -> str:
         data = {role: np.array([[segs[n][role].get(f"revenue_{c}", 0.0) for c in charges] for n in names])
                 for role in ("baseline", "scenario")}
         cost = {role: np.array([segs[n][role].get("cost", 0.0) for n in names]) for role in ("baseline", "scenario")}
-        svg = charts.revenue_bars("fig-revenue", names, [fmt.CHARGE_LABELS[c] for c in charges], data["baseline"],
-                                  data["scenario"], cost["baseline"], cost["scenario"], cur, "Revenue by charge and segment")
+        stacks = charts.RevenueStacks(names, [fmt.CHARGE_LABELS[c] for c in charges], data["baseline"],
+                                      data["scenario"], cost["baseline"], cost["scenario"])
+        svg = charts.revenue_bars("fig-revenue", stacks, cur, "Revenue by charge and segment")
         body += figure("fig-revenue", svg, "Revenue by charge for each segment, baseline (left, hatched) and scenario "
                                            "(right); credits and rebates below zero; the black bar is the segment's "
                                            "cost of supply (energy plus capacity by coincident peak).")
