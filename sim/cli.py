@@ -1,8 +1,10 @@
-"""The `drsim` command: run, validate, sweep and schema.
+"""The `drsim` command: its parser, and the run, validate, bill, tariff and schema commands.
 
-Every command goes through one wrapper that turns bad input into one line per problem
-(``file:line: dotted.path: message``) and exit code 2, a failed run into exit code 1, and
-shows a traceback only with ``--debug``.
+The sweep, report and compare commands add their own sub-parsers (:mod:`sim.sweep.command`,
+:mod:`sim.report.command`); every command prints through :mod:`sim.console`, so no command
+module imports this one. Every command goes through one wrapper that turns bad input into
+one line per problem (``file:line: dotted.path: message``) and exit code 2, a failed run
+into exit code 1, and shows a traceback only with ``--debug``.
 """
 
 from __future__ import annotations

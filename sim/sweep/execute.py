@@ -1,4 +1,4 @@
-"""Running a sweep's runs on Dask: the task, the cluster, and collecting results as they finish.
+"""Running a sweep's runs on Dask: the task, its one way of running a scenario, and collecting results.
 
 One task is one run: it receives the run's resolved scenario (a few kB of JSON data, no
 big objects), validates it, runs it through :func:`run_scenario` (the sweep's one way of
