@@ -270,17 +270,41 @@ def print_summary(metrics: dict, currency: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``drsim`` parser: its commands in the order ``drsim --help`` lists them."""
     p = argparse.ArgumentParser(prog="drsim", description="Demand-response tariff simulator.")
     p.add_argument("--version", action="version", version=f"drsim {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_run(sub)
+    q = sub.add_parser("validate", help="check a scenario file and report every problem")
+    scenario_args(q)
+    q.set_defaults(func=cmd_validate)
+    _add_bill(sub)
+    _add_tariff(sub)
 
-    def scenario_args(q):
-        q.add_argument("file", help="scenario YAML file")
-        q.add_argument("--set", action="append", metavar="PATH=VALUE",
-                       help="override a field, e.g. --set populations.residential.count=500 (repeatable)")
-        q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    from .sweep.command import add_parser as add_sweep_parser
 
+    add_sweep_parser(sub, scenario_args)
+
+    from .report.command import add_parsers as add_report_parsers
+
+    add_report_parsers(sub)
+
+    q = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    q.set_defaults(func=cmd_schema)
+    return p
+
+
+def scenario_args(q) -> None:
+    """The arguments of every command that reads a scenario file: FILE, --set, --debug."""
+    q.add_argument("file", help="scenario YAML file")
+    q.add_argument("--set", action="append", metavar="PATH=VALUE",
+                   help="override a field, e.g. --set populations.residential.count=500 (repeatable)")
+    q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def _add_run(sub) -> None:
+    """``drsim run``."""
     q = sub.add_parser("run", help="simulate a scenario and write a run folder",
                        description="Simulate baseline and scenario tariffs and write results/<scenario>/<run-id>/.")
     scenario_args(q)
@@ -297,10 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--report", action="store_true", help="also write report.html into the run folder (drsim report)")
     q.set_defaults(func=cmd_run)
 
-    q = sub.add_parser("validate", help="check a scenario file and report every problem")
-    scenario_args(q)
-    q.set_defaults(func=cmd_validate)
 
+def _add_bill(sub) -> None:
+    """``drsim bill``."""
     q = sub.add_parser("bill", help="bill one meter's load file under a tariff, month by month",
                        description="Bill a load CSV (kWh per step over one calendar year) under a drsim YAML "
                                    "tariff or an OpenEI URDB JSON rate.")
@@ -315,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     q.set_defaults(func=cmd_bill)
 
+
+def _add_tariff(sub) -> None:
+    """``drsim tariff calibrate`` and ``drsim tariff import-urdb``."""
     q = sub.add_parser("tariff", help="tariff tools: calibrate, import-urdb")
     tsub = q.add_subparsers(dest="tariff_command", metavar="TOOL", required=True)
     c = tsub.add_parser("calibrate", help="scale a tariff to the baseline tariffs' revenue on the baseline load",
@@ -332,18 +358,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", help="write the tariff YAML here (default: stdout)")
     c.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     c.set_defaults(func=cmd_import_urdb)
-
-    from .sweep.command import add_parser as add_sweep_parser
-
-    add_sweep_parser(sub, scenario_args)
-
-    from .report.command import add_parsers as add_report_parsers
-
-    add_report_parsers(sub)
-
-    q = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    q.set_defaults(func=cmd_schema)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
