@@ -23,6 +23,12 @@ The rules (issue 13, "Layering" and "Readable units"):
   less the docstring; parameters are positional and keyword-only ones, less ``self`` /
   ``cls``, and not ``*args`` / ``**kwargs``.
 
+A violation is ``(rule, module, detail)``: for ``cycle`` the module is the circle's first
+in alphabetical order and the detail a shortest path round it; for ``layer`` and
+``private`` the detail names what is imported, used or reached; for ``length`` and
+``params`` it is the function's qualified name (its size is shown in the failure message,
+not kept in the entry, so that an edit that leaves a function too long does not move it).
+
 ``PENDING`` lists the violations still known in the core while it is reshaped. The test
 fails on any violation not listed, and on any listed entry that no longer occurs: fixing
 one means deleting its line.
