@@ -126,6 +126,8 @@ def sweep(scenario, params: dict[str, Any] | None = None, **options) -> SweepRes
         Show a progress bar with ETA on stderr.
     log : callable(str), optional
         Receives one-line messages (plan, notes, where runs go).
+    command : list of str, optional
+        The command line, recorded in ``sweep.json``.
 
     Returns
     -------
