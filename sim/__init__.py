@@ -13,54 +13,13 @@ Notebook use::
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .engine import DEFAULT_CHUNK, simulate
 from .outcome import RunResult
 from .errors import InputError, RunError
 from .metrics import compute as compute_metrics
+from .runner import run
 from .scenario import Scenario, load_scenario
 from .sweep import sweep  # the function; its modules: `from sim.sweep import design`
 
 __version__ = "0.1.0"
 __all__ = ["InputError", "RunError", "RunResult", "Scenario", "load_scenario", "run", "sweep", "__version__"]
-
-
-def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK, progress=None,
-        workers: int = 1, scheduler: str | None = None, client=None) -> RunResult:
-    """Simulate a scenario and compute its metrics.
-
-    Parameters
-    ----------
-    scenario : Scenario, or path of a scenario file
-    chunk_customers : int
-        Customers processed together in memory; results do not depend on it.
-    progress : callable(days_done, days), optional
-    workers : int
-        Spread the customers over this many worker processes on this machine (a Dask
-        LocalCluster of single-threaded workers; 1: everything in this process). Results do
-        not depend on it.
-    scheduler : str, optional
-        Address of a running Dask scheduler: spread the customers over its workers.
-    client : distributed.Client, optional
-        An open client to use instead (not closed here).
-
-    Returns
-    -------
-    RunResult
-        Arrays of the run and ``metrics``, a dict ``{"baseline", "scenario", "change", "segments"}``.
-    """
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    if client is None and scheduler is None and workers <= 1:
-        result = simulate(scenario, chunk_customers=chunk_customers, progress=progress)
-    else:
-        from .sweep.execute import connect
-
-        with connect(scheduler, workers if scheduler is None else None, client) as c:
-            result = simulate(scenario, chunk_customers=chunk_customers, progress=progress, client=c)
-        if scheduler is None and client is None:  # a LocalCluster of this run's own: no address worth keeping
-            result.execution.pop("scheduler", None)
-            result.execution["where"] = "dask local cluster"
-    result.metrics = compute_metrics(result)
-    return result

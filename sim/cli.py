@@ -1,8 +1,10 @@
-"""The `drsim` command: run, validate, sweep and schema.
+"""The `drsim` command: its parser, and the run, validate, bill, tariff and schema commands.
 
-Every command goes through one wrapper that turns bad input into one line per problem
-(``file:line: dotted.path: message``) and exit code 2, a failed run into exit code 1, and
-shows a traceback only with ``--debug``.
+The sweep, report and compare commands add their own sub-parsers (:mod:`sim.sweep.command`,
+:mod:`sim.report.command`); every command prints through :mod:`sim.console`, so no command
+module imports this one. Every command goes through one wrapper that turns bad input into
+one line per problem (``file:line: dotted.path: message``) and exit code 2, a failed run
+into exit code 1, and shows a traceback only with ``--debug``.
 """
 
 from __future__ import annotations
@@ -13,17 +15,13 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
+from .console import err_console, hide_progress, out_console, print_error, print_problems, run_progress
 from .engine import DEFAULT_CHUNK
 from .errors import InputError, Problem, RunError
-
-err_console = Console(stderr=True)
-out_console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _scenario(args):
@@ -77,10 +75,7 @@ def cmd_run(args) -> int:
     started = dt.datetime.now(dt.timezone.utc)
     out = Path(args.out) if args.out else default_run_dir(args.results, sc, started)
     check_target(out)
-    quiet = args.quiet or not err_console.is_terminal and not args.progress
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("days"), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=err_console, disable=quiet, transient=True) as bar:
+    with run_progress(disable=hide_progress(args.quiet, args.progress)) as bar:
         task = bar.add_task(sc.name, total=sc.horizon.days)
         result = run(sc, chunk_customers=args.chunk, progress=lambda d, n: bar.update(task, completed=d),
                      workers=args.workers, scheduler=args.scheduler)
@@ -275,17 +270,41 @@ def print_summary(metrics: dict, currency: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``drsim`` parser: its commands in the order ``drsim --help`` lists them."""
     p = argparse.ArgumentParser(prog="drsim", description="Demand-response tariff simulator.")
     p.add_argument("--version", action="version", version=f"drsim {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_run(sub)
+    q = sub.add_parser("validate", help="check a scenario file and report every problem")
+    scenario_args(q)
+    q.set_defaults(func=cmd_validate)
+    _add_bill(sub)
+    _add_tariff(sub)
 
-    def scenario_args(q):
-        q.add_argument("file", help="scenario YAML file")
-        q.add_argument("--set", action="append", metavar="PATH=VALUE",
-                       help="override a field, e.g. --set populations.residential.count=500 (repeatable)")
-        q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    from .sweep.command import add_parser as add_sweep_parser
 
+    add_sweep_parser(sub, scenario_args)
+
+    from .report.command import add_parsers as add_report_parsers
+
+    add_report_parsers(sub)
+
+    q = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    q.set_defaults(func=cmd_schema)
+    return p
+
+
+def scenario_args(q) -> None:
+    """The arguments of every command that reads a scenario file: FILE, --set, --debug."""
+    q.add_argument("file", help="scenario YAML file")
+    q.add_argument("--set", action="append", metavar="PATH=VALUE",
+                   help="override a field, e.g. --set populations.residential.count=500 (repeatable)")
+    q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def _add_run(sub) -> None:
+    """``drsim run``."""
     q = sub.add_parser("run", help="simulate a scenario and write a run folder",
                        description="Simulate baseline and scenario tariffs and write results/<scenario>/<run-id>/.")
     scenario_args(q)
@@ -302,10 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--report", action="store_true", help="also write report.html into the run folder (drsim report)")
     q.set_defaults(func=cmd_run)
 
-    q = sub.add_parser("validate", help="check a scenario file and report every problem")
-    scenario_args(q)
-    q.set_defaults(func=cmd_validate)
 
+def _add_bill(sub) -> None:
+    """``drsim bill``."""
     q = sub.add_parser("bill", help="bill one meter's load file under a tariff, month by month",
                        description="Bill a load CSV (kWh per step over one calendar year) under a drsim YAML "
                                    "tariff or an OpenEI URDB JSON rate.")
@@ -320,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     q.set_defaults(func=cmd_bill)
 
+
+def _add_tariff(sub) -> None:
+    """``drsim tariff calibrate`` and ``drsim tariff import-urdb``."""
     q = sub.add_parser("tariff", help="tariff tools: calibrate, import-urdb")
     tsub = q.add_subparsers(dest="tariff_command", metavar="TOOL", required=True)
     c = tsub.add_parser("calibrate", help="scale a tariff to the baseline tariffs' revenue on the baseline load",
@@ -338,18 +359,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     c.set_defaults(func=cmd_import_urdb)
 
-    from .sweep.command import add_parser as add_sweep_parser
-
-    add_sweep_parser(sub, scenario_args)
-
-    from .report.command import add_parsers as add_report_parsers
-
-    add_report_parsers(sub)
-
-    q = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    q.set_defaults(func=cmd_schema)
-    return p
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -360,8 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         if args.debug:
             raise
-        for problem in e.problems:
-            err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+        print_problems(e.problems)
         return 2
     except KeyboardInterrupt:
         err_console.print("interrupted; nothing was written")
@@ -369,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as e:
         if args.debug:
             raise
-        err_console.print(f"run failed: {e}", highlight=False, markup=False)
+        print_error(f"run failed: {e}")
         return 1
     except MemoryError:
         if args.debug:
@@ -379,8 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a defect in drsim itself: say so briefly, trace with --debug
         if args.debug:
             raise
-        err_console.print(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)",
-                          highlight=False, markup=False)
+        print_error(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)")
         return 1
 
 

@@ -340,13 +340,13 @@ def test_resume_runs_only_what_is_missing(write_yaml, tmp_path, client, monkeypa
     other run file untouched."""
     path = write_yaml(tiny("resume"))
     out = tmp_path / "s"
-    real_run, calls = sim.run, []
+    real_run, calls = execute_mod.run_scenario, []
 
     def counted(sc, **kw):  # the in-process worker calls this: count the runs executed
         calls.append(sc.seed)
         return real_run(sc, **kw)
 
-    monkeypatch.setattr(sim, "run", counted)
+    monkeypatch.setattr(execute_mod, "run_scenario", counted)
     first = sim.sweep(path, {PEAK: "0.7,0.9,1.1"}, replications=3, out=out, client=client)
     assert len(calls) == 9
     assert first.executed == 9
@@ -370,14 +370,14 @@ def test_resume_runs_only_what_is_missing(write_yaml, tmp_path, client, monkeypa
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(write_yaml, tmp_path, client, monkeypatch):
     path = write_yaml(tiny("failing"))
-    real_run = sim.run
+    real_run = execute_mod.run_scenario
 
     def flaky(sc, **kw):
         if sc.segment("res").count == 40:
             raise RuntimeError("boom at 40 customers")
         return real_run(sc, **kw)
 
-    monkeypatch.setattr(sim, "run", flaky)
+    monkeypatch.setattr(execute_mod, "run_scenario", flaky)
     res = sim.sweep(path, {COUNT: "20,40,60"}, replications=2, out=tmp_path / "s", client=client)
     assert res.failed == 2 and res.executed == 6
     bad = res.runs[res.runs[COUNT] == 40]
@@ -385,7 +385,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(write_yaml, tmp_path, c
     assert bad["change.revenue_change"].isna().all()
     assert (res.runs.loc[res.runs[COUNT] != 40, "status"] == "ok").all()
     assert list(res.summary["n"]) == [2, 0, 2] and list(res.summary["n_failed"]) == [0, 2, 0]
-    monkeypatch.setattr(sim, "run", real_run)
+    monkeypatch.setattr(execute_mod, "run_scenario", real_run)
     again = sim.sweep(path, {COUNT: "20,40,60"}, replications=2, out=tmp_path / "s", client=client)
     assert (again.executed, again.reused, again.failed) == (2, 4, 0)
 
@@ -398,7 +398,7 @@ def test_cli_reports_failed_runs_with_exit_1(write_yaml, tmp_path, client, monke
         yield client
 
     monkeypatch.setattr(execute_mod, "connect", in_process)
-    monkeypatch.setattr(sim, "run", lambda sc, **kw: 1 / 0)
+    monkeypatch.setattr(execute_mod, "run_scenario", lambda sc, **kw: 1 / 0)
     path = write_yaml(tiny("failing-cli"))
     code = main(["sweep", str(path), "--param", f"{COUNT}=20,30", "--out", str(tmp_path / "s")])
     out = capsys.readouterr().out

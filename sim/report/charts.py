@@ -14,6 +14,7 @@ import io
 import re
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import rc_context
@@ -210,12 +211,27 @@ def monthly_bars(chart_id: str, months: list[str], peak_b, peak_s, energy_b, ene
     return render(chart_id, (7.5, 3.2), draw, label)
 
 
-def revenue_bars(chart_id: str, groups: list[str], charges: list[str], baseline: np.ndarray, scenario: np.ndarray,
-                 cost_b: np.ndarray, cost_s: np.ndarray, currency: str, label: str) -> str:
-    """Revenue by charge, stacked (credits below zero), with the cost of supply as a black tick.
+@dataclass(frozen=True)
+class RevenueStacks:
+    """Revenue by group and charge under the baseline and the scenario tariffs, and each group's cost of supply.
 
-    ``baseline`` and ``scenario`` have shape (len(groups), len(charges)) [currency].
+    ``baseline`` and ``scenario`` have shape (len(groups), len(charges)), ``cost_baseline``
+    and ``cost_scenario`` shape (len(groups),) [currency].
     """
+
+    groups: list[str]
+    charges: list[str]
+    baseline: np.ndarray
+    scenario: np.ndarray
+    cost_baseline: np.ndarray
+    cost_scenario: np.ndarray
+
+
+def revenue_bars(chart_id: str, stacks: RevenueStacks, currency: str, label: str) -> str:
+    """Revenue by charge, stacked (credits below zero), with the cost of supply as a black tick."""
+    groups, charges = stacks.groups, stacks.charges
+    baseline, scenario, cost_b, cost_s = stacks.baseline, stacks.scenario, stacks.cost_baseline, stacks.cost_scenario
+
     def draw(fig):
         ax = fig.subplots()
         x = np.arange(len(groups))

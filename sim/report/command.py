@@ -39,7 +39,7 @@ def add_parsers(sub) -> None:
 
 
 def cmd_report(args) -> int:
-    from ..cli import out_console
+    from ..console import out_console
     from .html import write_report
 
     from .sweep import is_sweep, write_sweep_report
@@ -53,7 +53,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from ..cli import err_console, out_console
+    from ..console import err_console, out_console
     from .compare import compare_runs
 
     compare_runs(args.runs, html=args.html, force=args.force, console=out_console)
@@ -68,14 +68,14 @@ def report_after_run(path: Path) -> int:
     The run folder is complete before this starts: if the report fails, the error is printed,
     the run is kept, and the exit code is 1.
     """
-    from ..cli import err_console, out_console
+    from ..console import out_console, print_error
 
     try:
         from .html import write_report
 
         out_console.print(f"report: {write_report(path)}", highlight=False)
     except Exception as e:  # any failure: the finished run must survive it
-        err_console.print(f"report failed: {type(e).__name__}: {e}. The run folder is complete and kept: {path} "
-                          f"(retry with: drsim report {path})", highlight=False, markup=False, soft_wrap=True)
+        print_error(f"report failed: {type(e).__name__}: {e}. The run folder is complete and kept: {path} "
+                    f"(retry with: drsim report {path})", soft_wrap=True)
         return 1
     return 0

@@ -556,8 +556,9 @@ def section_revenue(run: RunFolder) -> str:
         data = {role: np.array([[segs[n][role].get(f"revenue_{c}", 0.0) for c in charges] for n in names])
                 for role in ("baseline", "scenario")}
         cost = {role: np.array([segs[n][role].get("cost", 0.0) for n in names]) for role in ("baseline", "scenario")}
-        svg = charts.revenue_bars("fig-revenue", names, [fmt.CHARGE_LABELS[c] for c in charges], data["baseline"],
-                                  data["scenario"], cost["baseline"], cost["scenario"], cur, "Revenue by charge and segment")
+        stacks = charts.RevenueStacks(names, [fmt.CHARGE_LABELS[c] for c in charges], data["baseline"],
+                                      data["scenario"], cost["baseline"], cost["scenario"])
+        svg = charts.revenue_bars("fig-revenue", stacks, cur, "Revenue by charge and segment")
         body += figure("fig-revenue", svg, "Revenue by charge for each segment, baseline (left, hatched) and scenario "
                                            "(right); credits and rebates below zero; the black bar is the segment's "
                                            "cost of supply (energy plus capacity by coincident peak).")
@@ -743,7 +744,8 @@ def section_provenance(run: RunFolder) -> str:
 # --------------------------------------------------------------------------- page
 
 
-def _version() -> str:
+def drsim_version() -> str:
+    """The installed drsim's version, as the report pages name their generator."""
     try:
         return metadata.version("drsim")
     except metadata.PackageNotFoundError:
@@ -764,14 +766,14 @@ def build_report(run_dir: str | Path, *, generated: dt.datetime | None = None) -
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<meta name=\"generator\" content=\"drsim {esc(_version())}\">\n"
+        f"<meta name=\"generator\" content=\"drsim {esc(drsim_version())}\">\n"
         f"<title>drsim report: {esc(sc['name'])} (seed {esc(sc.get('seed'))})</title>\n"
         f"<style>{CSS}</style>\n</head>\n<body>\n"
         f"<header id=\"top\"><h1>Tariff scenario report: {esc(sc['name'])}</h1>{desc}"
         f"<p class=\"muted\">Run of {esc(run.manifest.get('started_utc'))} (seed {esc(sc.get('seed'))}, scenario hash "
         f"<code>{esc(str(run.manifest.get('scenario_hash', ''))[:12])}</code>); {run.days} days of "
         f"{run.step_minutes}-minute steps; money in {esc(run.currency)}. Report written "
-        f"{generated:%Y-%m-%d %H:%M} UTC by drsim {esc(_version())} from {esc(run.path.name)}/.</p></header>\n"
+        f"{generated:%Y-%m-%d %H:%M} UTC by drsim {esc(drsim_version())} from {esc(run.path.name)}/.</p></header>\n"
         f"<nav class=\"toc\" id=\"contents\" aria-label=\"Contents\"><strong>Contents</strong><ol>{toc}</ol></nav>\n"
         f"<main>\n{body}</main>\n</body>\n</html>\n")
 

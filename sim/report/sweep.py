@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from .charts import render
-from .html import CSS, _version, esc, figure, table, write_atomic
+from .html import CSS, drsim_version, esc, figure, table, write_atomic
 
 _TITLES = {"sweep-design": "Design", "sweep-metric": "The metric over the swept parameters",
            "sweep-points": "Design points", "sweep-sensitivity": "Sensitivity"}
@@ -164,7 +164,7 @@ def build_sweep_report(folder: str | Path, metric: str = DEFAULT_METRIC) -> str:
             f"<title>drsim sweep report: {esc(meta.get('scenario_name'))}</title>\n<style>{CSS}</style>\n</head>\n"
             f"<body>\n<header id=\"top\"><h1>Sweep report: {esc(meta.get('scenario_name'))}</h1>"
             f"<p class=\"muted\">{esc(meta.get('design'))} design, {esc(meta.get('runs'))} runs; metric {esc(metric)}. "
-            f"Written {generated:%Y-%m-%d %H:%M} UTC by drsim {esc(_version())}.</p></header>\n"
+            f"Written {generated:%Y-%m-%d %H:%M} UTC by drsim {esc(drsim_version())}.</p></header>\n"
             f"<main>\n{''.join(parts)}</main>\n</body>\n</html>\n")
 
 

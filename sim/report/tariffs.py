@@ -254,26 +254,44 @@ def _schedule_grid(sched, period: np.ndarray, season: np.ndarray, ycal: Calendar
     return labels, np.array(rows)
 
 
-def _heatmap(chart_id: str, title: str, sched, sched_names: list[str], prices: list[tuple[float, float]],
-             unit: str, ycal: Calendar, with_holidays: bool, *, period: np.ndarray | None = None,
-             names: list[str] | None = None) -> tuple[str, str, str]:
-    """A schedule's heat map, as (figure id, caption, svg).
+@dataclass(frozen=True)
+class ScheduleYear:
+    """The year schedules are drawn over: a whole calendar year, and whether holidays are a day type of their own."""
 
-    The schedule (whose rules name the periods ``sched_names``) is compiled on ``ycal``; a
-    compiled tariff's own ``period`` per step and its ``names`` may replace its periods (for
-    season multipliers: one period per season and period). ``prices`` are each shown period's
-    (lowest, highest) price.
+    calendar: Calendar
+    with_holidays: bool
+
+
+@dataclass(frozen=True)
+class ShownPeriods:
+    """The periods a schedule's heat map shows, and their prices.
+
+    ``names`` are the periods the schedule's rules name. A compiled tariff's own ``period``
+    per step and its ``compiled_names`` may replace them (for season multipliers: one period
+    per season and period). ``prices`` are each shown period's (lowest, highest) price in ``unit``.
     """
+
+    names: list[str]
+    prices: list[tuple[float, float]]
+    unit: str
+    period: np.ndarray | None = None
+    compiled_names: list[str] | None = None
+
+
+def _heatmap(chart_id: str, title: str, sched, periods: ShownPeriods, year: ScheduleYear) -> tuple[str, str, str]:
+    """A schedule's heat map, as (figure id, caption, svg): the schedule compiled on ``year``."""
     from ..tariffs.compile import compile_schedule
 
-    base, season = compile_schedule(sched, tuple(sched_names), ycal)
-    names = list(sched_names) if names is None else names
-    labels, grid = _schedule_grid(sched, base if period is None else period, season, ycal, with_holidays)
-    key = np.array([hi for _, hi in prices])
+    ycal = year.calendar
+    base, season = compile_schedule(sched, tuple(periods.names), ycal)
+    names = list(periods.names) if periods.compiled_names is None else periods.compiled_names
+    period = periods.period
+    labels, grid = _schedule_grid(sched, base if period is None else period, season, ycal, year.with_holidays)
+    key = np.array([hi for _, hi in periods.prices])
     order = np.argsort(np.argsort(key, kind="stable"), kind="stable")
     shown = [f"{n.split('.', 1)[1]} ({n.split('.', 1)[0]})" if "." in n else n for n in names]
-    legend = [f"{n}: {_num(lo)}" + (f"-{_num(hi)}" if hi != lo else "") + f" {unit}"
-              for n, (lo, hi) in zip(shown, prices)]
+    legend = [f"{n}: {_num(lo)}" + (f"-{_num(hi)}" if hi != lo else "") + f" {periods.unit}"
+              for n, (lo, hi) in zip(shown, periods.prices)]
     svg = charts.schedule_heatmap(chart_id, labels, grid, shown, legend, order, title)
     if len(sched.seasons) > 1:
         title += " (seasons: " + "; ".join(f"{s} = months {', '.join(map(str, v.months))}"
@@ -290,7 +308,7 @@ def tariff_views(run: RunFolder) -> list[TariffView]:
     models = validated_tariffs(run)
     ycal = year_calendar(run)
     hol = run.scenario.get("calendar", {}).get("holidays", {}) or {}
-    with_holidays = bool(hol.get("country") or hol.get("dates"))
+    year = ScheduleYear(ycal, bool(hol.get("country") or hol.get("dates")))
     views = []
     for name, raw in run.scenario.get("tariffs", {}).items():
         tariff, problem = models.get(name, (None, "missing"))
@@ -316,24 +334,24 @@ def tariff_views(run: RunFolder) -> list[TariffView]:
             # the compiled periods: with season multipliers, one per (season, period) at its own price
             prices = [(float(compiled.rate[k].min()), float(compiled.rate[k].max()))
                       for k in range(compiled.n_periods)]
+            shown = ShownPeriods(list(tariff.periods), prices, f"{cur}/kWh", compiled.period,
+                                 list(compiled.period_names))
             view.heatmaps.append(_heatmap(f"fig-schedule-{slug}", f"{name}: energy periods by hour, season and "
-                                          "day type", tariff, list(tariff.periods), prices, f"{cur}/kWh",
-                                          ycal, with_holidays, period=compiled.period,
-                                          names=list(compiled.period_names)))
+                                          "day type", tariff, shown, year))
         elif view.kind == "flat":
             view.notes.append("Energy: one price in every hour of every day (no time-of-use energy schedule).")
         elif view.kind == "rtp":
             view.notes.append("Energy: real-time prices that change every step (no fixed energy schedule).")
         if tariff.demand is not None and tariff.demand.tou is not None:
             dt_ = tariff.demand.tou
+            shown = ShownPeriods(list(dt_.periods), [(v.per_kw_month, v.per_kw_month) for v in dt_.periods.values()],
+                                 f"{cur}/kW-month")
             view.heatmaps.append(_heatmap(f"fig-demand-schedule-{slug}", f"{name}: demand periods by hour, season "
-                                          "and day type", dt_, list(dt_.periods),
-                                          [(v.per_kw_month, v.per_kw_month) for v in dt_.periods.values()],
-                                          f"{cur}/kW-month", ycal, with_holidays))
+                                          "and day type", dt_, shown, year))
         sr = tariff.storage_rate
         if sr is not None and sr.periods:
+            shown = ShownPeriods(list(sr.periods), [(v, v) for v in sr.periods.values()], f"{cur}/kWh")
             view.heatmaps.append(_heatmap(f"fig-storage-schedule-{slug}", f"{name}: storage meter periods by hour, "
-                                          "season and day type", sr.as_schedule(), list(sr.periods),
-                                          [(v, v) for v in sr.periods.values()], f"{cur}/kWh", ycal, with_holidays))
+                                          "season and day type", sr.as_schedule(), shown, year))
         views.append(view)
     return views

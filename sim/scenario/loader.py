@@ -29,17 +29,18 @@ Loc = tuple[str | int, ...]
 # --------------------------------------------------------------------------- YAML with lines
 
 
-class _LineLoader(yaml.SafeLoader):
+class YamlLoader(yaml.SafeLoader):
     """Safe loader with YAML 1.2 booleans: only true/false are booleans, so that period
-    names such as ``on``, ``off``, ``yes`` or ``no`` stay strings."""
+    names such as ``on``, ``off``, ``yes`` or ``no`` stay strings. Scenario files, ``--set``
+    values and sweep values are all read with it."""
 
 
 # Dates and timestamps stay strings: the schema parses them and names a bad one by line.
-_LineLoader.yaml_implicit_resolvers = {
+YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_LineLoader.add_implicit_resolver(
+YamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
@@ -83,7 +84,7 @@ def read_yaml(path: str | Path, label: str | None = None) -> tuple[Any, dict[Loc
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise InputError(Problem(label, None, "", f"not UTF-8 text ({e.reason} at byte {e.start})")) from None
-    loader = _LineLoader(text)
+    loader = YamlLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -92,7 +93,7 @@ def read_yaml(path: str | Path, label: str | None = None) -> tuple[Any, dict[Loc
         dups: list[tuple[Loc, int]] = []
         _walk_lines(node, (), lines, dups)
         if dups:
-            raise InputError([Problem(label, ln, _dotted(p), "duplicate key") for p, ln in dups])
+            raise InputError([Problem(label, ln, format_loc(p), "duplicate key") for p, ln in dups])
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -181,7 +182,7 @@ def parse_set(item: str) -> tuple[str, Any]:
         raise ValueError(f"--set takes path=value; got {item!r}")
     path, text = item.split("=", 1)
     try:
-        value = yaml.load(text, Loader=_LineLoader) if text.strip() else ""
+        value = yaml.load(text, Loader=YamlLoader) if text.strip() else ""
     except yaml.YAMLError as e:
         raise ValueError(f"--set {path}: cannot read value {text!r}: {e}") from None
     return path.strip(), value
@@ -190,7 +191,8 @@ def parse_set(item: str) -> tuple[str, Any]:
 # --------------------------------------------------------------------------- errors
 
 
-def _dotted(path: Loc) -> str:
+def format_loc(path: Loc) -> str:
+    """A resolved location as the dotted path of error messages: ``populations[0].count``."""
     out = ""
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -331,11 +333,11 @@ def _problems(exc: ValidationError, data: Any, lines: dict[Loc, int], label: str
 def _located(path: Loc, msg: str, lines: dict[Loc, int], label: str, overridden: dict[Loc, str]) -> Problem:
     for n in range(len(path), 0, -1):
         if path[:n] in overridden:
-            return Problem(f"--set {overridden[path[:n]]}", None, _dotted(path), msg)
+            return Problem(f"--set {overridden[path[:n]]}", None, format_loc(path), msg)
     below = [dotted for loc, dotted in overridden.items() if loc[:len(path)] == path]
     if below:  # the problem sits above a field that --set changed
         msg = f"{msg} (after --set {', '.join(below)})"
-    return Problem(label, _line_of(path, lines), _dotted(path), msg)
+    return Problem(label, _line_of(path, lines), format_loc(path), msg)
 
 
 # --------------------------------------------------------------------------- public
@@ -447,6 +449,6 @@ def load_tariff(path: str | Path, name: str | None = None):
     except ValidationError as exc:
         shifted = {k[len(prefix):]: v for k, v in lines.items() if k[:len(prefix)] == prefix}
         probs = _problems(exc, data, shifted, label, {}, root=Tariff)
-        head = _dotted(prefix)
+        head = format_loc(prefix)
         raise InputError([Problem(p.file, p.line, ".".join(x for x in (head, p.path) if x).replace(".[", "["),
                                   p.message) for p in probs]) from None

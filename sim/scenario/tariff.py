@@ -46,7 +46,7 @@ def _all_year() -> dict[str, Season]:
     return {"all_year": Season(months=list(range(1, 13)))}
 
 
-class _Scheduled(Model):
+class Scheduled(Model):
     """Periods assigned to hours by season and day type (shared by TOU energy and TOU demand)."""
 
     seasons: dict[str, Season] = Field(
@@ -180,7 +180,11 @@ class DemandPeriod(Model):
     per_kw_month: float = Field(ge=0, description="Charge per kW of the month's maximum in this period. [currency/kW-month]")
 
 
-class TouDemand(_Scheduled):
+#: The former name, still imported by sim.tariffs.compile.
+_Scheduled = Scheduled
+
+
+class TouDemand(Scheduled):
     """Demand charges on the maximum kW within chosen periods of each month."""
 
     periods: dict[str, DemandPeriod] = Field(min_length=1, description="Demand period name -> charge.")
@@ -388,14 +392,14 @@ class StorageRate(Model):
         if self.periods is not None:
             if not self.schedule:
                 raise problems([(("schedule",), "TOU storage prices need a schedule")])
-            sched = _Scheduled(seasons=self.seasons, schedule=self.schedule, holidays_as=self.holidays_as)
+            sched = Scheduled(seasons=self.seasons, schedule=self.schedule, holidays_as=self.holidays_as)
             errs = sched.schedule_problems(list(self.periods))
             if errs:
                 raise problems(errs)
         return self
 
-    def as_schedule(self) -> _Scheduled:
-        return _Scheduled(seasons=self.seasons, schedule=self.schedule, holidays_as=self.holidays_as)
+    def as_schedule(self) -> Scheduled:
+        return Scheduled(seasons=self.seasons, schedule=self.schedule, holidays_as=self.holidays_as)
 
 
 # --------------------------------------------------------------------------- tariffs
@@ -455,7 +459,7 @@ class FlatTariff(_TariffBase):
         return self
 
 
-class TouTariff(_TariffBase, _Scheduled):
+class TouTariff(_TariffBase, Scheduled):
     """Time-of-use energy prices: named periods by hour, day type and season."""
 
     type: Literal["tou"]

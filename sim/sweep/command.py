@@ -70,10 +70,10 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
 def cmd_sweep(args) -> int:
     from rich.markup import escape
 
-    from ..cli import err_console, out_console
+    from ..console import err_console, hide_progress, out_console, print_error
     from . import SweepInterrupted, sweep
 
-    quiet = args.quiet or not err_console.is_terminal and not args.progress
+    quiet = hide_progress(args.quiet, args.progress)
 
     def say(msg: str) -> None:
         err_console.print(escape(msg), highlight=False, soft_wrap=True)
@@ -85,7 +85,7 @@ def cmd_sweep(args) -> int:
                     workers=args.workers, retries=args.retries, progress=not quiet, log=say,
                     command=["drsim", *sys.argv[1:]])
     except SweepInterrupted as e:
-        err_console.print(str(e), highlight=False, markup=False, soft_wrap=True)
+        print_error(str(e), soft_wrap=True)
         return 130
     print_result(res, out_console)
     return 1 if res.failed else 0

@@ -117,13 +117,13 @@ class Design:
 
 def _scalar(text: str) -> Any:
     """A YAML scalar the way ``--set`` reads it (only true/false are booleans)."""
-    from ..scenario.loader import _LineLoader
+    from ..scenario.loader import YamlLoader
 
     text = text.strip()
     if not text:
         raise ValueError("empty value")
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        return yaml.load(text, Loader=YamlLoader)
     except yaml.YAMLError as e:
         raise ValueError(f"cannot read value {text!r}: {e}") from None
 

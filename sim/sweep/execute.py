@@ -1,40 +1,42 @@
-"""Running a sweep's runs on Dask: the task, the cluster, and collecting results as they finish.
+"""Running a sweep's runs on Dask: the task, its one way of running a scenario, and collecting results.
 
 One task is one run: it receives the run's resolved scenario (a few kB of JSON data, no
-big objects), validates it, runs :func:`sim.run` and returns the run's metrics as a flat
+big objects), validates it, runs it through :func:`run_scenario` (the sweep's one way of
+running a simulation: :func:`sim.run`) and returns the run's metrics as a flat
 dict of numbers. A run that raises returns its error instead, so it is recorded as
 failed and the sweep goes on. The client writes each run's record the moment its
 future completes (`distributed.as_completed`), so whatever finished is kept.
 
 By default the runs go to a LocalCluster of worker processes with one thread each, one
 worker per core; ``scheduler`` runs them on an existing cluster (``dask scheduler`` /
-``dask worker``, dask-jobqueue). A worker that dies takes its task with it: the scheduler
-reruns the task on another worker (up to ``distributed.scheduler.allowed-failures``
-times), and ``retries`` reruns tasks whose worker raised outside the run itself.
+``dask worker``, dask-jobqueue); :mod:`sim.cluster` connects or starts it. A worker that
+dies takes its task with it: the scheduler reruns the task on another worker (up to
+``distributed.scheduler.allowed-failures`` times), and ``retries`` reruns tasks whose
+worker raised outside the run itself.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import math
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
+from .. import runner
+from ..cluster import CONNECT_TIMEOUT_S, connect, describe
 from ..engine.backends import WORKER_DASK_CONFIG, WORKER_MALLOC_ENV, WORKER_PRELOAD
-from ..errors import InputError, Problem
 
-#: Seconds to wait for a connection to an existing scheduler.
-CONNECT_TIMEOUT_S = 30
+__all__ = ["CONNECT_TIMEOUT_S", "DEFAULT_RETRIES", "WORKER_DASK_CONFIG", "WORKER_MALLOC_ENV", "WORKER_PRELOAD",
+           "connect", "describe", "execute", "flatten", "run_scenario", "run_task"]
 
 #: Reruns of a task that raised outside the run (a run's own error is recorded, not retried).
 DEFAULT_RETRIES = 2
 
 # The local cluster's worker settings (malloc tunables, preload, Dask config) are the
-# engine's, shared by the shards of a run and the sweep's tasks (sim.engine.backends).
+# engine's, shared by the shards of a run and the sweep's tasks (sim.engine.backends);
+# sim.cluster starts the cluster with them.
 
 
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float | int | None]:
@@ -68,6 +70,15 @@ def _code() -> dict:
     return code_version()
 
 
+def run_scenario(scenario):
+    """Simulate one validated scenario of a sweep: :func:`sim.run` in the task's process.
+
+    The one place a sweep runs a simulation; a run's own customers are not spread further
+    (the sweep's workers already run one run each).
+    """
+    return runner.run(scenario)
+
+
 def run_task(scenario: dict, base_dir: str | None = None) -> dict:
     """Run one resolved scenario; never raises for a failing run.
 
@@ -84,110 +95,18 @@ def run_task(scenario: dict, base_dir: str | None = None) -> dict:
         ``status`` ("ok" or "failed"), ``error`` (text or None), ``metrics`` (flat dict),
         ``wall_s``, ``worker`` (host:pid) and ``code`` (drsim version and git commit).
     """
-    import sim
     from ..scenario.loader import validate
 
     t0 = time.perf_counter()
     try:
         sc = validate(scenario, label="<sweep run>", base_dir=base_dir or ".")
-        result = sim.run(sc)
+        result = run_scenario(sc)
         out = {"status": "ok", "error": None, "metrics": flatten(result.metrics)}
     except Exception as e:  # recorded with the run; the sweep goes on
         out = {"status": "failed", "error": f"{type(e).__name__}: {e}", "metrics": {}}
     out.update(wall_s=round(time.perf_counter() - t0, 6), worker=f"{socket.gethostname()}:{os.getpid()}",
                code=_code())
     return out
-
-
-@contextmanager
-def connect(scheduler: str | None = None, workers: int | None = None, client=None) -> Iterator:
-    """A dask.distributed Client for the sweep, closed (with its cluster) on exit.
-
-    Parameters
-    ----------
-    scheduler : str, optional
-        Address of a running scheduler, e.g. ``tcp://10.0.0.5:8786``.
-    workers : int, optional
-        Workers of the LocalCluster started when there is no scheduler (default: one per
-        core); each is a process with one thread.
-    client : distributed.Client, optional
-        Use this client (not closed on exit).
-    """
-    if client is not None:
-        yield client
-        return
-    from distributed import Client
-
-    if scheduler:
-        try:
-            c = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError, ValueError) as e:
-            raise InputError(Problem(f"--scheduler {scheduler}", None, "", f"cannot connect: {e}")) from None
-        try:
-            yield c
-        finally:
-            c.close()
-        return
-    n = workers or os.cpu_count() or 1
-    cluster = _start_local_cluster(n)
-    try:
-        c = Client(cluster)
-        try:
-            yield c
-        finally:
-            c.close()
-    finally:
-        cluster.close()
-
-
-def _start_local_cluster(n: int):
-    """A LocalCluster of ``n`` single-threaded worker processes that ignore Ctrl-C.
-
-    Ctrl-C belongs to the client, which cancels the tasks and closes the cluster; worker
-    processes started while SIGINT is ignored inherit that (Python then installs no
-    KeyboardInterrupt handler), so they do not die mid-task with a traceback each. The
-    workers get WORKER_MALLOC_ENV and WORKER_DASK_CONFIG and import WORKER_PRELOAD as
-    they start.
-    """
-    import signal
-    import threading
-
-    import dask
-    from distributed import LocalCluster
-
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
-    env = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_MALLOC_ENV.items()}
-    env.update(WORKER_DASK_CONFIG)
-    keys = set(WORKER_MALLOC_ENV) | set(dask.config.get("distributed.nanny.pre-spawn-environ", {})) | {"PYTHONHASHSEED"}
-    saved = {k: os.environ.get(k) for k in keys}
-    try:
-        # ":0": any free port for the scheduler's HTTP server (the dashboard, when bokeh is installed)
-        with dask.config.set(env):
-            return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                silence_logs=logging.ERROR, preload=WORKER_PRELOAD)
-    finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
-        for k, v in saved.items():  # the nanny sets the workers' variables in this process too: undo
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def describe(client) -> str:
-    """Where the runs go, for the user: the scheduler and its workers and threads."""
-    try:
-        info = client.scheduler_info()
-        workers = info.get("workers", {})
-        threads = sum(w.get("nthreads", 0) for w in workers.values())
-        import importlib.util
-
-        board = f", dashboard {client.dashboard_link}" if importlib.util.find_spec("bokeh") else ""
-        return f"{client.scheduler.address} ({len(workers)} workers, {threads} threads{board})"
-    except Exception:  # informational only
-        return str(getattr(client.scheduler, "address", "a Dask scheduler"))
 
 
 def execute(runs: list, client, base_dir: str, on_result: Callable[[object, dict], None], *,

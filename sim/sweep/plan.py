@@ -8,6 +8,11 @@ message`` for a parameter of the file's `sweep:` block), exit code 2.
 Each run is a (design point, replication) with its resolved scenario (validated, defaults
 filled in, input files by absolute path) and its key: the SHA-256 of the scenario's content
 hash (:func:`sim.results.scenario_hash`: input files by content) and its seed.
+
+:func:`plan_sweep` goes in steps, each with its record: the :class:`Source` scenario, the
+options and parameters gathered from the `sweep:` block and the arguments, the
+:class:`SweepOptions` and :class:`Swept` parameters checked, the design, and the runs of
+every design point; :class:`Problems` collects what is wrong on the way.
 """
 
 from __future__ import annotations
@@ -125,7 +130,18 @@ def integer_field(loc: tuple) -> bool:
 # --------------------------------------------------------------------------- the plan
 
 
-def _source(scenario, overrides) -> tuple[dict, dict, dict, str, Path]:
+@dataclass
+class Source:
+    """The scenario a sweep starts from, before its parameters."""
+
+    data: dict                 # raw scenario data, --set overrides applied, `sweep:` block still in
+    lines: dict                # location -> line in the file ({} without a file)
+    overridden: dict           # location -> the --set item that set it
+    label: str                 # the scenario file, or "<scenario>"
+    base_dir: Path             # folder relative input paths are read from
+
+
+def _source(scenario, overrides) -> Source:
     """Raw scenario data, its lines, --set overrides, label and folder."""
     from ..scenario import Scenario
     from ..scenario.loader import apply_overrides, load_raw
@@ -133,14 +149,75 @@ def _source(scenario, overrides) -> tuple[dict, dict, dict, str, Path]:
 
     if isinstance(scenario, (str, Path)):
         data, lines, overridden = load_raw(scenario, overrides)
-        return data, lines, overridden, str(scenario), Path(scenario).resolve().parent
+        return Source(data, lines, overridden, str(scenario), Path(scenario).resolve().parent)
     if isinstance(scenario, Scenario):
         data = resolved_scenario(scenario)
     elif isinstance(scenario, dict):
         data = copy.deepcopy(scenario)
     else:
         raise TypeError(f"a sweep takes a scenario file, a Scenario or a scenario dict; got {type(scenario).__name__}")
-    return data, {}, apply_overrides(data, overrides), "<scenario>", Path.cwd()
+    return Source(data, {}, apply_overrides(data, overrides), "<scenario>", Path.cwd())
+
+
+@dataclass
+class Problems:
+    """The problems found while planning, each told where its value was given.
+
+    A parameter's problem names ``--param PATH`` or the line of the file's `sweep:` block;
+    an option's, ``--name`` or ``sweep.name`` at its line.
+    """
+
+    label: str
+    lines: dict
+    origin: dict[str, Any] = field(default_factory=dict)  # parameter path -> line in the block (int / None) or "cli"
+    found: list[Problem] = field(default_factory=list)
+
+    def param(self, path: str, msg: str) -> Problem:
+        if self.origin.get(path) == "cli":
+            return Problem(f"--param {path}", None, "", msg)
+        return Problem(self.label, self.origin.get(path), f"sweep.params.{path}", msg)
+
+    def option(self, name: str, msg: str, from_block: bool) -> Problem:
+        if from_block:
+            return Problem(self.label, self.lines.get(("sweep", name)), f"sweep.{name}", msg)
+        return Problem(f"--{name}", None, "", msg)
+
+    def add(self, problem: Problem) -> None:
+        self.found.append(problem)
+
+    def raise_all(self) -> None:
+        """Raise every problem found, if any."""
+        if self.found:
+            raise InputError(self.found)
+
+    def raise_first_ones(self) -> None:
+        """Raise the problems found, each once and at most MAX_PROBLEMS of them, if any."""
+        if self.found:
+            unique = list({str(p): p for p in self.found}.values())
+            if len(unique) > MAX_PROBLEMS:
+                more = len(unique) - MAX_PROBLEMS
+                unique = unique[:MAX_PROBLEMS] + [Problem("--param", None, "", f"... and {more} more problems")]
+            raise InputError(unique)
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """The sweep's options, checked (the `sweep:` block's, overridden by the arguments)."""
+
+    design: str = "grid"
+    samples: int | None = None
+    replications: int = 1
+    seed: int | None = None                     # None: the scenario's seed
+    sensitivity: tuple[str, ...] = ()
+
+
+@dataclass
+class Swept:
+    """The swept parameters, checked: their values, where they land and what they create."""
+
+    params: list[Param] = field(default_factory=list)
+    resolved: dict[str, tuple] = field(default_factory=dict)       # path -> resolved location
+    created: dict[str, list[tuple]] = field(default_factory=dict)  # path -> locations its override creates
 
 
 def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | None = None,
@@ -173,39 +250,63 @@ def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | 
     InputError
         Every problem, before anything runs.
     """
-    from ..scenario.loader import _dotted, apply_override, parse_dotted, validate
-    from ..results import resolved_scenario, scenario_hash
+    from ..scenario.loader import validate
+    from ..results import scenario_hash
 
-    data, lines, set_over, label, base_dir = _source(scenario, overrides)
-    block = data.pop("sweep", None)
-    problems: list[Problem] = []
-    origin: dict[str, Any] = {}  # path -> line of the block (int / None) or "cli"
+    src = _source(scenario, overrides)
+    block = src.data.pop("sweep", None)
+    problems = Problems(src.label, src.lines)
+    given = {"design": design, "samples": samples, "replications": replications, "seed": seed,
+             "sensitivity": sensitivity}
+    spec_raw, raw_params = _gather(block, given, params, problems)
+    opts = _check_options(spec_raw, problems)
+    swept = _check_params(raw_params, src, problems)
+    if not raw_params and not problems.found:
+        problems.add(Problem("--param", None, "", "nothing to sweep: give --param PATH=VALUES or a `sweep:` "
+                                                  "block with params in the scenario file"))
+    problems.raise_all()
 
-    def at(path: str, msg: str) -> Problem:
-        if origin.get(path) == "cli":
-            return Problem(f"--param {path}", None, "", msg)
-        return Problem(label, origin.get(path), f"sweep.params.{path}", msg)
+    base = validate(copy.deepcopy(src.data), label=src.label, lines=src.lines, base_dir=src.base_dir,
+                    overridden=src.overridden)
+    sweep_seed = base.seed if opts.seed is None else opts.seed
+    des, seeds = _design(swept, opts, sweep_seed, problems)
+    runs = _runs(des, seeds, src, swept, problems)
+    problems.raise_first_ones()
 
-    def opt(name: str, msg: str, from_block: bool) -> Problem:
-        if from_block:
-            return Problem(label, lines.get(("sweep", name)), f"sweep.{name}", msg)
-        return Problem(f"--{name}", None, "", msg)
+    definition = {
+        "scenario_sha256": scenario_hash(base),
+        "design": des.kind,
+        "params": [[p.path, p.text] for p in swept.params],
+        "samples": des.base_samples,
+        "replications": opts.replications,
+        "seed": sweep_seed,
+    }
+    return Plan(label=src.label, name=base.name, base_dir=str(src.base_dir), base_hash=definition["scenario_sha256"],
+                design=des, replications=opts.replications, seed=sweep_seed, seeds=seeds,
+                sensitivity=list(opts.sensitivity), runs=runs, definition=definition)
 
-    # ---- the sweep block and the arguments
-    spec_raw: dict[str, Any] = {}
+
+def _gather(block, given: dict[str, Any], params: dict[str, Any] | None,
+            problems: Problems) -> tuple[dict[str, tuple[Any, bool]], dict[str, Any]]:
+    """The options and parameters of the `sweep:` block and the arguments (which win).
+
+    Returns ``{option: (value, from the block)}`` and ``{parameter path: values}``; records
+    where each parameter was given in ``problems.origin``.
+    """
+    label, lines = problems.label, problems.lines
+    spec_raw: dict[str, tuple[Any, bool]] = {}
     if block is not None:
         if not isinstance(block, dict):
-            problems.append(Problem(label, lines.get(("sweep",)), "sweep",
-                                    f"must be a mapping with keys {', '.join(SWEEP_KEYS)}"))
+            problems.add(Problem(label, lines.get(("sweep",)), "sweep",
+                                 f"must be a mapping with keys {', '.join(SWEEP_KEYS)}"))
             block = {}
         for k, v in block.items():
             if k not in SWEEP_KEYS:
-                problems.append(Problem(label, lines.get(("sweep", k)), f"sweep.{k}",
-                                        f"unknown key (valid keys: {', '.join(SWEEP_KEYS)})"))
+                problems.add(Problem(label, lines.get(("sweep", k)), f"sweep.{k}",
+                                     f"unknown key (valid keys: {', '.join(SWEEP_KEYS)})"))
             else:
                 spec_raw[k] = (v, True)
-    for k, v in (("design", design), ("samples", samples), ("replications", replications), ("seed", seed),
-                 ("sensitivity", sensitivity)):
+    for k, v in given.items():
         if v is not None:
             spec_raw[k] = (v, False)
 
@@ -213,146 +314,145 @@ def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | 
     if "params" in spec_raw:
         bp = spec_raw["params"][0]
         if not isinstance(bp, dict):
-            problems.append(Problem(label, lines.get(("sweep", "params")), "sweep.params",
-                                    "must be a mapping of dotted.path: values"))
+            problems.add(Problem(label, lines.get(("sweep", "params")), "sweep.params",
+                                 "must be a mapping of dotted.path: values"))
         else:
             for path, v in bp.items():
                 raw_params[str(path)] = v
-                origin[str(path)] = lines.get(("sweep", "params", path))
+                problems.origin[str(path)] = lines.get(("sweep", "params", path))
     for path, v in (params or {}).items():
         raw_params[str(path)] = v
-        origin[str(path)] = "cli"
+        problems.origin[str(path)] = "cli"
+    return spec_raw, raw_params
 
+
+def _integer(lo: int, hi: int | None = None):
+    """A check of an integer option in [lo, hi): the message, or None."""
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v >= hi):
+            bound = f">= {lo}" if hi is None else f"in [{lo}, {hi})"
+            return f"must be an integer {bound}; got {v!r}"
+        return None
+    return check
+
+
+def _metric_names(v) -> str | None:
+    ok = isinstance(v, (str, list)) and v and all(isinstance(x, str) for x in (v if isinstance(v, list) else [v]))
+    return None if ok else "must be metric names"
+
+
+def _check_options(spec_raw: dict[str, tuple[Any, bool]], problems: Problems) -> SweepOptions:
+    """The options, checked; a bad one is reported and replaced by its default."""
     def option(name, check, default):
         if name not in spec_raw:
             return default
         value, from_block = spec_raw[name]
         msg = check(value)
         if msg:
-            problems.append(opt(name, msg, from_block))
+            problems.add(problems.option(name, msg, from_block))
             return default
         return value
 
-    def _int(lo, hi=None):
-        def check(v):
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v >= hi):
-                bound = f">= {lo}" if hi is None else f"in [{lo}, {hi})"
-                return f"must be an integer {bound}; got {v!r}"
-            return None
-        return check
-
     kind = option("design", lambda v: None if v in DESIGNS else f"must be one of {', '.join(DESIGNS)}; got {v!r}",
                   "grid")
-    n_samples = option("samples", _int(1), None)
-    n_reps = option("replications", _int(1, 100_001), 1)
-    sweep_seed = option("seed", _int(0, 2 ** 63), None)
-    sens = option("sensitivity", lambda v: None if isinstance(v, (str, list)) and v and all(
-        isinstance(x, str) for x in (v if isinstance(v, list) else [v])) else "must be metric names", None)
+    n_samples = option("samples", _integer(1), None)
+    n_reps = option("replications", _integer(1, 100_001), 1)
+    sweep_seed = option("seed", _integer(0, 2 ** 63), None)
+    sens = option("sensitivity", _metric_names, None)
     if isinstance(sens, str):
         sens = [s.strip() for s in sens.split(",") if s.strip()]
     if sens is not None and kind not in ("sobol", "morris"):
-        problems.append(opt("sensitivity", f"sensitivity indices need --design sobol or morris (the design is {kind})",
-                            spec_raw["sensitivity"][1]))
+        problems.add(problems.option("sensitivity",
+                                     f"sensitivity indices need --design sobol or morris (the design is {kind})",
+                                     spec_raw["sensitivity"][1]))
     sens = list(sens or (DEFAULT_SENSITIVITY if kind in ("sobol", "morris") else ()))
     for m in sens:
         if m.split(".")[0] not in METRIC_GROUPS or "." not in m:
-            problems.append(opt("sensitivity", f"{m!r} is not a metric: metrics are dotted names under "
-                                               f"{', '.join(METRIC_GROUPS)}, e.g. change.peak_reduction_pct",
-                                spec_raw.get("sensitivity", (None, False))[1]))
+            problems.add(problems.option("sensitivity", f"{m!r} is not a metric: metrics are dotted names under "
+                                                        f"{', '.join(METRIC_GROUPS)}, e.g. change.peak_reduction_pct",
+                                         spec_raw.get("sensitivity", (None, False))[1]))
+    return SweepOptions(kind, n_samples, n_reps, sweep_seed, tuple(sens))
 
-    # ---- parameters: values, paths
-    plist: list[Param] = []
-    created: dict[str, list[tuple]] = {}
-    resolved_loc: dict[str, tuple] = {}
+
+def _check_params(raw_params: dict[str, Any], src: Source, problems: Problems) -> Swept:
+    """Each parameter's path and values, checked against the scenario and the --set overrides."""
+    from ..scenario.loader import apply_override, parse_dotted
+
+    swept = Swept()
     for path, v in raw_params.items():
         try:
             parse_dotted(path)
         except ValueError as e:
-            problems.append(at(path, str(e)))
+            problems.add(problems.param(path, str(e)))
             continue
         if path.split(".")[0] in ("seed", "sweep"):
-            problems.append(at(path, "the seed is set by the sweep: use --replications and --seed"
-                                if path == "seed" else "cannot sweep the sweep block"))
+            problems.add(problems.param(path, "the seed is set by the sweep: use --replications and --seed"
+                                        if path == "seed" else "cannot sweep the sweep block"))
             continue
         try:
             p = parse_values(path, v)
         except ValueError as e:
-            problems.append(at(path, str(e)))
+            problems.add(problems.param(path, str(e)))
             continue
-        probe = copy.deepcopy(data)
+        probe = copy.deepcopy(src.data)
         try:
             loc = apply_override(probe, path, None)
         except ValueError as e:
-            problems.append(at(path, str(e)))
+            problems.add(problems.param(path, str(e)))
             continue
-        if loc in set_over:
-            problems.append(at(path, f"also given with --set {set_over[loc]}; give it once"))
+        if loc in src.overridden:
+            problems.add(problems.param(path, f"also given with --set {src.overridden[loc]}; give it once"))
             continue
         # intermediate mappings the override creates: a problem there belongs to the parameter
-        created[path] = [loc[:i] for i in range(1, len(loc) + 1) if not _exists(data, loc[:i])] + [loc]
-        resolved_loc[path] = loc
-        plist.append(p)
-    if not raw_params and not problems:
-        problems.append(Problem("--param", None, "", "nothing to sweep: give --param PATH=VALUES or a `sweep:` "
-                                                     "block with params in the scenario file"))
-    if problems:
-        raise InputError(problems)
+        swept.created[path] = [loc[:i] for i in range(1, len(loc) + 1) if not _exists(src.data, loc[:i])] + [loc]
+        swept.resolved[path] = loc
+        swept.params.append(p)
+    return swept
 
-    # ---- the base scenario (without the parameters)
-    base = validate(copy.deepcopy(data), label=label, lines=lines, base_dir=base_dir, overridden=set_over)
-    sweep_seed = base.seed if sweep_seed is None else sweep_seed
-    ints = frozenset(p.path for p in plist if integer_field(resolved_loc[p.path]))
+
+def _design(swept: Swept, opts: SweepOptions, sweep_seed: int, problems: Problems) -> tuple[Design, list[int]]:
+    """The design points and the replication seeds; a design that cannot be made is bad input."""
+    ints = frozenset(p.path for p in swept.params if integer_field(swept.resolved[p.path]))
     try:
-        des = make_design(plist, kind, n_samples, sweep_seed, ints)
-        seeds = replication_seeds(sweep_seed, n_reps)
+        des = make_design(swept.params, opts.design, opts.samples, sweep_seed, ints)
+        seeds = replication_seeds(sweep_seed, opts.replications)
     except ValueError as e:
         msg = str(e)
         path = msg.split(":")[0]
-        raise InputError(at(path, msg[len(path) + 2:]) if path in origin else Problem("--design", None, "", msg)) \
-            from None
+        raise InputError(problems.param(path, msg[len(path) + 2:]) if path in problems.origin
+                         else Problem("--design", None, "", msg)) from None
+    return des, seeds
 
-    # ---- every design point's scenario, validated
+
+def _runs(des: Design, seeds: list[int], src: Source, swept: Swept, problems: Problems) -> list[Run]:
+    """Every design point's scenario validated (once per distinct point), and its runs, one per seed."""
+    from ..results import resolved_scenario
+    from ..scenario.loader import apply_override, format_loc, validate
+
     runs: list[Run] = []
     seen: dict[str, Any] = {}
     for i, point in enumerate(des.points):
         sig = json.dumps(point, sort_keys=True, default=repr)
         if sig not in seen:
-            d = copy.deepcopy(data)
-            over = dict(set_over)
+            d = copy.deepcopy(src.data)
+            over = dict(src.overridden)
             for path, value in point.items():
                 apply_override(d, path, copy.deepcopy(value))
-                for loc in created[path]:
+                for loc in swept.created[path]:
                     over[loc] = _MARK + path
             try:
-                seen[sig] = validate(d, label=label, lines=lines, base_dir=base_dir, overridden=over)
+                seen[sig] = validate(d, label=src.label, lines=src.lines, base_dir=src.base_dir, overridden=over)
             except InputError as e:
                 seen[sig] = None
                 for p in e.problems:
-                    problems.append(_remap(p, at, {k: _dotted(v) for k, v in resolved_loc.items()}))
+                    problems.add(_remap(p, problems.param, {k: format_loc(v) for k, v in swept.resolved.items()}))
         sc = seen[sig]
         if sc is None:
             continue
         for r, s in enumerate(seeds):
             sc_r = sc.model_copy(update={"seed": s})
             runs.append(Run(i, r, s, run_key(sc_r), resolved_scenario(sc_r)))
-    if problems:
-        unique = list({str(p): p for p in problems}.values())
-        if len(unique) > MAX_PROBLEMS:
-            more = len(unique) - MAX_PROBLEMS
-            unique = unique[:MAX_PROBLEMS] + [Problem("--param", None, "", f"... and {more} more problems")]
-        raise InputError(unique)
-
-    definition = {
-        "scenario_sha256": scenario_hash(base),
-        "design": des.kind,
-        "params": [[p.path, p.text] for p in plist],
-        "samples": des.base_samples,
-        "replications": n_reps,
-        "seed": sweep_seed,
-    }
-    return Plan(label=label, name=base.name, base_dir=str(base_dir), base_hash=definition["scenario_sha256"],
-                design=des, replications=n_reps, seed=sweep_seed, seeds=seeds, sensitivity=sens, runs=runs,
-                definition=definition)
+    return runs
 
 
 def _exists(data: Any, loc: tuple) -> bool:
