@@ -16,7 +16,7 @@ elasticities the default uses.
 
 Usage: python scripts/calibration.py [--customers N] [--fit] [--out docs/calibration.md]
   --fit   print the substitution elasticity and technology multiplier that best match the arc
-          (least squares over the four ratios), which sim/behavior/defaults.py then records.
+          (least squares over the four ratios), which sim/scenario/defaults.py then records.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import sim  # noqa: E402
-from sim.behavior.defaults import DEFAULTS  # noqa: E402
+from sim.scenario.defaults import DEFAULTS  # noqa: E402
 from sim.scenario import validate  # noqa: E402
 
 RATIOS = (2.0, 3.0, 4.0, 6.0)

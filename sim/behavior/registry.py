@@ -183,9 +183,8 @@ def unregister(name: str) -> None:
 
 
 def registered() -> dict[str, type[ResponseModel]]:
-    """The registered models by name."""
-    from . import models  # noqa: F401  (the built-in models register as they are imported)
-
+    """The registered models by name (the built-in ones register as ``sim.behavior``, the
+    package, imports :mod:`sim.behavior.models`)."""
     return dict(_REGISTRY)
 
 

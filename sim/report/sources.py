@@ -91,7 +91,7 @@ def default_matches(customer_class: str, behavior) -> bool:
     try:
         from pydantic import TypeAdapter
 
-        from ..behavior.defaults import default_behavior
+        from ..scenario.defaults import default_behavior
         from ..scenario.behavior import BehaviorSpec
 
         ta = TypeAdapter(BehaviorSpec)

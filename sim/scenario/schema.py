@@ -233,7 +233,7 @@ class Segment(Model):
     @classmethod
     def _default_behavior(cls, data):
         if isinstance(data, dict) and data.get("behavior") == "default":
-            from ..behavior.defaults import default_behavior
+            from .defaults import default_behavior
 
             if data.get("customer_class") in ("residential", "commercial", "industrial"):
                 data = {**data, "behavior": default_behavior(data["customer_class"])}

@@ -180,10 +180,6 @@ class DemandPeriod(Model):
     per_kw_month: float = Field(ge=0, description="Charge per kW of the month's maximum in this period. [currency/kW-month]")
 
 
-#: The former name, still imported by sim.tariffs.compile.
-_Scheduled = Scheduled
-
-
 class TouDemand(Scheduled):
     """Demand charges on the maximum kW within chosen periods of each month."""
 

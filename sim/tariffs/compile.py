@@ -14,7 +14,7 @@ import numpy as np
 from ..calendar import HOLIDAY, WEEKDAY, WEEKEND, Calendar
 from ..series import read_series
 from ..scenario.base import parse_hour_range, range_quarters
-from ..scenario.tariff import FlatTariff, RtpTariff, TouTariff, _Scheduled
+from ..scenario.tariff import FlatTariff, RtpTariff, Scheduled, TouTariff
 
 _DAY_TYPE_CODE = {"weekday": WEEKDAY, "weekend": WEEKEND, "holiday": HOLIDAY}
 
@@ -165,7 +165,7 @@ def event_steps(events, cal: Calendar) -> tuple[np.ndarray, np.ndarray]:
     return mask, days
 
 
-def compile_schedule(sched: _Scheduled, names: tuple[str, ...], cal: Calendar) -> tuple[np.ndarray, np.ndarray]:
+def compile_schedule(sched: Scheduled, names: tuple[str, ...], cal: Calendar) -> tuple[np.ndarray, np.ndarray]:
     """Period index of every step from a seasonal schedule, and the season index of every day.
 
     For each (season, day type) a period per step of the day is built from the rule's hour
