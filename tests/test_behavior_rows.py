@@ -33,6 +33,18 @@ SETTINGS = settings(max_examples=60, deadline=None,
 
 
 @st.composite
+
+def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
+    """dispatch_storage with the store's five parameters given as its Store record."""
+    store = storage.Store(share, capacity, power, eff, loss)
+    return storage.dispatch_storage(load, charge_price, serve_price, store, soc0, h, **kw)
+
+
+def _dispatch_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
+    """storage._dispatch with the store's five (checked) parameters as its Store record."""
+    store = storage.Store(share, capacity, power, eff, loss)
+    return storage._dispatch(load, charge_price, serve_price, store, soc0, h, groups)
+
 def grouped_block(draw):
     """(rng, load (n, spd), h, distinct rows (k, spd), row of each customer (n,), price (n, spd))."""
     n = draw(st.integers(1, 60))
@@ -169,8 +181,8 @@ def test_storage_grouped_equals_per_customer(case, shared_charge):
             rng.choice([0.0, 2.0, 10.0], size=n), rng.choice([1.0, 0.9, 0.5], size=n),
             rng.choice([0.0, 0.005, 0.05], size=n))
     soc0 = args[1] * rng.choice([0.0, 0.3, 1.0], size=n)
-    got = storage.dispatch_storage(load, charge_price, price, *args, soc0, h)
-    ref = storage._dispatch(load, np.asarray(charge_price, float), price, *args, soc0, h)  # per-customer path
+    got = _store_call(load, charge_price, price, *args, soc0, h)
+    ref = _dispatch_call(load, np.asarray(charge_price, float), price, *args, soc0, h)  # per-customer path
     for a, b in zip(got, ref):
         assert_array_equal(a, b)
 

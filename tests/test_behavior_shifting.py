@@ -19,7 +19,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sim.behavior.flexible import shift_flexible
 from sim.behavior.shaving import shave_peaks
-from sim.behavior.storage import dispatch_storage
+from sim.behavior.storage import Store, dispatch_storage
 
 RTOL = 1e-9
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -29,6 +29,11 @@ SETTINGS = settings(max_examples=60, deadline=None,
 # ----------------------------------------------------------------------------- strategies
 
 @st.composite
+
+def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
+    """dispatch_storage with the store's five parameters given as its Store record."""
+    return dispatch_storage(load, charge_price, serve_price, Store(share, capacity, power, eff, loss), soc0, h, **kw)
+
 def day_block(draw, max_n: int = 5):
     """(load (n, spd), step_hours, rng): one day of a block of customers, >= 0 kW."""
     n = draw(st.integers(1, max_n))
@@ -260,7 +265,7 @@ def storage_case(draw, max_n: int = 5):
 
 
 def run_storage(case):
-    main, charge, soc_end = dispatch_storage(*case)
+    main, charge, soc_end = _store_call(*case)
     assert main.shape == charge.shape == case[0].shape and soc_end.shape == (case[0].shape[0],)
     return main, charge, soc_end
 
@@ -326,7 +331,7 @@ def test_storage_flat_price_dispatches_nothing(case, level):
     """One flat price for charging and serving dispatches nothing: main == load, charge == 0, bit for bit."""
     load, _, _, share, capacity, power, eff, loss, soc0, h = case
     flat = np.full(load.shape[1], level)
-    main, charge, soc_end = dispatch_storage(load, flat, flat, share, capacity, power, eff, loss, soc0, h)
+    main, charge, soc_end = _store_call(load, flat, flat, share, capacity, power, eff, loss, soc0, h)
     assert_array_equal(main, load)
     assert_array_equal(charge, np.zeros_like(load))
     assert_allclose(soc_end, soc0 * (1 - loss) ** (load.shape[1] * h), rtol=1e-12)
@@ -339,7 +344,7 @@ def test_storage_bill_never_rises_except_for_banked_energy(case):
     a store that starts full banks nothing, so its bill never rises (1e-9 x bill)."""
     load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h = case
     for start in (soc0, capacity):
-        main, charge, _ = dispatch_storage(load, charge_price, serve_price, share, capacity, power,
+        main, charge, _ = _store_call(load, charge_price, serve_price, share, capacity, power,
                                            eff, loss, start, h)
         without = (load * serve_price).sum(axis=1) * h
         with_storage = (main * serve_price + charge * charge_price).sum(axis=1) * h
@@ -359,7 +364,7 @@ def test_storage_rows_are_independent(case):
     main, charge, soc_end = run_storage(case)
     load, charge_price, serve_price = case[:3]
     for i in range(load.shape[0]):
-        one = dispatch_storage(load[i:i + 1], row_price(charge_price, i), row_price(serve_price, i),
+        one = _store_call(load[i:i + 1], row_price(charge_price, i), row_price(serve_price, i),
                                *(np.asarray(a)[i:i + 1] for a in case[3:9]), case[9])
         assert_array_equal(main[i], one[0][0])
         assert_array_equal(charge[i], one[1][0])
@@ -371,7 +376,7 @@ def test_storage_example_ice_tank():
     load = np.full((1, 24), 10.0)
     serve = np.where((np.arange(24) >= 17) & (np.arange(24) < 21), 1.0, 0.5)
     charge = np.where(np.arange(24) < 6, 0.2, 0.5)
-    main, charge_kw, soc_end = dispatch_storage(load, charge, serve, np.array([0.5]), np.array([12.0]),
+    main, charge_kw, soc_end = _store_call(load, charge, serve, np.array([0.5]), np.array([12.0]),
                                                 np.array([4.0]), np.array([0.8]), np.array([0.0]),
                                                 np.array([0.0]), 1.0)
     # Serve 4 kW in 17:00-20:00 (12 kWh = capacity; 0.5 > 0.2 / 0.8 too, but the store is full);
@@ -387,7 +392,7 @@ def test_storage_rejects_bad_efficiency():
     """Efficiency outside (0, 1] is refused with the bad value."""
     one = np.ones(1)
     with pytest.raises(ValueError, match="`efficiency` must be in"):
-        dispatch_storage(np.ones((1, 24)), np.ones(24), np.ones(24), one, one, one, np.zeros(1),
+        _store_call(np.ones((1, 24)), np.ones(24), np.ones(24), one, one, one, np.zeros(1),
                          0 * one, 0 * one, 1.0)
 
 

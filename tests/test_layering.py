@@ -71,9 +71,6 @@ SIMULATING = ("sim.engine", "sim.runner")
 #: the test fails while a listed entry no longer occurs.
 PENDING: set[tuple[str, str, str]] = {
     # the core, being reshaped (issue 13)
-    ("params", "sim.behavior.storage", "_dispatch"),
-    ("params", "sim.behavior.storage", "dispatch_storage"),
-    ("params", "sim.behavior.welfare", "_surplus"),
 }
 
 

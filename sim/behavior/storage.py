@@ -79,6 +79,8 @@ References
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._jit import jit
@@ -87,13 +89,39 @@ from .inputs import day_prices, per_customer
 from .prices import spread
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
-__all__ = ["dispatch_storage"]
+__all__ = ["Store", "dispatch_storage"]
 
 
-def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price: np.ndarray,
-                     thermal_share: np.ndarray, capacity_kwh: np.ndarray, power_kw: np.ndarray,
-                     efficiency: np.ndarray, loss_per_hour: np.ndarray, soc_kwh: np.ndarray,
-                     step_hours: float, *, groups: RowGroups | None = None
+class Store(NamedTuple):
+    """Each customer's thermal store, as :func:`dispatch_storage` takes it (scalars are
+    broadcast to every customer).
+
+    Attributes
+    ----------
+    thermal_share : ndarray, shape (n,)
+        Share of each step's load that is heating or cooling the store can serve;
+        clipped to [0, 1]. [-]
+    capacity_kwh : ndarray, shape (n,)
+        Energy the store holds when full, >= 0. [kWh]
+    power_kw : ndarray, shape (n,)
+        Largest charging power drawn, and largest thermal load served, in a step (each;
+        both may happen in one step), >= 0. [kW]
+    efficiency : ndarray, shape (n,)
+        Round-trip efficiency, in (0, 1]: a kWh charged can serve ``efficiency`` kWh. [-]
+    loss_per_hour : ndarray, shape (n,)
+        Standing loss, share of the stored energy lost per hour, in [0, 1). Applied at the
+        end of the day (see the module docstring). [1/h]
+    """
+
+    thermal_share: np.ndarray
+    capacity_kwh: np.ndarray
+    power_kw: np.ndarray
+    efficiency: np.ndarray
+    loss_per_hour: np.ndarray
+
+
+def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price: np.ndarray, store: Store,
+                     soc_kwh: np.ndarray, step_hours: float, *, groups: RowGroups | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Plan one day of a thermal store: main-meter load, storage charging, end state.
 
@@ -111,19 +139,8 @@ def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price:
         else the main price. [currency/kWh]
     serve_price : ndarray, shape (spd,) or (n, spd)
         Main-meter price that serving from the store avoids. [currency/kWh]
-    thermal_share : ndarray, shape (n,)
-        Share of each step's load that is heating or cooling the store can serve;
-        clipped to [0, 1]. [-]
-    capacity_kwh : ndarray, shape (n,)
-        Energy the store holds when full, >= 0. [kWh]
-    power_kw : ndarray, shape (n,)
-        Largest charging power drawn, and largest thermal load served, in a step (each;
-        both may happen in one step), >= 0. [kW]
-    efficiency : ndarray, shape (n,)
-        Round-trip efficiency, in (0, 1]: a kWh charged can serve ``efficiency`` kWh. [-]
-    loss_per_hour : ndarray, shape (n,)
-        Standing loss, share of the stored energy lost per hour, in [0, 1). Applied at the
-        end of the day (see the module docstring). [1/h]
+    store : Store
+        Each customer's store: thermal share, capacity, power, efficiency, standing loss.
     soc_kwh : ndarray, shape (n,)
         State of charge at the start of the day (the previous day's ``soc_end_kwh``);
         clipped to [0, capacity_kwh]. [kWh]
@@ -169,14 +186,14 @@ def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price:
         raise ValueError(f"`step_hours` must be > 0; got {step_hours!r}")
     charge_price = day_prices(charge_price, n, spd, "charge_price")
     serve_price = day_prices(serve_price, n, spd, "serve_price")
-    share = np.clip(per_customer(thermal_share, n, "thermal_share"), 0.0, 1.0)
-    capacity = np.maximum(per_customer(capacity_kwh, n, "capacity_kwh"), 0.0)
-    power = np.maximum(per_customer(power_kw, n, "power_kw"), 0.0)
-    eff = per_customer(efficiency, n, "efficiency")
+    share = np.clip(per_customer(store.thermal_share, n, "thermal_share"), 0.0, 1.0)
+    capacity = np.maximum(per_customer(store.capacity_kwh, n, "capacity_kwh"), 0.0)
+    power = np.maximum(per_customer(store.power_kw, n, "power_kw"), 0.0)
+    eff = per_customer(store.efficiency, n, "efficiency")
     if np.any(~(eff > 0) | (eff > 1)):
         bad = eff[~(eff > 0) | (eff > 1)]
         raise ValueError(f"`efficiency` must be in (0, 1]; got {bad[:5]!r}")
-    loss = per_customer(loss_per_hour, n, "loss_per_hour")
+    loss = per_customer(store.loss_per_hour, n, "loss_per_hour")
     if np.any(~(loss >= 0) | (loss >= 1)):
         bad = loss[~(loss >= 0) | (loss >= 1)]
         raise ValueError(f"`loss_per_hour` must be in [0, 1); got {bad[:5]!r}")
@@ -185,7 +202,7 @@ def dispatch_storage(load_kw: np.ndarray, charge_price: np.ndarray, serve_price:
         # Per-customer prices with few distinct rows (tiers, menus): the price rows are
         # sorted once per group (the same result per customer).
         groups = group_rows(charge_price, serve_price)
-    return _dispatch(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups)
+    return _dispatch(load, charge_price, serve_price, Store(share, capacity, power, eff, loss), soc0, h, groups)
 
 
 def _price_rows(price: np.ndarray, n: int, groups: RowGroups | None) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -202,8 +219,8 @@ def _price_rows(price: np.ndarray, n: int, groups: RowGroups | None) -> tuple[np
     return np.ascontiguousarray(price), np.arange(n, dtype=np.intp), True
 
 
-def _dispatch(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
-    """:func:`dispatch_storage` on checked arguments.
+def _dispatch(load, charge_price, serve_price, store: Store, soc0, h, groups=None):
+    """:func:`dispatch_storage` on checked arguments (``store``: float64 arrays, in range).
 
     What depends on prices only (:func:`_serve_order`, :func:`_charge_levels`) is found
     once per distinct price row: once for a shared price, once per group with ``groups``
@@ -215,6 +232,7 @@ def _dispatch(load, charge_price, serve_price, share, capacity, power, eff, loss
     charge_rows, charge_row, charge_own = _price_rows(charge_price, n, groups)
     tables = _price_tables(serve_rows[:0] if serve_own else serve_rows,
                            charge_rows[:0] if charge_own else charge_rows)
+    share, capacity, power, eff, loss = store
     decay = (1.0 - loss) ** (spd * h)
     main = np.empty((n, spd))
     charge = np.empty((n, spd))
@@ -470,8 +488,9 @@ class ThermalStorageModel(ResponseModel):
         if found is None:
             sub = np.flatnonzero(params.adopted[idx] > 0)
             i = (np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx)[sub]
-            found = (sub, (params.thermal_share[i], params.capacity_kwh_per_mean_kw[i] * mean_kw[i],
-                           params.power_kw_per_mean_kw[i] * mean_kw[i], params.efficiency[i], params.loss_per_hour[i]))
+            found = (sub, Store(params.thermal_share[i], params.capacity_kwh_per_mean_kw[i] * mean_kw[i],
+                                params.power_kw_per_mean_kw[i] * mean_kw[i], params.efficiency[i],
+                                params.loss_per_hour[i]))
             if key is not None:
                 self._customers[key] = found
         return found
@@ -492,7 +511,7 @@ class ThermalStorageModel(ResponseModel):
         own_groups = groups.own()
         sub_groups = (own_groups.subset(sub) if own_groups is not None
                       and (charge_price is serve or np.ndim(charge_price) == 1) else None)
-        main, ch, soc_end = dispatch_storage(load[sub], charge_price, serve, *store, soc[sub], day.step_hours,
+        main, ch, soc_end = dispatch_storage(load[sub], charge_price, serve, store, soc[sub], day.step_hours,
                                              groups=sub_groups)
         load = load.copy() if load is day.input_kw else load
         load[sub] = main

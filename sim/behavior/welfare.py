@@ -35,6 +35,8 @@ References
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._jit import jit
@@ -134,10 +136,11 @@ def surplus_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
     -------
     ndarray, shape (n,)  [currency]
     """
-    p0, p1, inverse, ok, r, rect = _price_rows(price_base, price_scen, len(elasticity), groups)
+    rows = _price_rows(price_base, price_scen, len(elasticity), groups)
     body, extra = _surplus_sums(np.ascontiguousarray(load_base_kw, dtype=np.float64),
-                                np.ascontiguousarray(load_kw, dtype=np.float64), inverse, p0 * r, p0, rect)
-    return _surplus(body, extra, load_base_kw, p0, p1, inverse, ok, elasticity, step_hours)
+                                np.ascontiguousarray(load_kw, dtype=np.float64), rows.inverse, rows.p0 * rows.r,
+                                rows.p0, rows.rect)
+    return _surplus(body, extra, load_base_kw, rows, elasticity, step_hours)
 
 
 def respond_with_surplus(load_base_kw: np.ndarray, price_base: np.ndarray, price_scen: np.ndarray,
@@ -149,12 +152,24 @@ def respond_with_surplus(load_base_kw: np.ndarray, price_base: np.ndarray, price
 
     Parameters as :func:`surplus_change_from_response` (``load_kw`` being the result).
     """
-    p0, p1, inverse, ok, r, rect = _price_rows(price_base, price_scen, len(elasticity), groups)
-    load, body, extra = respond_rows(load_base_kw, np.log(r), inverse, elasticity, (p0 * r, p0, rect))
-    return load, _surplus(body, extra, load_base_kw, p0, p1, inverse, ok, elasticity, step_hours)
+    rows = _price_rows(price_base, price_scen, len(elasticity), groups)
+    load, body, extra = respond_rows(load_base_kw, np.log(rows.r), rows.inverse, elasticity,
+                                     (rows.p0 * rows.r, rows.p0, rows.rect))
+    return load, _surplus(body, extra, load_base_kw, rows, elasticity, step_hours)
 
 
-def _price_rows(price_base, price_scen, n: int, groups: RowGroups | None):
+class _PriceRows(NamedTuple):
+    """Both prices of a block as rows, each customer's row, and the clipped ratio."""
+
+    p0: np.ndarray        #: (G, spd) baseline price rows
+    p1: np.ndarray        #: (G, spd) scenario price rows
+    inverse: np.ndarray   #: (n,) each customer's row
+    ok: np.ndarray        #: (G, spd) bool, baseline price > 0
+    r: np.ndarray         #: (G, spd) clipped price ratio (1 where not ok)
+    rect: np.ndarray      #: (G, spd) the clip's rectangle p1 - p0 r
+
+
+def _price_rows(price_base, price_scen, n: int, groups: RowGroups | None) -> _PriceRows:
     """Both prices as rows (G, spd) with each customer's row ``inverse`` (n,): the groups'
     rows, one shared row, or one row per customer. With them, where the baseline price is
     positive (``ok``), the clipped price ratio ``r`` (1 elsewhere: no response) and the
@@ -170,21 +185,21 @@ def _price_rows(price_base, price_scen, n: int, groups: RowGroups | None):
     p0, p1 = np.ascontiguousarray(p0), np.ascontiguousarray(p1)
     ok = p0 > 0
     r = np.where(ok, np.clip(p1 / np.where(ok, p0, 1.0), RATIO_MIN, RATIO_MAX), 1.0)
-    return p0, p1, inverse, ok, r, p1 - p0 * r
+    return _PriceRows(p0, p1, inverse, ok, r, p1 - p0 * r)
 
 
-def _surplus(body, extra, load_base_kw, p0, p1, inverse, ok, elasticity, step_hours) -> np.ndarray:
+def _surplus(body, extra, load_base_kw, rows: _PriceRows, elasticity, step_hours) -> np.ndarray:
     """The surplus change from the two sums of :func:`_surplus_sums`; the exact form for
     customers near unit elasticity or with a free baseline step."""
     denom = 1.0 + elasticity
     near = np.abs(denom) < 1e-6
     out = -(body / np.where(near, 1.0, denom) + extra) * step_hours
-    rows = near | ~ok.all(axis=1)[inverse]
-    if rows.any():
+    exact = near | ~rows.ok.all(axis=1)[rows.inverse]
+    if exact.any():
         # rare: unit elasticity, or free baseline steps (no response there, q1 = q0)
-        which = inverse[rows]
-        out[rows] = surplus_change_constant_elasticity(load_base_kw[rows], p0[which], p1[which], elasticity[rows],
-                                                       step_hours)
+        which = rows.inverse[exact]
+        out[exact] = surplus_change_constant_elasticity(load_base_kw[exact], rows.p0[which], rows.p1[which],
+                                                        elasticity[exact], step_hours)
     return out
 
 
