@@ -148,7 +148,7 @@ class Clock:
         """Every shard's day at the tariff days the grid holds; the system load of the day per
         role, blocks added in order."""
         days = self.grid_days.day(d)
-        parts = self.backend.call("day", d, dict(self.streak), commit, days)
+        parts = self.backend.call("day", d, dict(self.streak), commit, self.grid_days.changed(d, days))
         if commit:
             self.grid_days.record(d, days)
         return self.combine(parts, slice(d * self.spd, (d + 1) * self.spd), commit)
@@ -195,8 +195,9 @@ class Clock:
         for m, end in enumerate(self.month_end):
             streaks, days = [], []
             for day in range(d, int(end)):
-                days.append(self.advance_streaks(day))
-                self.grid_days.record(day, days[-1])
+                today = self.advance_streaks(day)
+                self.grid_days.record(day, today)
+                days.append(self.grid_days.changed(day, today))
                 streaks.append(dict(self.streak))
             calls.append((d, int(end), streaks, days, m))
             d = int(end)

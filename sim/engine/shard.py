@@ -21,7 +21,7 @@ from ..population.segments import CHOICE, block_stream
 from ..rowmath import block_sum
 from ..scenario.behavior import models_of
 from ..scenario.schema import Scenario
-from ..tariffs import BillAccumulator, BillSet, CompiledTariff, DayContext, compile_tariff
+from ..tariffs import BillAccumulator, BillSet, CompiledTariff, DayContext, compile_tariff, listed_day
 from ..tariffs.billing import ChoiceBills
 from .backends import trim_heap
 from .step import DayInputs, block_day, chunks
@@ -161,11 +161,12 @@ class Shard:
         profiles) how many customers take each column. For the operator's forecast."""
         return [(s.population.mean_kw_by_block(), column_counts(s.population)) for s in self.segments.values()]
 
-    def day(self, d: int, streak: dict, commit: bool, tariff_days: dict) -> list[np.ndarray]:
+    def day(self, d: int, streak: dict, commit: bool, changed: dict) -> list[np.ndarray]:
         """All customers' loads on day ``d``; with ``commit``, bill them and keep their state.
 
-        ``tariff_days``: tariff name -> the tariff's TariffDay of day ``d`` (from the
-        coordinator's :class:`~sim.grid.days.GridDays`).
+        ``changed``: tariff name -> the tariff's TariffDay of day ``d`` where it differs
+        from the listed day (called events, formed prices: the coordinator's
+        :meth:`~sim.grid.days.GridDays.changed`); every other tariff's day is its listed one.
 
         Returns, per segment, the load of each stream block held summed over its customers,
         shape (roles, blocks, spd). Without ``commit`` nothing changes but the cache of the
@@ -176,7 +177,8 @@ class Shard:
         spd = cal.steps_per_day
         if d != self._factors_day:  # each block's daily stream is drawn once a day
             self._factors, self._factors_day = {}, d
-        contexts = {name: DayContext(t, d, spd, day=tariff_days[name]) for name, t in self.compiled.items()}
+        contexts = {name: DayContext(t, d, spd, day=changed[name] if name in changed else listed_day(t, d, spd))
+                    for name, t in self.compiled.items()}
         day = DayInputs(d, contexts, streak, commit, int(cal.billing_month[d]), cal.days, spd, self.step_h)
         result = []
         for s, work in self.work:
@@ -200,15 +202,15 @@ class Shard:
                  for k, size in zip(range(chunk.first_block, chunk.stop_block), sizes)])
         return found
 
-    def days(self, d0: int, d1: int, streaks: list[dict], tariff_days: list[dict],
+    def days(self, d0: int, d1: int, streaks: list[dict], changed: list[dict],
              close: int | None = None) -> list[np.ndarray]:
-        """Days ``d0`` to ``d1 - 1``, committed, with each day's event streaks and tariff
-        days, then (with ``close``) billing month ``close`` closed; per segment the blocks'
+        """Days ``d0`` to ``d1 - 1``, committed, with each day's event streaks and changed
+        tariff days (as :meth:`day`), then (with ``close``) billing month ``close`` closed; per segment the blocks'
         sums, shape (roles, blocks, (d1 - d0) x spd)."""
         spd = self.cal.steps_per_day
         out = [np.empty((len(ROLES), _n_blocks(work), (d1 - d0) * spd)) for _, work in self.work]
         for j, d in enumerate(range(d0, d1)):
-            for o, part in zip(out, self.day(d, streaks[j], True, tariff_days[j])):
+            for o, part in zip(out, self.day(d, streaks[j], True, changed[j])):
                 o[:, :, j * spd:(j + 1) * spd] = part
         if close is not None:
             self.close_month(close)

@@ -5,8 +5,8 @@ side learns as the run goes lives here instead: the events the operator calls a 
 (:mod:`sim.grid.operator`) and the real-time prices formed from the system load
 (:mod:`sim.grid.rtp`). :meth:`GridDays.day` turns them, with each tariff's listed
 events, into the day's :class:`~sim.tariffs.day.TariffDay` of every tariff: the small
-value that billing and behaviour read beside the frozen tariff, and that the engine sends
-to shards in other processes.
+value that billing and behaviour read beside the frozen tariff. Shards are sent only the
+days that differ from the listed ones (:meth:`GridDays.changed`).
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ class GridDays:
     def day(self, d: int) -> dict[str, TariffDay]:
         """Every tariff's day ``d``: listed events, called events and formed prices."""
         return {name: self.tariff_day(t, d) for name, t in self.compiled.items()}
+
+    def changed(self, d: int, days: dict[str, TariffDay]) -> dict[str, TariffDay]:
+        """Of the tariff days ``days`` of day ``d``, those that differ from the tariff's
+        listed day (called events, formed prices): what a shard, which lists the rest
+        itself (:func:`~sim.tariffs.day.listed_day`), needs to be sent."""
+        return {name: day for name, day in days.items() if (name, d) in self._called or (name, d) in self._rtp}
 
     def tariff_day(self, t: CompiledTariff, d: int) -> TariffDay:
         """One tariff's day ``d``."""
