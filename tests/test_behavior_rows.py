@@ -1,4 +1,4 @@
-"""Per-customer prices with few distinct rows (sim/behavior/_rows.py): grouping is exact, and
+"""Per-customer prices with few distinct rows (sim/rowmath.py): grouping is exact, and
 every model run once per group gives each customer its per-customer result bit for bit.
 
 Blocks of 1-60 customers draw their price rows from 1-5 distinct rows (levels with ties, or
@@ -33,18 +33,6 @@ SETTINGS = settings(max_examples=60, deadline=None,
 
 
 @st.composite
-
-def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
-    """dispatch_storage with the store's five parameters given as its Store record."""
-    store = storage.Store(share, capacity, power, eff, loss)
-    return storage.dispatch_storage(load, charge_price, serve_price, store, soc0, h, **kw)
-
-
-def _dispatch_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
-    """storage._dispatch with the store's five (checked) parameters as its Store record."""
-    store = storage.Store(share, capacity, power, eff, loss)
-    return storage._dispatch(load, charge_price, serve_price, store, soc0, h, groups)
-
 def grouped_block(draw):
     """(rng, load (n, spd), h, distinct rows (k, spd), row of each customer (n,), price (n, spd))."""
     n = draw(st.integers(1, 60))
@@ -294,3 +282,17 @@ def test_response_with_surplus_in_one_pass_equals_the_two_calls(case, shared_bas
     got_load, got = respond_with_surplus(load, base, scen, e, h, groups=pair)
     assert_array_equal(got_load, ref_load)
     assert_array_equal(got, ref)
+
+
+# ------------------------------------------------------------------ call adapters
+
+def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
+    """dispatch_storage with the store's five parameters given as its Store record."""
+    store = storage.Store(share, capacity, power, eff, loss)
+    return storage.dispatch_storage(load, charge_price, serve_price, store, soc0, h, **kw)
+
+
+def _dispatch_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
+    """storage._dispatch with the store's five (checked) parameters as its Store record."""
+    store = storage.Store(share, capacity, power, eff, loss)
+    return storage._dispatch(load, charge_price, serve_price, store, soc0, h, groups)

@@ -29,11 +29,6 @@ SETTINGS = settings(max_examples=60, deadline=None,
 # ----------------------------------------------------------------------------- strategies
 
 @st.composite
-
-def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
-    """dispatch_storage with the store's five parameters given as its Store record."""
-    return dispatch_storage(load, charge_price, serve_price, Store(share, capacity, power, eff, loss), soc0, h, **kw)
-
 def day_block(draw, max_n: int = 5):
     """(load (n, spd), step_hours, rng): one day of a block of customers, >= 0 kW."""
     n = draw(st.integers(1, max_n))
@@ -468,3 +463,11 @@ def test_shaving_example():
     # 2 + 2 kW clipped (min(10 - 8, 0.5 x 10) each). Raising {2, 3} to V would need
     # (V - 2) + (V - 3) = 4, V = 4.5 > 4, so the 4 kW step joins: 3 V - 9 = 4, V = 13/3.
     assert_allclose(out[0], [13 / 3, 13 / 3, 8.0, 8.0, 6.0, 13 / 3], rtol=1e-12)
+
+
+# ------------------------------------------------------------------ call adapters
+
+def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
+    """dispatch_storage with the store's five parameters given as its Store record."""
+    store = Store(share, capacity, power, eff, loss)
+    return dispatch_storage(load, charge_price, serve_price, store, soc0, h, **kw)

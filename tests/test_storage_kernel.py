@@ -24,18 +24,6 @@ HOURS = np.arange(24)
 TOU = np.where((HOURS >= 23) | (HOURS < 8), 0.30, np.where((HOURS >= 17) & (HOURS < 22), 0.72, 0.52))
 
 
-
-def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
-    """dispatch_storage with the store's five parameters given as its Store record."""
-    store = storage.Store(share, capacity, power, eff, loss)
-    return storage.dispatch_storage(load, charge_price, serve_price, store, soc0, h, **kw)
-
-
-def _dispatch_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
-    """storage._dispatch with the store's five (checked) parameters as its Store record."""
-    store = storage.Store(share, capacity, power, eff, loss)
-    return storage._dispatch(load, charge_price, serve_price, store, soc0, h, groups)
-
 def reference_day(load, q, p, share, capacity, power, eta, loss, soc0, h):
     """One customer's day as the module docstring states it, in plain Python floats."""
     spd = len(p)
@@ -167,3 +155,17 @@ def test_empty_block():
     z = np.zeros(0)
     main, charge, soc_end = _store_call(np.zeros((0, 24)), TOU, TOU, z, z, z, z, z, z, 1.0)
     assert main.shape == charge.shape == (0, 24) and soc_end.shape == (0,)
+
+
+# ------------------------------------------------------------------ call adapters
+
+def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
+    """dispatch_storage with the store's five parameters given as its Store record."""
+    store = storage.Store(share, capacity, power, eff, loss)
+    return storage.dispatch_storage(load, charge_price, serve_price, store, soc0, h, **kw)
+
+
+def _dispatch_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
+    """storage._dispatch with the store's five (checked) parameters as its Store record."""
+    store = storage.Store(share, capacity, power, eff, loss)
+    return storage._dispatch(load, charge_price, serve_price, store, soc0, h, groups)
