@@ -11,7 +11,7 @@ Every array here is read-only once built: a reader cannot change what another re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -227,7 +227,6 @@ class SegmentOutcome:
 
     def with_load(self, load_kw: dict) -> "SegmentOutcome":
         """The same outcome with the segment's load series (added by the coordinator)."""
-        from dataclasses import replace
         return replace(self, load_kw=load_kw)
 
 

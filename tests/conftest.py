@@ -114,3 +114,20 @@ def dask_cluster(tmp_path):
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+
+
+def store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
+    """``dispatch_storage`` with the store's five parameters given as its ``Store`` record
+    (the tests build their cases as flat tuples)."""
+    from sim.behavior import storage
+
+    return storage.dispatch_storage(load, charge_price, serve_price, storage.Store(share, capacity, power, eff, loss),
+                                    soc0, h, **kw)
+
+
+def dispatch_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
+    """``storage._dispatch`` (the per-customer path) with the store's five checked parameters as its record."""
+    from sim.behavior import storage
+
+    return storage._dispatch(load, charge_price, serve_price, storage.Store(share, capacity, power, eff, loss), soc0,
+                             h, groups)

@@ -28,6 +28,8 @@ from sim.rowmath import RowGroups, group_rows
 from sim.behavior.elasticity import constant_elasticity, constant_elasticity_rows, price_ratio
 from sim.behavior.welfare import surplus_change_from_response
 
+from .conftest import dispatch_call, store_call
+
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -169,8 +171,8 @@ def test_storage_grouped_equals_per_customer(case, shared_charge):
             rng.choice([0.0, 2.0, 10.0], size=n), rng.choice([1.0, 0.9, 0.5], size=n),
             rng.choice([0.0, 0.005, 0.05], size=n))
     soc0 = args[1] * rng.choice([0.0, 0.3, 1.0], size=n)
-    got = _store_call(load, charge_price, price, *args, soc0, h)
-    ref = _dispatch_call(load, np.asarray(charge_price, float), price, *args, soc0, h)  # per-customer path
+    got = store_call(load, charge_price, price, *args, soc0, h)
+    ref = dispatch_call(load, np.asarray(charge_price, float), price, *args, soc0, h)  # per-customer path
     for a, b in zip(got, ref):
         assert_array_equal(a, b)
 
@@ -282,17 +284,3 @@ def test_response_with_surplus_in_one_pass_equals_the_two_calls(case, shared_bas
     got_load, got = respond_with_surplus(load, base, scen, e, h, groups=pair)
     assert_array_equal(got_load, ref_load)
     assert_array_equal(got, ref)
-
-
-# ------------------------------------------------------------------ call adapters
-
-def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
-    """dispatch_storage with the store's five parameters given as its Store record."""
-    store = storage.Store(share, capacity, power, eff, loss)
-    return storage.dispatch_storage(load, charge_price, serve_price, store, soc0, h, **kw)
-
-
-def _dispatch_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
-    """storage._dispatch with the store's five (checked) parameters as its Store record."""
-    store = storage.Store(share, capacity, power, eff, loss)
-    return storage._dispatch(load, charge_price, serve_price, store, soc0, h, groups)

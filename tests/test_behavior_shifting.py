@@ -19,7 +19,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sim.behavior.flexible import shift_flexible
 from sim.behavior.shaving import shave_peaks
-from sim.behavior.storage import Store, dispatch_storage
+
+from .conftest import store_call
 
 RTOL = 1e-9
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -260,7 +261,7 @@ def storage_case(draw, max_n: int = 5):
 
 
 def run_storage(case):
-    main, charge, soc_end = _store_call(*case)
+    main, charge, soc_end = store_call(*case)
     assert main.shape == charge.shape == case[0].shape and soc_end.shape == (case[0].shape[0],)
     return main, charge, soc_end
 
@@ -326,7 +327,7 @@ def test_storage_flat_price_dispatches_nothing(case, level):
     """One flat price for charging and serving dispatches nothing: main == load, charge == 0, bit for bit."""
     load, _, _, share, capacity, power, eff, loss, soc0, h = case
     flat = np.full(load.shape[1], level)
-    main, charge, soc_end = _store_call(load, flat, flat, share, capacity, power, eff, loss, soc0, h)
+    main, charge, soc_end = store_call(load, flat, flat, share, capacity, power, eff, loss, soc0, h)
     assert_array_equal(main, load)
     assert_array_equal(charge, np.zeros_like(load))
     assert_allclose(soc_end, soc0 * (1 - loss) ** (load.shape[1] * h), rtol=1e-12)
@@ -339,7 +340,7 @@ def test_storage_bill_never_rises_except_for_banked_energy(case):
     a store that starts full banks nothing, so its bill never rises (1e-9 x bill)."""
     load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h = case
     for start in (soc0, capacity):
-        main, charge, _ = _store_call(load, charge_price, serve_price, share, capacity, power,
+        main, charge, _ = store_call(load, charge_price, serve_price, share, capacity, power,
                                            eff, loss, start, h)
         without = (load * serve_price).sum(axis=1) * h
         with_storage = (main * serve_price + charge * charge_price).sum(axis=1) * h
@@ -359,7 +360,7 @@ def test_storage_rows_are_independent(case):
     main, charge, soc_end = run_storage(case)
     load, charge_price, serve_price = case[:3]
     for i in range(load.shape[0]):
-        one = _store_call(load[i:i + 1], row_price(charge_price, i), row_price(serve_price, i),
+        one = store_call(load[i:i + 1], row_price(charge_price, i), row_price(serve_price, i),
                                *(np.asarray(a)[i:i + 1] for a in case[3:9]), case[9])
         assert_array_equal(main[i], one[0][0])
         assert_array_equal(charge[i], one[1][0])
@@ -371,7 +372,7 @@ def test_storage_example_ice_tank():
     load = np.full((1, 24), 10.0)
     serve = np.where((np.arange(24) >= 17) & (np.arange(24) < 21), 1.0, 0.5)
     charge = np.where(np.arange(24) < 6, 0.2, 0.5)
-    main, charge_kw, soc_end = _store_call(load, charge, serve, np.array([0.5]), np.array([12.0]),
+    main, charge_kw, soc_end = store_call(load, charge, serve, np.array([0.5]), np.array([12.0]),
                                                 np.array([4.0]), np.array([0.8]), np.array([0.0]),
                                                 np.array([0.0]), 1.0)
     # Serve 4 kW in 17:00-20:00 (12 kWh = capacity; 0.5 > 0.2 / 0.8 too, but the store is full);
@@ -387,7 +388,7 @@ def test_storage_rejects_bad_efficiency():
     """Efficiency outside (0, 1] is refused with the bad value."""
     one = np.ones(1)
     with pytest.raises(ValueError, match="`efficiency` must be in"):
-        _store_call(np.ones((1, 24)), np.ones(24), np.ones(24), one, one, one, np.zeros(1),
+        store_call(np.ones((1, 24)), np.ones(24), np.ones(24), one, one, one, np.zeros(1),
                          0 * one, 0 * one, 1.0)
 
 
@@ -463,11 +464,3 @@ def test_shaving_example():
     # 2 + 2 kW clipped (min(10 - 8, 0.5 x 10) each). Raising {2, 3} to V would need
     # (V - 2) + (V - 3) = 4, V = 4.5 > 4, so the 4 kW step joins: 3 V - 9 = 4, V = 13/3.
     assert_allclose(out[0], [13 / 3, 13 / 3, 8.0, 8.0, 6.0, 13 / 3], rtol=1e-12)
-
-
-# ------------------------------------------------------------------ call adapters
-
-def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
-    """dispatch_storage with the store's five parameters given as its Store record."""
-    store = Store(share, capacity, power, eff, loss)
-    return dispatch_storage(load, charge_price, serve_price, store, soc0, h, **kw)

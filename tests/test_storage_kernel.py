@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from sim.behavior import storage
 from sim.rowmath import RowGroups
+
+from .conftest import dispatch_call, store_call
 
 HOURS = np.arange(24)
 TOU = np.where((HOURS >= 23) | (HOURS < 8), 0.30, np.where((HOURS >= 17) & (HOURS < 22), 0.72, 0.52))
@@ -109,7 +110,7 @@ def test_kernel_equals_docstring_reference_bit_for_bit(seed, kind, spd):
     """Every customer's main load, charge and end state equal the plain-Python reference exactly."""
     case = block(seed, 12, spd, kind)
     load, charge, serve = case[:3]
-    main, charge_kw, soc_end = _store_call(*case)
+    main, charge_kw, soc_end = store_call(*case)
     for i in range(load.shape[0]):
         q = charge if charge.ndim == 1 else charge[i]
         p = serve if serve.ndim == 1 else serve[i]
@@ -128,23 +129,23 @@ def test_result_independent_of_price_layout_and_block(seed, kind):
     load, charge, serve = case[:3]
     n = load.shape[0]
     args = case[3:]
-    got = _store_call(*case)
+    got = store_call(*case)
     full = [np.broadcast_to(x, (n, x.shape[-1])).copy() for x in (charge, serve)]
     # every customer's own row, sorted per customer
-    own = _dispatch_call(load, *full, *(np.clip(args[0], 0, 1), np.maximum(args[1], 0),
+    own = dispatch_call(load, *full, *(np.clip(args[0], 0, 1), np.maximum(args[1], 0),
                                            np.maximum(args[2], 0), args[3], args[4],
                                            np.clip(args[5], 0, np.maximum(args[1], 0)), args[6]))
     # every row its own group (more groups than group_rows forms)
-    each = _store_call(load, *full, *args, groups=RowGroups(np.arange(n), np.arange(n)))
+    each = store_call(load, *full, *args, groups=RowGroups(np.arange(n), np.arange(n)))
     # a shuffled block, and single customers
     perm = np.random.default_rng(seed).permutation(n)
-    shuffled = _store_call(load[perm], *(x[perm] for x in full), *(a[perm] for a in args[:-1]), args[-1])
+    shuffled = store_call(load[perm], *(x[perm] for x in full), *(a[perm] for a in args[:-1]), args[-1])
     for k in range(3):
         assert_array_equal(got[k], own[k])
         assert_array_equal(got[k], each[k])
         assert_array_equal(got[k][perm], shuffled[k])
     for i in (0, n // 2, n - 1):
-        one = _store_call(load[i:i + 1], full[0][i], full[1][i], *(a[i:i + 1] for a in args[:-1]),
+        one = store_call(load[i:i + 1], full[0][i], full[1][i], *(a[i:i + 1] for a in args[:-1]),
                                        args[-1])
         for k in range(3):
             assert_array_equal(got[k][i], one[k][0])
@@ -153,19 +154,5 @@ def test_result_independent_of_price_layout_and_block(seed, kind):
 def test_empty_block():
     """No customers (shared prices): empty outputs of the right shapes."""
     z = np.zeros(0)
-    main, charge, soc_end = _store_call(np.zeros((0, 24)), TOU, TOU, z, z, z, z, z, z, 1.0)
+    main, charge, soc_end = store_call(np.zeros((0, 24)), TOU, TOU, z, z, z, z, z, z, 1.0)
     assert main.shape == charge.shape == (0, 24) and soc_end.shape == (0,)
-
-
-# ------------------------------------------------------------------ call adapters
-
-def _store_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, **kw):
-    """dispatch_storage with the store's five parameters given as its Store record."""
-    store = storage.Store(share, capacity, power, eff, loss)
-    return storage.dispatch_storage(load, charge_price, serve_price, store, soc0, h, **kw)
-
-
-def _dispatch_call(load, charge_price, serve_price, share, capacity, power, eff, loss, soc0, h, groups=None):
-    """storage._dispatch with the store's five (checked) parameters as its Store record."""
-    store = storage.Store(share, capacity, power, eff, loss)
-    return storage._dispatch(load, charge_price, serve_price, store, soc0, h, groups)

@@ -231,7 +231,6 @@ class ElasticityMatrixModel(ResponseModel):
     name = "elasticity_matrix"
     params = ("scale",)
     stage = 10
-    price_model = True
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         spec, own = self.settings, day.own

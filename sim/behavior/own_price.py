@@ -44,7 +44,6 @@ class ConstantElasticityModel(ResponseModel):
     name = "constant_elasticity"
     params = ("elasticity",)
     stage = 10
-    price_model = True
     early_draw = True
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:

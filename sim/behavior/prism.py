@@ -154,7 +154,6 @@ class PrismModel(ResponseModel):
     name = "prism"
     params = ("substitution", "daily")
     stage = 10
-    price_model = True
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         spec, own, idx = self.settings, day.own, day.idx

@@ -125,9 +125,6 @@ class ResponseModel:
     stage: ClassVar[int] = 50
     #: The tariff roles it acts in.
     roles: ClassVar[tuple[str, ...]] = ("scenario",)
-    #: Responds to the scenario's energy prices relative to the baseline's (a segment has at
-    #: most one such model).
-    price_model: ClassVar[bool] = False
     #: Needs ``ResponseDay.month_peak_kw``.
     needs_month_peak: ClassVar[bool] = False
     #: Keeps a state of charge from day to day (``ResponseDay.soc``).
@@ -145,10 +142,6 @@ class ResponseModel:
         from its stream ``rng``: ``draw_param(setting, rng, rows)`` for each of ``params``
         in order (a model with draws of its own appends them after)."""
         return {name: draw_param(getattr(self.settings, name), rng, rows) for name in self.params}
-
-    def step_masks(self, steps_per_day: int) -> dict[str, np.ndarray]:
-        """Segment-wide (spd,) step masks the model reads (e.g. a window of hours)."""
-        return {}
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         """The customers' load after this model's response. [kW]

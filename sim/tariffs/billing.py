@@ -629,7 +629,6 @@ class ChoiceBills:
         spans = [ab for ab, _ in streams]
         self.tariffs = tariffs
         self.choice = choice.copy()
-        self.initial_choice = choice.copy()
         self.review = review
         self.streams = streams  # list of ((start, stop), Generator) per stream block
         n = len(choice)
@@ -640,7 +639,6 @@ class ChoiceBills:
         self.total = np.zeros((n, len(CHARGES)))
         self.monthly_by_block = np.zeros((len(spans), calendar.n_months, len(CHARGES)))  #: paid, by block
         self.switches = np.zeros(n, dtype=np.int64)
-        self.choice_by_month = np.zeros((calendar.n_months, n), dtype=np.int8)
 
     @property
     def single(self) -> bool:
@@ -687,7 +685,6 @@ class ChoiceBills:
         self.total += paid
         for i, (a, b) in enumerate(self.accs[0].spans):
             self.monthly_by_block[i, m] = paid[a:b].sum(axis=0)
-        self.choice_by_month[m] = self.choice
         bills = shadow.sum(axis=2)  # (options, n)
         current = bills[self.choice, np.arange(n)]
         best = bills.argmin(axis=0)
