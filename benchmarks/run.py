@@ -21,6 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = {
     "tou_10k_year": ("scenarios/tou_peak_valley.yaml", []),
     "all_models_10k_year": ("scenarios/behaviour_mix.yaml", []),
+    # every class on its calibrated default (the multi-period CES model, plus demand shaving)
+    "default_10k_year": ("scenarios/tou_peak_valley.yaml",
+                         [f"populations.{p}.behavior=default" for p in ("residential", "commercial", "industrial")]),
     "tou_100k_year": ("scenarios/tou_peak_valley.yaml",
                       ["populations.residential.count=85000", "populations.commercial.count=13500",
                        "populations.industrial.count=1500"]),
