@@ -139,7 +139,7 @@ def main() -> None:
     lines += [f"| {r:g} | {x:.3f} | -0.09 to -0.10 |" for r, x in subst]
     table = "\n".join(lines)
     print(table)
-    print(f"defaults: PRISM substitution {d['prism']['substitution']}, daily {d['prism']['daily']}, "
+    print(f"defaults: CES substitution {d['prism']['substitution']}, daily {d['prism']['daily']}, "
           f"technology multiplier {d['technology_multiplier']}; {args.customers} customers, "
           f"run {dt.date.today()}")
     if args.out:

@@ -192,3 +192,33 @@ def test_peak_flat_valley_moves_flat_use_down_for_every_class(customer_class):
     flat = ~peak & ~valley
     change = {name: s[m].sum() / b[m].sum() - 1 for name, m in (("peak", peak), ("flat", flat), ("valley", valley))}
     assert change["peak"] < change["flat"] < 0 < change["valley"], change
+
+
+def test_an_ndrc_critical_peak_is_a_period_of_its_own_in_a_whole_run():
+    """A critical peak 20 % above the peak price (the minimum of NDRC notice 发改价格〔2021〕1093号,
+    docs/tariffs.md) on event days: the event hours lose more use than the rest of the peak."""
+    flat = 0.6
+    tou = {"type": "tou",
+           "periods": {"peak": {"price_per_kwh": 1.45 * flat}, "flat": {"price_per_kwh": 1.2 * flat},
+                       "valley": {"price_per_kwh": 0.8 * flat}},
+           "schedule": [{"day_types": ["weekday", "weekend", "holiday"],
+                         "hours": {"peak": ["08:00-11:00", "18:00-21:00"], "flat": ["11:00-18:00", "21:00-23:00"],
+                                   "valley": ["23:00-08:00"]}}],
+           "critical_peak": {"price_multiplier": 1.2,
+                             "events": [{"date": f"2025-07-{d:02d}", "hours": "19:00-21:00"} for d in (1, 2, 3)]}}
+    data = {"name": "pfv_cpp", "seed": 5,
+            "horizon": {"start": "2025-06-30", "days": 7, "step_minutes": 60},
+            "populations": [{"name": "homes", "customer_class": "residential", "count": 300,
+                             "annual_kwh": {"dist": "lognormal", "mean": 3000, "cv": 0.5},
+                             "behavior": "default", "tariff": {"baseline": "flat", "scenario": "tou"}}],
+            "tariffs": {"flat": {"type": "flat", "price_per_kwh": flat}, "tou": tou}}
+    res = sim.run(validate(data))
+    b, s = res.system_load_kw["baseline"], res.system_load_kw["scenario"]
+    hour, day = res.calendar.hour, np.repeat(np.arange(7), 24)
+    event_day = (day >= 1) & (day <= 3)
+    cpp = event_day & (hour >= 19) & (hour < 21)
+    other_peak = event_day & (hour == 18)
+    plain_peak = ~event_day & (hour >= 18) & (hour < 21)
+    change = {k: s[m].sum() / b[m].sum() - 1 for k, m in (("cpp", cpp), ("other", other_peak), ("plain", plain_peak))}
+    assert change["cpp"] < change["other"] < 0, change
+    assert change["cpp"] < change["plain"] < 0, change
