@@ -33,6 +33,7 @@ browser:
 BENCH_REF ?= 31db364
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/versus.py --ref $(BENCH_REF) --sizes 10000 100000 1000000 --repeat 3 --workers 1 2
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/billing.py
