@@ -20,6 +20,11 @@ from __future__ import annotations
 
 from importlib import import_module
 
+# Bound now, not on first use: importing any module of the package sim.sweep sets `sim.sweep`
+# to that package, and only this import makes the name the function again (the package's
+# __init__ is light: it imports its modules inside its functions).
+from .sweep import sweep
+
 __version__ = "0.1.0"
 __all__ = ["InputError", "RunError", "RunResult", "Scenario", "load_scenario", "run", "sweep", "__version__"]
 
@@ -34,7 +39,6 @@ _EXPORTS = {
     "run": ("sim.runner", "run"),
     "Scenario": ("sim.scenario", "Scenario"),
     "load_scenario": ("sim.scenario", "load_scenario"),
-    "sweep": ("sim.sweep", "sweep"),  # the function; its modules: `from sim.sweep import design`
 }
 
 #: What a worker process imports before its first task: everything a run or a shard uses.

@@ -82,3 +82,12 @@ def test_dask_preload_imports_the_simulator():
                           "assert all(m in sys.modules for m in sim.WARM_MODULES)\n"
                           "assert 'numba' in sys.modules and 'scipy.stats' in sys.modules")
     assert "numba" in out["heavy"] and "scipy" in out["heavy"], out["stderr"]
+
+
+def test_sim_sweep_stays_the_function_after_its_modules_are_imported():
+    """Importing ``sim.sweep.design`` binds ``sim.sweep`` to the package unless ``sim`` binds it back."""
+    out = _imported_after("import sim\nimport sim.sweep.design, sim.sweep.execute\n"
+                          "from sim.sweep import design\n"
+                          "assert callable(sim.sweep) and sim.sweep.__module__ == 'sim.sweep', sim.sweep\n"
+                          "print('ok')")
+    assert out["stdout"].strip() == "ok", out["stderr"]
