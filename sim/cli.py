@@ -192,7 +192,7 @@ def _check_output(path: str | None) -> None:
         raise InputError(Problem("-o", None, "", f"{path} exists; drsim does not overwrite it"))
 
 
-def _write_text(path: str | None, text: str) -> None:
+def _write_text(path: str | None, text: str, option: str = "-o") -> None:
     """Print, or write a file atomically without overwriting an existing one."""
     if not path:
         sys.stdout.write(text)
@@ -201,7 +201,7 @@ def _write_text(path: str | None, text: str) -> None:
 
     target = Path(path)
     if target.exists():
-        raise InputError(Problem("-o", None, "", f"{target} exists; drsim does not overwrite it"))
+        raise InputError(Problem(option, None, "", f"{target} exists; drsim does not overwrite it"))
     tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
@@ -217,17 +217,62 @@ def cmd_calibrate(args) -> int:
     _check_output(args.output)
     if args.tariff not in sc.tariffs:
         raise InputError(Problem("--tariff", None, "", f"no tariff {args.tariff!r} (defined: {', '.join(sc.tariffs)})"))
-    res = calibrate(sc, args.tariff, args.component, run=run)
+    step = _round_step(args.round)
+    source = _writable_source(args, sc) if args.write else None  # before any work
+    res = calibrate(sc, args.tariff, args.component, run=run, step=step)
     cur = sc.currency
+    rounded = f", rounded to {args.round}" if step else ""
     err_console.print(
-        f"{args.tariff}: {args.component} prices x {res['factor']:.6f} -> revenue {res['revenue_after']:,.2f} {cur} "
-        f"on the baseline load (baseline tariffs {res['baseline_revenue']:,.2f}; before {res['revenue_before']:,.2f})",
-        highlight=False)
-    header = (f"{args.tariff}, revenue-neutral calibration by drsim: {args.component} prices x {res['factor']:.9f}\n"
-              f"against the baseline tariffs of scenario {sc.name!r} on its baseline load "
-              f"({res['baseline_revenue']:,.2f} {cur})")
-    _write_text(args.output, tariff_to_yaml(args.tariff, res["tariff"], header))
+        f"{args.tariff}: {args.component} prices x {res['factor']:.6f}{rounded} -> revenue {res['revenue_after']:,.2f} "
+        f"{cur} on the baseline load (baseline tariffs {res['baseline_revenue']:,.2f}; before "
+        f"{res['revenue_before']:,.2f})", highlight=False)
+    header = (f"{args.tariff}, revenue-neutral calibration by drsim: {args.component} prices x {res['factor']:.9f}"
+              f"{rounded}\nagainst the baseline tariffs of scenario {sc.name!r} on its baseline load "
+              f"({res['baseline_revenue']:,.2f} {cur}; the calibrated prices raise {res['revenue_after']:,.2f})"
+              + (f"\nwith --set {' --set '.join(args.set)}" if args.set else ""))
+    if args.output or not args.write:
+        _write_text(args.output, tariff_to_yaml(args.tariff, res["tariff"], header))
+    if args.write:
+        from .scenario.dump import calibrated_scenario
+
+        _write_text(args.write, calibrated_scenario(source, sc.tariffs[args.tariff], res["tariff"], header), "--write")
+        if args.set:
+            err_console.print(f"note: {args.write} is {args.file} with the calibrated prices; the other --set "
+                              "overrides are not written into it", highlight=False)
     return 0
+
+
+def _round_step(text: str | None) -> float | None:
+    """``--round STEP``: a finite step > 0 (the currency unit prices are quoted in)."""
+    import math
+
+    if text is None:
+        return None
+    try:
+        step = float(text)
+    except ValueError:
+        step = math.nan
+    if not math.isfinite(step) or step <= 0:
+        raise InputError(Problem("--round", None, "", f"takes the unit to round prices to, e.g. 0.0001; got {text!r}"))
+    return step
+
+
+def _writable_source(args, sc):
+    """``--write FILE``: a new file, and the calibrated prices rewritable in the scenario's text."""
+    from .scenario.dump import SourceText
+    from .tariffs.calibrate import scaled_locations
+
+    target = Path(args.write)
+    if target.exists() or target.is_symlink():
+        raise InputError(Problem("--write", None, "", f"{target} exists; drsim does not overwrite it (the "
+                                                      "scenario file included): name a new file"))
+    source = SourceText.read(args.file, args.tariff)
+    try:
+        source.check(scaled_locations(sc.tariffs[args.tariff], args.component))
+    except ValueError as e:
+        raise InputError(Problem(args.file, None, f"tariffs.{args.tariff}", f"cannot write the calibrated prices "
+                                                                           f"back: {e}; use -o for the tariff alone")) from None
+    return source
 
 
 def cmd_import_urdb(args) -> int:
@@ -360,7 +405,11 @@ def _add_tariff(sub) -> None:
     c.add_argument("--tariff", required=True, help="the scenario tariff to calibrate")
     c.add_argument("--component", default="energy", choices=["all", "energy", "demand", "capacity", "fixed"],
                    help="which prices to scale (default: energy)")
-    c.add_argument("-o", "--output", help="write the tariff YAML here (default: stdout)")
+    c.add_argument("-o", "--output", help="write the tariff YAML here (default: stdout, unless --write)")
+    c.add_argument("--round", metavar="STEP", help="round the calibrated prices to STEP, the currency unit they are "
+                                                   "quoted in (e.g. 0.0001); the revenue reported is the rounded one")
+    c.add_argument("--write", metavar="NEW.yaml", help="write the scenario file with the calibrated prices in place "
+                                                       "of the old ones (comments and layout kept) to this new file")
     c.set_defaults(func=cmd_calibrate)
     c = tsub.add_parser("import-urdb", help="convert an OpenEI URDB rate (JSON) to a drsim tariff (YAML)")
     c.add_argument("rate", metavar="RATE.json")
