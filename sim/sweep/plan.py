@@ -18,6 +18,7 @@ every design point; :class:`Problems` collects what is wrong on the way.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import math
@@ -422,10 +423,12 @@ def _check_params(raw_params: dict[str, Any], src: Source, problems: Problems) -
             continue  # a link: checked below (or its formula could not be read: reported)
         if IDENTIFIER.match(path) and path in used:
             _check_driver(path, v, swept, problems)
-        elif IDENTIFIER.match(path) and path not in src.data and path not in _scenario_fields():
+        elif IDENTIFIER.match(path) and path not in src.data and path not in {*_scenario_fields(), "sweep"}:
             swept.unused.append(path)
             if not unread:
-                problems.add(problems.param(path, "no scenario field has this name, and no link(...) or "
+                close = difflib.get_close_matches(path, sorted(_scenario_fields()), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.add(problems.param(path, f"no scenario field has this name{hint}, and no link(...) or "
                                                   "scale(...) formula uses it as a swept name"))
         else:
             _check_param(path, v, src, swept, problems)
