@@ -17,9 +17,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: Libraries neither command needs; numpy included (0.1 s, and validating a file needs no arrays).
+#: Libraries neither command needs; numpy included (0.1 s, and validating a file needs no arrays), and
+#: rich's progress bars (only commands that show one import them).
 HEAVY = ("numpy", "scipy", "numba", "dask", "distributed", "pandas", "pyarrow", "matplotlib", "SALib", "simpy",
-         "jinja2")
+         "jinja2", "rich.progress")
 
 
 def _imported_after(code: str) -> dict:
