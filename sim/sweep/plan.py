@@ -426,7 +426,7 @@ def _check_params(raw_params: dict[str, Any], src: Source, problems: Problems) -
         elif IDENTIFIER.match(path) and path not in src.data and path not in {*_scenario_fields(), "sweep"}:
             swept.unused.append(path)
             if not unread:
-                close = difflib.get_close_matches(path, sorted(_scenario_fields()), n=1)
+                close = difflib.get_close_matches(path, sorted(_scenario_fields()), n=1, cutoff=0.75)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 problems.add(problems.param(path, f"no scenario field has this name{hint}, and no link(...) or "
                                                   "scale(...) formula uses it as a swept name"))
