@@ -1,10 +1,13 @@
 # drsim: `make run` and `make test` set everything up on a fresh machine.
+# drsim is installed into .venv: `. .venv/bin/activate` puts `drsim` on the PATH (or call .venv/bin/drsim).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+#: The scenario of `make run`, `make report` and `make validate` (e.g. make run SCENARIO=scenarios/flat.yaml).
+SCENARIO ?= scenarios/tou_peak_valley.yaml
 
-.PHONY: run test bench setup clean browser
+.PHONY: help run report validate validate-all sweep test bench setup clean browser
 
 setup: $(STAMP)
 
@@ -14,8 +17,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+help:
+	@echo "make run          install drsim into .venv and run $(SCENARIO) (SCENARIO=... for another)"
+	@echo "make report       the same run, with its report.html"
+	@echo "make validate     check $(SCENARIO); make validate-all checks every file in scenarios/"
+	@echo "make sweep        the README's sweep: peak reduction against the peak price and the elasticity"
+	@echo "make test         the test suite (installs Debian's chromium for the browser test when root)"
+	@echo "make bench        the benchmarks (docs/benchmarks.md)"
+	@echo "then: . .venv/bin/activate   to have drsim on the PATH (or call .venv/bin/drsim)"
+
 run: $(STAMP)
-	$(BIN)/drsim run scenarios/tou_peak_valley.yaml
+	$(BIN)/drsim run $(SCENARIO)
+	@echo "drsim is installed in $(VENV): run '. $(VENV)/bin/activate' to have drsim on the PATH (or call $(BIN)/drsim)"
+
+report: $(STAMP)
+	$(BIN)/drsim run $(SCENARIO) --report
+
+validate: $(STAMP)
+	$(BIN)/drsim validate $(SCENARIO)
+
+validate-all: $(STAMP)
+	for f in scenarios/*.yaml; do $(BIN)/drsim validate "$$f" || exit 1; done
+
+sweep: $(STAMP)
+	$(BIN)/drsim sweep scenarios/sweep_tou_ratio.yaml
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
@@ -33,6 +58,7 @@ browser:
 BENCH_REF ?= 31db364
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/versus.py --ref $(BENCH_REF) --sizes 10000 100000 1000000 --repeat 3 --workers 1 2
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/billing.py

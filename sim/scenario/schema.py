@@ -68,14 +68,19 @@ class Holidays(Model):
             if self.subdivision is not None:
                 raise problems([(("subdivision",), "needs a country")])
             return self
-        supported = holidays.list_supported_countries()
-        if self.country not in supported:
+        from holidays.registry import EntityLoader
+
+        # the codes alone (holidays.list_supported_countries() imports all 250 countries' modules)
+        if self.country not in EntityLoader.get_country_codes():
             raise problems([(("country",), f"unknown holiday country {self.country!r} "
                                            "(use an ISO 3166 code the `holidays` package knows, e.g. CN, US, DE)")])
-        if self.subdivision is not None and self.subdivision not in supported[self.country]:
-            subs = ", ".join(supported[self.country][:20])
+        if self.subdivision is None:
+            return self
+        supported = list(getattr(holidays, self.country).subdivisions)  # imports every country's module
+        if self.subdivision not in supported:
+            subs = ", ".join(supported[:20])
             raise problems([(("subdivision",), f"unknown subdivision {self.subdivision!r} of {self.country} "
-                                               f"(valid: {subs}{', ...' if len(supported[self.country]) > 20 else ''})")])
+                                               f"(valid: {subs}{', ...' if len(supported) > 20 else ''})")])
         return self
 
 
