@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench setup clean browser
+.PHONY: run test bench validate setup clean browser
 
 setup: $(STAMP)
 
@@ -28,6 +28,11 @@ browser:
 	  else \
 	    echo "chromium not found and not root: the browser test will be skipped (sudo apt-get install chromium)" >&2; \
 	  fi; }
+
+# The validation gallery (docs/validation.md): drsim's defaults against published field results.
+# Not part of `make test`; rewrites the table in docs/validation.md from the same results it prints.
+validate: $(STAMP)
+	$(BIN)/python scripts/validate.py --write docs/validation.md
 
 #: The revision the working tree is measured against, side by side (benchmarks/versus.py).
 BENCH_REF ?= 31db364

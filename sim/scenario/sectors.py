@@ -25,22 +25,23 @@ What the evidence says (docs/evidence_ci.md gives each source and how much of it
   commercial firms responded more (Zhou, Ma, Su and Wu 2019, *China Economic Review* 58);
 - of 110 Duke Energy industrial customers on real-time prices, the customers who responded
   significantly were mainly those able to self-generate or with discrete (batch)
-  production processes (Schwarz, Taylor, Birmingham and Dardan 2002, *Economic Inquiry*
-  40(4));
+  production processes (Schwarz, Taylor, Birmingham and Dardan 2002, *Economic Inquiry*,
+  October 2002);
 - a cold store may cut its consumption for an hour or two when prices are high, making it
-  up later to hold its temperature (Møller Andersen et al., manufacturing in West Denmark,
-  *International Journal of Sustainable Energy Planning and Management* 7, 2015);
+  up later to hold its temperature ("An Econometric Analysis of Electricity Demand Response
+  to Price Changes at the Intra-Day Horizon: The Case of Manufacturing Industry in West
+  Denmark", *International Journal of Sustainable Energy Planning and Management* 7, 2015);
   warehouses reduced peak load by about 3 % with lighting alone and up to about 30 % with
   HVAC, refrigeration, lighting and plug-load strategies in demand-response events
   (E Source research brief "Strategies for C&I Demand Response: Warehouses");
 - trade, restaurants and hotels and office-like buildings are the service subsectors with
   the most flexible cross-sectoral loads (cooling, air conditioning, ventilation)
-  (Wohlfarth, Klobasa and Eßer 2019, *Energy Efficiency* 12(1));
+  (Wohlfarth, Klobasa and Eßer 2019, *Energy Efficiency*, issue 1/2019);
 - the structure and number of labour shifts are important factors in business customers'
-  response to TOU rates (Aigner, Newman and Tishler 1994, *Journal of Applied
-  Econometrics* 9(3), Israeli TOU experiment); adjustment costs of employment explain why
+  response to TOU rates (Aigner, Newman and Tishler 1994, the Israeli TOU experiment with small
+  and medium business customers); adjustment costs of employment explain why
   most firms do not respond, and firms working one labour shift are less likely to
-  (Tishler and Ye 1993, *Resources and Energy Economics* 15(3)).
+  (Tishler and Ye 1993, *Resources and Energy Economics*, September 1993).
 
 None of these sources publishes a flexible share by sector: the ordering of the table
 follows them, the numbers are drsim's assumptions.
