@@ -173,6 +173,60 @@ def _ontario_ratio(customers: int) -> float:
     return _ontario_on_peak("commercial")(customers) / _ontario_on_peak("residential")(customers)
 
 
+# --------------------------------------------------------------------------- Irish smart-metering trial
+
+#: The Irish trial's residential TOU tariffs, night / day / peak [EUR/kWh, excluding VAT]
+#: (Carroll, Lyons and Denny, Table 2.1); the control group paid a flat 14.1 cents/kWh.
+_IRISH = {"A": (0.12, 0.14, 0.20), "B": (0.11, 0.135, 0.26), "C": (0.10, 0.13, 0.32), "D": (0.09, 0.125, 0.38)}
+#: Households per tariff in the stimulus groups 1-3 (bi-monthly bill, monthly bill, in-home
+#: display) of the trial's allocation file: the weights of the pooled treatment group.
+_IRISH_WEIGHTS = {"A": 865, "B": 323, "C": 885, "D": 325}
+
+
+def _irish_tariff(night: float, day: float, peak: float) -> dict:
+    """Night 23:00-08:00; peak 17:00-19:00 Monday to Friday except bank holidays; day otherwise."""
+    return _tou({"night": night, "day": day, "peak": peak},
+                {"night": ["23:00-08:00"], "day": ["08:00-17:00", "19:00-23:00"], "peak": ["17:00-19:00"]},
+                {"night": ["23:00-08:00"], "day": ["08:00-23:00"]})
+
+
+@functools.lru_cache(maxsize=None)
+def _irish_run(customers: int):
+    """One residential default segment per tariff A-D (sizes in the trial's proportions),
+    each moved from the control group's flat 14.1 cents/kWh, 14 July to 31 December,
+    with Irish bank holidays."""
+    total = sum(_IRISH_WEIGHTS.values())
+    tariffs = {"flat": {"type": "flat", "price_per_kwh": 0.141},
+               **{k: _irish_tariff(*v) for k, v in _IRISH.items()}}
+    segs = []
+    for k, w in _IRISH_WEIGHTS.items():
+        seg = _segment("residential", max(1, round(customers * w / total)), "flat", k)
+        segs.append({**seg, "name": f"tariff_{k}"})
+    return sim.run(validate({"name": "validation_ie", "seed": 23, "calendar": {"holidays": {"country": "IE"}},
+                             "horizon": {"start": "2025-07-14", "days": 171, "step_minutes": 60},
+                             "populations": segs, "tariffs": tariffs}, label="<validation>"))
+
+
+def _irish_peak_mask(res) -> np.ndarray:
+    return _weekday_hours(res, 17, 19)
+
+
+def _irish_reduction(window: str, tariffs=tuple(_IRISH)) -> Callable[[int], float]:
+    """Reduction of the pooled households' use in the peak, the rest of the day or the whole day [%]."""
+    def compute(customers: int) -> float:
+        res = _irish_run(customers)
+        peak = _irish_peak_mask(res)
+        mask = {"peak": peak, "off-peak": ~peak, "total": np.ones_like(peak)}[window]
+        b = sum(res.segments[f"tariff_{k}"].load_kw["baseline"][mask].sum() for k in tariffs)
+        s = sum(res.segments[f"tariff_{k}"].load_kw["scenario"][mask].sum() for k in tariffs)
+        return 100.0 * (1.0 - s / b)
+    return compute
+
+
+def _irish_d_over_a(customers: int) -> float:
+    return _irish_reduction("peak", ("D",))(customers) / _irish_reduction("peak", ("A",))(customers)
+
+
 # --------------------------------------------------------------------------- the rows
 
 
@@ -201,6 +255,17 @@ ROWS: list[Row] = [
     Row("general service (commercial) on-peak change over residential on-peak change [-]",
         "as above", "Faruqui et al., Ontario TOU final study: general service customers less responsive than residential",
         "below 1", None, False, _ontario_ratio, check=lambda v: 0 <= v < 1),
+    *[Row(f"residential {label} use reduction, tariffs A-D pooled [%]",
+          "Irish trial TOU A-D: night 12 to 9, day 14 to 12.5, peak 20 to 38 cents/kWh (A to D; peak weekdays "
+          "17:00-19:00), against a flat 14.1",
+          "Carroll, Lyons and Denny, Irish smart-metering trial, Table 4.8 (with information stimuli)",
+          published, None, True, _irish_reduction(window))
+      for label, window, published in (("peak", "peak", 8.119), ("off-peak", "off-peak", 0.910),
+                                       ("total", "total", 1.899))],
+    Row("residential peak reduction under tariff D over that under tariff A [-]",
+        "Irish trial TOU D (peak 38 cents/kWh) and A (peak 20)",
+        "Carroll, Lyons and Denny (citing CER 2011): the four tariffs gave similar reductions", 1.0, None, False,
+        _irish_d_over_a),
 ]
 
 
@@ -235,7 +300,8 @@ def main() -> int:
     g.add_argument("--write", metavar="PATH", help="write the table between the markers of this file")
     g.add_argument("--check", metavar="PATH", help="exit 1 if the table in this file is not the computed one")
     args = p.parse_args()
-    body = table(args.customers) + f"\n\n(customers per segment: {args.customers}; `python scripts/validate.py`)"
+    body = table(args.customers) + (f"\n\n({args.customers} customers per segment; the Irish rows split them across "
+                                     f"the four tariffs; `python scripts/validate.py`)")
     print(body)
     path = Path(args.write or args.check or "")
     if not (args.write or args.check):
