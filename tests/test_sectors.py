@@ -53,21 +53,21 @@ def _sub_scale(before: dict, after: dict) -> float:
     return next(iter(ks.values()))
 
 
-@given(sector=st.sampled_from(["continuous_process", "general_manufacturing", "batch_process", "cold_storage"]),
-       shifts=st.sampled_from([None, 1, 2, 3]))
+@given(cls=st.sampled_from(["commercial", "industrial"]), shifts=st.sampled_from([None, 1, 2, 3]), data=st.data())
 @settings(max_examples=30)
-def test_prism_takes_the_share_as_a_factor_on_substitution(sector, shifts):
-    """A model without a flexible share (prism): substitution x share / reference share."""
-    models = default_behavior("industrial")
-    got = with_sector(copy.deepcopy(models), "industrial", sector, shifts)
-    price = [m for m in got if m["model"] == models[0]["model"]][0]
-    if models[0]["model"] == "ces":
-        assert price["flexible_share"] == flexible_share(sector, shifts)
-        assert _sub_scale(models[0], price) == pytest.approx(1 / REFERENCE_SHARE)
-    else:
-        assert "flexible_share" not in price
-        assert _sub_scale(models[0], price) == pytest.approx(flexible_share(sector, shifts) / REFERENCE_SHARE)
-    assert [m for m in got if "substitution" not in m] == [m for m in models if "substitution" not in m]
+def test_the_default_takes_the_share(cls, shifts, data):
+    """The class default's ces model gets the segment's flexible share and the elasticity of the
+    load that can move (class default / reference share); the other models are untouched."""
+    sector = data.draw(st.sampled_from([None, *[k for k, s in SECTORS.items() if cls in s.classes]]))
+    models = default_behavior(cls)
+    got = with_sector(copy.deepcopy(models), cls, sector, shifts)
+    if sector is None and shifts is None:
+        assert got == models
+        return
+    (before,), (after,) = [m for m in models if m["model"] == "ces"], [m for m in got if m["model"] == "ces"]
+    assert after["flexible_share"] == flexible_share(sector, shifts)
+    assert _sub_scale(before, after) == pytest.approx(1 / REFERENCE_SHARE)
+    assert [m for m in got if m["model"] != "ces"] == [m for m in models if m["model"] != "ces"]
 
 
 def test_ces_gets_the_flexible_share():

@@ -3,7 +3,8 @@
 A commercial or industrial segment with ``behavior: default`` may say what its customers
 do (``sector``) and how many shifts they work (``shifts``). Both set how much of each
 customer's load takes part in the substitution between price periods (its *flexible
-share*); the rest of its load keeps its time of use whatever the prices.
+share*, the ``ces`` model's ``flexible_share``); the rest of its load keeps its time of use
+whatever the prices.
 
 The class defaults (``sim/scenario/defaults.py``) reproduce the *average* large customer of
 Goldman et al. (2007): an elasticity of substitution of -0.11 for the whole load. That
@@ -124,11 +125,9 @@ def _scaled(param, k: float):
 def with_sector(models: list[dict], customer_class: str, sector: str | None, shifts: int | None) -> list[dict]:
     """A class's default models (scenario data) for a segment with a sector or shifts.
 
-    The energy-price model's substitution elasticity becomes that of the load that can move
-    (class default / :data:`REFERENCE_SHARE`). A model with a ``flexible_share`` parameter
-    (``ces``) gets the segment's share; a model without one (``prism``) takes the share as a
-    factor on its substitution elasticity instead, which is the same response to first
-    order. Unchanged when the segment gives neither, or gives values the schema rejects.
+    The ``ces`` model's substitution elasticity becomes that of the load that can move
+    (class default / :data:`REFERENCE_SHARE`) and its ``flexible_share`` the segment's share.
+    Unchanged when the segment gives neither, or gives values the schema rejects.
     """
     if (sector is None and shifts is None) or customer_class not in ("commercial", "industrial"):
         return models
@@ -136,14 +135,5 @@ def with_sector(models: list[dict], customer_class: str, sector: str | None, shi
             (shifts is not None and shifts not in SHIFT_FACTOR):
         return models  # the schema reports it
     share = flexible_share(sector, shifts)
-    out = []
-    for m in models:
-        if "substitution" in m:
-            m = dict(m)
-            if m["model"] == "ces":
-                m["substitution"] = _scaled(m["substitution"], 1.0 / REFERENCE_SHARE)
-                m["flexible_share"] = share
-            else:
-                m["substitution"] = _scaled(m["substitution"], share / REFERENCE_SHARE)
-        out.append(m)
-    return out
+    return [{**m, "substitution": _scaled(m["substitution"], 1.0 / REFERENCE_SHARE), "flexible_share": share}
+            if m["model"] == "ces" else m for m in models]
