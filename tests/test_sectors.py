@@ -105,3 +105,20 @@ def test_flexible_sectors_move_more_of_their_peak():
     assert got["continuous_process"] > got["general_manufacturing"] > got["cold_storage"] > got["batch_process"]
     assert got["general_manufacturing"] == pytest.approx(base, rel=0.1)
     assert _peak_change("batch_process", 3) > got["batch_process"]
+
+
+def test_resolved_scenario_validates_again():
+    """The resolved scenario of manifest.json (models written out, sector and shifts kept)
+    validates again to the same behaviour; models of one's own with a sector do not."""
+    from sim.errors import InputError
+    from sim.results import resolved_scenario
+
+    data = scenario_dict()
+    data["populations"][1].update(behavior="default", sector="cold_storage", shifts=1)
+    first = build(data)
+    again = build(resolved_scenario(first))
+    assert again.populations[1].behavior == first.populations[1].behavior
+    own = resolved_scenario(first)
+    own["populations"][1]["behavior"][0]["substitution"] = -0.3
+    with pytest.raises(InputError, match="sector: sets the defaults of behavior: default only"):
+        build(own)

@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from .base import (CsvSeries, Distribution, LogNormal, Loc, Model, Normal, Param, Triangular, Uniform,
                    existing_file, param_bounds, parse_hour_range, problems, range_quarters, shape_of)
 from .behavior import BehaviorSpec, Participation, behavior_problems, models_of
-from .sectors import SECTORS, sector_problems, with_sector
+from .sectors import SECTORS, is_default, sector_problems, with_sector
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
                      tariff_boundaries)
 
@@ -251,7 +251,7 @@ class Segment(Model):
             if data.get("customer_class") in ("residential", "commercial", "industrial"):
                 models = default_behavior(data["customer_class"])
                 data = {**data, "behavior": with_sector(models, data["customer_class"], sector, shifts)}
-        elif sector is not None or shifts is not None:
+        elif (sector is not None or shifts is not None) and not _resolved_default(data, sector, shifts):
             key = "sector" if sector is not None else "shifts"
             raise problems([((key,), "sets the defaults of behavior: default only; with models of your own "
                                      "give the energy-price model's parameters instead")])
@@ -283,6 +283,16 @@ class Segment(Model):
         if errs:
             raise problems(errs)
         return self
+
+
+def _resolved_default(data: dict, sector, shifts) -> bool:
+    """Whether a segment's models are its class default for its sector and shifts (a resolved
+    scenario, as manifest.json records it, validates again), or its sector, shifts or class
+    are values the schema reports on its own."""
+    if data.get("customer_class") not in CUSTOMER_CLASSES or (sector is not None and sector not in SECTORS) \
+            or (shifts is not None and shifts not in (1, 2, 3)):
+        return True
+    return is_default(data.get("behavior"), data["customer_class"], sector, shifts)
 
 
 # --------------------------------------------------------------------------- grid

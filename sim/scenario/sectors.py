@@ -52,7 +52,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["REFERENCE_SHARE", "SECTORS", "SHIFT_FACTOR", "flexible_share", "sector_problems", "with_sector"]
+__all__ = ["REFERENCE_SHARE", "SECTORS", "SHIFT_FACTOR", "flexible_share", "is_default", "sector_problems",
+           "with_sector"]
 
 #: Flexible share of the average customer the class defaults describe (an assumption).
 REFERENCE_SHARE = 0.5
@@ -137,3 +138,21 @@ def with_sector(models: list[dict], customer_class: str, sector: str | None, shi
     share = flexible_share(sector, shifts)
     return [{**m, "substitution": _scaled(m["substitution"], 1.0 / REFERENCE_SHARE), "flexible_share": share}
             if m["model"] == "ces" else m for m in models]
+
+
+def is_default(behavior, customer_class: str, sector: str | None = None, shifts: int | None = None) -> bool:
+    """Whether a segment's ``behavior`` (scenario data or models) is exactly its class default
+    for its sector and shifts, as a resolved scenario (``manifest.json``) records it. False
+    for a behaviour or class this version cannot read."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from .behavior import BehaviorSpec
+    from .defaults import default_behavior
+
+    try:
+        ta = TypeAdapter(BehaviorSpec)
+        want = with_sector(default_behavior(customer_class), customer_class, sector, shifts)
+        return (ta.dump_python(ta.validate_python(behavior), mode="json")
+                == ta.dump_python(ta.validate_python(want), mode="json"))
+    except (ValidationError, ValueError, KeyError):
+        return False
