@@ -4,10 +4,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-#: The scenario of `make run`, `make report` and `make validate` (e.g. make run SCENARIO=scenarios/flat.yaml).
+#: The scenario of `make run`, `make report` and `make check` (e.g. make run SCENARIO=scenarios/flat.yaml).
 SCENARIO ?= scenarios/tou_peak_valley.yaml
 
-.PHONY: help run report validate validate-all sweep test bench setup clean browser
+.PHONY: help run report check check-all validate sweep test bench setup clean browser
 
 setup: $(STAMP)
 
@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 help:
 	@echo "make run          install drsim into .venv and run $(SCENARIO) (SCENARIO=... for another)"
 	@echo "make report       the same run, with its report.html"
-	@echo "make validate     check $(SCENARIO); make validate-all checks every file in scenarios/"
+	@echo "make check        validate $(SCENARIO); make check-all validates every file in scenarios/"
+	@echo "make validate     the validation gallery: the defaults against published field results"
 	@echo "make sweep        the README's sweep: peak reduction against the peak price and the elasticity"
 	@echo "make test         the test suite (installs Debian's chromium for the browser test when root)"
 	@echo "make bench        the benchmarks (docs/benchmarks.md)"
@@ -33,10 +34,10 @@ run: $(STAMP)
 report: $(STAMP)
 	$(BIN)/drsim run $(SCENARIO) --report
 
-validate: $(STAMP)
+check: $(STAMP)
 	$(BIN)/drsim validate $(SCENARIO)
 
-validate-all: $(STAMP)
+check-all: $(STAMP)
 	for f in scenarios/*.yaml; do $(BIN)/drsim validate "$$f" || exit 1; done
 
 sweep: $(STAMP)
@@ -53,6 +54,11 @@ browser:
 	  else \
 	    echo "chromium not found and not root: the browser test will be skipped (sudo apt-get install chromium)" >&2; \
 	  fi; }
+
+# The validation gallery (docs/validation.md): drsim's defaults against published field results.
+# Not part of `make test`; rewrites the table in docs/validation.md from the same results it prints.
+validate: $(STAMP)
+	$(BIN)/python scripts/validate.py --write docs/validation.md
 
 #: The revision the working tree is measured against, side by side (benchmarks/versus.py).
 BENCH_REF ?= 31db364

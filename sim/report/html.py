@@ -289,8 +289,10 @@ def section_population(run: RunFolder) -> Section:
         if m.get("scenario_tariff_customers"):
             scen += " (end of horizon: " + ", ".join(f"{t} {n:,}" for t, n in m["scenario_tariff_customers"].items()) + ")"
         behaviour = "; ".join(model_text(x) for x in _models(seg["behavior"]))
-        if sources.default_matches(seg["customer_class"], seg["behavior"]):
-            behaviour = f"default for {seg['customer_class']} (calibrated): {behaviour}"
+        if sources.default_matches(seg["customer_class"], seg["behavior"], seg.get("sector"), seg.get("shifts")):
+            who = " ".join(x for x in (seg["customer_class"], seg.get("sector") or "",
+                                       f"{seg['shifts']} shift(s)" if seg.get("shifts") else "") if x)
+            behaviour = f"default for {who} (calibrated): {behaviour}"
         rows.append(Row([cell(name), cell(seg["customer_class"]), mcell(run, f"segments.{name}.customers", "customers"),
                          cell(size), mcell(run, f"segments.{name}.baseline.energy_kwh", "kwh"), cell(behaviour),
                          cell(participation_text(seg.get("participation"))), cell(seg["tariff"]["baseline"]),
@@ -569,14 +571,15 @@ def _assumption_rows(run: RunFolder) -> tuple[list[Row], set[str]]:
     rows, any_default = [], set()
     for seg in run.scenario["populations"]:
         cls = seg["customer_class"]
-        default = sources.default_matches(cls, seg["behavior"])
+        default = sources.default_matches(cls, seg["behavior"], seg.get("sector"), seg.get("shifts"))
         if default:
             any_default.add(cls)
         for model in _models(seg["behavior"]):
             what, src = sources.MODEL_SOURCES.get(model["model"], ("", "no source recorded"))
             if default:
                 what_d, src_d = sources.DEFAULT_SOURCES.get(cls, ("", ""))
-                src = f"Calibrated default (behavior: default, docs/calibration.md). {src_d} Model form: {src}"
+                src = (f"Calibrated default (behavior: default, docs/calibration.md). {src_d} "
+                       f"{sources.sector_text(seg.get('sector'), seg.get('shifts'))}Model form: {src}")
             else:
                 src = f"Parameters set in the scenario (their source is the scenario author's). Model form: {src}"
             params = ", ".join(f"{k} {param_text(v)}" for k, v in model.items() if k != "model" and v is not None)
