@@ -30,7 +30,7 @@ from .tables import (CUSTOMER_BILLS, EVENTS, SEGMENT_BILLS, TABLES, customer_bil
                      segment_bills_chunks, system_load_chunks, system_load_spec, write_table)
 
 #: Packages whose versions every manifest records.
-TRACKED_PACKAGES = ("drsim", "numpy", "scipy", "simpy", "pyyaml", "pydantic", "holidays")
+TRACKED_PACKAGES = ("drsim", "numpy", "scipy", "simpy", "pyyaml", "pydantic", "holidays", "pyarrow")
 
 
 def file_sha256(path: str | Path) -> str:
