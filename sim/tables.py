@@ -2,7 +2,7 @@
 
 Each table of a run folder (``results/README.md``) is declared here once, as a
 :class:`TableSpec`: its columns, their Arrow types, units and meaning. The rows are
-produced in chunks of at most :data:`WRITE_ROWS` (dicts of numpy arrays, one per column)
+produced in chunks of at most :data:`WRITE_ROWS` (dicts of numpy or Arrow arrays, one per column)
 and each chunk is written at once, as one Parquet row group and, when asked, as CSV lines,
 so writing holds a chunk in memory, not a table (``docs/benchmarks.md``, "Writing the run
 folder").
@@ -191,10 +191,11 @@ def customer_bills_chunks(segments, rows: int = WRITE_ROWS) -> Iterator[dict]:
     charge axis, as :attr:`sim.outcome.BillArrays.bill` sums them."""
     for name, seg in segments.items():
         b, s = seg.bills["baseline"], seg.bills["scenario"]
-        tariffs = np.array(s.tariff_names, dtype=object)
+        tariffs = pa.array(s.tariff_names, type=pa.string())
         for a in range(0, seg.n, rows):
             z = min(a + rows, seg.n)
-            out = {"segment": np.full(z - a, name, dtype=object), "customer": np.arange(a, z, dtype=np.int64)}
+            out = {"segment": pa.repeat(pa.scalar(name, pa.string()), z - a),
+                   "customer": np.arange(a, z, dtype=np.int64)}
             bill = {}
             for role, bills in (("baseline", b), ("scenario", s)):
                 total = bills.total[a:z]
@@ -204,7 +205,7 @@ def customer_bills_chunks(segments, rows: int = WRITE_ROWS) -> Iterator[dict]:
                 out[f"{role}_bill"], out[f"{role}_peak_kw"] = bill[role], bills.peak_kw[a:z]
             out["bill_change"] = bill["scenario"] - bill["baseline"]
             out["elasticity"] = seg.elasticity[a:z]
-            out["scenario_tariff"] = tariffs[s.choice[a:z]]
+            out["scenario_tariff"] = tariffs.take(s.choice[a:z])
             out["switches"] = s.switches[a:z] if s.switches is not None else np.zeros(z - a, dtype=np.int64)
             yield out
 
@@ -236,6 +237,15 @@ def _csv_cells(col: Column, values: np.ndarray) -> list[str]:
     return [str(v) for v in values.tolist()]
 
 
+def _arrow(values, type_: pa.DataType) -> pa.Array:
+    """A chunk's column as an Arrow array (text from a list: pyarrow converts numpy object
+    arrays through pandas, which it would import)."""
+    if isinstance(values, pa.Array):
+        return values
+    values = np.asarray(values)
+    return pa.array(values.tolist() if values.dtype == object else values, type=type_)
+
+
 def write_table(folder: Path, spec: TableSpec, chunks: Iterator[dict], *, currency: str, csv: bool) -> list[Path]:
     """Write ``folder/<name>.parquet`` (one row group per chunk) and, with ``csv``,
     ``folder/<name>.csv``, chunk after chunk; the paths written."""
@@ -247,7 +257,7 @@ def write_table(folder: Path, spec: TableSpec, chunks: Iterator[dict], *, curren
         if text:
             text.write(",".join(c.name for c in spec.columns) + "\n")
         for chunk in chunks:
-            arrays = [pa.array(chunk[c.name], type=c.type) for c in spec.columns]
+            arrays = [_arrow(chunk[c.name], c.type) for c in spec.columns]
             parquet.write_batch(pa.record_batch(arrays, schema=schema))
             for a in range(0, len(arrays[0]) if text else 0, CSV_ROWS):  # Python's cells: a few rows at a time
                 cells = [_csv_cells(c, np.asarray(chunk[c.name][a:a + CSV_ROWS])) for c in spec.columns]

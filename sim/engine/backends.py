@@ -22,7 +22,7 @@ from ..calendar import Calendar
 from ..errors import InputError, Problem
 from ..scenario.schema import Scenario
 
-__all__ = ["BASE_BYTES", "BYTES_PER_CUSTOMER", "BYTES_PER_EXTRA_TARIFF", "MEMORY_SHARE", "RESULT_BYTES_PER_CUSTOMER",
+__all__ = ["BASE_BYTES", "BYTES_PER_CUSTOMER", "BYTES_PER_EXTRA_TARIFF", "DASK_PROCESS_BYTES", "MEMORY_SHARE", "RESULT_BYTES_PER_CUSTOMER",
            "WRITE_BYTES", "Backend", "DaskShards", "InProcess", "MemoryPlan", "WORKER_DASK_CONFIG", "WORKER_MALLOC_ENV",
            "WORKER_PRELOAD", "check_memory", "memory_estimate", "memory_plan", "physical_memory", "split_blocks",
            "trim_heap", "tune_allocator"]
@@ -151,14 +151,21 @@ BYTES_PER_CUSTOMER, BYTES_PER_EXTRA_TARIFF = 1_000, 700
 #: A run's process before its customers: interpreter, numpy, numba and the compiled kernels
 #: (about 275 MiB for 10,000 customers). [bytes]
 BASE_BYTES = 280 * 2**20
+#: What a process that talks to Dask adds to :data:`BASE_BYTES`: the worker's or the
+#: client's modules (distributed, tornado, msgpack) and its event loop (a local-cluster
+#: worker holding 10,000 customers peaks at 382 MiB; benchmarks/writing.py --runs). [bytes]
+DASK_PROCESS_BYTES = 120 * 2**20
 #: What the coordinator of a run spread over workers holds per customer once the workers
 #: have handed their customers over: the read-out (each customer's bills by charge in both
 #: roles, energy, peak, tariff, response sums) as received parts and joined, both at once
-#: for a moment, then the metrics' per-customer arrays. PLACEHOLDER [bytes]
-RESULT_BYTES_PER_CUSTOMER = 600
+#: for a moment, then the metrics' per-customer arrays (docs/benchmarks.md, "Writing the
+#: run folder"). [bytes]
+RESULT_BYTES_PER_CUSTOMER = 800
 #: Writing the run folder: a chunk of the per-customer table (``sim.tables.WRITE_ROWS``
-#: rows) as numpy columns, Arrow arrays, its Parquet row group and CSV text. PLACEHOLDER [bytes]
-WRITE_BYTES = 96 * 2**20
+#: rows) as numpy columns, Arrow arrays, its Parquet row group and pyarrow's memory pool,
+#: and CSV text (``sim.tables.CSV_ROWS`` rows); measured 120-160 MiB at 210,000 to
+#: 2,000,000 customers (docs/benchmarks.md). [bytes]
+WRITE_BYTES = 160 * 2**20
 #: Share of the memory limit a run may be planned to fill: the estimate is rough, and the
 #: machine runs other things. Dask pauses a worker at the same share of its limit.
 MEMORY_SHARE = 0.8
@@ -209,8 +216,9 @@ def memory_plan(scenario: Scenario, workers: int = 0) -> MemoryPlan:
         return MemoryPlan(BASE_BYTES + _simulation_bytes(scenario) + WRITE_BYTES)
     n = sum(seg.count or 0 for seg in scenario.populations)
     days_steps = scenario.horizon.days * scenario.horizon.steps_per_day
-    coordinator = BASE_BYTES + n * RESULT_BYTES_PER_CUSTOMER + days_steps * 8 * 4 * len(scenario.populations)
-    return MemoryPlan(coordinator + WRITE_BYTES, BASE_BYTES + _simulation_bytes(scenario, 1 / workers), workers)
+    coordinator = (BASE_BYTES + DASK_PROCESS_BYTES + n * RESULT_BYTES_PER_CUSTOMER
+                   + days_steps * 8 * 4 * len(scenario.populations) + WRITE_BYTES)
+    return MemoryPlan(coordinator, BASE_BYTES + DASK_PROCESS_BYTES + _simulation_bytes(scenario, 1 / workers), workers)
 
 
 def memory_estimate(scenario: Scenario) -> int:
