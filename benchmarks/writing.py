@@ -16,14 +16,15 @@ of the writing, the memory it added (the process's peak resident memory during t
 writing less its resident memory before; the peak is reset through
 ``/proc/self/clear_refs``) and the size of the files.
 
-Part 2, ``--runs``: ``drsim run scenarios/flat.yaml`` for N customers over 7 days, in one
+Part 2, ``--runs``: ``drsim run`` of ``scenarios/flat.yaml`` (or ``--run-scenario
+scenarios/large_system.yaml``) for N customers over 7 days (``--run-days``), in one
 process and with ``--workers 2``, in a fresh process each: peak RSS of the process that
 runs the command (the coordinator, its own high-water mark) and of the largest worker
 (sampled every 0.05 s, so a peak shorter than that can be missed), against the estimate
 (:func:`sim.engine.memory_plan`) that the run was checked against.
 
 Usage: python benchmarks/writing.py [--sizes 210000 1000000 2000000] [--repeat 3]
-       python benchmarks/writing.py --runs [--run-sizes 500000 2000000]
+       python benchmarks/writing.py --runs [--run-sizes 500000 2000000] [--run-scenario FILE] [--run-days 7]
 """
 
 from __future__ import annotations
@@ -93,9 +94,15 @@ from sim.cli import main
 from sim.engine import memory_plan
 import sim
 
-n, workers = int(sys.argv[1]), int(sys.argv[2])
-sets = [f"populations.households.count={n - n // 10}", f"populations.shops.count={n // 10}", "horizon.days=7"]
-plan = memory_plan(sim.load_scenario("scenarios/flat.yaml", sets), 0 if workers == 1 else workers)
+n, workers, scenario, days = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+if scenario.endswith("large_system.yaml"):
+    sys.path.insert(0, "benchmarks")
+    from scale import overrides
+    sets = overrides(n)
+else:
+    sets = [f"populations.households.count={n - n // 10}", f"populations.shops.count={n // 10}"]
+sets.append(f"horizon.days={days}")
+plan = memory_plan(sim.load_scenario(scenario, sets), 0 if workers == 1 else workers)
 peaks, done = {}, threading.Event()
 
 def sample():  # each descendant's largest RSS, every 0.05 s (a worker's own peak is not reported to us)
@@ -110,7 +117,7 @@ def sample():  # each descendant's largest RSS, every 0.05 s (a worker's own pea
 
 threading.Thread(target=sample, daemon=True).start()
 with tempfile.TemporaryDirectory() as tmp:
-    args = ["run", "scenarios/flat.yaml", "--quiet", "--out", f"{tmp}/run", "--workers", str(workers)]
+    args = ["run", scenario, "--quiet", "--out", f"{tmp}/run", "--workers", str(workers)]
     for s in sets:
         args += ["--set", s]
     code = main(args)
@@ -173,13 +180,14 @@ def bench_writing(sizes: list[int], repeat: int) -> None:
                   f"{statistics.median(r['added_mib'] for r in runs[w]):,.0f} | {sizes_mb} | {repeat} |", flush=True)
 
 
-def bench_runs(sizes: list[int]) -> None:
-    print("| customers x 7 days | workers | coordinator peak RSS [MiB] | its estimate [MiB] | "
+def bench_runs(sizes: list[int], scenario: str, days: int) -> None:
+    print(f"{scenario}, {days} days:")
+    print("| customers | workers | coordinator peak RSS [MiB] | its estimate [MiB] | "
           "largest worker peak RSS [MiB] | its estimate [MiB] |")
     print("|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         for w in (1, 2):
-            r = _child(_RUN_CHILD, str(n), str(w))
+            r = _child(_RUN_CHILD, str(n), str(w), scenario, str(days))
             worker = "" if r["largest_worker_mib"] is None else f"{r['largest_worker_mib']:,.0f}"
             west = "" if r["largest_worker_mib"] is None else f"{r['estimate_worker_mib']:,.0f}"
             print(f"| {n:,} | {w} | {r['coordinator_mib']:,.0f} | {r['estimate_coordinator_mib']:,.0f} | {worker} | "
@@ -192,9 +200,13 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--runs", action="store_true", help="whole runs against their memory estimate instead")
     p.add_argument("--run-sizes", type=int, nargs="*", default=[500_000, 2_000_000])
+    p.add_argument("--run-scenario", default="scenarios/flat.yaml",
+                   help="scenarios/flat.yaml (90 %% households, 10 %% shops) or scenarios/large_system.yaml "
+                        "(the shares of benchmarks/scale.py)")
+    p.add_argument("--run-days", type=int, default=7)
     args = p.parse_args()
     if args.runs:
-        bench_runs(args.run_sizes)
+        bench_runs(args.run_sizes, args.run_scenario, args.run_days)
     else:
         bench_writing(args.sizes, args.repeat)
 

@@ -138,8 +138,8 @@ def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
-#: Files a run folder being written may hold (its hidden ``.partial-<pid>`` folder): what
-#: :func:`clean_stale_partials` may delete.
+#: Files a run folder being written may hold (its hidden ``.partial-<pid>-<random>``
+#: folder): all that :func:`clean_stale_partials` deletes.
 RUN_FOLDER_FILES = frozenset({"manifest.json", "metrics.json"}
                              | {f"{t.name}.{ext}" for t in TABLES for ext in ("parquet", "csv")})
 
@@ -174,13 +174,13 @@ def _writer_gone(pid: int, last_change: float) -> bool:
 
 
 def clean_stale_partials(folder: str | Path) -> list[Path]:
-    """Delete the hidden ``.<run>.partial-<pid>[-<random>]`` folders in ``folder`` left by runs killed
-    while writing (``kill -9``, power loss); the folders deleted.
+    """Delete the hidden ``.<run>.partial-<pid>[-<random>]`` folders in ``folder`` left by
+    runs killed while writing (``kill -9``, power loss); the folders deleted.
 
     A partial folder is stale when no process with its ``pid`` runs on this machine, or the
     process that does started after the folder last changed (the id was reused). Only
-    folders that hold nothing but run-folder files are deleted; one of another machine
-    writing to a shared disk looks stale here (see ``results/README.md``)."""
+    folders that hold nothing but run-folder files are deleted; one that another machine
+    is writing to a shared disk looks stale here (``docs/runs.md``, section 2)."""
     folder = Path(folder)
     removed = []
     try:
