@@ -158,14 +158,16 @@ DASK_PROCESS_BYTES = 120 * 2**20
 #: What the coordinator of a run spread over workers holds per customer once the workers
 #: have handed their customers over: the read-out (each customer's bills by charge in both
 #: roles, energy, peak, tariff, response sums) as received parts and joined, both at once
-#: for a moment, then the metrics' per-customer arrays (docs/benchmarks.md, "Writing the
-#: run folder"). [bytes]
-RESULT_BYTES_PER_CUSTOMER = 800
+#: for a moment, then the metrics' per-customer arrays. Measured about 540 bytes (flat,
+#: 2,000,000 customers on two workers: 1,413 MiB) and 490 (large_system, 1,000,000: 866
+#: MiB) above the base; rounded up for menus, whose customers carry a bill per tariff
+#: (docs/benchmarks.md, "Writing the run folder"). [bytes]
+RESULT_BYTES_PER_CUSTOMER = 640
 #: Writing the run folder: a chunk of the per-customer table (``sim.tables.WRITE_ROWS``
-#: rows) as numpy columns, Arrow arrays, its Parquet row group and pyarrow's memory pool,
-#: and CSV text (``sim.tables.CSV_ROWS`` rows); measured 120-160 MiB at 210,000 to
-#: 2,000,000 customers (docs/benchmarks.md). [bytes]
-WRITE_BYTES = 160 * 2**20
+#: rows) as numpy columns, Arrow arrays, its Parquet row group and pyarrow's memory pool
+#: and code, and CSV text (``sim.tables.CSV_ROWS`` rows): 121-133 MiB for Parquet and
+#: 157-174 MiB with CSV too, at 210,000 to 2,000,000 customers (docs/benchmarks.md). [bytes]
+WRITE_BYTES = 180 * 2**20
 #: Share of the memory limit a run may be planned to fill: the estimate is rough, and the
 #: machine runs other things. Dask pauses a worker at the same share of its limit.
 MEMORY_SHARE = 0.8
