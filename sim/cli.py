@@ -76,27 +76,57 @@ def cmd_run(args) -> int:
         raise InputError(Problem("--chunk", None, "", f"must be >= 1; got {args.chunk}"))
     if args.workers < 1:
         raise InputError(Problem("--workers", None, "", f"must be >= 1; got {args.workers}"))
+    limit = _memory_limit(args.max_memory)
     started = dt.datetime.now(dt.timezone.utc)
     out = Path(args.out) if args.out else default_run_dir(args.results, sc, started)
-    check_target(out)
+    if args.out:  # a default name is never refused: it lands under the first free suffix
+        check_target(out)
+    _clean_partials(out.parent)
     with run_progress(disable=hide_progress(args.quiet, args.progress)) as bar:
         task = bar.add_task(sc.name, total=sc.horizon.days)
         result = run(sc, chunk_customers=args.chunk, progress=lambda d, n: bar.update(task, completed=d),
-                     workers=args.workers, scheduler=args.scheduler)
+                     workers=args.workers, scheduler=args.scheduler, memory_limit=limit)
     finished = dt.datetime.now(dt.timezone.utc)
     path = write_run(result, out, command=["drsim", *args.argv], started=started, finished=finished,
-                     chunk_customers=args.chunk)
+                     chunk_customers=args.chunk, csv=args.csv)
     print_summary(result.metrics, sc.currency)
     bad = result.metrics["change"].get("rtp_days_not_converged", 0)
     if bad:
         err_console.print(f"warning: the real-time price fixed point did not converge on {bad} days "
                           "(raise max_iterations or lower damping)", highlight=False)
+    if args.out and path != out:
+        err_console.print(f"warning: {out} was taken by another run while this one ran; this run is in {path}",
+                          highlight=False)
     out_console.print(f"run folder: {path}  ({(finished - started).total_seconds():.1f} s)", highlight=False)
     if args.report:  # the run folder is complete: a failed report is reported and the run kept
         from .report.command import report_after_run
 
         return report_after_run(path)
     return 0
+
+
+def _memory_limit(text: str | None) -> int | None:
+    """``--max-memory``: a size such as ``8GiB``, ``500MB`` or a number of bytes."""
+    if text is None:
+        return None
+    from dask.utils import parse_bytes
+
+    try:
+        value = parse_bytes(text)
+    except (ValueError, TypeError):
+        value = None
+    if not value or value <= 0:
+        raise InputError(Problem("--max-memory", None, "", f"must be a size such as 8GiB or 500MB; got {text!r}"))
+    return int(value)
+
+
+def _clean_partials(folder: Path) -> None:
+    """Delete the hidden folders of killed runs beside this run's folder, and say so."""
+    from .results import clean_stale_partials
+
+    for path in clean_stale_partials(folder):
+        err_console.print(f"removed {path}: a run folder left half-written by a process that has ended "
+                          f"(pid {path.name.split('.partial-')[1].split('-')[0]})", highlight=False)
 
 
 def _read_tariff(path: str, name: str | None):
@@ -373,6 +403,11 @@ def _add_run(sub) -> None:
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
     q.add_argument("--report", action="store_true", help="also write report.html into the run folder (drsim report)")
+    q.add_argument("--csv", action="store_true",
+                   help="also write customer_bills.csv (every table is written as Parquet; the small ones also as CSV)")
+    q.add_argument("--max-memory", metavar="SIZE",
+                   help="memory the run may use on this machine, e.g. 8GiB (default: 80%% of the machine's); a run "
+                        "estimated to need more, in this process or its workers, is refused before it starts")
     q.set_defaults(func=cmd_run)
 
 

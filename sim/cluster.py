@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from .engine.backends import WORKER_DASK_CONFIG, WORKER_MALLOC_ENV, WORKER_PRELOAD
 from .errors import InputError, Problem
 
-__all__ = ["CONNECT_TIMEOUT_S", "connect", "describe"]
+__all__ = ["CONNECT_TIMEOUT_S", "connect", "describe", "worker_memory_limits"]
 
 #: Seconds to wait for a connection to an existing scheduler.
 CONNECT_TIMEOUT_S = 30
@@ -112,3 +112,10 @@ def describe(client) -> str:
         return f"{client.scheduler.address} ({len(workers)} workers, {threads} threads{board})"
     except Exception:  # informational only
         return str(getattr(client.scheduler, "address", "a Dask scheduler"))
+
+
+def worker_memory_limits(client) -> list[int]:
+    """Each worker's memory limit as Dask knows it (``memory_limit``; 0 for a worker without
+    one), in worker order. [bytes]"""
+    workers = client.scheduler_info().get("workers", {})
+    return [int(w.get("memory_limit") or 0) for _, w in sorted(workers.items())]

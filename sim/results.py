@@ -1,31 +1,36 @@
 """Run folders: manifest, metrics, time series and bill tables, written atomically.
 
-A run is written into a hidden ``.<run-id>.partial-<pid>`` folder beside its final place and
+A run is written into a hidden ``.<run-id>.partial-<pid>-<random>`` folder beside its final place and
 renamed into place only when every file is complete, so a killed run never leaves a folder
-that looks finished, and an existing folder is never overwritten.
+that looks finished, and an existing folder is never overwritten: two runs that chose the
+same name land under two (:func:`land`). A partial folder left by a killed run is deleted
+by the next run that writes beside it (:func:`clean_stale_partials`). The tables are
+streamed in row chunks (:mod:`sim.tables`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
 import platform
+import re
+import secrets
 import shutil
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-
 from .errors import InputError, Problem
 from .population import STREAM_BLOCK
-from .tariffs import CHARGES
+from .tables import (CUSTOMER_BILLS, EVENTS, SEGMENT_BILLS, TABLES, customer_bills_chunks, events_chunks,
+                     segment_bills_chunks, system_load_chunks, system_load_spec, write_table)
 
 #: Packages whose versions every manifest records.
-TRACKED_PACKAGES = ("drsim", "numpy", "scipy", "simpy", "pyyaml", "pydantic", "holidays")
+TRACKED_PACKAGES = ("drsim", "numpy", "scipy", "simpy", "pyyaml", "pydantic", "holidays", "pyarrow")
 
 
 def file_sha256(path: str | Path) -> str:
@@ -117,13 +122,9 @@ def manifest(result, *, command: list[str] | None, started: dt.datetime, finishe
 
 
 def default_run_dir(root: str | Path, scenario, started: dt.datetime) -> Path:
-    """``root/<scenario>/<YYYYMMDD-HHMMSS>-seed<N>``, with a suffix if that exists."""
-    base = Path(root) / scenario.name / f"{started:%Y%m%d-%H%M%S}-seed{scenario.seed}"
-    path, k = base, 1
-    while path.exists():
-        k += 1
-        path = base.with_name(f"{base.name}-{k}")
-    return path
+    """``root/<scenario>/<YYYYMMDD-HHMMSS>-seed<N>``: the name a run lands under, or, if that
+    is taken when it lands, the first free of ``-2``, ``-3``, ... (:func:`write_run`)."""
+    return Path(root) / scenario.name / f"{started:%Y%m%d-%H%M%S}-seed{scenario.seed}"
 
 
 def check_target(path: Path) -> None:
@@ -137,84 +138,113 @@ def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
-def _system_load_table(result) -> tuple[list[str], np.ndarray]:
-    cols = ["baseline_kw", "scenario_kw"]
-    data = [result.system_load_kw["baseline"], result.system_load_kw["scenario"]]
-    for name, seg in result.segments.items():
-        cols += [f"{name}_baseline_kw", f"{name}_scenario_kw"]
-        data += [seg.load_kw["baseline"], seg.load_kw["scenario"]]
-    return cols, np.column_stack(data)
+#: Files a run folder being written may hold (its hidden ``.partial-<pid>-<random>``
+#: folder): all that :func:`clean_stale_partials` deletes.
+RUN_FOLDER_FILES = frozenset({"manifest.json", "metrics.json"}
+                             | {f"{t.name}.{ext}" for t in TABLES for ext in ("parquet", "csv")})
+
+_PARTIAL = re.compile(r"^\.(?P<name>.+)\.partial-(?P<pid>[0-9]+)(?:-[0-9a-f]+)?$")
+
+
+def make_partial_dir(out_dir: Path) -> Path:
+    """Create the hidden folder a run is written into before it lands as ``out_dir``:
+    ``.<name>.partial-<pid>-<random>``, the process id for :func:`clean_stale_partials`,
+    the random part so that two writers in one process (threads) never share one."""
+    while True:
+        tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            tmp.mkdir()
+            return tmp
+        except FileExistsError:  # pragma: no cover - 1 in 4 billion
+            continue
+
+
+def _writer_gone(pid: int, last_change: float) -> bool:
+    """Whether the process that wrote a folder last changed at ``last_change`` (epoch
+    seconds) has ended: no process has its id, or the one that has started after that
+    change (its id was reused: the writer had ended before the new process started)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time() > last_change + 1.0  # create_time: to 1/100 s
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:  # another user's process we may not inspect: assume it is the writer
+        return False
+
+
+def clean_stale_partials(folder: str | Path) -> list[Path]:
+    """Delete the hidden ``.<run>.partial-<pid>[-<random>]`` folders in ``folder`` left by
+    runs killed while writing (``kill -9``, power loss); the folders deleted.
+
+    A partial folder is stale when no process with its ``pid`` runs on this machine, or the
+    process that does started after the folder last changed (the id was reused). Only
+    folders that hold nothing but run-folder files are deleted; one that another machine
+    is writing to a shared disk looks stale here (``docs/runs.md``, section 2)."""
+    folder = Path(folder)
+    removed = []
+    try:
+        candidates = [p for p in folder.iterdir() if _PARTIAL.match(p.name)]
+    except OSError:  # no such folder yet, or not readable: nothing of ours there
+        return removed
+    for path in candidates:
+        try:
+            if not path.is_dir() or path.is_symlink() or {f.name for f in path.iterdir()} - RUN_FOLDER_FILES:
+                continue
+            if _writer_gone(int(_PARTIAL.match(path.name)["pid"]), path.stat().st_mtime):
+                shutil.rmtree(path)
+                removed.append(path)
+        except OSError:  # gone meanwhile (another run cleaned it), or not ours to delete
+            continue
+    return removed
+
+
+def land(tmp: Path, out_dir: Path) -> Path:
+    """Rename the complete folder ``tmp`` to ``out_dir`` or, if a folder with files is there
+    (another run landed first), to the first free of ``out_dir-2``, ``-3``, ...; the path.
+
+    Race-free: ``rename(2)`` of a folder replaces only a missing or empty folder, atomically,
+    so two runs can never land under one name; the one that finds its name taken tries the
+    next."""
+    target, k = out_dir, 1
+    while True:
+        try:
+            os.rename(tmp, target)
+            return target
+        except OSError as e:
+            if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR) or k > 10_000:
+                raise
+        k += 1
+        target = out_dir.with_name(f"{out_dir.name}-{k}")
 
 
 def write_run(result, out_dir: str | Path, *, command: list[str] | None, started: dt.datetime,
-              finished: dt.datetime, chunk_customers: int) -> Path:
-    """Write a run folder atomically; return its path.
+              finished: dt.datetime, chunk_customers: int, csv: bool = False) -> Path:
+    """Write a run folder atomically; return its path (``out_dir``, or ``out_dir-2``, ... if
+    another run took that name meanwhile: :func:`land`).
 
-    Files: ``manifest.json``, ``metrics.json``, ``system_load.csv`` (per step: baseline and
-    scenario kW, system and per segment), ``segment_bills.csv`` (per segment, month and
-    tariff role: kWh and each charge), ``customer_bills.csv`` (per customer: kWh, each
-    charge and the total under both tariffs, the bill change, peak kW and elasticity).
+    Files (``results/README.md``): ``manifest.json``, ``metrics.json``, and each table of
+    :data:`sim.tables.TABLES` as Parquet, streamed in row chunks: ``system_load`` (per step:
+    baseline and scenario kW, system and per segment), ``segment_bills`` (per segment,
+    month, tariff role and tariff: kWh and each charge), ``customer_bills`` (per customer:
+    kWh, each charge and the total under both tariffs, the bill change, peak kW,
+    elasticity) and ``events``. The small tables, ``system_load``, ``segment_bills`` and
+    ``events``, are also written as CSV; ``customer_bills`` too with ``csv``.
     """
     out_dir = Path(out_dir)
-    check_target(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    tmp = make_partial_dir(out_dir)
     try:
         _write_json(tmp / "metrics.json", result.metrics)
-        cal = result.calendar
-        stamps = np.datetime_as_string(cal.timestamps, unit="m")
-        cols, table = _system_load_table(result)
-        with open(tmp / "system_load.csv", "w", encoding="utf-8") as f:
-            f.write("timestamp," + ",".join(cols) + "\n")
-            body = np.char.add(stamps.astype(object).astype(str), ",")
-            rows = [",".join(f"{v:.6f}" for v in row) for row in table]
-            f.write("\n".join(a + b for a, b in zip(body, rows)) + "\n")
-        with open(tmp / "segment_bills.csv", "w", encoding="utf-8") as f:
-            f.write("segment,month,tariff_role,tariff,energy_kwh," + ",".join(CHARGES) + ",total\n")
-            for name, seg in result.segments.items():
-                for role, bills in seg.bills.items():
-                    # one sheet per tariff; with tariff choice, one of the bills paid
-                    for tname, monthly, kwh in ((s.label, s.monthly, s.monthly_kwh) for s in bills.sheets):
-                        for m, label in enumerate(cal.month_labels):
-                            charges = monthly[m]
-                            f.write(f"{name},{label},{role},{tname},{kwh[m]:.6f},"
-                                    + ",".join(f"{v:.6f}" for v in charges) + f",{charges.sum():.6f}\n")
-        with open(tmp / "customer_bills.csv", "w", encoding="utf-8") as f:
-            head = ["segment", "customer"]
-            for role in ("baseline", "scenario"):
-                head += [f"{role}_kwh"] + [f"{role}_{c}" for c in CHARGES] + [f"{role}_bill", f"{role}_peak_kw"]
-            head += ["bill_change", "elasticity", "scenario_tariff", "switches"]
-            f.write(",".join(head) + "\n")
-            for name, seg in result.segments.items():
-                b, s = seg.bills["baseline"], seg.bills["scenario"]
-                cols = [b.kwh[:, None], b.total, b.bill[:, None], b.peak_kw[:, None],
-                        s.kwh[:, None], s.total, s.bill[:, None], s.peak_kw[:, None],
-                        (s.bill - b.bill)[:, None], seg.elasticity[:, None]]
-                values = np.hstack(cols)
-                ids = np.arange(seg.n)
-                names = np.array(s.tariff_names)[s.choice]
-                switches = s.switches if s.switches is not None else np.zeros(seg.n, dtype=np.int64)
-                lines = [f"{name},{i}," + ",".join(f"{v:.6f}" for v in row) + f",{t},{k}"
-                         for i, row, t, k in zip(ids, values, names, switches)]
-                f.write("\n".join(lines) + "\n")
-        with open(tmp / "events.csv", "w", encoding="utf-8") as f:
-            f.write("date,start,end,programme,tariff,source,forecast_peak_kw,baseline_kw,scenario_kw,reduction_kw\n")
-            step = cal.step_minutes
-            for ev in result.events:
-                a, b = ev["start_step"] * step, ev["stop_step"] * step
-                fc = "" if ev["forecast_peak_kw"] is None else f"{ev['forecast_peak_kw']:.3f}"
-                f.write(f"{ev['date']},{a // 60:02d}:{a % 60:02d},{b // 60:02d}:{b % 60:02d},{ev['programme']},"
-                        f"{ev['tariff']},{ev['source']},{fc},{ev['baseline_kw']:.3f},{ev['scenario_kw']:.3f},"
-                        f"{ev['reduction_kw']:.3f}\n")
+        currency = result.scenario.currency
+        write_table(tmp, system_load_spec(result.segments), system_load_chunks(result), currency=currency, csv=True)
+        write_table(tmp, SEGMENT_BILLS, segment_bills_chunks(result), currency=currency, csv=True)
+        write_table(tmp, CUSTOMER_BILLS, customer_bills_chunks(result.segments), currency=currency, csv=csv)
+        write_table(tmp, EVENTS, events_chunks(result.events, result.calendar.step_minutes), currency=currency,
+                    csv=True)
         _write_json(tmp / "manifest.json", manifest(result, command=command, started=started,
                                                     finished=finished, chunk_customers=chunk_customers))
-        if out_dir.exists():  # an empty folder made beforehand: take its place
-            out_dir.rmdir()
-        os.replace(tmp, out_dir)
+        return land(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out_dir

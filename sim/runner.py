@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .engine import DEFAULT_CHUNK, simulate
+from .engine import DEFAULT_CHUNK, check_memory, simulate
 from .metrics import compute as compute_metrics
 from .outcome import RunResult
 from .scenario import Scenario, load_scenario
@@ -19,7 +19,7 @@ __all__ = ["run"]
 
 
 def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK, progress=None,
-        workers: int = 1, scheduler: str | None = None, client=None) -> RunResult:
+        workers: int = 1, scheduler: str | None = None, client=None, memory_limit: int | None = None) -> RunResult:
     """Simulate a scenario and compute its metrics.
 
     Parameters
@@ -36,6 +36,11 @@ def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK
         Address of a running Dask scheduler: spread the customers over its workers.
     client : distributed.Client, optional
         An open client to use instead (not closed here).
+    memory_limit : int, optional
+        Memory the run may use on this machine [bytes] (default: 80 % of the machine's). A
+        run whose estimate (:func:`sim.engine.memory_plan`: this process, and each worker)
+        exceeds it, or exceeds its Dask workers' own ``memory_limit``, is refused with an
+        InputError before any customer is simulated; for a local cluster, before it starts.
 
     Returns
     -------
@@ -45,11 +50,18 @@ def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if client is None and scheduler is None and workers <= 1:
+        check_memory(scenario, limit=memory_limit)
         result = simulate(scenario, chunk_customers=chunk_customers, progress=progress)
     else:
-        from .cluster import connect
+        from .cluster import connect, worker_memory_limits
 
+        if client is None and scheduler is None:  # a local cluster of this run's own: check before it starts
+            check_memory(scenario, workers=workers, limit=memory_limit)
         with connect(scheduler, workers if scheduler is None else None, client) as c:
+            if client is not None or scheduler is not None:
+                limits = worker_memory_limits(c)
+                check_memory(scenario, workers=max(len(limits), 1), limit=memory_limit,
+                             worker_limit=min((x for x in limits if x), default=None), local=False)
             result = simulate(scenario, chunk_customers=chunk_customers, progress=progress, client=c)
         if scheduler is None and client is None:  # a LocalCluster of this run's own: no address worth keeping
             result.execution.pop("scheduler", None)

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import sim
@@ -28,8 +29,8 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "peak reduction" in printed and "load factor" in printed and "revenue" in printed
     files = {p.name for p in out.iterdir()}
-    assert files == {"manifest.json", "metrics.json", "system_load.csv", "segment_bills.csv", "customer_bills.csv",
-                     "events.csv"}
+    assert files == {"manifest.json", "metrics.json", "system_load.csv", "segment_bills.csv", "events.csv",
+                     *(f"{t}.parquet" for t in ("system_load", "segment_bills", "customer_bills", "events"))}
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) == {"baseline", "scenario", "change", "segments"}
     manifest = json.loads((out / "manifest.json").read_text())
@@ -39,11 +40,9 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
     with open(out / "system_load.csv") as f:
         rows = list(csv.reader(f))
     assert rows[0][:3] == ["timestamp", "baseline_kw", "scenario_kw"] and len(rows) == 14 * 24 + 1
-    with open(out / "customer_bills.csv") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == 350
-    total = sum(float(r["scenario_bill"]) for r in rows)
-    assert abs(total - metrics["scenario"]["revenue"]) < 0.01 * 350  # 6 decimals per row
+    bills = pd.read_parquet(out / "customer_bills.parquet")
+    assert len(bills) == 350
+    assert bills["scenario_bill"].sum() == pytest.approx(metrics["scenario"]["revenue"], rel=1e-12)  # unrounded
     # never overwrite
     assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
     assert "never overwrites" in capsys.readouterr().err

@@ -18,11 +18,11 @@ length n, and only system-level and per-segment load series are kept over time.
 from __future__ import annotations
 
 from ..outcome import ROLES, RunResult, SegmentOutcome
-from .backends import (BASE_BYTES, BYTES_PER_CUSTOMER, BYTES_PER_EXTRA_TARIFF, DaskShards, InProcess,
-                       memory_estimate, trim_heap, tune_allocator)
+from .backends import (BASE_BYTES, BYTES_PER_CUSTOMER, BYTES_PER_EXTRA_TARIFF, DaskShards, InProcess, MemoryPlan,
+                       check_memory, memory_estimate, memory_plan, trim_heap, tune_allocator)
 from .clock import simulate
 from .shard import DEFAULT_CHUNK, Forecast, Shard
 
 __all__ = ["BASE_BYTES", "BYTES_PER_CUSTOMER", "BYTES_PER_EXTRA_TARIFF", "DEFAULT_CHUNK", "DaskShards", "Forecast",
-           "InProcess", "ROLES", "RunResult", "SegmentOutcome", "Shard", "memory_estimate", "simulate", "trim_heap",
-           "tune_allocator"]
+           "InProcess", "MemoryPlan", "ROLES", "RunResult", "SegmentOutcome", "Shard", "check_memory", "memory_estimate",
+           "memory_plan", "simulate", "trim_heap", "tune_allocator"]

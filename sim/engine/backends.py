@@ -15,15 +15,17 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..calendar import Calendar
 from ..errors import InputError, Problem
 from ..scenario.schema import Scenario
 
-__all__ = ["BASE_BYTES", "BYTES_PER_CUSTOMER", "BYTES_PER_EXTRA_TARIFF", "Backend", "DaskShards", "InProcess",
-           "WORKER_DASK_CONFIG", "WORKER_MALLOC_ENV", "WORKER_PRELOAD", "check_memory", "memory_estimate",
-           "split_blocks", "trim_heap", "tune_allocator"]
+__all__ = ["BASE_BYTES", "BYTES_PER_CUSTOMER", "BYTES_PER_EXTRA_TARIFF", "DASK_PROCESS_BYTES", "MEMORY_SHARE", "RESULT_BYTES_PER_CUSTOMER",
+           "WRITE_BYTES", "Backend", "DaskShards", "InProcess", "MemoryPlan", "WORKER_DASK_CONFIG", "WORKER_MALLOC_ENV",
+           "WORKER_PRELOAD", "check_memory", "memory_estimate", "memory_plan", "physical_memory", "split_blocks",
+           "trim_heap", "tune_allocator"]
 
 
 class Backend(Protocol):
@@ -149,33 +151,147 @@ BYTES_PER_CUSTOMER, BYTES_PER_EXTRA_TARIFF = 1_000, 700
 #: A run's process before its customers: interpreter, numpy, numba and the compiled kernels
 #: (about 275 MiB for 10,000 customers). [bytes]
 BASE_BYTES = 280 * 2**20
+#: What a process that talks to Dask adds to :data:`BASE_BYTES`: the worker's or the
+#: client's modules (distributed, tornado, msgpack) and its event loop (a local-cluster
+#: worker holding 10,000 customers peaks at 382 MiB; benchmarks/writing.py --runs). [bytes]
+DASK_PROCESS_BYTES = 120 * 2**20
+#: What the coordinator of a run spread over workers holds per customer once the workers
+#: have handed their customers over: the read-out (each customer's bills by charge in both
+#: roles, energy, peak, tariff, response sums) as received parts and joined, both at once
+#: for a moment, then the metrics' per-customer arrays. Measured about 540 bytes (flat,
+#: 2,000,000 customers on two workers: 1,413 MiB) and 490 (large_system, 1,000,000: 866
+#: MiB) above the base; rounded up for menus, whose customers carry a bill per tariff
+#: (docs/benchmarks.md, "Writing the run folder"). [bytes]
+RESULT_BYTES_PER_CUSTOMER = 640
+#: Writing the run folder: a chunk of the per-customer table (``sim.tables.WRITE_ROWS``
+#: rows) as numpy columns, Arrow arrays, its Parquet row group and pyarrow's memory pool
+#: and code, and CSV text (``sim.tables.CSV_ROWS`` rows): 121-133 MiB for Parquet and
+#: 157-174 MiB with CSV too, at 210,000 to 2,000,000 customers (docs/benchmarks.md). [bytes]
+WRITE_BYTES = 180 * 2**20
+#: Share of the memory limit a run may be planned to fill: the estimate is rough, and the
+#: machine runs other things. Dask pauses a worker at the same share of its limit.
+MEMORY_SHARE = 0.8
 
 
-def memory_estimate(scenario: Scenario) -> int:
-    """Rough peak memory of a run, from its customer counts. [bytes]"""
-    total = BASE_BYTES
+@dataclass(frozen=True)
+class MemoryPlan:
+    """Estimated peak memory of a run's processes. [bytes]
+
+    Attributes
+    ----------
+    coordinator : int
+        This process: the whole run in one process, or, with workers, the clock and every
+        customer's results once the workers hand them over, and the writing of the run folder.
+    worker : int
+        Each worker process (its share of the customers); 0 without workers.
+    workers : int
+        How many worker processes (0: the run is one process).
+    """
+
+    coordinator: int
+    worker: int = 0
+    workers: int = 0
+
+    @property
+    def total(self) -> int:
+        """Coordinator and workers together (all on one machine with a local cluster)."""
+        return self.coordinator + self.workers * self.worker
+
+
+def _simulation_bytes(scenario: Scenario, share: float = 1.0) -> int:
+    """Peak memory of simulating ``share`` of each segment's customers, without the
+    process's base. [bytes]"""
+    total = 0
     days_steps = scenario.horizon.days * scenario.horizon.steps_per_day
     for seg in scenario.populations:
-        n = seg.count or 0
+        n = (seg.count or 0) * share
         options = len(seg.tariff.options("scenario")) + (1 if seg.participation.enrolment else 0)
         per = BYTES_PER_CUSTOMER + BYTES_PER_EXTRA_TARIFF * (options - 1) * (2 if seg.tariff.choice else 1)
-        total += n * per + days_steps * 8 * 4
+        total += int(n * per) + days_steps * 8 * 4
     return total
 
 
-def check_memory(scenario: Scenario) -> None:
-    """Refuse, before any work, a run that would need more memory than the machine has."""
+def memory_plan(scenario: Scenario, workers: int = 0) -> MemoryPlan:
+    """Rough peak memory of a run in one process (``workers=0``), or spread over
+    ``workers`` worker processes, and of writing its run folder. [bytes]"""
+    if workers <= 0:
+        return MemoryPlan(BASE_BYTES + _simulation_bytes(scenario) + WRITE_BYTES)
+    n = sum(seg.count or 0 for seg in scenario.populations)
+    days_steps = scenario.horizon.days * scenario.horizon.steps_per_day
+    coordinator = (BASE_BYTES + DASK_PROCESS_BYTES + n * RESULT_BYTES_PER_CUSTOMER
+                   + days_steps * 8 * 4 * len(scenario.populations) + WRITE_BYTES)
+    return MemoryPlan(coordinator, BASE_BYTES + DASK_PROCESS_BYTES + _simulation_bytes(scenario, 1 / workers), workers)
+
+
+def memory_estimate(scenario: Scenario) -> int:
+    """Rough peak memory of a run in one process, writing its run folder included. [bytes]"""
+    return memory_plan(scenario).coordinator
+
+
+def physical_memory() -> int | None:
+    """This machine's memory, or None where the operating system does not say. [bytes]"""
     import os
 
     try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
-        return
-    need = memory_estimate(scenario)
-    if need > 0.8 * physical:
-        raise InputError(Problem("populations", None, "", f"this run needs about {need / 2**30:.1f} GiB of memory; "
-                                                           f"the machine has {physical / 2**30:.1f} GiB (fewer customers, "
-                                                           "or split the population across runs)"))
+        return None
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def check_memory(scenario: Scenario, *, workers: int = 0, limit: int | None = None,
+                 worker_limit: int | None = None, local: bool = True) -> MemoryPlan:
+    """Refuse, before any work, a run that would need more memory than it may use.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    workers : int
+        Worker processes the customers are spread over (0: this process alone).
+    limit : int, optional
+        Memory the run may use on this machine [bytes]; default :data:`MEMORY_SHARE` of
+        the machine's memory (no check where the operating system does not say).
+    worker_limit : int, optional
+        Each worker's memory limit (Dask's ``memory_limit``) [bytes]; its workers may use
+        :data:`MEMORY_SHARE` of it.
+    local : bool
+        Whether the workers run on this machine (a local cluster), so that they count
+        against ``limit`` with the coordinator.
+
+    Returns
+    -------
+    MemoryPlan
+        The estimate, when the run fits. Raises InputError (naming the figures and what to
+        change) when it does not.
+    """
+    plan = memory_plan(scenario, workers)
+    if limit is None:
+        physical = physical_memory()
+        allowed = None if physical is None else int(MEMORY_SHARE * physical)
+        may = f"a run may use {MEMORY_SHARE:.0%} of this machine's {_gib(physical or 0)}, {_gib(allowed or 0)}"
+        more = "or --max-memory SIZE to allow more, at the risk of running out of memory"
+    else:
+        allowed, may, more = limit, f"--max-memory allows {_gib(limit)}", "or a larger --max-memory"
+    if not plan.workers:
+        here, where = plan.total, ""
+    elif local:
+        here, where = plan.total, (f" ({_gib(plan.coordinator)} in this process, which gathers every customer's "
+                                   f"bills, and {_gib(plan.worker)} in each of {plan.workers} workers)")
+    else:
+        here, where = plan.coordinator, " in this process, which gathers every customer's bills from the workers"
+    if allowed is not None and here > allowed:
+        raise InputError(Problem("populations", None, "", f"this run needs about {_gib(here)} of memory{where}; "
+                                 f"{may}. To proceed: fewer customers, or split the population across runs, "
+                                 f"{more}"))
+    if plan.workers and worker_limit and plan.worker > MEMORY_SHARE * worker_limit:
+        raise InputError(Problem("populations", None, "", f"each of the {plan.workers} workers needs about "
+                                 f"{_gib(plan.worker)} of memory; their limit is {_gib(worker_limit)} and Dask "
+                                 f"pauses a worker at {MEMORY_SHARE:.0%} of it. To proceed: more workers, workers "
+                                 "with a larger memory_limit, or fewer customers"))
+    return plan
 
 
 # --------------------------------------------------------------------------- allocator

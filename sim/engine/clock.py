@@ -32,7 +32,7 @@ from ..grid.rtp import solve_day
 from ..outcome import ROLES, RunResult, SegmentOutcome
 from ..rowmath import block_sum
 from ..scenario.schema import Scenario
-from .backends import Backend, DaskShards, InProcess, check_memory, split_blocks, tune_allocator
+from .backends import Backend, DaskShards, InProcess, split_blocks, tune_allocator
 from .shard import DEFAULT_CHUNK, Forecast, Shard, compile_all, forecast_population
 
 __all__ = ["simulate"]
@@ -64,8 +64,6 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     -------
     RunResult (metrics not yet computed)
     """
-    if client is None:
-        check_memory(scenario)
     tune_allocator()
     cal = Calendar.from_scenario(scenario)
     compiled = compile_all(scenario, cal)

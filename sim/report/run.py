@@ -14,8 +14,11 @@ import pandas as pd
 from ..errors import InputError, Problem
 
 #: The files every finished run folder holds (results/README.md).
-RUN_FILES = ("manifest.json", "metrics.json", "system_load.csv", "segment_bills.csv", "customer_bills.csv",
-             "events.csv")
+RUN_FILES = ("manifest.json", "metrics.json")
+#: The tables of a run folder: each read from ``<name>.parquet`` (unrounded), or from
+#: ``<name>.csv`` when there is no Parquet file (run folders written before drsim wrote
+#: Parquet; results/README.md).
+RUN_TABLES = ("system_load", "segment_bills", "customer_bills", "events")
 
 
 def _not_a_run(path: Path, why: str) -> InputError:
@@ -76,6 +79,9 @@ class RunFolder:
     @classmethod
     def open(cls, path: str | Path) -> RunFolder:
         path = check_run_dir(path, RUN_FILES)
+        missing = [t for t in RUN_TABLES if not any((path / f"{t}.{ext}").is_file() for ext in ("parquet", "csv"))]
+        if missing:
+            raise _not_a_run(path, f"no {', '.join(f'{t}.parquet' for t in missing)} (was the run interrupted?)")
         manifest, metrics = read_summary(path)
         if not isinstance(manifest.get("scenario"), dict):
             raise _not_a_run(path, "manifest.json has no resolved 'scenario'")
@@ -115,33 +121,42 @@ class RunFolder:
     # ---- tables
     @cached_property
     def load(self) -> pd.DataFrame:
-        """``system_load.csv``: one row per step, kW columns, ``timestamp`` as datetime64."""
-        df = self._csv("system_load.csv")
+        """``system_load``: one row per step, kW columns, ``timestamp`` as datetime64."""
+        df = self._table("system_load")
         df["timestamp"] = pd.to_datetime(df["timestamp"], format="%Y-%m-%dT%H:%M")
         n = self.days * self.steps_per_day
         if len(df) != n:
-            raise _not_a_run(self.path, f"system_load.csv has {len(df)} rows; the horizon has {n} steps")
+            raise _not_a_run(self.path, f"system_load has {len(df)} rows; the horizon has {n} steps")
         return df
 
     @cached_property
     def segment_bills(self) -> pd.DataFrame:
-        return self._csv("segment_bills.csv", dtype={"segment": str, "month": str, "tariff": str})
+        return self._table("segment_bills", text=("segment", "month", "tariff"))
 
     @cached_property
     def bill_changes(self) -> pd.DataFrame:
         """Per customer: ``segment`` and ``bill_change`` [currency] (the other columns are not read)."""
-        return self._csv("customer_bills.csv", usecols=["segment", "bill_change"], dtype={"segment": str})
+        return self._table("customer_bills", columns=["segment", "bill_change"], text=("segment",))
 
     @cached_property
     def events(self) -> pd.DataFrame:
-        return self._csv("events.csv", dtype={"date": str, "start": str, "end": str, "programme": str,
-                                              "tariff": str, "source": str})
+        return self._table("events", text=("date", "start", "end", "programme", "tariff", "source"))
 
-    def _csv(self, name: str, **kw) -> pd.DataFrame:
+    def _table(self, name: str, columns: list[str] | None = None, text: tuple[str, ...] = ()) -> pd.DataFrame:
+        """A table from ``<name>.parquet``, else ``<name>.csv``; the ``text`` columns as strings
+        (a Parquet date as ``YYYY-MM-DD``, as in the CSV)."""
+        path = self.path / f"{name}.parquet"
         try:
-            return pd.read_csv(self.path / name, **kw)
+            if not path.is_file():
+                path = path.with_suffix(".csv")
+                return pd.read_csv(path, usecols=columns, dtype={c: str for c in text})
+            df = pd.read_parquet(path, columns=columns)
         except (OSError, ValueError, pd.errors.ParserError) as e:
-            raise _not_a_run(self.path, f"cannot read {name} ({e})") from None
+            raise _not_a_run(self.path, f"cannot read {path.name} ({e})") from None
+        for c in text:
+            if c in df and len(df):
+                df[c] = df[c].astype(str)
+        return df
 
     def metric(self, dotted: str):
         """A value of ``metrics.json`` by dotted path, e.g. ``segments.res.change.bill_change_mean``."""
