@@ -41,6 +41,10 @@ class ToyCut(ResponseModel):
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         return load * (1.0 - params.cut[day.idx])[:, None]
 
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        # the energy given up, valued at its price (the first-order value of what is lost)
+        return ((after - before) * day.own.price).sum(axis=1) * day.step_hours
+
 
 @pytest.fixture
 def toy():

@@ -85,7 +85,8 @@ def _fingerprint(r) -> dict:
         "system": {k: v.tobytes() for k, v in r.system_load_kw.items()},
         "segments": {name: (s.load_kw["baseline"].tobytes(), s.load_kw["scenario"].tobytes(),
                             s.bills["baseline"].total.tobytes(), s.bills["scenario"].total.tobytes(),
-                            s.bills["scenario"].monthly.tobytes(), s.stats["consumer_surplus"].tobytes(),
+                            s.bills["scenario"].monthly.tobytes(), s.stats["utility_baseline"].tobytes(),
+                            s.stats["utility_scenario"].tobytes(),
                             s.elasticity.tobytes())
                      for name, s in r.segments.items()},
         "events": json.dumps(r.events, sort_keys=True),

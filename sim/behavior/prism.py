@@ -44,6 +44,14 @@ elasticity near -0.02 for the SPP [1]_, [2]_, taken at second hand: neither the 
 evaluation of Charles River Associates (2005) nor Faruqui and George (2005) could be read
 in the stored copies, so no table is cited here.
 
+**Utility.** The change of a customer's gross utility of consumption (the consumer
+ledger's utility side, docs/metrics.md) is that of two-stage budgeting with a CES lower
+stage over the two groups and the constant-elasticity daily demand in its price index
+(:func:`utility_change_prism`, :func:`sim.behavior.welfare.utility_change_ces`). The
+split above is exactly the CES one; the daily level follows the baseline-weighted average
+price rather than the CES index, which differs from it at second order in the price
+changes.
+
 References
 ----------
 .. [1] Charles River Associates, "Impact Evaluation of the California Statewide Pricing
@@ -62,8 +70,9 @@ from ..rowmath import row_dot
 
 from .elasticity import RATIO_MAX, RATIO_MIN
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
+from .welfare import utility_change_ces
 
-__all__ = ["respond_prism"]
+__all__ = ["prism_groups", "respond_prism", "utility_change_prism"]
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -146,21 +155,65 @@ def respond_prism(load_kw: np.ndarray, price_base: np.ndarray, price_scen: np.nd
     return load_kw * np.where(peak, f_peak[:, None], f_off[:, None])
 
 
+def prism_groups(load_kw: np.ndarray, price: np.ndarray, peak: np.ndarray, step_hours: float,
+                 weights_kw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Peak and off-peak energy of each customer's day and the spend on it at ``price``:
+    ``(energy (n, 2) [kWh], spend (n, 2) [currency])``, columns (peak, off-peak). With
+    ``weights_kw`` the spend is that of the load ``weights_kw`` (the groups' prices are the
+    spend on the baseline load over its energy, as the response takes them)."""
+    w_peak = np.asarray(peak, dtype=bool).astype(float)
+    w = np.stack([w_peak, 1.0 - w_peak], axis=1)                   # (spd, 2)
+    energy = np.stack([row_dot(load_kw, w[:, 0]), row_dot(load_kw, w[:, 1])], axis=1) * step_hours
+    basis = load_kw if weights_kw is None else weights_kw
+    price = np.asarray(price, dtype=float)
+    spend_rows = basis * price
+    spend = np.stack([row_dot(spend_rows, w[:, 0]), row_dot(spend_rows, w[:, 1])], axis=1) * step_hours
+    return energy, spend
+
+
+def utility_change_prism(load_base_kw: np.ndarray, load_kw: np.ndarray, price_base: np.ndarray,
+                         price_scen: np.ndarray, peak: np.ndarray, substitution: np.ndarray, daily: np.ndarray,
+                         step_hours: float) -> np.ndarray:
+    """Change of each customer's gross utility of consumption over the day under PRISM:
+    :func:`sim.behavior.welfare.utility_change_ces` over the two groups (peak, off-peak),
+    each priced at its spend on the baseline load over its baseline energy, as
+    :func:`respond_prism` prices them. [currency], shape (n,)"""
+    q0, spend_b = prism_groups(load_base_kw, price_base, peak, step_hours)
+    q1, _ = prism_groups(load_kw, price_base, peak, step_hours)
+    _, spend_s = prism_groups(load_base_kw, price_scen, peak, step_hours)
+    has = q0 > 0
+    safe = np.where(has, q0, 1.0)
+    p0 = np.where(has, spend_b / safe, 0.0)
+    p1 = np.where(has, spend_s / safe, 0.0)
+    return utility_change_ces(q0, q1, p0, p1, substitution, daily)
+
+
 @register
 class PrismModel(ResponseModel):
     """``model: prism``: the scenario role's substitution between peak and off-peak energy
-    and its daily energy change, each x the day's strength."""
+    and its daily energy change, each x the day's strength; its utility term is the
+    two-stage CES one (:func:`utility_change_prism`)."""
 
     name = "prism"
     params = ("substitution", "daily")
     stage = 10
 
-    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
-        spec, own, idx = self.settings, day.own, day.idx
+    def peak(self, day: ResponseDay) -> np.ndarray:
+        """The day's peak steps, (spd,) bool: the named periods, or the dearest steps."""
+        spec, own = self.settings, day.own
         if spec.peak_periods:
-            peak = np.isin(np.array(own.period_names)[own.period], spec.peak_periods)
-        else:
-            price = own.price if own.price.ndim == 1 else own.price.mean(axis=0)
-            peak = price >= price.max() - 1e-12
-        return respond_prism(load, day.base.price, own.price, peak, params.substitution[idx] * day.strength,
-                             params.daily[idx] * day.strength, day.step_hours)
+            return np.isin(np.array(own.period_names)[own.period], spec.peak_periods)
+        price = own.price if own.price.ndim == 1 else own.price.mean(axis=0)
+        return price >= price.max() - 1e-12
+
+    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        idx = day.idx
+        return respond_prism(load, day.base.price, day.own.price, self.peak(day),
+                             params.substitution[idx] * day.strength, params.daily[idx] * day.strength,
+                             day.step_hours)
+
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        idx = day.idx
+        return utility_change_prism(before, after, day.base.price, day.own.price, self.peak(day),
+                                    params.substitution[idx] * day.strength, params.daily[idx] * day.strength,
+                                    day.step_hours)
