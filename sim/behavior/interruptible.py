@@ -1,10 +1,13 @@
 """Interruptible customers shed load above their firm service level when an event is called.
 
-What the customer gives up is valued at the marginal price of each curtailed step
-(:func:`curtailment_utility`): a customer that chose to draw a kWh at price ``p`` values it
-at ``p`` or more, so ``p`` times the curtailed energy is a lower bound on the utility lost
-(first order in the curtailed energy; the inframarginal value of a large curtailment is
-higher). The programme's credit and penalties are charges of the bill.
+What the customer gives up is valued at the baseline tariff's marginal price of each
+curtailed step (:func:`curtailment_utility`), in both tariff roles: a customer that chose to
+draw a kWh at price ``p`` values it at ``p`` or more, so ``p`` times the curtailed energy is
+a lower bound on the utility lost (first order in the curtailed energy; the inframarginal
+value of a large curtailment is higher). The baseline price is the one at which the
+customer's uncurtailed consumption was chosen, and one price for both roles makes the same
+curtailment the same loss whatever the tariff. The programme's credit and penalties are
+charges of the bill.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ def curtail(load_kw: np.ndarray, event: np.ndarray, firm_kw: np.ndarray, complia
 def curtailment_utility(before_kw: np.ndarray, after_kw: np.ndarray, event: np.ndarray, price: np.ndarray,
                         step_hours: float) -> np.ndarray:
     """Change of each customer's utility of consumption from curtailment: the curtailed
-    energy valued at the marginal price of its step, ``-sum_t p[t] (L[t] - L'[t]) h``.
+    energy valued at the marginal price of its step, ``-sum_t p[t] (L[t] - L'[t]) h``
+    (module docstring).
 
     Parameters
     ----------
@@ -47,7 +51,7 @@ def curtailment_utility(before_kw: np.ndarray, after_kw: np.ndarray, event: np.n
         Load before and after curtailment. [kW]
     event : ndarray of bool, shape (steps,)
     price : ndarray, shape (steps,) or (n, steps)
-        The role's marginal price of each step. [currency/kWh]
+        The baseline tariff's marginal price of each step. [currency/kWh]
     step_hours : float  [h]
 
     Returns

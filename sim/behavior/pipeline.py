@@ -97,7 +97,9 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
         before = load
         load = curtail(load, own.interruptible, terms.firm_kw[idx], terms.compliance[idx] * day.fatigue)
         if utility is not None:
-            utility[idx] += curtailment_utility(before, load, own.interruptible, own.price, day.step_hours)
+            # valued at the baseline's marginal prices in both roles: the same curtailment
+            # is the same loss of consumption whatever the tariff
+            utility[idx] += curtailment_utility(before, load, own.interruptible, day.base.price, day.step_hours)
         if stats is not None and day.role == "scenario":
             ev = own.interruptible
             # per customer (summed over customers by the metrics: the same bits however the
