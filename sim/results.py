@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, Problem
+from .ledger import segment_ledger
 from .population import STREAM_BLOCK
 from .tariffs import CHARGES
 
@@ -146,6 +147,20 @@ def _system_load_table(result) -> tuple[list[str], np.ndarray]:
     return cols, np.column_stack(data)
 
 
+def _write_customer_surplus(path: Path, result) -> None:
+    """The consumer ledger per customer (sim.ledger): each role's change of utility of
+    consumption, its change, the bill change and the consumer surplus change. [currency]"""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("segment,customer,baseline_utility,scenario_utility,utility_change,bill_change,"
+                "consumer_surplus_change\n")
+        for name, seg in result.segments.items():
+            led = segment_ledger(seg)
+            values = np.column_stack([led.utility[0], led.utility[1], led.utility_change, led.bill_change,
+                                      led.surplus_change])
+            f.write("".join(f"{name},{i}," + ",".join(f"{v:.6f}" for v in row) + "\n"
+                            for i, row in enumerate(values)))
+
+
 def write_run(result, out_dir: str | Path, *, command: list[str] | None, started: dt.datetime,
               finished: dt.datetime, chunk_customers: int) -> Path:
     """Write a run folder atomically; return its path.
@@ -153,7 +168,9 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
     Files: ``manifest.json``, ``metrics.json``, ``system_load.csv`` (per step: baseline and
     scenario kW, system and per segment), ``segment_bills.csv`` (per segment, month and
     tariff role: kWh and each charge), ``customer_bills.csv`` (per customer: kWh, each
-    charge and the total under both tariffs, the bill change, peak kW and elasticity).
+    charge and the total under both tariffs, the bill change, peak kW and elasticity),
+    ``customer_surplus.csv`` (per customer: the consumer ledger's utility of consumption in
+    each role, its change, the bill change and the consumer surplus change), ``events.csv``.
     """
     out_dir = Path(out_dir)
     check_target(out_dir)
@@ -200,6 +217,7 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
                 lines = [f"{name},{i}," + ",".join(f"{v:.6f}" for v in row) + f",{t},{k}"
                          for i, row, t, k in zip(ids, values, names, switches)]
                 f.write("\n".join(lines) + "\n")
+        _write_customer_surplus(tmp / "customer_surplus.csv", result)
         with open(tmp / "events.csv", "w", encoding="utf-8") as f:
             f.write("date,start,end,programme,tariff,source,forecast_peak_kw,baseline_kw,scenario_kw,reduction_kw\n")
             step = cal.step_minutes

@@ -564,7 +564,31 @@ def section_revenue(run: RunFolder) -> str:
                                            "cost of supply (energy plus capacity by coincident peak).")
     body += ("<p class=\"muted\">Capacity cost is allocated to segments by their load at the system peak, so "
              "segment costs and margins add up to the system's (docs/metrics.md).</p>")
+    body += _welfare_table(run)
     return _section("revenue", body)
+
+
+#: The consumer ledger's terms in the welfare table: key of ``change``, column label.
+WELFARE_COLUMNS = [("revenue_change", "bill change (revenue change)"),
+                   ("consumer_utility_change", "utility of consumption change"),
+                   ("consumer_surplus_change", "consumer surplus change"), ("margin_change", "margin change"),
+                   ("welfare_change", "welfare change")]
+
+
+def _welfare_table(run: RunFolder) -> str:
+    """Each segment's and the system's consumer ledger: bills, utility, surplus, margin, welfare."""
+    groups = [(name, f"segments.{name}.change") for name in run.segment_names] + [("system", "change")]
+    rows = []
+    for name, base in groups:
+        cells = "".join(mcell(run, f"{base}.{key}", "money", signed=True) for key, _ in WELFARE_COLUMNS)
+        cls = ' class="total"' if name == "system" else ""
+        rows.append(f"<tr{cls}><th scope=\"row\">{esc(name)}</th>{cells}</tr>")
+    body = table("tab-welfare", f"Consumer ledger and welfare, scenario against baseline [{run.currency}]",
+                 ["segment", *[label for _, label in WELFARE_COLUMNS]], rows, num_from=1)
+    return body + ("<p class=\"muted\">Bills are transfers: consumer surplus change = utility change - bill change; "
+                   "welfare change = utility change - cost change = consumer surplus change + margin change, so a "
+                   "fixed charge or a tax moves money between the columns and leaves welfare unchanged "
+                   "(docs/metrics.md, Consumer ledger).</p>")
 
 
 def section_bills(run: RunFolder) -> str:

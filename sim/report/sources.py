@@ -75,8 +75,12 @@ GENERAL_ASSUMPTIONS = [
     "and tax do not enter them; demand charges act only through demand shaving.",
     "No load moves between days (except energy left in a thermal store); no rebound after an interruptible "
     "event; no memory of past prices beyond learning and event fatigue.",
-    "Consumer surplus is computed for constant_elasticity only; welfare_change of a run with other models "
-    "counts the margin but not those customers' surplus.",
+    "Bills are transfers: consumer surplus change = the change of the customers' utility of consumption "
+    "(each model's money metric, quasi-linear utility) minus the change of the whole bill; welfare change = "
+    "utility change - cost-of-supply change = surplus change + margin change, so a fixed charge or a tax "
+    "changes welfare by zero. Moving load costs nothing unless the model states an inconvenience cost "
+    "(flexible: inconvenience_per_kwh; demand shaving: none); curtailed energy is valued at the baseline "
+    "price (a lower bound) (docs/metrics.md, Consumer ledger).",
     "Parameters are drawn independently of customer size and of each other.",
     "Capacity cost is the system peak times the capacity cost per kW-year, prorated to the horizon, and is "
     "allocated to segments by their load at the system peak (docs/metrics.md).",
