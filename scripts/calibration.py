@@ -102,7 +102,7 @@ def fit(customers: int) -> None:
     The peak reduction is nearly proportional to sigma for small sigma, so one run per ratio
     at a trial sigma gives the slope; the least-squares sigma matches the arc's values."""
     trial = -0.1
-    beh = {"model": "prism", "substitution": trial, "daily": DEFAULTS["residential"]["prism"]["daily"]}
+    beh = {"model": "ces", "substitution": trial, "daily": DEFAULTS["residential"]["prism"]["daily"]}
     got = np.array([simulate(r, False, customers, beh) for r in RATIOS])
     for tech in (False, True):
         target = np.array([arcturus(r, tech) for r in RATIOS])
@@ -139,7 +139,7 @@ def main() -> None:
     lines += [f"| {r:g} | {x:.3f} | -0.09 to -0.10 |" for r, x in subst]
     table = "\n".join(lines)
     print(table)
-    print(f"defaults: PRISM substitution {d['prism']['substitution']}, daily {d['prism']['daily']}, "
+    print(f"defaults: CES substitution {d['prism']['substitution']}, daily {d['prism']['daily']}, "
           f"technology multiplier {d['technology_multiplier']}; {args.customers} customers, "
           f"run {dt.date.today()}")
     if args.out:

@@ -34,8 +34,8 @@ import numpy as np
 
 from ._jit import jit
 
-__all__ = ["MAX_GROUPS", "RowGroups", "block_column_sums", "block_sum", "group_rows", "numpy_sum", "row_dot",
-           "row_matmul"]
+__all__ = ["MAX_GROUPS", "RowGroups", "block_column_sums", "block_sum", "distinct_by_row", "group_rows", "numpy_sum",
+           "row_dot", "row_matmul"]
 
 
 def row_dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -138,6 +138,30 @@ def _weights(spd: int, k: int) -> np.ndarray:
         w = 1.0 + np.sqrt(np.arange(spd) * (k + 2.0) + 2.0) / np.sqrt(spd + 7.0 * k + 3.0)
         _weights_cache[(spd, k)] = w
     return w
+
+
+@jit
+def distinct_by_row(rows):
+    """Each row's distinct values in order of first appearance, how many there are, and
+    each step's index among them: shapes (G, steps), (G,), (G, steps)."""
+    g_count, spd = rows.shape
+    values = np.empty((g_count, spd))
+    counts = np.zeros(g_count, dtype=np.intp)
+    codes = np.empty((g_count, spd), dtype=np.intp)
+    for g in range(g_count):
+        k = 0
+        for t in range(spd):
+            x = rows[g, t]
+            j = 0
+            while j < k and values[g, j] != x:
+                j += 1
+            if j == k:
+                values[g, k] = x
+                k += 1
+            codes[g, t] = j
+        counts[g] = k
+    return values, counts, codes
+
 
 
 class RowGroups:

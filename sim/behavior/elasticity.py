@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import jit
+from ..rowmath import distinct_by_row
 
 #: Price ratios outside [RATIO_MIN, RATIO_MAX] are clipped before the response is computed.
 RATIO_MIN, RATIO_MAX = 0.1, 10.0
@@ -86,7 +87,7 @@ def respond_rows(base_kw: np.ndarray, log_rows: np.ndarray, inverse: np.ndarray,
     customer's ``sum_t (q1 a - q0 b)`` and ``sum_t q1 c`` in the same pass (``q0``, ``q1``:
     its load before and after), in time order. Returns (load, first sums, second sums), the
     sums None without ``sums``."""
-    values, counts, codes = _distinct_by_row(log_rows)
+    values, counts, codes = distinct_by_row(log_rows)
     out = np.empty(base_kw.shape)
     n = base_kw.shape[0]
     with_sums = sums is not None
@@ -99,29 +100,6 @@ def respond_rows(base_kw: np.ndarray, log_rows: np.ndarray, inverse: np.ndarray,
 
 
 _NONE_2D = np.zeros((0, 0))
-
-
-@jit
-def _distinct_by_row(rows):
-    """Each row's distinct values in order of first appearance, how many there are, and
-    each step's index among them: shapes (G, steps), (G,), (G, steps)."""
-    g_count, spd = rows.shape
-    values = np.empty((g_count, spd))
-    counts = np.zeros(g_count, dtype=np.intp)
-    codes = np.empty((g_count, spd), dtype=np.intp)
-    for g in range(g_count):
-        k = 0
-        for t in range(spd):
-            x = rows[g, t]
-            j = 0
-            while j < k and values[g, j] != x:
-                j += 1
-            if j == k:
-                values[g, k] = x
-                k += 1
-            codes[g, t] = j
-        counts[g] = k
-    return values, counts, codes
 
 
 @jit

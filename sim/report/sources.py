@@ -27,6 +27,13 @@ MODEL_SOURCES = {
         "California Statewide Pricing Pilot (Charles River Associates 2005; Faruqui and George 2005): values at "
         "second hand, neither report read; the steps of the computation after the Open Modeling Framework's "
         "prismDR code."),
+    "ces": (
+        "CES demand system over every price period of the day: each period's use moves with its own price "
+        "relative to all the others (one elasticity of substitution), plus a daily price elasticity; two periods "
+        "give PRISM (docs/behavior.md 3.3a).",
+        "Form: the CES special case of the Addilog system Faruqui, Sergici, Lessem and Mountain 2015, Energy "
+        "Economics 52(A), estimated over Ontario's peak, mid-peak and off-peak periods (abstract only); its "
+        "two-period form is PRISM (California Statewide Pricing Pilot)."),
     "flexible": (
         "Deferrable loads moved to the cheapest steps of a window when the saving beats an inconvenience cost "
         "(docs/behavior.md 3.4).",
@@ -46,7 +53,8 @@ MODEL_SOURCES = {
 #: Published sources of the calibrated defaults (``behavior: default``, docs/calibration.md).
 DEFAULT_SOURCES = {
     "residential": (
-        "PRISM with an elasticity of substitution of -0.103 (normal across customers, 30 % coefficient of "
+        "CES over the price periods (PRISM with two) with an elasticity of substitution of -0.103 (normal "
+        "across customers, 30 % coefficient of "
         "variation, truncated to [-0.206, 0]) and a daily elasticity of -0.02.",
         "Fitted so that a default residential segment reproduces the arc of price responsiveness of Faruqui "
         "and Sergici 2017, 'Arcturus 2.0', The Electricity Journal 30(10) (peak impact -0.011 - 0.065 ln r "
@@ -55,7 +63,8 @@ DEFAULT_SOURCES = {
         "1.63, the ratio of "
         "the arc's slopes."),
     "commercial": (
-        "PRISM with an elasticity of substitution averaging -0.11 (half-normal across customers), no daily "
+        "CES over the price periods (PRISM with two) with an elasticity of substitution averaging -0.11 "
+        "(half-normal across customers), no daily "
         "elasticity; demand shaving of 5 % of the month's baseline peak where a demand charge applies.",
         "Goldman, Hopper, Bharvirkar, Neenan and Cappers 2007, The Energy Journal 28(1) (LBNL-60720; "
         "abstract read at osti.gov/biblio/920341): average elasticity of substitution 0.11 for 119 large "

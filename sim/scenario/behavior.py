@@ -1,7 +1,7 @@
 """The behaviour part of the scenario format: response models and how customers take part.
 
 A segment's ``behavior`` is one model or a list of models that combine: at most one
-energy-price model (``constant_elasticity``, ``elasticity_matrix`` or ``prism``), plus any
+energy-price model (``constant_elasticity``, ``elasticity_matrix``, ``prism`` or ``ces``), plus any
 of ``flexible`` (deferrable loads), ``demand_shaving`` and ``thermal_storage``.
 ``participation`` says who takes the scenario tariff and how strongly they respond over
 time (enrolment, awareness, enabling technology, event fatigue, learning).
@@ -78,6 +78,20 @@ class Prism(Model):
     _day = _within("daily", -2.0, 0.0)
 
 
+class Ces(Model):
+    """CES demand system over every price period of the day (PRISM generalised): each period's
+    use moves with its own price relative to all the others, plus a daily price elasticity."""
+
+    model: Literal["ces"]
+    substitution: Param = Field(description="Elasticity of substitution between price periods, <= 0.")
+    daily: Param = Field(0.0, description="Daily price elasticity on the day's average price, <= 0.")
+    flexible_share: Param = Field(1.0, description=(
+        "Share of each customer's load that takes part in the substitution, in [0, 1]."))
+    _sub = _within("substitution", -2.0, 0.0)
+    _day = _within("daily", -2.0, 0.0)
+    _flex = _within("flexible_share", 0.0, 1.0)
+
+
 class Flexible(Model):
     """Deferrable loads (appliances, EV charging, batch processes) moved to the cheapest steps
     of a window, when the saving beats an inconvenience cost."""
@@ -134,11 +148,11 @@ class ThermalStorage(Model):
     _loss = _within("loss_per_hour", 0.0, 0.99)
 
 
-ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Flexible, DemandShaving, ThermalStorage],
+ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Ces, Flexible, DemandShaving, ThermalStorage],
                           Field(discriminator="model")]
 
 #: Models that respond to the scenario's energy prices relative to the baseline's.
-PRICE_MODELS = ("constant_elasticity", "elasticity_matrix", "prism")
+PRICE_MODELS = ("constant_elasticity", "elasticity_matrix", "prism", "ces")
 
 BehaviorSpec = Annotated[Union[Annotated[ResponseModel, Tag("mapping")], Annotated[list[ResponseModel], Tag("list")]],
                          Discriminator(shape_of)]

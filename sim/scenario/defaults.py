@@ -75,7 +75,7 @@ def default_behavior(customer_class: str) -> list[dict]:
     else:  # half-normal with mean `sub`: sd = |mean| sqrt(pi / 2), truncation at 5 x mean barely moves it
         dist = {"dist": "normal", "mean": 0.0, "sd": abs(sub) * (3.141592653589793 / 2) ** 0.5, "min": 5 * sub,
                 "max": 0.0}
-    models = [{"model": "prism", "substitution": dist, "daily": d["prism"]["daily"]}]
+    models = [{"model": "ces", "substitution": dist, "daily": d["prism"]["daily"]}]
     if "demand_shaving" in d:
         models.append({"model": "demand_shaving", **d["demand_shaving"]})
     return models
