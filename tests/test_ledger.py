@@ -50,6 +50,10 @@ def _every_model(base: dict, scen: dict, **behaviour) -> dict:
          "annual_kwh": {"dist": "uniform", "low": 20000, "high": 60000},
          "behavior": [{"model": "prism", "substitution": 0.0 if zero else -0.1, "daily": 0.0 if zero else -0.05},
                       {"model": "demand_shaving", "reduction": 0.1}]},
+        {"name": "plants", "customer_class": "industrial", "count": 30, "tariff": tariff, "interruptible": firm,
+         "annual_kwh": {"dist": "uniform", "low": 50000, "high": 200000},
+         "behavior": {"model": "ces", "substitution": 0.0 if zero else -0.1, "daily": 0.0 if zero else -0.05,
+                      "flexible_share": 0.5}},
         {"name": "offices", "customer_class": "commercial", "count": 40, "tariff": tariff, "interruptible": firm,
          "annual_kwh": {"dist": "uniform", "low": 20000, "high": 60000},
          "behavior": {"model": "elasticity_matrix", "periods": ["peak", "flat", "valley"],
@@ -92,7 +96,7 @@ def test_a_pure_transfer_changes_welfare_by_exactly_zero(fixed, per_day, tax, re
     prices before tax, so none of these moves a load): the welfare change is exactly 0 for
     the system and every segment, and every customer's surplus change is exactly minus its
     bill change, whatever the models (constant elasticity, flexible, storage, PRISM, demand
-    shaving, the elasticity matrix, curtailment)."""
+    shaving, CES, the elasticity matrix, curtailment)."""
     scen = dict(copy.deepcopy(BASE), fixed_per_month=fixed, fixed_per_day=per_day, tax_pct=tax)
     if rebate is not None:
         scen["volume_rebate"] = {"threshold_kwh": rebate[0], "cost_saving_per_kwh": rebate[1], "share": rebate[2]}
@@ -116,7 +120,7 @@ def test_a_pure_transfer_changes_welfare_by_exactly_zero(fixed, per_day, tax, re
 @given(peak=st.floats(0.3, 2.0), valley=st.floats(0.05, 0.5), fixed=st.floats(0.0, 20.0),
        demand=st.floats(0.0, 30.0), cpp=st.booleans())
 def test_zero_elasticity_gives_surplus_change_minus_bill_change_for_every_customer(peak, valley, fixed, demand, cpp):
-    """With every energy-price elasticity 0 (constant elasticity, PRISM, the matrix) and a
+    """With every energy-price elasticity 0 (constant elasticity, PRISM, CES, the matrix) and a
     scenario tariff of other prices and charges, each customer's surplus change is exactly
     minus its bill change; and the ledger sums to the revenue."""
     scen = copy.deepcopy(BASE)
@@ -128,7 +132,7 @@ def test_zero_elasticity_gives_surplus_change_minus_bill_change_for_every_custom
     data = _every_model(copy.deepcopy(BASE), scen, zero=True)
     for seg in data["populations"]:          # the energy-price models only
         behaviour = seg["behavior"] if isinstance(seg["behavior"], list) else [seg["behavior"]]
-        seg["behavior"] = [b for b in behaviour if b["model"] in ("constant_elasticity", "prism", "elasticity_matrix")]
+        seg["behavior"] = [b for b in behaviour if b["model"] in ("constant_elasticity", "prism", "ces", "elasticity_matrix")]
     r = sim.run(build(data))
     for name, seg in r.segments.items():
         led = segment_ledger(seg)

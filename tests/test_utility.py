@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.integrate import quad
 
+from sim.behavior.ces import respond_ces
 from sim.behavior.elasticity import constant_elasticity, price_ratio
 from sim.behavior.flexible import shift_cost, shift_flexible
 from sim.behavior.prism import respond_prism, utility_change_prism
@@ -82,6 +83,32 @@ def test_prism_utility_is_zero_without_response_and_negative_for_a_dearer_day():
     bill0 = (load * p0).sum(axis=1)
     cs = du - ((after * p1).sum(axis=1) - bill0)
     assert (cs >= -((load * p1).sum(axis=1) - bill0) - 1e-12).all()
+
+
+@SET
+@given(seed=st.integers(0, 10_000), s=st.floats(0.0, 2.0), eta=st.floats(-1.0, 0.0))
+def test_ces_utility_over_steps_equals_it_over_the_periods_they_form(seed, s, eta):
+    """The CES model's steps as groups: steps with the same price change add up in the
+    index, so the utility over the day's steps equals the utility over its periods (the
+    steps' energies and spend-weighted prices summed per period), rtol 1e-10."""
+    rng = np.random.default_rng(seed)
+    n, spd = 4, 24
+    period = rng.integers(0, 3, spd)
+    p0 = np.array([0.5, 0.5, 0.5])[period]
+    p1 = np.array([1.1, 0.6, 0.3])[period]
+    load = rng.uniform(0.1, 3.0, (n, spd))
+    sigma, daily = np.full(n, -s), np.full(n, eta)
+    after = respond_ces(load, p0, p1, sigma, daily)
+    by_step = utility_change_ces(load, after, np.tile(p0, (n, 1)), np.tile(p1, (n, 1)), sigma, daily)
+    onehot = np.eye(3)[period]                                     # (spd, 3)
+    q0, q1 = load @ onehot, after @ onehot
+    present = onehot.sum(axis=0) > 0
+    gp0 = np.where(present, (load * p0) @ onehot / np.where(q0 > 0, q0, 1), 0.0)
+    gp1 = np.where(present, (load * p1) @ onehot / np.where(q0 > 0, q0, 1), 0.0)
+    by_period = utility_change_ces(q0, q1, gp0, gp1, sigma, daily)
+    assert_allclose(by_step, by_period, rtol=1e-10, atol=1e-12)
+    if s == 0 and eta == 0:
+        assert_array_equal(by_step, 0.0)
 
 
 @SET

@@ -283,7 +283,11 @@ def utility_change_ces(energy_base: np.ndarray, energy: np.ndarray, price_base: 
     the CES split), this is ``integral_{X0}^{X1} P(X) dX`` exactly; with one group it is the
     constant-elasticity ``dV``. A customer whose quantities did not change has ``dV = 0``
     exactly. Price relatives are clipped to [RATIO_MIN, RATIO_MAX] as in the response models;
-    a group with no baseline energy or no positive baseline price takes no part in the index.
+    a group with no baseline energy or no positive baseline price takes no part in the index,
+    and one whose scenario price is not positive enters it unchanged (relative 1).
+
+    The groups may be single steps: steps with the same price relative add up in the index
+    as one group would, so the result is the same as over the groups they form.
 
     Parameters
     ----------
@@ -321,7 +325,9 @@ def utility_change_ces(energy_base: np.ndarray, energy: np.ndarray, price_base: 
     e0 = spend0.sum(axis=1)
     has = e0 > 0
     w = spend0 / np.where(has, e0, 1.0)[:, None]
-    lr = np.log(np.where(ok, np.clip(p1 / np.where(ok, p0, 1.0), RATIO_MIN, RATIO_MAX), 1.0))
+    # a group whose scenario price is not positive has no price change to respond to (relative 1)
+    moves = ok & (p1 > 0)
+    lr = np.log(np.where(moves, np.clip(p1 / np.where(moves, p0, 1.0), RATIO_MIN, RATIO_MAX), 1.0))
     a = 1.0 - s
     unit = np.abs(a) < 1e-9
     # sum_g w_g (rel_g ** a - 1) = (sum_g w_g rel_g ** a) - 1 with sum_g w_g = 1: no cancellation near pi = 1
