@@ -80,11 +80,16 @@ def _check_ledger_sums_to_revenue(r) -> None:
 
 
 def _check_welfare_identity(m: dict) -> None:
-    """welfare = consumer surplus change + margin change, to rounding (rtol 1e-12 of revenue)."""
+    """welfare = consumer surplus change + margin change, and the segments' ledger terms add up
+    to the system's, to rounding (1e-12 of the baseline revenue)."""
     for ch, scale in [(m["change"], m["baseline"]["revenue"])] + [
             (s["change"], s["baseline"]["revenue"]) for s in m["segments"].values()]:
         assert_allclose(ch["consumer_surplus_change"] + ch["margin_change"], ch["welfare_change"],
                         rtol=0, atol=1e-12 * max(scale, 1.0))
+    # the segments' terms add up to the system's (capacity cost allocated by coincident peak)
+    for key in ("consumer_utility_change", "consumer_surplus_change", "welfare_change"):
+        assert_allclose(sum(seg["change"][key] for seg in m["segments"].values()), m["change"][key],
+                        rtol=0, atol=1e-12 * max(m["baseline"]["revenue"], 1.0))
 
 
 @RUNS

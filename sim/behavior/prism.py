@@ -155,20 +155,12 @@ def respond_prism(load_kw: np.ndarray, price_base: np.ndarray, price_scen: np.nd
     return load_kw * np.where(peak, f_peak[:, None], f_off[:, None])
 
 
-def prism_groups(load_kw: np.ndarray, price: np.ndarray, peak: np.ndarray, step_hours: float,
-                 weights_kw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Peak and off-peak energy of each customer's day and the spend on it at ``price``:
-    ``(energy (n, 2) [kWh], spend (n, 2) [currency])``, columns (peak, off-peak). With
-    ``weights_kw`` the spend is that of the load ``weights_kw`` (the groups' prices are the
-    spend on the baseline load over its energy, as the response takes them)."""
+def prism_groups(values: np.ndarray, peak: np.ndarray, step_hours: float) -> np.ndarray:
+    """Each customer's sums of ``values x step_hours`` over the peak and the off-peak steps,
+    shape (n, 2), columns (peak, off-peak): its energy of each group from its load [kW ->
+    kWh], or its spend from load x price [currency]. Row by row (:func:`sim.rowmath.row_dot`)."""
     w_peak = np.asarray(peak, dtype=bool).astype(float)
-    w = np.stack([w_peak, 1.0 - w_peak], axis=1)                   # (spd, 2)
-    energy = np.stack([row_dot(load_kw, w[:, 0]), row_dot(load_kw, w[:, 1])], axis=1) * step_hours
-    basis = load_kw if weights_kw is None else weights_kw
-    price = np.asarray(price, dtype=float)
-    spend_rows = basis * price
-    spend = np.stack([row_dot(spend_rows, w[:, 0]), row_dot(spend_rows, w[:, 1])], axis=1) * step_hours
-    return energy, spend
+    return np.stack([row_dot(values, w_peak), row_dot(values, 1.0 - w_peak)], axis=1) * step_hours
 
 
 def utility_change_prism(load_base_kw: np.ndarray, load_kw: np.ndarray, price_base: np.ndarray,
@@ -178,13 +170,12 @@ def utility_change_prism(load_base_kw: np.ndarray, load_kw: np.ndarray, price_ba
     :func:`sim.behavior.welfare.utility_change_ces` over the two groups (peak, off-peak),
     each priced at its spend on the baseline load over its baseline energy, as
     :func:`respond_prism` prices them. [currency], shape (n,)"""
-    q0, spend_b = prism_groups(load_base_kw, price_base, peak, step_hours)
-    q1, _ = prism_groups(load_kw, price_base, peak, step_hours)
-    _, spend_s = prism_groups(load_base_kw, price_scen, peak, step_hours)
+    q0 = prism_groups(load_base_kw, peak, step_hours)
+    q1 = prism_groups(load_kw, peak, step_hours)
     has = q0 > 0
     safe = np.where(has, q0, 1.0)
-    p0 = np.where(has, spend_b / safe, 0.0)
-    p1 = np.where(has, spend_s / safe, 0.0)
+    p0 = np.where(has, prism_groups(load_base_kw * price_base, peak, step_hours) / safe, 0.0)
+    p1 = np.where(has, prism_groups(load_base_kw * price_scen, peak, step_hours) / safe, 0.0)
     return utility_change_ces(q0, q1, p0, p1, substitution, daily)
 
 
