@@ -205,10 +205,7 @@ class CesModel(ResponseModel):
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         """Two-stage CES budgeting over the day's steps (module docstring)."""
-        idx = day.idx
-        n, spd = before.shape
-        h = day.step_hours
-        p0 = np.broadcast_to(np.asarray(day.base.price, dtype=float), (n, spd))
-        p1 = np.broadcast_to(np.asarray(day.own.price, dtype=float), (n, spd))
+        idx, h = day.idx, day.step_hours
         sigma = params.substitution[idx] * day.strength * params.flexible_share[idx]
-        return utility_change_ces(before * h, after * h, p0, p1, sigma, params.daily[idx] * day.strength)
+        return utility_change_ces(before * h, after * h, day.base.price, day.own.price, sigma,
+                                  params.daily[idx] * day.strength)

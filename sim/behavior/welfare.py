@@ -70,7 +70,7 @@ import numpy as np
 
 from .._jit import jit
 
-from ..rowmath import RowGroups
+from ..rowmath import RowGroups, distinct_by_row
 from .elasticity import RATIO_MAX, RATIO_MIN, respond_rows
 
 __all__ = ["respond_with_utility", "surplus_change_constant_elasticity", "utility_change_ces",
@@ -293,7 +293,7 @@ def utility_change_ces(energy_base: np.ndarray, energy: np.ndarray, price_base: 
     ----------
     energy_base, energy : ndarray, shape (n, G)
         Each customer's energy in each group before and after the response. [kWh]
-    price_base, price_scen : ndarray, shape (n, G)
+    price_base, price_scen : ndarray, shape (n, G), or (G,) shared by every customer
         Each group's price under the baseline and the role's tariff: its spend over its
         baseline energy (energy-weighted). [currency/kWh]
     substitution : ndarray, shape (n,)
@@ -315,29 +315,75 @@ def utility_change_ces(energy_base: np.ndarray, energy: np.ndarray, price_base: 
        diversity", American Economic Review 67(3), 1977, 297-308: the CES quantity aggregate
        and its dual price index.
     """
-    q0, q1 = np.asarray(energy_base, dtype=float), np.asarray(energy, dtype=float)
-    p0, p1 = np.asarray(price_base, dtype=float), np.asarray(price_scen, dtype=float)
-    s = -np.asarray(substitution, dtype=float)
-    eta = np.asarray(daily, dtype=float)
-    spend0 = q0 * p0
-    ok = (q0 > 0) & (p0 > 0)
-    spend0 = np.where(ok, spend0, 0.0)
-    e0 = spend0.sum(axis=1)
-    has = e0 > 0
-    w = spend0 / np.where(has, e0, 1.0)[:, None]
-    # a group whose scenario price is not positive has no price change to respond to (relative 1)
-    moves = ok & (p1 > 0)
-    lr = np.log(np.where(moves, np.clip(p1 / np.where(moves, p0, 1.0), RATIO_MIN, RATIO_MAX), 1.0))
-    a = 1.0 - s
-    unit = np.abs(a) < 1e-9
-    # sum_g w_g (rel_g ** a - 1) = (sum_g w_g rel_g ** a) - 1 with sum_g w_g = 1: no cancellation near pi = 1
-    m = (w * np.expm1(a[:, None] * lr)).sum(axis=1)
-    log_pi = np.where(unit, (w * lr).sum(axis=1), np.log1p(np.maximum(m, -1.0 + 1e-300)) / np.where(unit, 1.0, a))
-    pi = np.exp(log_pi)
-    cs = surplus_change_constant_elasticity(e0[:, None], np.ones((len(e0), 1)), pi[:, None], eta, 1.0)
-    dv = cs + ((p1 * q1).sum(axis=1) - (p0 * q0).sum(axis=1))
-    # unchanged quantities: no change of utility, exactly (not the rounding of the two terms)
-    return np.where((q1 == q0).all(axis=1), 0.0, dv)
+    c = np.ascontiguousarray
+    q0, q1 = c(energy_base, dtype=np.float64), c(energy, dtype=np.float64)
+    n = q0.shape[0]
+    p0, p1 = np.asarray(price_base, dtype=np.float64), np.asarray(price_scen, dtype=np.float64)
+    if p0.ndim == 1 and p1.ndim == 1:                   # prices shared by every customer: one row
+        p0, p1, inverse = p0[None, :], p1[None, :], np.zeros(n, dtype=np.intp)
+    else:
+        p0, p1 = np.broadcast_arrays(p0, p1)
+        p0, p1 = np.broadcast_to(p0, q0.shape), np.broadcast_to(p1, q0.shape)
+        inverse = np.arange(n, dtype=np.intp)
+    # each row's clipped log price relatives (0 where the group has no price change to respond to)
+    moves = (p0 > 0) & (p1 > 0)
+    log_rel = np.where(moves, np.clip(np.log(np.where(moves, p1, 1.0) / np.where(moves, p0, 1.0)),
+                                      np.log(RATIO_MIN), np.log(RATIO_MAX)), 0.0)
+    sigma = c(np.broadcast_to(np.asarray(substitution, dtype=np.float64), (n,)))
+    eta = c(np.broadcast_to(np.asarray(daily, dtype=np.float64), (n,)))
+    out = np.empty(n)
+    values, counts, codes = distinct_by_row(c(log_rel))          # one exponential per distinct relative
+    _ces_utility(q0, q1, c(p0), c(p1), values, counts, codes, inverse, sigma, eta,
+                 (np.log(RATIO_MIN), np.log(RATIO_MAX)), out)
+    return out
+
+
+@jit
+def _ces_utility(q0, q1, p0, p1, values, counts, codes, inverse, sigma, eta, log_clip, out):
+    """:func:`utility_change_ces`, one customer after another: customer ``i``'s prices are
+    row ``r = inverse[i]``, whose distinct log price relatives are ``values[r, :counts[r]]``
+    and group ``g``'s is number ``codes[r, g]`` of them; the index's sum is taken over the
+    distinct relatives (baseline spend added per relative, groups in order)."""
+    n, groups = q0.shape
+    log_min, log_max = log_clip
+    spend_by = np.empty(groups)
+    for i in range(n):
+        r = inverse[i]
+        same = True
+        e0 = 0.0
+        spend = 0.0
+        for k in range(counts[r]):
+            spend_by[k] = 0.0
+        for g in range(groups):
+            if q1[i, g] != q0[i, g]:
+                same = False
+            if q0[i, g] > 0.0 and p0[r, g] > 0.0:
+                e0 += q0[i, g] * p0[r, g]
+                spend_by[codes[r, g]] += q0[i, g] * p0[r, g]
+            spend += p1[r, g] * q1[i, g] - p0[r, g] * q0[i, g]
+        if same:                      # unchanged quantities: no change of utility, exactly
+            out[i] = 0.0
+            continue
+        a = 1.0 + sigma[i]            # 1 - s, s = -sigma
+        unit = abs(a) < 1e-9
+        m = 0.0                       # sum_g w_g (rel_g ** a - 1), or sum_g w_g ln(rel_g) at a = 0
+        if e0 > 0.0:
+            for k in range(counts[r]):
+                lr = values[r, k]
+                if lr != 0.0:
+                    m += spend_by[k] / e0 * (lr if unit else np.expm1(a * lr))
+        log_pi = m if unit else np.log1p(max(m, -1.0 + 1e-300)) / a
+        # Marshallian surplus on the index: -E0 integral_1^pi u ** eta du, clipped as the models clip
+        x = min(max(log_pi, log_min), log_max)
+        if eta[i] == 0.0:
+            cs = -e0 * np.expm1(log_pi)
+        else:
+            z = (1.0 + eta[i]) * x
+            rel = 1.0 if z == 0.0 else np.expm1(z) / z
+            cs = -e0 * x * rel
+            if x != log_pi:          # past the clip the aggregate stays at its value at the bound
+                cs -= e0 * np.exp(eta[i] * x) * (np.exp(log_pi) - np.exp(x))
+        out[i] = cs + spend
 
 
 # ----------------------------------------------------------------- linear demand systems
