@@ -151,7 +151,8 @@ def test_drsim_run_on_a_scheduler_writes_the_same_files(dask_cluster, tmp_path):
     address, _ = dask_cluster
     assert main(["run", str(path), "--quiet", "--out", str(tmp_path / "here")]) == 0
     assert main(["run", str(path), "--quiet", "--out", str(tmp_path / "there"), "--scheduler", address]) == 0
-    for name in ("metrics.json", "system_load.csv", "segment_bills.csv", "customer_bills.csv", "events.csv"):
+    for name in ("metrics.json", "system_load.csv", "segment_bills.csv", "customer_bills.csv", "customer_surplus.csv",
+                 "events.csv"):
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes(), name
     manifest = json.loads((tmp_path / "there" / "manifest.json").read_text())
     assert manifest["engine"]["shards"] == 2 and manifest["engine"]["scheduler"] == address
