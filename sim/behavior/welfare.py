@@ -1,4 +1,6 @@
-"""Change of consumer surplus when prices move along a constant-elasticity demand curve.
+"""The response models' welfare terms: consumer surplus along a constant-elasticity demand
+curve, and the change of gross utility of consumption (the consumer ledger's utility side)
+for constant-elasticity, CES (two-stage) and linear demand.
 
 For one customer and one step, demand is the constant-elasticity curve through the
 baseline point ``(p0, q0)``::
