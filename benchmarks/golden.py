@@ -4,7 +4,7 @@ A change that should not move any figure (a refactoring of the core, a speed-up)
 with this script: it runs every ``scenarios/*.yaml`` on its own horizon and compares the
 SHA-256 of ``metrics.json`` and of every CSV in the run folder, plus the float64 bytes of
 the run's arrays (system and segment loads, every customer's bill by charge, each
-customer's consumer surplus), against ``benchmarks/golden/<name>.json``. The CSVs carry
+customer's utility of consumption in each role), against ``benchmarks/golden/outputs.json``. The CSVs carry
 six decimals; the array hashes catch a change in the last bit.
 
 Usage::

@@ -29,7 +29,7 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
     assert "peak reduction" in printed and "load factor" in printed and "revenue" in printed
     files = {p.name for p in out.iterdir()}
     assert files == {"manifest.json", "metrics.json", "system_load.csv", "segment_bills.csv", "customer_bills.csv",
-                     "events.csv"}
+                     "customer_surplus.csv", "events.csv"}
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) == {"baseline", "scenario", "change", "segments"}
     manifest = json.loads((out / "manifest.json").read_text())
@@ -44,6 +44,14 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
     assert len(rows) == 350
     total = sum(float(r["scenario_bill"]) for r in rows)
     assert abs(total - metrics["scenario"]["revenue"]) < 0.01 * 350  # 6 decimals per row
+    with open(out / "customer_surplus.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 350                 # the consumer ledger per customer: dCS = dV - dB
+    for key, col in (("consumer_surplus_change", "consumer_surplus_change"), ("revenue_change", "bill_change"),
+                     ("consumer_utility_change", "utility_change")):
+        assert abs(sum(float(r[col]) for r in rows) - metrics["change"][key]) < 1e-6 * 350, key
+    assert all(abs(float(r["utility_change"]) - float(r["bill_change"]) - float(r["consumer_surplus_change"])) < 2e-6
+               for r in rows)
     # never overwrite
     assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
     assert "never overwrites" in capsys.readouterr().err
