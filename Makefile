@@ -1,10 +1,13 @@
 # drsim: `make run` and `make test` set everything up on a fresh machine.
+# drsim is installed into .venv: `. .venv/bin/activate` puts `drsim` on the PATH (or call .venv/bin/drsim).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+#: The scenario of `make run`, `make report` and `make check` (e.g. make run SCENARIO=scenarios/flat.yaml).
+SCENARIO ?= scenarios/tou_peak_valley.yaml
 
-.PHONY: run test bench setup clean browser
+.PHONY: help run report check check-all validate sweep test bench setup clean browser
 
 setup: $(STAMP)
 
@@ -14,8 +17,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+help:
+	@echo "make run          install drsim into .venv and run $(SCENARIO) (SCENARIO=... for another)"
+	@echo "make report       the same run, with its report.html"
+	@echo "make check        validate $(SCENARIO); make check-all validates every file in scenarios/"
+	@echo "make validate     the validation gallery: the defaults against published field results"
+	@echo "make sweep        the README's sweep: peak reduction against the peak price and the elasticity"
+	@echo "make test         the test suite (installs Debian's chromium for the browser test when root)"
+	@echo "make bench        the benchmarks (docs/benchmarks.md)"
+	@echo "then: . .venv/bin/activate   to have drsim on the PATH (or call .venv/bin/drsim)"
+
 run: $(STAMP)
-	$(BIN)/drsim run scenarios/tou_peak_valley.yaml
+	$(BIN)/drsim run $(SCENARIO)
+	@echo "drsim is installed in $(VENV): run '. $(VENV)/bin/activate' to have drsim on the PATH (or call $(BIN)/drsim)"
+
+report: $(STAMP)
+	$(BIN)/drsim run $(SCENARIO) --report
+
+check: $(STAMP)
+	$(BIN)/drsim validate $(SCENARIO)
+
+check-all: $(STAMP)
+	for f in scenarios/*.yaml; do $(BIN)/drsim validate "$$f" || exit 1; done
+
+sweep: $(STAMP)
+	$(BIN)/drsim sweep scenarios/sweep_tou_ratio.yaml
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
@@ -29,10 +55,16 @@ browser:
 	    echo "chromium not found and not root: the browser test will be skipped (sudo apt-get install chromium)" >&2; \
 	  fi; }
 
+# The validation gallery (docs/validation.md): drsim's defaults against published field results.
+# Not part of `make test`; rewrites the table in docs/validation.md from the same results it prints.
+validate: $(STAMP)
+	$(BIN)/python scripts/validate.py --write docs/validation.md
+
 #: The revision the working tree is measured against, side by side (benchmarks/versus.py).
 BENCH_REF ?= 31db364
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/versus.py --ref $(BENCH_REF) --sizes 10000 100000 1000000 --repeat 3 --workers 1 2
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/billing.py

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+if TYPE_CHECKING:  # rich.progress is imported by the commands that show a bar (drsim --help starts without it)
+    from rich.progress import Progress
 
 err_console = Console(stderr=True)
 out_console = Console(width=None if sys.stdout.isatty() else 160)
@@ -37,6 +40,8 @@ def print_problems(problems: Iterable) -> None:
 
 def run_progress(*, disable: bool) -> Progress:
     """The progress bar of ``drsim run``: days simulated, on ``err_console``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("days"), TimeElapsedColumn(), TimeRemainingColumn(),
                     console=err_console, disable=disable, transient=True)
@@ -44,6 +49,8 @@ def run_progress(*, disable: bool) -> Progress:
 
 def sweep_progress(enabled: bool) -> Progress:
     """The progress bar of a sweep (runs finished, failed, ETA) on a console of its own on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
                     TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(), TextColumn("ETA"),
                     TimeRemainingColumn(), console=Console(stderr=True), disable=not enabled, transient=True)

@@ -8,6 +8,7 @@ test reads every tracked text file (``git ls-files``; without git, the tree less
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 from pathlib import Path
@@ -87,3 +88,15 @@ def test_no_file_cites_the_internal_notes():
         hits += [f"{path.relative_to(REPO)}:{n}: {line.strip()}" for n, line in offending_lines(text)]
     assert not hits, ("cite the original source (paper, report, filing) instead of the internal "
                       "notes:\n" + "\n".join(hits))
+
+
+def test_the_scan_reads_docs_scenarios_code_and_report_templates():
+    """What users read is all scanned: the docs, every example scenario (its comments
+    included: the whole file is read), the code, and the report's templates and style."""
+    files = {p.relative_to(REPO).as_posix() for p in project_files()}
+    for pattern in ("docs/*.md", "scenarios/*.yaml", "sim/report/templates/*.html.j2",
+                    "sim/report/templates/sections/*.html.j2", "sim/report/templates/report.css",
+                    "sim/report/sources.py", "README.md", "results/README.md"):
+        matched = [f for f in files if fnmatch.fnmatchcase(f, pattern)]
+        assert matched, f"the scan reads no file matching {pattern}"
+    assert read_text(REPO / "scenarios" / "tou_peak_valley.yaml").lstrip().startswith("#")  # comments are text too

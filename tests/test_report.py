@@ -139,10 +139,12 @@ def check_cell(cell: dict, metrics: dict, currency: str) -> None:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Runs of the small scenario: A with critical-peak events, B without and another seed, C with the
-    calibrated default behaviour and a tariff menu with choice."""
+    calibrated default behaviour (the commercial segment a cold store on two shifts) and a tariff menu
+    with choice."""
     folder = tmp_path_factory.mktemp("report")
     menu = scenario_dict()
     menu["populations"][0]["behavior"] = menu["populations"][1]["behavior"] = "default"
+    menu["populations"][1].update(sector="cold_storage", shifts=2)
     menu["populations"][0]["tariff"] = {"baseline": "flat", "scenario": [{"tariff": "tou", "share": 0.5},
                                                                          {"tariff": "flat", "share": 0.5}],
                                         "choice": {"review_probability": 0.5}}
@@ -287,6 +289,9 @@ def test_defaults_and_menu_choice(runs):
         assert "tab-calibration" in page.tables
     pop = text[text.index('id="tab-population"'):text.index('id="load-curves"')]
     assert "default for residential (calibrated)" in pop and "menu: tou 50%, flat 50%" in pop
+    # a sector's default is still named the default, with its flexible share and where it comes from
+    assert "default for commercial cold_storage 2 shift(s) (calibrated)" in pop
+    assert "For sector cold_storage and 2 shift(s): flexible share 0.8" in part and "docs/evidence_ci.md" in part
     assert {c["metric"] for c in page.cells} >= {"segments.res.choice.switched_share", "segments.res.choice.switches"}
 
 

@@ -23,6 +23,16 @@ shaving of the monthly peak by 5 % (commercial) and 8 % (industrial) where a dem
 applies is an assumption, not a published figure (that demand and capacity charges drive
 C&I peaks is drsim's working assumption; no source is cited).
 
+The C&I elasticity is not refitted to time-of-use evidence: of the evaluations of TOU rates
+for businesses that were read (docs/evidence_ci.md), none publishes, in the part that could
+be read, an elasticity to fit, and several find small or insignificant responses of small
+and medium businesses (Jessoe and Rapson 2015, *Journal of Industrial Economics* 63(3);
+Zhou et al. 2019, *China Economic Review* 58; the Ontario general service customers of
+Brattle's evaluation for the IESO; the Irish smart-metering trial's businesses). The value
+may therefore overstate small and medium businesses' response to TOU energy prices; the
+validation gallery (docs/validation.md) shows where it stands. A segment's ``sector`` and
+``shifts`` scale it (sim/scenario/sectors.py).
+
 References
 ----------
 .. [1] A. Faruqui and S. Sergici, "Arcturus 2.0: A meta-analysis of time-varying rates for

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from .base import (CsvSeries, Distribution, LogNormal, Loc, Model, Normal, Param, Triangular, Uniform,
                    existing_file, param_bounds, parse_hour_range, problems, range_quarters, shape_of)
 from .behavior import BehaviorSpec, Participation, behavior_problems, models_of
+from .sectors import SECTORS, is_default, sector_problems, with_sector
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
                      tariff_boundaries)
 
@@ -32,6 +33,9 @@ MAX_CUSTOMERS = 20_000_000
 MAX_DAYS = 3660
 
 CUSTOMER_CLASSES = ("residential", "commercial", "industrial")
+
+#: Sectors a commercial or industrial segment may name (sim/scenario/sectors.py).
+SECTOR_NAMES = tuple(SECTORS)
 
 
 # --------------------------------------------------------------------------- horizon, calendar
@@ -68,14 +72,19 @@ class Holidays(Model):
             if self.subdivision is not None:
                 raise problems([(("subdivision",), "needs a country")])
             return self
-        supported = holidays.list_supported_countries()
-        if self.country not in supported:
+        from holidays.registry import EntityLoader
+
+        # the codes alone (holidays.list_supported_countries() imports all 250 countries' modules)
+        if self.country not in EntityLoader.get_country_codes():
             raise problems([(("country",), f"unknown holiday country {self.country!r} "
                                            "(use an ISO 3166 code the `holidays` package knows, e.g. CN, US, DE)")])
-        if self.subdivision is not None and self.subdivision not in supported[self.country]:
-            subs = ", ".join(supported[self.country][:20])
+        if self.subdivision is None:
+            return self
+        supported = list(getattr(holidays, self.country).subdivisions)  # imports every country's module
+        if self.subdivision not in supported:
+            subs = ", ".join(supported[:20])
             raise problems([(("subdivision",), f"unknown subdivision {self.subdivision!r} of {self.country} "
-                                               f"(valid: {subs}{', ...' if len(supported[self.country]) > 20 else ''})")])
+                                               f"(valid: {subs}{', ...' if len(supported) > 20 else ''})")])
         return self
 
 
@@ -228,15 +237,29 @@ class Segment(Model):
     behavior: BehaviorSpec = Field(description=(
         "A response model, a list of models that combine, or 'default' (the class's calibrated "
         "defaults, docs/calibration.md)."))
+    sector: Literal[SECTOR_NAMES] | None = Field(None, description=(
+        "What a commercial or industrial segment's customers do; sets the share of their load that "
+        "takes part in the substitution under behavior: default (docs/evidence_ci.md)."))
+    shifts: Literal[1, 2, 3] | None = Field(None, description=(
+        "Shifts worked a day (1, 2 or 3) by a commercial or industrial segment's customers; a factor on "
+        "their flexible share under behavior: default (docs/evidence_ci.md)."))
 
     @model_validator(mode="before")
     @classmethod
     def _default_behavior(cls, data):
-        if isinstance(data, dict) and data.get("behavior") == "default":
+        if not isinstance(data, dict):
+            return data
+        sector, shifts = data.get("sector"), data.get("shifts")
+        if data.get("behavior") == "default":
             from .defaults import default_behavior
 
             if data.get("customer_class") in ("residential", "commercial", "industrial"):
-                data = {**data, "behavior": default_behavior(data["customer_class"])}
+                models = default_behavior(data["customer_class"])
+                data = {**data, "behavior": with_sector(models, data["customer_class"], sector, shifts)}
+        elif (sector is not None or shifts is not None) and not _resolved_default(data, sector, shifts):
+            key = "sector" if sector is not None else "shifts"
+            raise problems([((key,), "sets the defaults of behavior: default only; with models of your own "
+                                     "give the energy-price model's parameters instead")])
         return data
     participation: Participation = Field(default_factory=Participation, description=(
         "Enrolment, awareness, enabling technology, event fatigue, learning."))
@@ -255,6 +278,7 @@ class Segment(Model):
         elif self.annual_kwh is not None:
             errs.append((("annual_kwh",), "not used with a CSV profile (the measured load sets each customer's size)"))
         errs += [(("behavior",) + loc, msg) for loc, msg in behavior_problems(self.behavior)]
+        errs += sector_problems(self.customer_class, self.sector, self.shifts)
         if self.participation.enrolment is not None and isinstance(self.tariff.scenario, list):
             errs.append((("participation", "enrolment"), "enrolment does not combine with a tariff menu "
                                                           "(put the baseline tariff in the menu instead)"))
@@ -264,6 +288,16 @@ class Segment(Model):
         if errs:
             raise problems(errs)
         return self
+
+
+def _resolved_default(data: dict, sector, shifts) -> bool:
+    """Whether a segment's models are its class default for its sector and shifts (a resolved
+    scenario, as manifest.json records it, validates again), or its sector, shifts or class
+    are values the schema reports on its own."""
+    if data.get("customer_class") not in CUSTOMER_CLASSES or (sector is not None and sector not in SECTORS) \
+            or (shifts is not None and shifts not in (1, 2, 3)):
+        return True
+    return is_default(data.get("behavior"), data["customer_class"], sector, shifts)
 
 
 # --------------------------------------------------------------------------- grid

@@ -63,7 +63,7 @@ class SweepResult:
         Runs in the sweep; found finished in ``out``; run now; failed (recorded, retried
         by the next invocation).
     params : list of str
-        The swept parameters (their columns in ``runs`` and ``summary``).
+        The swept parameters, then the linked fields (their columns in ``runs`` and ``summary``).
     notes : list of str
         Adjustments and warnings (e.g. a Sobol sample size rounded up).
     timings : dict
@@ -250,6 +250,8 @@ def _sweep_info(plan, notes: list[str], command: list[str] | None) -> dict:
         "scenario_name": plan.name,
         "design": des.kind,
         "params": [{"path": p.path, "values": p.text, "kind": p.kind} for p in plan.params],
+        **({"links": [{"path": link.path, "formula": link.formula.text, "given": link.given} for link in plan.links]}
+           if plan.links else {}),
         "samples": des.base_samples,
         "replications": plan.replications,
         "seed": plan.seed,
@@ -389,5 +391,5 @@ class _Session:
                           finished=len(plan.runs), failed=failed, notes=notes)
         self.timings["tables_s"] = time.perf_counter() - t3
         return SweepResult(runs=runs, summary=summary, sensitivity=sens, out=store.out, total=len(plan.runs),
-                           reused=self.reused, executed=executed, failed=failed, params=[p.path for p in plan.params],
+                           reused=self.reused, executed=executed, failed=failed, params=plan.columns,
                            notes=notes, timings=self.timings)

@@ -97,8 +97,8 @@ def run_table(plan, records: dict[str, dict]):
         "replication": np.array([r.replication for r in runs], dtype=np.int64),
         "seed": np.array([r.seed for r in runs], dtype=np.int64),
     }
-    for p in plan.params:
-        cols[p.path] = _column([plan.design.points[r.point][p.path] for r in runs])
+    for path in plan.columns:  # the swept parameters, then the linked fields
+        cols[path] = _column([plan.design.points[r.point][path] for r in runs])
     cols["status"] = [rec.get("status", "missing") for rec in recs]
     cols["error"] = [rec.get("error") for rec in recs]
     cols["wall_s"] = np.array([rec.get("wall_s", np.nan) if rec.get("wall_s") is not None else np.nan
@@ -125,14 +125,14 @@ def summarize(runs, plan, confidence: float = CONFIDENCE):
     from scipy import stats
 
     n_points = len(plan.design.points)
-    params = [p.path for p in plan.params]
+    params = plan.columns
     metrics = [c for c in runs.columns if c not in RUN_COLUMNS and c not in params]
     ok = runs[runs["status"] == "ok"]
     g = ok.groupby("point")
     index = pd.RangeIndex(n_points, name="point")
     cols: dict[str, Any] = {"point": np.arange(n_points)}
-    for p in plan.params:
-        cols[p.path] = _column([pt[p.path] for pt in plan.design.points])
+    for path in plan.columns:
+        cols[path] = _column([pt[path] for pt in plan.design.points])
     cols["n"] = g.size().reindex(index, fill_value=0).to_numpy()
     cols["n_failed"] = runs[runs["status"] != "ok"].groupby("point").size().reindex(index, fill_value=0).to_numpy()
     if metrics:

@@ -21,6 +21,13 @@ VALUES of --param PATH=VALUES:
 PATH addresses any scenario field; list items by name or index, e.g.
   populations.residential.count, tariffs.tou.periods.peak.price_per_kwh
 
+Linked parameters: a NAME that is no scenario field is a swept value that
+fields follow through a formula (docs/sweeps.md, "Linked parameters"):
+  --param ratio=1.5:3:4
+  --param tariffs.tou.periods.peak.price_per_kwh='link(0.55 * sqrt(ratio))'
+  --param tariffs.tou.periods.valley.price_per_kwh='link(0.55 / sqrt(ratio))'
+  --param 'tariffs.tou.periods.*.price_per_kwh=scale(level)'   # base * level
+
 The same options may be given in a `sweep:` block of the scenario file (docs/sweeps.md).
 """
 

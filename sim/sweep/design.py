@@ -27,8 +27,10 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import yaml
+
+# numpy is imported inside the functions that use it: the command-line parser reads DESIGNS,
+# and `drsim --help` or `drsim validate` should not pay for numpy (benchmarks/startup.py).
 
 #: Designs and what they need.
 DESIGNS = ("grid", "lhs", "sobol", "morris")
@@ -161,6 +163,8 @@ def range_values(lo: float, hi: float, n: int, integers: bool = False) -> list:
     Values are rounded to 12 significant digits (so that 0.1:0.3:3 gives 0.2, not
     0.20000000000000001) and are integers when ``integers`` and every value is whole.
     """
+    import numpy as np
+
     vals = [float(f"{v:.12g}") for v in np.linspace(lo, hi, n)]
     if integers and all(v.is_integer() for v in vals):
         return [int(v) for v in vals]
@@ -236,6 +240,8 @@ def parse_values(path: str, spec: Any) -> Param:
 
 def design_seed(seed: int) -> np.random.SeedSequence:
     """The random stream of the design's sampling, independent of the replication seeds."""
+    import numpy as np
+
     return np.random.SeedSequence(seed, spawn_key=(0,))
 
 
@@ -253,6 +259,8 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
     """
     if replications < 1:
         raise ValueError(f"`replications` must be >= 1; got {replications!r}")
+    import numpy as np
+
     seeds = [int(np.random.SeedSequence(seed, spawn_key=(1, r)).generate_state(1, np.uint64)[0] >> np.uint64(1))
              for r in range(replications)]
     if len(set(seeds)) != len(seeds):  # 2**-63 per pair; never seen, but never silent
@@ -262,6 +270,7 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
 
 def _from_unit(p: Param, u: np.ndarray, integer: bool, morris: bool) -> list:
     """Map unit-cube coordinates to a parameter's values (inverse CDF)."""
+    import numpy as np
     from scipy import stats
 
     if p.kind in ("values", "choice"):
@@ -307,6 +316,8 @@ def make_design(params: list[Param], kind: str, samples: int | None, seed: int,
     """
     if kind not in DESIGNS:
         raise ValueError(f"unknown design {kind!r} (valid: {', '.join(DESIGNS)})")
+    import numpy as np
+
     notes: list[str] = []
     if kind == "grid":
         sampled = [p.path for p in params if p.kind not in ("values", "choice")]

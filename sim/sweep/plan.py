@@ -18,8 +18,10 @@ every design point; :class:`Problems` collects what is wrong on the way.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
+import math
 import re
 import types
 import typing
@@ -29,6 +31,7 @@ from typing import Any
 
 from ..errors import InputError, Problem
 from .design import DESIGNS, Design, Param, make_design, parse_values, replication_seeds
+from .links import IDENTIFIER, Formula, compile_formula, evaluate, expand, value_at
 
 #: Keys of a scenario file's `sweep:` block.
 SWEEP_KEYS = ("params", "design", "samples", "replications", "seed", "sensitivity")
@@ -43,6 +46,9 @@ METRIC_GROUPS = ("baseline", "scenario", "change", "segments")
 MAX_PROBLEMS = 30
 
 _MARK = "\x00"  # tags a --param in the loader's `overridden` map
+
+#: A linked parameter's values: ``link(FORMULA)``, or ``scale(NAME)`` for ``link(base * NAME)``.
+_LINK = re.compile(r"^\s*(link|scale)\s*\((.*)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,13 @@ class Plan:
     sensitivity: list[str]
     runs: list[Run]
     definition: dict
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        """The parameter columns of the sweep's tables: every swept parameter (drivers
+        included), then every linked field."""
+        return [p.path for p in self.params] + [link.path for link in self.links]
 
     @property
     def definition_hash(self) -> str:
@@ -211,6 +224,22 @@ class SweepOptions:
     sensitivity: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Link:
+    """A scenario field whose value a formula computes from the swept drivers, at every point."""
+
+    path: str                  # the field's dotted path (a ``*`` of the given path expanded)
+    given: str                 # the path as written
+    formula: Formula
+    base: float | None         # the field's own value in the scenario, when the formula uses ``base``
+    integer: bool = False      # the field holds an integer (a count): a whole value is written as one
+
+    def value(self, point: dict[str, Any]) -> float | int:
+        """The field's value at a design point (``{driver: value}``)."""
+        v = evaluate(self.formula, {**point, "base": self.base})
+        return int(v) if self.integer and v.is_integer() else v
+
+
 @dataclass
 class Swept:
     """The swept parameters, checked: their values, where they land and what they create."""
@@ -218,6 +247,9 @@ class Swept:
     params: list[Param] = field(default_factory=list)
     resolved: dict[str, tuple] = field(default_factory=dict)       # path -> resolved location
     created: dict[str, list[tuple]] = field(default_factory=dict)  # path -> locations its override creates
+    links: list[Link] = field(default_factory=list)
+    drivers: set[str] = field(default_factory=set)                 # parameters that only feed links
+    unused: list[str] = field(default_factory=list)                # names no field has and no formula uses
 
 
 def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | None = None,
@@ -270,6 +302,8 @@ def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | 
                     overridden=src.overridden)
     sweep_seed = base.seed if opts.seed is None else opts.seed
     des, seeds = _design(swept, opts, sweep_seed, problems)
+    _link_values(des, swept, problems)
+    problems.raise_first_ones()
     runs = _runs(des, seeds, src, swept, problems)
     problems.raise_first_ones()
 
@@ -281,9 +315,11 @@ def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | 
         "replications": opts.replications,
         "seed": sweep_seed,
     }
+    if swept.links:  # only then: the definitions (and default folders) of sweeps without links are unchanged
+        definition["links"] = [[link.path, link.formula.text] for link in swept.links]
     return Plan(label=src.label, name=base.name, base_dir=str(src.base_dir), base_hash=definition["scenario_sha256"],
                 design=des, replications=opts.replications, seed=sweep_seed, seeds=seeds,
-                sensitivity=list(opts.sensitivity), runs=runs, definition=definition)
+                sensitivity=list(opts.sensitivity), runs=runs, definition=definition, links=swept.links)
 
 
 def _gather(block, given: dict[str, Any], params: dict[str, Any] | None,
@@ -375,44 +411,177 @@ def _check_options(spec_raw: dict[str, tuple[Any, bool]], problems: Problems) ->
 
 
 def _check_params(raw_params: dict[str, Any], src: Source, problems: Problems) -> Swept:
-    """Each parameter's path and values, checked against the scenario and the --set overrides."""
-    from ..scenario.loader import apply_override, parse_dotted
-
+    """Each parameter's path and values, checked against the scenario and the --set overrides;
+    the linked ones (``link(FORMULA)``, ``scale(NAME)``) and the drivers their formulas use."""
     swept = Swept()
+    before = len(problems.found)
+    formulas = _formulas(raw_params, problems)
+    unread = len(problems.found) - before  # formulas that could not be read: the names they use are unknown
+    used = {name for f in formulas.values() for name in f.drivers}
     for path, v in raw_params.items():
-        try:
-            parse_dotted(path)
-        except ValueError as e:
-            problems.add(problems.param(path, str(e)))
-            continue
-        if path.split(".")[0] in ("seed", "sweep"):
-            problems.add(problems.param(path, "the seed is set by the sweep: use --replications and --seed"
-                                        if path == "seed" else "cannot sweep the sweep block"))
-            continue
-        try:
-            p = parse_values(path, v)
-        except ValueError as e:
-            problems.add(problems.param(path, str(e)))
-            continue
-        probe = copy.deepcopy(src.data)
-        try:
-            loc = apply_override(probe, path, None)
-        except ValueError as e:
-            problems.add(problems.param(path, str(e)))
-            continue
-        if loc in src.overridden:
-            problems.add(problems.param(path, f"also given with --set {src.overridden[loc]}; give it once"))
-            continue
-        # intermediate mappings the override creates: a problem there belongs to the parameter
-        swept.created[path] = [loc[:i] for i in range(1, len(loc) + 1) if not _exists(src.data, loc[:i])] + [loc]
-        swept.resolved[path] = loc
-        swept.params.append(p)
+        if isinstance(v, str) and _LINK.match(v):
+            continue  # a link: checked below (or its formula could not be read: reported)
+        if IDENTIFIER.match(path) and path in used:
+            _check_driver(path, v, swept, problems)
+        elif IDENTIFIER.match(path) and path not in src.data and path not in {*_scenario_fields(), "sweep"}:
+            swept.unused.append(path)
+            if not unread:
+                close = difflib.get_close_matches(path, sorted(_scenario_fields()), n=1, cutoff=0.75)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.add(problems.param(path, f"no scenario field has this name{hint}, and no link(...) or "
+                                                  "scale(...) formula uses it as a swept name"))
+        else:
+            _check_param(path, v, src, swept, problems)
+    for path, formula in formulas.items():
+        _check_link(path, formula, src, swept, problems)
     return swept
+
+
+def _formulas(raw_params: dict[str, Any], problems: Problems) -> dict[str, Formula]:
+    """The linked parameters' formulas, read (``scale(NAME)`` is ``base * NAME``)."""
+    out = {}
+    for path, v in raw_params.items():
+        m = _LINK.match(v) if isinstance(v, str) else None
+        if m is None:
+            continue
+        kind, inner = m.group(1), m.group(2).rstrip()
+        if not inner.endswith(")"):
+            problems.add(problems.param(path, f"{kind}(...) is missing its closing bracket: {v.strip()!r}"))
+            continue
+        inner = inner[:-1].strip()
+        if kind == "scale" and not IDENTIFIER.match(inner):
+            problems.add(problems.param(path, f"scale(NAME) takes the name of a swept parameter; got {inner!r}"))
+            continue
+        try:
+            out[path] = compile_formula(f"base * {inner}" if kind == "scale" else inner)
+        except ValueError as e:
+            problems.add(problems.param(path, str(e)))
+    return out
+
+
+def _scenario_fields() -> set[str]:
+    from ..scenario.schema import Scenario
+
+    return set(Scenario.model_fields)
+
+
+def _check_driver(name: str, v: Any, swept: Swept, problems: Problems) -> None:
+    """A parameter that only feeds links: a name that is no scenario field, and its values."""
+    if name in _scenario_fields() or name in ("base", "seed", "sweep"):
+        problems.add(problems.param(name, f"a formula's swept name must not be a scenario field or 'base'; "
+                                          f"rename it (e.g. {name}_x)"))
+        return
+    try:
+        swept.params.append(parse_values(name, v))
+    except ValueError as e:
+        problems.add(problems.param(name, str(e)))
+        return
+    swept.drivers.add(name)
+
+
+def _check_param(path: str, v: Any, src: Source, swept: Swept, problems: Problems) -> None:
+    """A swept scenario field: its path, its values, and a field given once only."""
+    from ..scenario.loader import parse_dotted
+
+    try:
+        parse_dotted(path)
+    except ValueError as e:
+        problems.add(problems.param(path, str(e)))
+        return
+    if path.split(".")[0] in ("seed", "sweep"):
+        problems.add(problems.param(path, "the seed is set by the sweep: use --replications and --seed"
+                                    if path == "seed" else "cannot sweep the sweep block"))
+        return
+    try:
+        p = parse_values(path, v)
+    except ValueError as e:
+        problems.add(problems.param(path, str(e)))
+        return
+    loc = _target(path, src, swept, problems)
+    if loc is not None:
+        swept.params.append(p)
+
+
+def _target(path: str, src: Source, swept: Swept, problems: Problems) -> tuple | None:
+    """Where a swept or linked field lands, checked: an existing path, not --set, not swept twice."""
+    from ..scenario.loader import apply_override
+
+    probe = copy.deepcopy(src.data)
+    try:
+        loc = apply_override(probe, path, None)
+    except ValueError as e:
+        hint = (" (a name that is no scenario field is a swept value for formulas: use it in a "
+                "link(...) or scale(...) parameter)") if IDENTIFIER.match(path) and "unknown key" in str(e) else ""
+        problems.add(problems.param(path, f"{e}{hint}"))
+        return None
+    if loc in src.overridden:
+        problems.add(problems.param(path, f"also given with --set {src.overridden[loc]}; give it once"))
+        return None
+    twice = [other for other, at in swept.resolved.items() if at == loc]
+    if twice:
+        problems.add(problems.param(path, f"the same field as {twice[0]}; give it once" if twice[0] != path else
+                                          "already swept: a field is swept or linked, not both"))
+        return None
+    # intermediate mappings the override creates: a problem there belongs to the parameter
+    swept.created[path] = [loc[:i] for i in range(1, len(loc) + 1) if not _exists(src.data, loc[:i])] + [loc]
+    swept.resolved[path] = loc
+    return loc
+
+
+def _check_link(given: str, formula: Formula, src: Source, swept: Swept, problems: Problems) -> None:
+    """A linked field (or each field a ``*`` pattern matches): its formula's names are swept
+    drivers, and its ``base`` a number in the scenario."""
+    from ..scenario.loader import parse_dotted
+
+    unknown = [n for n in formula.drivers if n not in swept.drivers]
+    if unknown:
+        drivers = ", ".join(sorted(swept.drivers | set(swept.unused))) or "none: sweep one with --param NAME=VALUES"
+        problems.add(problems.param(given, f"the formula {formula.text!r} uses {', '.join(map(repr, unknown))}, which "
+                                           f"is no swept name (swept names: {drivers})"))
+        return
+    if not formula.drivers:
+        problems.add(problems.param(given, f"the formula {formula.text!r} uses no swept name: a fixed value is "
+                                           "given with --set"))
+        return
+    try:
+        paths = expand(given, src.data)
+        for path in paths:
+            parse_dotted(path)
+    except ValueError as e:
+        problems.add(problems.param(given, str(e)))
+        return
+    for path in paths:
+        problems.origin.setdefault(path, problems.origin.get(given))
+        if path.split(".")[0] in ("seed", "sweep"):
+            problems.add(problems.param(path, "the seed and the sweep block cannot be linked"))
+            continue
+        loc = _target(path, src, swept, problems)
+        if loc is None:
+            continue
+        base = value_at(src.data, loc) if formula.uses_base else None
+        if formula.uses_base and (isinstance(base, bool) or not isinstance(base, (int, float))
+                                  or not math.isfinite(base)):
+            problems.add(problems.param(path, f"'base' is the field's value in the scenario, and it has none that "
+                                              f"is a number (got {base!r})"))
+            continue
+        swept.links.append(Link(path, given, formula, None if base is None else float(base), integer_field(loc)))
+
+
+def _link_values(des: Design, swept: Swept, problems: Problems) -> None:
+    """Every linked field's value at every design point, added to the point."""
+    for link in swept.links:
+        for point in des.points:
+            try:
+                point[link.path] = link.value(point)
+            except ValueError as e:
+                at = ", ".join(f"{n}={point[n]!r}" for n in link.formula.drivers)
+                problems.add(problems.param(link.path, f"{link.formula.text!r} at {at}: {e}"))
+                break
 
 
 def _design(swept: Swept, opts: SweepOptions, sweep_seed: int, problems: Problems) -> tuple[Design, list[int]]:
     """The design points and the replication seeds; a design that cannot be made is bad input."""
-    ints = frozenset(p.path for p in swept.params if integer_field(swept.resolved[p.path]))
+    ints = frozenset(p.path for p in swept.params if p.path in swept.resolved and integer_field(swept.resolved[p.path]))
     try:
         des = make_design(swept.params, opts.design, opts.samples, sweep_seed, ints)
         seeds = replication_seeds(sweep_seed, opts.replications)
@@ -437,6 +606,8 @@ def _runs(des: Design, seeds: list[int], src: Source, swept: Swept, problems: Pr
             d = copy.deepcopy(src.data)
             over = dict(src.overridden)
             for path, value in point.items():
+                if path in swept.drivers:  # a driver reaches the scenario through its links only
+                    continue
                 apply_override(d, path, copy.deepcopy(value))
                 for loc in swept.created[path]:
                     over[loc] = _MARK + path
