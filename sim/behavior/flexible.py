@@ -188,7 +188,8 @@ def shift_cost(load_base_kw: np.ndarray, load_kw: np.ndarray, inconvenience_per_
     c = np.maximum(np.asarray(inconvenience_per_kwh, dtype=float), 0.0)
     if not c.any():                                   # moving is free (the default): nothing to sum
         return np.zeros(np.shape(load_kw)[0])
-    moved = np.maximum(np.asarray(load_base_kw, dtype=float) - np.asarray(load_kw, dtype=float), 0.0)
+    moved = np.subtract(np.asarray(load_base_kw, dtype=float), np.asarray(load_kw, dtype=float))
+    np.maximum(moved, 0.0, out=moved)
     return -c * (moved.sum(axis=1) * step_hours)
 
 
