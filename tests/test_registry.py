@@ -70,6 +70,25 @@ def test_a_registered_toy_model_runs_in_a_whole_simulation(toy):
         assert_allclose(seg.bills["scenario"].kwh, 0.9 * seg.bills["baseline"].kwh, rtol=1e-12)
 
 
+def test_a_registered_models_utility_term_reaches_the_consumer_ledger(toy):
+    """The toy's utility term, defined in its own class, is what the ledger counts: on a flat
+    scenario price of 0.6 (scenario_dict's TOU replaced), a cut of 10 % loses each customer
+    0.1 x 0.6 x its baseline kWh of utility, and its surplus change is that less its bill
+    change (rtol 1e-9)."""
+    from sim.ledger import segment_ledger
+
+    sc = _scenario(0.1)
+    flat = sc.tariffs["flat"].model_copy(update={"price_per_kwh": 0.6, "fixed_per_month": 0.0})
+    sc = sc.model_copy(update={"tariffs": {**sc.tariffs, "tou": flat}})
+    r = sim.run(sc)
+    for seg in r.segments.values():
+        led = segment_ledger(seg)
+        expected = -0.1 * 0.6 * seg.bills["baseline"].kwh
+        assert_allclose(led.utility_change, expected, rtol=1e-9)
+        assert_allclose(led.surplus_change, expected - led.bill_change, rtol=1e-9)
+    assert r.metrics["change"]["consumer_utility_change"] < 0
+
+
 def test_the_toy_models_parameters_are_drawn_per_customer_from_the_seed(toy):
     """A distribution gives each customer its own cut, drawn from its stream block: the same
     draws for the same seed, and the run's loads follow them customer by customer."""
