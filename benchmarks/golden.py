@@ -7,7 +7,7 @@ CSV too, ``customer_bills.csv`` included, which ``drsim run`` writes only with `
 the Parquet tables hold the same numbers unrounded, which tests/test_tables.py checks
 against the CSVs), plus the float64 bytes of
 the run's arrays (system and segment loads, every customer's bill by charge, each
-customer's consumer surplus), against ``benchmarks/golden/<name>.json``. The CSVs carry
+customer's utility of consumption in each role), against ``benchmarks/golden/outputs.json``. The CSVs carry
 six decimals; the array hashes catch a change in the last bit.
 
 Usage::

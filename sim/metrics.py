@@ -1,4 +1,5 @@
-"""Metrics of a run: load balance, peak reduction, revenue, cost, margin and bill impacts.
+"""Metrics of a run: load balance, peak reduction, revenue, cost, margin, bill impacts, and
+the consumer ledger (utility of consumption, consumer surplus, welfare: :mod:`sim.ledger`).
 
 Every function reads arrays (:class:`sim.outcome.RunResult`), never the engine. Each metric
 is a function registered with :func:`metric` in a scope (the system per role, the system's
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .ledger import segment_ledger
 from .outcome import ROLES
 from .tariffs import CHARGES
 
@@ -189,6 +191,7 @@ class RunView:
     capacity_cost_per_kw_year: float
     bill: dict          #: (segment, role) -> (n,) each customer's bill [currency]
     by_charge: dict     #: (segment, role) -> (charges,) revenue by charge [currency]
+    ledger: dict        #: segment -> SegmentLedger (sim.ledger)
 
     @classmethod
     def of(cls, result) -> "RunView":
@@ -198,8 +201,9 @@ class RunView:
             for role in ROLES:
                 total = s.bills[role].total  # (customers, charges)
                 bill[name, role], by_charge[name, role] = total.sum(axis=1), total.sum(axis=0)
+        ledger = {name: segment_ledger(s) for name, s in result.segments.items()}
         return cls(result, cal.steps_per_day, cal.step_minutes / 60.0, cal.days / 365.0,
-                   result.scenario.grid.capacity_cost_per_kw_year, bill, by_charge)
+                   result.scenario.grid.capacity_cost_per_kw_year, bill, by_charge, ledger)
 
 
 def compute(result) -> dict:
@@ -248,6 +252,12 @@ def system_margin(run: RunView, role: str, m: dict) -> dict:
     return _margin(m)
 
 
+@metric("role")
+def system_utility(run: RunView, role: str, m: dict) -> dict:
+    r = ROLES.index(role)
+    return {"consumer_utility": float(sum(led.utility[r].sum() for led in run.ledger.values()))}
+
+
 # ----------------------------------------------------------------- the system's changes
 
 @metric("change")
@@ -271,8 +281,7 @@ def system_shift(run: RunView, b: dict, s: dict, ch: dict) -> dict:
 
 @metric("change")
 def system_welfare(run: RunView, b: dict, s: dict, ch: dict) -> dict:
-    cs = float(sum(seg.stats["consumer_surplus"].sum() for seg in run.result.segments.values()))
-    return {"consumer_surplus_change": cs, "welfare_change": cs + ch["margin_change"]}
+    return _welfare(list(run.ledger.values()), ch)
 
 
 @metric("change")
@@ -319,6 +328,7 @@ def segment_figures(run: RunView, name: str, role: str, r: dict) -> dict:
                            run.capacity_cost_per_kw_year, run.years))
     out.update(_margin(out))
     out["bill_mean"] = float(run.bill[name, role].mean())
+    out["consumer_utility"] = float(run.ledger[name].utility[ROLES.index(role)].sum())
     return out
 
 
@@ -332,7 +342,7 @@ def segment_changes(run: RunView, name: str, entry: dict, c: dict) -> dict:
     out.update(_bill_changes(run.bill, [name]))
     out.update(shift_decomposition(seg.load_kw["baseline"], seg.load_kw["scenario"], run.steps_per_day,
                                    run.step_hours))
-    out["consumer_surplus_change"] = float(seg.stats["consumer_surplus"].sum())
+    out.update(_welfare([run.ledger[name]], out))
     return out
 
 
@@ -345,6 +355,15 @@ def segment_interruptible(run: RunView, name: str, entry: dict, c: dict) -> dict
     got = float(stats["interruptible_delivered_kwh"].sum())
     return {"interruptible_requested_kwh": req, "interruptible_delivered_kwh": got,
             "interruptible_performance": got / req}
+
+
+def _welfare(ledgers: list, ch: dict) -> dict:
+    """Consumer surplus change ``sum_i (dV_i - dB_i)`` over the customers of ``ledgers``, and
+    the welfare change ``sum_i dV_i - dC`` (``ch``: the changes, with
+    ``consumer_utility_change`` and ``cost_change``): exactly 0 for a pure transfer, and
+    equal to consumer surplus change + margin change to rounding (sim.ledger)."""
+    cs = float(sum(led.surplus_change.sum() for led in ledgers))
+    return {"consumer_surplus_change": cs, "welfare_change": ch["consumer_utility_change"] - ch["cost_change"]}
 
 
 def _margin(m: dict) -> dict:

@@ -26,8 +26,9 @@ from pathlib import Path
 
 from .errors import InputError, Problem
 from .population import STREAM_BLOCK
-from .tables import (CUSTOMER_BILLS, EVENTS, SEGMENT_BILLS, TABLES, customer_bills_chunks, events_chunks,
-                     segment_bills_chunks, system_load_chunks, system_load_spec, write_table)
+from .tables import (CUSTOMER_BILLS, CUSTOMER_SURPLUS, EVENTS, SEGMENT_BILLS, TABLES, customer_bills_chunks,
+                     customer_surplus_chunks, events_chunks, segment_bills_chunks, system_load_chunks,
+                     system_load_spec, write_table)
 
 #: Packages whose versions every manifest records.
 TRACKED_PACKAGES = ("drsim", "numpy", "scipy", "simpy", "pyyaml", "pydantic", "holidays", "pyarrow")
@@ -228,8 +229,10 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
     baseline and scenario kW, system and per segment), ``segment_bills`` (per segment,
     month, tariff role and tariff: kWh and each charge), ``customer_bills`` (per customer:
     kWh, each charge and the total under both tariffs, the bill change, peak kW,
-    elasticity) and ``events``. The small tables, ``system_load``, ``segment_bills`` and
-    ``events``, are also written as CSV; ``customer_bills`` too with ``csv``.
+    elasticity), ``customer_surplus`` (per customer: the consumer ledger's utility of
+    consumption in each role, its change, the bill change and the consumer surplus change)
+    and ``events``. The small tables, ``system_load``, ``segment_bills`` and
+    ``events``, are also written as CSV; the per-customer ones too with ``csv``.
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -240,6 +243,7 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
         write_table(tmp, system_load_spec(result.segments), system_load_chunks(result), currency=currency, csv=True)
         write_table(tmp, SEGMENT_BILLS, segment_bills_chunks(result), currency=currency, csv=True)
         write_table(tmp, CUSTOMER_BILLS, customer_bills_chunks(result.segments), currency=currency, csv=csv)
+        write_table(tmp, CUSTOMER_SURPLUS, customer_surplus_chunks(result.segments), currency=currency, csv=csv)
         write_table(tmp, EVENTS, events_chunks(result.events, result.calendar.step_minutes), currency=currency,
                     csv=True)
         _write_json(tmp / "manifest.json", manifest(result, command=command, started=started,

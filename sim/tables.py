@@ -27,11 +27,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .ledger import segment_ledger
 from .tariffs import CHARGES
 
-__all__ = ["CUSTOMER_BILLS", "EVENTS", "SEGMENT_BILLS", "SYSTEM_LOAD", "TABLES", "WRITE_ROWS", "Column",
-           "TableSpec", "customer_bills_chunks", "events_chunks", "segment_bills_chunks", "system_load_chunks",
-           "system_load_spec", "write_table"]
+__all__ = ["CUSTOMER_BILLS", "CUSTOMER_SURPLUS", "EVENTS", "SEGMENT_BILLS", "SYSTEM_LOAD", "TABLES", "WRITE_ROWS",
+           "Column", "TableSpec", "customer_bills_chunks", "customer_surplus_chunks", "events_chunks",
+           "segment_bills_chunks", "system_load_chunks", "system_load_spec", "write_table"]
 
 #: Rows written at a time: one Parquet row group, one block of CSV lines. A chunk of the
 #: per-customer table is about 20 MiB of float64 columns (36 columns); its CSV text about
@@ -142,7 +143,18 @@ EVENTS = TableSpec("events", "one row per event (listed or called by the operato
 ))
 
 #: Every table of a run folder, in the order they are written.
-TABLES = (SYSTEM_LOAD, SEGMENT_BILLS, CUSTOMER_BILLS, EVENTS)
+CUSTOMER_SURPLUS = TableSpec("customer_surplus", "one row per customer: the consumer ledger (sim/ledger.py)", (
+    _text("segment", "segment name"),
+    Column("customer", pa.int64(), "", "customer number within the segment, from 0"),
+    _num("baseline_utility", MONEY, "change of utility of consumption in the baseline role, against the load "
+         "before any response"),
+    _num("scenario_utility", MONEY, "the same in the scenario role"),
+    _num("utility_change", MONEY, "scenario_utility - baseline_utility"),
+    _num("bill_change", MONEY, "scenario bill - baseline bill (every charge)"),
+    _num("consumer_surplus_change", MONEY, "utility_change - bill_change"),
+))
+
+TABLES = (SYSTEM_LOAD, SEGMENT_BILLS, CUSTOMER_BILLS, CUSTOMER_SURPLUS, EVENTS)
 
 
 def system_load_spec(segments) -> TableSpec:
@@ -208,6 +220,20 @@ def customer_bills_chunks(segments, rows: int = WRITE_ROWS) -> Iterator[dict]:
             out["scenario_tariff"] = tariffs.take(s.choice[a:z])
             out["switches"] = s.switches[a:z] if s.switches is not None else np.zeros(z - a, dtype=np.int64)
             yield out
+
+
+def customer_surplus_chunks(segments, rows: int = WRITE_ROWS) -> Iterator[dict]:
+    """``customer_surplus``: each segment's consumer ledger (:func:`sim.ledger.segment_ledger`),
+    ``rows`` customers at a time."""
+    for name, seg in segments.items():
+        led = segment_ledger(seg)
+        for a in range(0, seg.n, rows):
+            z = min(a + rows, seg.n)
+            yield {"segment": pa.repeat(pa.scalar(name, pa.string()), z - a),
+                   "customer": np.arange(a, z, dtype=np.int64),
+                   "baseline_utility": led.utility[0][a:z], "scenario_utility": led.utility[1][a:z],
+                   "utility_change": led.utility_change[a:z], "bill_change": led.bill_change[a:z],
+                   "consumer_surplus_change": led.surplus_change[a:z]}
 
 
 def events_chunks(events: list[dict], step_minutes: int) -> Iterator[dict]:

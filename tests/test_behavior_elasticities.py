@@ -412,11 +412,12 @@ def test_surplus_beyond_clip_adds_flat_rectangle():
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), per_customer=st.booleans())
-def test_surplus_from_response_equals_the_exact_integral(seed, per_customer):
-    """The shortcut through the computed response equals the closed-form integral (rtol 1e-9),
-    clipped ratios and unit elasticity included."""
+def test_utility_from_response_is_the_surplus_plus_the_spend_change(seed, per_customer):
+    """dV = dCS + sum_t (p1 q1 - p0 q0) h (integration by parts): the shortcut through the
+    computed response equals the closed-form Marshallian surplus plus the change of spend
+    at the responded quantities (rtol 1e-9), clipped ratios and unit elasticity included."""
     from sim.behavior.elasticity import constant_elasticity, price_ratio
-    from sim.behavior.welfare import surplus_change_constant_elasticity, surplus_change_from_response
+    from sim.behavior.welfare import surplus_change_constant_elasticity, utility_change_from_response
 
     rng = np.random.default_rng(seed)
     n, spd = 7, 24
@@ -427,8 +428,46 @@ def test_surplus_from_response_equals_the_exact_integral(seed, per_customer):
     e = rng.uniform(-2.0, 0.0, size=n)
     e[0] = -1.0
     q1 = constant_elasticity(q0, price_ratio(p0, p1), e)
-    exact = surplus_change_constant_elasticity(q0, p0, p1, e, 0.5)
-    np.testing.assert_allclose(surplus_change_from_response(q0, q1, p0, p1, e, 0.5), exact, rtol=1e-9, atol=1e-9)
+    spend = ((q1 * p1).sum(axis=1) - (q0 * p0).sum(axis=1)) * 0.5
+    exact = surplus_change_constant_elasticity(q0, p0, p1, e, 0.5) + spend
+    scale = np.abs(q0 * np.broadcast_to(p0, q0.shape)).sum(axis=1)
+    np.testing.assert_allclose(utility_change_from_response(q0, q1, p0, p1, e, 0.5), exact, rtol=1e-9,
+                               atol=1e-9 * scale.max())
+
+
+@settings(max_examples=40, deadline=None)
+@given(q0=st.floats(0.01, 100.0), p0=st.floats(0.05, 2.0), ratio=st.floats(0.2, 5.0),
+       e=st.floats(-1.5, -0.01))
+def test_utility_is_the_integral_of_inverse_demand(q0, p0, ratio, e):
+    """Against an independent reference: scipy's quadrature of the inverse demand
+    P(q) = p0 (q / q0) ** (1 / e) from q0 to q1 (rtol 1e-7)."""
+    from scipy.integrate import quad
+
+    from sim.behavior.welfare import utility_change_from_response
+
+    q1 = q0 * ratio ** e
+    ref, _ = quad(lambda q: p0 * (q / q0) ** (1.0 / e), q0, q1, epsabs=0, epsrel=1e-11)
+    got = utility_change_from_response(np.array([[q0]]), np.array([[q1]]), np.array([p0]), np.array([p0 * ratio]),
+                                       np.array([e]), 1.0)
+    assert_allclose(got, [ref], rtol=1e-7, atol=1e-12 * q0 * p0)
+
+
+def test_zero_elasticity_and_unchanged_prices_give_no_utility_change_exactly():
+    """e = 0 keeps q0, and unchanged prices keep q0: dV is 0 exactly (not to rounding)."""
+    from sim.behavior.elasticity import constant_elasticity, price_ratio
+    from sim.behavior.welfare import respond_with_utility
+
+    rng = np.random.default_rng(3)
+    q0 = rng.gamma(2.0, 1.0, size=(5, 24))
+    p0 = rng.uniform(0.1, 1.0, size=24)
+    p1 = p0 * rng.uniform(0.3, 3.0, size=24)
+    p1[3] = 40 * p0[3]                                                # beyond the clip
+    load, du = respond_with_utility(q0, p0, p1, np.zeros(5), 1.0)
+    assert_array_equal(load, q0)
+    assert (du == 0).all()
+    load, du = respond_with_utility(q0, p0, p0.copy(), rng.uniform(-1.2, 0, 5), 1.0)
+    assert_array_equal(load, constant_elasticity(q0, price_ratio(p0, p0), np.zeros(5)))
+    assert (du == 0).all()
 
 
 @pytest.mark.parametrize("n", [1, 4, 7, 9])

@@ -4,7 +4,7 @@ every model run once per group gives each customer its per-customer result bit f
 Blocks of 1-60 customers draw their price rows from 1-5 distinct rows (levels with ties, or
 continuous), so that groups are uneven, interleaved, sometimes a single customer. The
 per-customer paths are called directly (``flexible._shift``, ``storage._dispatch``, the
-per-customer forms of the elasticity and surplus functions) or, for whole runs, forced by
+per-customer forms of the elasticity and utility functions) or, for whole runs, forced by
 making ``group_rows`` find nothing. Comparisons are ``np.array_equal`` (bit for bit up to
 the sign of zero) unless stated.
 """
@@ -26,7 +26,7 @@ import sim.behavior.prices as prices
 import sim.behavior.storage as storage
 from sim.rowmath import RowGroups, group_rows
 from sim.behavior.elasticity import constant_elasticity, constant_elasticity_rows, price_ratio
-from sim.behavior.welfare import surplus_change_from_response
+from sim.behavior.welfare import utility_change_from_response
 
 from .conftest import dispatch_call, store_call
 
@@ -180,7 +180,7 @@ def test_storage_grouped_equals_per_customer(case, shared_charge):
 @SETTINGS
 @given(case=grouped_block(), shared_base=st.booleans(), clip=st.booleans())
 def test_elasticity_and_surplus_grouped_equal_per_customer(case, shared_base, clip):
-    """Price ratio, constant elasticity and the consumer surplus, once per distinct pair of
+    """Price ratio, constant elasticity and the utility change, once per distinct pair of
     rows, equal the per-customer computation (including clipped ratios and free steps)."""
     rng, load, h, _, _, price = case
     n, spd = load.shape
@@ -200,8 +200,8 @@ def test_elasticity_and_surplus_grouped_equal_per_customer(case, shared_base, cl
     rows = price_ratio(pair.rows(base), pair.rows(scen))
     got_load = constant_elasticity_rows(load, rows, pair.inverse, e)
     assert_array_equal(got_load, ref_load)
-    ref = surplus_change_from_response(load, ref_load, base, scen, e, h)
-    got = surplus_change_from_response(load, got_load, base, scen, e, h, groups=pair)
+    ref = utility_change_from_response(load, ref_load, base, scen, e, h)
+    got = utility_change_from_response(load, got_load, base, scen, e, h, groups=pair)
     assert_array_equal(got, ref)
 
 
@@ -234,7 +234,7 @@ def _run_large(monkeypatch, grouped: bool):
 
 def test_tiered_run_is_the_same_with_and_without_grouping(monkeypatch):
     """The representative scenario (households on monthly tiers: per-customer prices) gives the
-    same loads, bills, storage states and surplus whether models run per group or per customer."""
+    same loads, bills, storage states and utility whether models run per group or per customer."""
     grouped, found = _run_large(monkeypatch, True)
     assert any(found)                                                 # several tiers met, grouped
     monkeypatch.undo()
@@ -248,7 +248,8 @@ def test_tiered_run_is_the_same_with_and_without_grouping(monkeypatch):
             assert_array_equal(seg.bills[role].total, other.bills[role].total)
             if seg.soc is not None:
                 assert_array_equal(seg.soc[role], other.soc[role])
-        assert_array_equal(seg.stats["consumer_surplus"], other.stats["consumer_surplus"])
+        for role in ("baseline", "scenario"):
+            assert_array_equal(seg.stats[f"utility_{role}"], other.stats[f"utility_{role}"])
 
 
 @pytest.mark.parametrize("n", [1, 7])
@@ -264,10 +265,10 @@ def test_elasticity_factor_uses_one_exponential_path(n):
 
 @SETTINGS
 @given(case=grouped_block(), shared_base=st.booleans(), clip=st.booleans(), grouped=st.booleans())
-def test_response_with_surplus_in_one_pass_equals_the_two_calls(case, shared_base, clip, grouped):
-    """respond_with_surplus gives the load of constant_elasticity and the surplus of
-    surplus_change_from_response on it, bit for bit (grouped or not, clipped, free steps)."""
-    from sim.behavior.welfare import respond_with_surplus
+def test_response_with_utility_in_one_pass_equals_the_two_calls(case, shared_base, clip, grouped):
+    """respond_with_utility gives the load of constant_elasticity and the utility change of
+    utility_change_from_response on it, bit for bit (grouped or not, clipped, free steps)."""
+    from sim.behavior.welfare import respond_with_utility
 
     rng, load, h, _, _, price = case
     n, spd = load.shape
@@ -280,7 +281,7 @@ def test_response_with_surplus_in_one_pass_equals_the_two_calls(case, shared_bas
     e[0] = -1.0                                                       # the exact form's customer
     pair = group_rows(*(p for p in (base, scen) if p.ndim == 2)) if grouped else None
     ref_load = constant_elasticity(load, price_ratio(base, scen), e)
-    ref = surplus_change_from_response(load, ref_load, base, scen, e, h, groups=pair)
-    got_load, got = respond_with_surplus(load, base, scen, e, h, groups=pair)
+    ref = utility_change_from_response(load, ref_load, base, scen, e, h, groups=pair)
+    got_load, got = respond_with_utility(load, base, scen, e, h, groups=pair)
     assert_array_equal(got_load, ref_load)
     assert_array_equal(got, ref)

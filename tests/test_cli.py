@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -30,7 +31,8 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
     assert "peak reduction" in printed and "load factor" in printed and "revenue" in printed
     files = {p.name for p in out.iterdir()}
     assert files == {"manifest.json", "metrics.json", "system_load.csv", "segment_bills.csv", "events.csv",
-                     *(f"{t}.parquet" for t in ("system_load", "segment_bills", "customer_bills", "events"))}
+                     *(f"{t}.parquet" for t in ("system_load", "segment_bills", "customer_bills", "customer_surplus",
+                                                "events"))}
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) == {"baseline", "scenario", "change", "segments"}
     manifest = json.loads((out / "manifest.json").read_text())
@@ -43,6 +45,13 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
     bills = pd.read_parquet(out / "customer_bills.parquet")
     assert len(bills) == 350
     assert bills["scenario_bill"].sum() == pytest.approx(metrics["scenario"]["revenue"], rel=1e-12)  # unrounded
+    ledger = pd.read_parquet(out / "customer_surplus.parquet")
+    assert len(ledger) == 350                 # the consumer ledger per customer: dCS = dV - dB
+    for key, col in (("consumer_surplus_change", "consumer_surplus_change"), ("revenue_change", "bill_change"),
+                     ("consumer_utility_change", "utility_change")):
+        assert ledger[col].sum() == pytest.approx(metrics["change"][key], rel=1e-9, abs=1e-6), key
+    np.testing.assert_allclose(ledger["utility_change"] - ledger["bill_change"], ledger["consumer_surplus_change"],
+                               rtol=0, atol=1e-9)
     # never overwrite
     assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
     assert "never overwrites" in capsys.readouterr().err

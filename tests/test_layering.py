@@ -49,8 +49,9 @@ MAX_PARAMS = 8
 #: Module prefixes a module must not import: {importer prefix: forbidden target prefixes}.
 #: A prefix matches the module itself and everything under it.
 FORBIDDEN = {
-    "sim.tariffs": ("sim.behavior", "sim.engine", "sim.metrics"),
+    "sim.tariffs": ("sim.behavior", "sim.engine", "sim.metrics", "sim.ledger"),
     "sim.metrics": ("sim.engine",),
+    "sim.ledger": ("sim.engine", "sim.behavior", "sim.metrics"),
     "sim.report": ("sim.engine", "sim.runner"),
     # the inputs and the lowest layer import nothing of the simulation
     "sim.scenario": ("sim.behavior", "sim.population", "sim.tariffs", "sim.grid", "sim.engine", "sim.metrics"),

@@ -41,6 +41,10 @@ class ToyCut(ResponseModel):
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         return load * (1.0 - params.cut[day.idx])[:, None]
 
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        # the energy given up, valued at its price (the first-order value of what is lost)
+        return ((after - before) * day.own.price).sum(axis=1) * day.step_hours
+
 
 @pytest.fixture
 def toy():
@@ -64,6 +68,25 @@ def test_a_registered_toy_model_runs_in_a_whole_simulation(toy):
     assert r.metrics["change"]["energy_kwh_change_pct"] == pytest.approx(-10.0, rel=1e-9)
     for seg in r.segments.values():
         assert_allclose(seg.bills["scenario"].kwh, 0.9 * seg.bills["baseline"].kwh, rtol=1e-12)
+
+
+def test_a_registered_models_utility_term_reaches_the_consumer_ledger(toy):
+    """The toy's utility term, defined in its own class, is what the ledger counts: on a flat
+    scenario price of 0.6 (scenario_dict's TOU replaced), a cut of 10 % loses each customer
+    0.1 x 0.6 x its baseline kWh of utility, and its surplus change is that less its bill
+    change (rtol 1e-9)."""
+    from sim.ledger import segment_ledger
+
+    sc = _scenario(0.1)
+    flat = sc.tariffs["flat"].model_copy(update={"price_per_kwh": 0.6, "fixed_per_month": 0.0})
+    sc = sc.model_copy(update={"tariffs": {**sc.tariffs, "tou": flat}})
+    r = sim.run(sc)
+    for seg in r.segments.values():
+        led = segment_ledger(seg)
+        expected = -0.1 * 0.6 * seg.bills["baseline"].kwh
+        assert_allclose(led.utility_change, expected, rtol=1e-9)
+        assert_allclose(led.surplus_change, expected - led.bill_change, rtol=1e-9)
+    assert r.metrics["change"]["consumer_utility_change"] < 0
 
 
 def test_the_toy_models_parameters_are_drawn_per_customer_from_the_seed(toy):

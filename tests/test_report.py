@@ -28,7 +28,7 @@ REQUIRED_FIGURES = ["fig-schedule-tou", "fig-peak-day", "fig-typical-days", "fig
 
 REQUIRED_TABLES = ["tab-summary", "tab-scenario", "tab-prices-tou", "tab-charges-tou", "tab-prices-flat",
                    "tab-population", "tab-duration", "tab-monthly", "tab-metrics-system", "tab-metrics-change",
-                   "tab-revenue-system", "tab-revenue-segments", "tab-winners", "tab-winners-pct",
+                   "tab-revenue-system", "tab-revenue-segments", "tab-welfare", "tab-winners", "tab-winners-pct",
                    "tab-assumptions", "tab-provenance", "tab-packages"]
 
 CPP_EVENTS = [{"date": "2024-02-22", "hours": "18:00-20:00"}, {"date": "2024-02-27", "hours": "17:00-19:00"}]
@@ -200,6 +200,9 @@ def test_numbers_equal_metrics_json(runs):
                         "bill_change_pct_mean"):
                 assert f"segments.{name}.change.{key}" in shown
             assert f"segments.{name}.baseline.margin" in shown and f"segments.{name}.scenario.revenue" in shown
+            for key in ("revenue_change", "consumer_utility_change", "consumer_surplus_change", "margin_change",
+                        "welfare_change"):                    # the consumer ledger by segment
+                assert f"segments.{name}.change.{key}" in shown, key
 
 
 def test_units_and_currency_are_shown(runs):

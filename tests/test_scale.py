@@ -85,7 +85,8 @@ def _fingerprint(r) -> dict:
         "system": {k: v.tobytes() for k, v in r.system_load_kw.items()},
         "segments": {name: (s.load_kw["baseline"].tobytes(), s.load_kw["scenario"].tobytes(),
                             s.bills["baseline"].total.tobytes(), s.bills["scenario"].total.tobytes(),
-                            s.bills["scenario"].monthly.tobytes(), s.stats["consumer_surplus"].tobytes(),
+                            s.bills["scenario"].monthly.tobytes(), s.stats["utility_baseline"].tobytes(),
+                            s.stats["utility_scenario"].tobytes(),
                             s.elasticity.tobytes())
                      for name, s in r.segments.items()},
         "events": json.dumps(r.events, sort_keys=True),
@@ -151,7 +152,7 @@ def test_drsim_run_on_a_scheduler_writes_the_same_files(dask_cluster, tmp_path):
     assert main(["run", str(path), "--quiet", "--out", str(tmp_path / "here")]) == 0
     assert main(["run", str(path), "--quiet", "--out", str(tmp_path / "there"), "--scheduler", address]) == 0
     for name in ("metrics.json", "system_load.csv", "segment_bills.csv", "events.csv", "system_load.parquet",
-                 "segment_bills.parquet", "customer_bills.parquet", "events.parquet"):
+                 "segment_bills.parquet", "customer_bills.parquet", "customer_surplus.parquet", "events.parquet"):
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes(), name
     manifest = json.loads((tmp_path / "there" / "manifest.json").read_text())
     assert manifest["engine"]["shards"] == 2 and manifest["engine"]["scheduler"] == address

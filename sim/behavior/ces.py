@@ -50,6 +50,17 @@ more than ten times the off-peak price still moves more energy here. A step whos
 not positive under either tariff has no price change to respond to (``r_t = 1``); a
 customer with no energy is returned unchanged.
 
+**Utility.** The change of a customer's gross utility of consumption (the consumer
+ledger, docs/metrics.md) is that of two-stage budgeting with a CES lower stage over the
+day's steps and the daily constant-elasticity demand in its price index
+(:func:`sim.behavior.welfare.utility_change_ces`, as for PRISM; steps with the same price
+change add up as one period). The split above is exactly the CES one; the daily level
+follows the baseline-weighted average price rather than the CES index (a difference of
+second order in the price changes). With ``flexible_share`` ``f < 1`` the index takes the
+elasticity of substitution ``f x sigma``: exact at ``f = 0`` (the load only scales with
+the day, as under a Leontief lower stage, whose index is the baseline-weighted average) and
+at ``f = 1``, an interpolation between.
+
 References
 ----------
 .. [1] A. Faruqui, S. Sergici, N. Lessem and D. Mountain, "Impact measurement of tariff
@@ -67,6 +78,7 @@ from .._jit import jit
 from ..rowmath import RowGroups, distinct_by_row
 from .elasticity import RATIO_MAX, RATIO_MIN
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
+from .welfare import utility_change_ces
 
 __all__ = ["CesModel", "log_price_changes", "respond_ces"]
 
@@ -179,7 +191,8 @@ def _respond(load, base, scen, inverse, sigma, eta, share, values, counts, codes
 @register
 class CesModel(ResponseModel):
     """``model: ces``: the scenario role's substitution between all its price periods and
-    its daily energy change, each x the day's strength."""
+    its daily energy change, each x the day's strength; its utility term is the two-stage
+    CES one."""
 
     name = "ces"
     params = ("substitution", "daily", "flexible_share")
@@ -189,3 +202,10 @@ class CesModel(ResponseModel):
         idx = day.idx
         return respond_ces(load, day.base.price, day.own.price, params.substitution[idx] * day.strength,
                            params.daily[idx] * day.strength, params.flexible_share[idx], day.groups.pair())
+
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        """Two-stage CES budgeting over the day's steps (module docstring)."""
+        idx, h = day.idx, day.step_hours
+        sigma = params.substitution[idx] * day.strength * params.flexible_share[idx]
+        return utility_change_ces(before * h, after * h, day.base.price, day.own.price, sigma,
+                                  params.daily[idx] * day.strength)

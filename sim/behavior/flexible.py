@@ -43,6 +43,11 @@ flexible power of its baseline day in the window: the baseline shows the device 
 that much, and a rating at least the window's mean flexible power (which this implies)
 is what lets the window hold the flexible energy at all.
 
+**Utility.** The moved energy is consumed all the same; what the customer gives up is the
+convenience of the first time, priced at ``c_i`` per kWh moved (:func:`shift_cost`), the
+same cost that decides what moves. With the default ``c_i = 0`` moving costs nothing and the
+whole bill saving is the customer's gain.
+
 Energy is conserved per customer (the same ``Q_i`` leaves and arrives); the load never
 goes negative (a step gives at most its flexible energy); the flexible power of a step
 that receives energy is at most ``K_i``.
@@ -75,7 +80,7 @@ from .inputs import day_block, day_prices, per_customer
 from .prices import spread
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
-__all__ = ["shift_flexible"]
+__all__ = ["shift_cost", "shift_flexible"]
 
 
 def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray,
@@ -157,6 +162,35 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     if groups is None:
         return _shift(load, price, share, window, max_kw, inconvenience)
     return _run(load, price[groups.first], groups.inverse, window, share, max_kw, inconvenience)
+
+
+def shift_cost(load_base_kw: np.ndarray, load_kw: np.ndarray, inconvenience_per_kwh: np.ndarray,
+               step_hours: float) -> np.ndarray:
+    """Change of each customer's utility of consumption from moving energy within the day:
+    the energy moved (what left the steps that lost load) times the customer's inconvenience
+    cost, ``-c_i sum_t max(L[t] - L'[t], 0) h``. The energy is consumed all the same, at
+    another time: what the customer gives up is the convenience of the first time, which
+    the model prices at ``c_i`` per kWh (the gap a kWh must save before it moves), so each
+    kWh moved saves more than it costs.
+
+    Parameters
+    ----------
+    load_base_kw, load_kw : ndarray, shape (n, spd)
+        Load before and after the shift. [kW]
+    inconvenience_per_kwh : ndarray, shape (n,)
+        Negative values are taken as 0, as by the shift. [currency/kWh]
+    step_hours : float  [h]
+
+    Returns
+    -------
+    ndarray, shape (n,)  [currency], <= 0; 0 where nothing moved or ``c_i = 0``.
+    """
+    c = np.maximum(np.asarray(inconvenience_per_kwh, dtype=float), 0.0)
+    if not c.any():                                   # moving is free (the default): nothing to sum
+        return np.zeros(np.shape(load_kw)[0])
+    moved = np.subtract(np.asarray(load_base_kw, dtype=float), np.asarray(load_kw, dtype=float))
+    np.maximum(moved, 0.0, out=moved)
+    return -c * (moved.sum(axis=1) * step_hours)
 
 
 def _shift(load: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray, max_kw: np.ndarray,
@@ -335,3 +369,8 @@ class FlexibleModel(ResponseModel):
         return shift_flexible(load, day.own.price, params.share[idx], window,
                               params.max_kw_per_mean_kw[idx] * day.mean_kw[idx], params.inconvenience_per_kwh[idx],
                               day.step_hours, groups=day.groups.own())
+
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        """The inconvenience of the energy moved: ``-c_i x sum_t max(L[t] - L'[t], 0) x h``
+        (:func:`shift_cost`)."""
+        return shift_cost(before, after, params.inconvenience_per_kwh[day.idx], day.step_hours)

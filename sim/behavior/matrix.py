@@ -39,6 +39,7 @@ import numpy as np
 
 from ..rowmath import row_matmul
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
+from .welfare import utility_change_trapezoid
 
 __all__ = ["period_price_change", "respond_matrix", "shifting_matrix"]
 
@@ -239,3 +240,9 @@ class ElasticityMatrixModel(ResponseModel):
         period = np.array([index.get(name, -1) for name in own.period_names])[own.period]
         return respond_matrix(load, day.base.price, own.price, period, np.asarray(spec.matrix),
                               params.scale[day.idx] * day.strength)
+
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        """The rule of a half (:func:`sim.behavior.welfare.utility_change_trapezoid`): exact
+        along the straight price path for this linear demand, where no period is clipped at
+        zero load."""
+        return utility_change_trapezoid(before, after, day.base.price, day.own.price, day.step_hours)

@@ -15,13 +15,18 @@ tariff objects. The built-in models' stages:
 4. thermal storage, in both roles, at each role's prices, for the customers who have it;
 5. interruptible curtailment in the role's called events, compliance x fatigue (a tariff
    programme, not a model: always last).
+
+In a committed pass each model's utility term (:meth:`ResponseModel.utility`: the change of
+its customers' gross utility of consumption, in money) is added to the role's running sum,
+``day.stats["utility_<role>"]``: the utility side of the consumer ledger
+(:mod:`sim.ledger`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .interruptible import curtail
+from .interruptible import curtail, curtailment_utility
 from .prices import PriceDay, PriceGroups
 from .registry import ResponseDay, ResponseModel
 
@@ -59,10 +64,12 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
         The segment's customers (their drawn parameters, firm levels and compliance).
     day : ResponseDay
         The role's day for the customers ``day.idx``; ``day.input_kw`` is their load before
-        any response (n, spd) [kW]. ``day.stats``, when given, collects the running sums:
-        ``consumer_surplus`` (from the models that define it), ``interruptible_requested_kwh``
-        (load above the firm level in called events) and ``interruptible_delivered_kwh``
-        (what curtailment removed), per customer.
+        any response (n, spd) [kW]. ``day.stats``, when given, collects the running sums per
+        customer: ``utility_<role>``, the change of gross utility of consumption in money
+        that each model's response caused (:meth:`ResponseModel.utility`) and curtailment
+        (:func:`curtailment_utility`), and in the scenario role
+        ``interruptible_requested_kwh`` (load above the firm level in called events) and
+        ``interruptible_delivered_kwh`` (what curtailment removed).
 
     Returns
     -------
@@ -75,15 +82,25 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
         State of charge at the end of the day. [kWh]
     """
     load = day.input_kw
+    own, idx, stats = day.own, day.idx, day.stats
+    utility = None if stats is None else stats["utility_" + day.role]
     for model in models:
         if day.role in model.roles:
-            load = model.respond(load, day, pop.params[model.name])
-    own, idx, stats = day.own, day.idx, day.stats
+            if utility is None:
+                load = model.respond(load, day, pop.params[model.name])
+                continue
+            load, du = model.respond_with_utility(load, day, pop.params[model.name])
+            if du is not None:
+                utility[idx] += du
     terms = pop.contracts
     if own.interruptible is not None and terms.firm_kw is not None:
         before = load
         load = curtail(load, own.interruptible, terms.firm_kw[idx], terms.compliance[idx] * day.fatigue)
-        if stats is not None:
+        if utility is not None:
+            # valued at the baseline's marginal prices in both roles: the same curtailment
+            # is the same loss of consumption whatever the tariff
+            utility[idx] += curtailment_utility(before, load, own.interruptible, day.base.price, day.step_hours)
+        if stats is not None and day.role == "scenario":
             ev = own.interruptible
             # per customer (summed over customers by the metrics: the same bits however the
             # customers were chunked or spread over processes)

@@ -44,6 +44,14 @@ elasticity near -0.02 for the SPP [1]_, [2]_, taken at second hand: neither the 
 evaluation of Charles River Associates (2005) nor Faruqui and George (2005) could be read
 in the stored copies, so no table is cited here.
 
+**Utility.** The change of a customer's gross utility of consumption (the consumer
+ledger's utility side, docs/metrics.md) is that of two-stage budgeting with a CES lower
+stage over the two groups and the constant-elasticity daily demand in its price index
+(:func:`utility_change_prism`, :func:`sim.behavior.welfare.utility_change_ces`). The
+split above is exactly the CES one; the daily level follows the baseline-weighted average
+price rather than the CES index, which differs from it at second order in the price
+changes.
+
 References
 ----------
 .. [1] Charles River Associates, "Impact Evaluation of the California Statewide Pricing
@@ -62,8 +70,9 @@ from ..rowmath import row_dot
 
 from .elasticity import RATIO_MAX, RATIO_MIN
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
+from .welfare import utility_change_ces
 
-__all__ = ["respond_prism"]
+__all__ = ["prism_groups", "respond_prism", "utility_change_prism"]
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -146,21 +155,56 @@ def respond_prism(load_kw: np.ndarray, price_base: np.ndarray, price_scen: np.nd
     return load_kw * np.where(peak, f_peak[:, None], f_off[:, None])
 
 
+def prism_groups(values: np.ndarray, peak: np.ndarray, step_hours: float) -> np.ndarray:
+    """Each customer's sums of ``values x step_hours`` over the peak and the off-peak steps,
+    shape (n, 2), columns (peak, off-peak): its energy of each group from its load [kW ->
+    kWh], or its spend from load x price [currency]. Row by row (:func:`sim.rowmath.row_dot`)."""
+    w_peak = np.asarray(peak, dtype=bool).astype(float)
+    return np.stack([row_dot(values, w_peak), row_dot(values, 1.0 - w_peak)], axis=1) * step_hours
+
+
+def utility_change_prism(load_base_kw: np.ndarray, load_kw: np.ndarray, price_base: np.ndarray,
+                         price_scen: np.ndarray, peak: np.ndarray, substitution: np.ndarray, daily: np.ndarray,
+                         step_hours: float) -> np.ndarray:
+    """Change of each customer's gross utility of consumption over the day under PRISM:
+    :func:`sim.behavior.welfare.utility_change_ces` over the two groups (peak, off-peak),
+    each priced at its spend on the baseline load over its baseline energy, as
+    :func:`respond_prism` prices them. [currency], shape (n,)"""
+    q0 = prism_groups(load_base_kw, peak, step_hours)
+    q1 = prism_groups(load_kw, peak, step_hours)
+    has = q0 > 0
+    safe = np.where(has, q0, 1.0)
+    p0 = np.where(has, prism_groups(load_base_kw * price_base, peak, step_hours) / safe, 0.0)
+    p1 = np.where(has, prism_groups(load_base_kw * price_scen, peak, step_hours) / safe, 0.0)
+    return utility_change_ces(q0, q1, p0, p1, substitution, daily)
+
+
 @register
 class PrismModel(ResponseModel):
     """``model: prism``: the scenario role's substitution between peak and off-peak energy
-    and its daily energy change, each x the day's strength."""
+    and its daily energy change, each x the day's strength; its utility term is the
+    two-stage CES one (:func:`utility_change_prism`)."""
 
     name = "prism"
     params = ("substitution", "daily")
     stage = 10
 
-    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
-        spec, own, idx = self.settings, day.own, day.idx
+    def peak(self, day: ResponseDay) -> np.ndarray:
+        """The day's peak steps, (spd,) bool: the named periods, or the dearest steps."""
+        spec, own = self.settings, day.own
         if spec.peak_periods:
-            peak = np.isin(np.array(own.period_names)[own.period], spec.peak_periods)
-        else:
-            price = own.price if own.price.ndim == 1 else own.price.mean(axis=0)
-            peak = price >= price.max() - 1e-12
-        return respond_prism(load, day.base.price, own.price, peak, params.substitution[idx] * day.strength,
-                             params.daily[idx] * day.strength, day.step_hours)
+            return np.isin(np.array(own.period_names)[own.period], spec.peak_periods)
+        price = own.price if own.price.ndim == 1 else own.price.mean(axis=0)
+        return price >= price.max() - 1e-12
+
+    def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        idx = day.idx
+        return respond_prism(load, day.base.price, day.own.price, self.peak(day),
+                             params.substitution[idx] * day.strength, params.daily[idx] * day.strength,
+                             day.step_hours)
+
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        idx = day.idx
+        return utility_change_prism(before, after, day.base.price, day.own.price, self.peak(day),
+                                    params.substitution[idx] * day.strength, params.daily[idx] * day.strength,
+                                    day.step_hours)

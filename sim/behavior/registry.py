@@ -11,8 +11,14 @@ A response model is a class derived from :class:`ResponseModel`, registered with
   segment lists its models) into a :class:`CustomerParams` record;
 * ``stage`` and ``roles``: where it acts in the day's chain and in which tariff roles;
 * ``respond(load, day, params)``: the customers' load after its response, from the load
-  before it, the day's prices and facts (:class:`ResponseDay`) and its parameters. A model
-  that defines a consumer-surplus term adds each customer's to ``day.stats`` as it responds.
+  before it, the day's prices and facts (:class:`ResponseDay`) and its parameters;
+* ``utility(before, after, day, params)``: the change of each customer's gross utility of
+  consumption, in money, that its response caused (the consumer ledger's utility side:
+  consumer surplus change = utility change - bill change, docs/metrics.md). Every model
+  defines it (:func:`register` refuses one that does not), in its own module; a model whose
+  response leaves consumption as it was (storage) returns None.
+  :meth:`ResponseModel.respond_with_utility` gives both; a model that can compute its
+  utility term in the same pass as its response overrides it.
 
 :func:`sim.behavior.pipeline.respond` applies a segment's models in stage order; the engine
 knows no model by name. Built-in models register in their own modules, listed in
@@ -82,8 +88,9 @@ class ResponseDay:
         Each customer's baseline peak of the month so far, today included (given where a
         model of the segment declares ``needs_month_peak``). [kW]
     stats : dict, or None
-        Running per-customer sums (``consumer_surplus`` and others) to add to; None in a
-        trial pass or the baseline role.
+        Running per-customer sums over the horizon, indexed by segment row (``utility_<role>``,
+        and in the scenario role ``interruptible_requested_kwh``, ``interruptible_delivered_kwh``);
+        None in a trial pass (the real-time price fixed point): nothing is then kept.
     soc : ndarray, shape (n,), or None
         A storage model's state of charge (a copy the model may change). [kWh]
     charge : (rows, ndarray), or None
@@ -151,6 +158,27 @@ class ResponseModel:
         ``load`` when it is ``day.input_kw``."""
         raise NotImplementedError
 
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay,
+                params: CustomerParams) -> np.ndarray | None:
+        """Change of each customer's gross utility of consumption over the day caused by this
+        model's response, in money: ``V(after) - V(before)``, shape (n,). [currency]
+
+        ``before`` is the load the model was given, ``after`` the load it returned (a new
+        array: the pipeline calls this only when the model returned another array than it
+        was given). The money metric is the model's own (quasi-linear utility: docs/metrics.md,
+        "Consumer ledger"); None means consumption is unchanged (a store that serves the
+        same heat or cold at another time: its losses are in the bill)."""
+        raise NotImplementedError
+
+    def respond_with_utility(self, load: np.ndarray, day: ResponseDay,
+                             params: CustomerParams) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`respond` and :meth:`utility` of its result: (load [kW], utility change
+        [currency] or None). None also where the model returned its input unchanged."""
+        after = self.respond(load, day, params)
+        if after is load:
+            return after, None
+        return after, self.utility(load, after, day, params)
+
 
 _REGISTRY: dict[str, type[ResponseModel]] = {}
 
@@ -166,6 +194,9 @@ def register(cls: type[ResponseModel]) -> type[ResponseModel]:
         raise ValueError(f"a model named {name!r} is already registered ({_REGISTRY[name].__name__})")
     if cls.respond is ResponseModel.respond:
         raise TypeError(f"{cls.__name__} defines no respond()")
+    if cls.utility is ResponseModel.utility:
+        raise TypeError(f"{cls.__name__} defines no utility(): every model states the change of its customers' "
+                        "utility of consumption (None where consumption is unchanged)")
     _REGISTRY[name] = cls
     return cls
 

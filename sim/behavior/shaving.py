@@ -23,7 +23,10 @@ So energy is conserved per customer (to rounding), no step rises above ``max(L[t
 the day's maximum never increases, and a target above the day's maximum or a zero share
 changes nothing. Moving work costs the customer nothing here: the engine pairs this with
 the demand charge the customer saves; the energy-price effect of the moved energy is left
-to the energy response models.
+to the energy response models. In the consumer ledger the model's utility term is
+therefore zero (the work is done all the same, later the same day): no source found gives
+a cost per kWh of rescheduled industrial or commercial work to default to, and a cost of
+zero makes the customer's surplus change its bill change, an upper bound on its gain.
 
 A threshold on the customer's own net load is the form that optimal scheduling of
 behind-the-meter resources under demand charges takes [1]_; here the threshold is given
@@ -43,8 +46,6 @@ import numpy as np
 
 from .inputs import day_block, per_customer
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
-
-__all__ = ["shave_peaks"]
 
 __all__ = ["shave_peaks"]
 
@@ -207,3 +208,8 @@ class DemandShavingModel(ResponseModel):
         idx = day.idx
         target = (1.0 - params.reduction[idx] * day.strength) * day.month_peak_kw
         return shave_peaks(load, target, params.max_shift_share[idx], day.step_hours)
+
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        """Zero: the energy is conserved and moving work is taken to cost the customer
+        nothing (module docstring), so the customer's gain is its bill saving."""
+        return np.zeros(before.shape[0])

@@ -518,3 +518,8 @@ class ThermalStorageModel(ResponseModel):
         day.charge = (sub, ch)
         soc[sub] = soc_end
         return load
+
+    def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:
+        """None: the store serves the same heat or cold at another time, so consumption is
+        unchanged; its losses (round trip and standing) are energy bought, in the bill."""
+        return None

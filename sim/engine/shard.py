@@ -99,8 +99,8 @@ class SegmentState:
                           for t in tariffs["scenario"]]
         models = sorted((model_for(m) for m in models_of(seg.behavior)), key=lambda m: m.stage)
         soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
-        stats = {"consumer_surplus": np.zeros(pop.n), "interruptible_requested_kwh": np.zeros(pop.n),
-                 "interruptible_delivered_kwh": np.zeros(pop.n)}
+        stats = {**{f"utility_{r}": np.zeros(pop.n) for r in ROLES},
+                 "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n)}
         return cls(pop, tariffs, bills, seg, soc, structural, stats, models)
 
     def close_month(self, m: int) -> None:

@@ -188,7 +188,7 @@ def _respond_tariff(seg, role: str, cd: _Chunkday, day: DayInputs, tariff: Compi
     rday = response_day(role, cd.base if mask is None else cd.base[mask], ref, own,
                         _rows_of(cd.strength, mask) * (fatigue if scen else 1.0), fatigue if scen else 1.0,
                         day.step_hours, idx=idx, mean_kw=seg.population.load.mean_kw, month_peak_kw=peak,
-                        stats=seg.stats if (scen and day.commit) else None,
+                        stats=seg.stats if day.commit else None,
                         soc=seg.soc[role][idx] if seg.soc is not None else None)
     got, ch, soc = respond(seg.models, seg.population, rday)
     if soc is not None and day.commit:

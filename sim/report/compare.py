@@ -47,6 +47,7 @@ COMPARE_ROWS = [
     ("Scenario against its baseline", "change.bill_change_p95", "Bill change, 95th percentile", "bill"),
     ("Scenario against its baseline", "change.share_pay_more", "Customers who pay more", "share"),
     ("Scenario against its baseline", "change.share_pay_less", "Customers who pay less", "share"),
+    ("Scenario against its baseline", "change.consumer_utility_change", "Customers' utility change", "money"),
     ("Scenario against its baseline", "change.consumer_surplus_change", "Consumer surplus change", "money"),
     ("Scenario against its baseline", "change.welfare_change", "Welfare change", "money"),
     ("Scenario against its baseline", "change.event_windows", "Event windows", "count"),

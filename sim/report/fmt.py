@@ -84,6 +84,7 @@ SYSTEM_ROWS = [
     ("cost", "Cost of supply", "money"),
     ("margin", "Margin (revenue - cost)", "money"),
     ("average_price_per_kwh", "Average price", "price"),
+    ("consumer_utility", "Customers' utility of consumption (against their load before response)", "money"),
     ("customers", "Customers", "customers"),
 ]
 
@@ -99,8 +100,8 @@ CHANGE_ROWS = [
     ("rebound_max_kw", "Largest rebound in a step", "kw"),
     ("rebound_days", "Days with a rebound peak", "days"),
     ("rebound_peak_in_offpeak", "Scenario peak in a former off-peak step", "bool"),
-    ("consumer_surplus_change", "Consumer surplus change", "money"),
-    ("welfare_change", "Welfare change (surplus + margin)", "money"),
+    ("consumer_surplus_change", "Consumer surplus change (utility change - bill change)", "money"),
+    ("welfare_change", "Welfare change (utility change - cost change = surplus + margin)", "money"),
     ("event_windows", "Event windows", "count"),
     ("event_calls_by_operator", "Event calls by the operator", "count"),
     ("event_mean_reduction_kw", "Mean reduction in event windows", "kw"),
@@ -140,6 +141,7 @@ SEGMENT_ROWS = [
     ("margin", "Margin", "money"),
     ("average_price_per_kwh", "Average price", "price"),
     ("bill_mean", "Mean bill", "bill"),
+    ("consumer_utility", "Utility of consumption", "money"),
 ]
 
 KIND_OF = {k: kind for rows in (SYSTEM_ROWS, CHANGE_ROWS, BILL_ROWS, SEGMENT_ROWS) for k, _, kind in rows}

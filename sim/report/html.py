@@ -491,7 +491,24 @@ def section_revenue(run: RunFolder) -> Section:
               _revenue_segment_rows(run, cols), num_from=2),
     ]
     fig = _revenue_figure(run, charges)
-    return _section("revenue", blocks=blocks + ([fig] if fig else []))
+    return _section("revenue", blocks=blocks + ([fig] if fig else []), ledger=[_welfare_table(run)])
+
+
+#: The consumer ledger's terms in the welfare table: key of ``change``, column label.
+WELFARE_COLUMNS = [("revenue_change", "bill change (revenue change)"),
+                   ("consumer_utility_change", "utility of consumption change"),
+                   ("consumer_surplus_change", "consumer surplus change"), ("margin_change", "margin change"),
+                   ("welfare_change", "welfare change")]
+
+
+def _welfare_table(run: RunFolder) -> Table:
+    """Each segment's and the system's consumer ledger: bills, utility, surplus, margin, welfare."""
+    groups = [(name, f"segments.{name}.change") for name in run.segment_names] + [("system", "change")]
+    rows = [Row([head(name), *[mcell(run, f"{base}.{key}", "money", signed=True) for key, _ in WELFARE_COLUMNS]],
+                cls="total" if name == "system" else None)
+            for name, base in groups]
+    return Table("tab-welfare", f"Consumer ledger and welfare, scenario against baseline [{run.currency}]",
+                 ["segment", *[label for _, label in WELFARE_COLUMNS]], rows, num_from=1)
 
 
 def _winner_tables(run: RunFolder) -> list[Table]:

@@ -15,25 +15,28 @@ MODEL_SOURCES = {
         "Constant own-price elasticity: each step's load scales as (scenario price / baseline price) ** "
         "elasticity, the price ratio clipped to 0.1-10 (docs/behavior.md 3.1).",
         "Magnitudes of constant elasticities: Labandeira, Labeaga and Lopez-Otero 2017, Energy Policy 102 "
-        "(figures at second hand, not checked against the paper). Consumer surplus along the demand curve: "
-        "Mas-Colell, Whinston and "
-        "Green 1995, Microeconomic Theory, ch. 3."),
+        "(figures at second hand, not checked against the paper). Utility of consumption, the integral of "
+        "inverse demand: Mas-Colell, Whinston and Green 1995, Microeconomic Theory, ch. 3; Willig 1976, "
+        "American Economic Review 66(4)."),
     "elasticity_matrix": (
         "Own- and cross-period elasticities between TOU periods (docs/behavior.md 3.2).",
-        "Kirschen, Strbac, Cumperayot and Mendes 2000, IEEE Trans. Power Systems 15(2) (abstract only)."),
+        "Kirschen, Strbac, Cumperayot and Mendes 2000, IEEE Trans. Power Systems 15(2) (abstract only). "
+        "Utility of consumption: the rule of a half (Harberger 1971, Journal of Economic Literature 9(3))."),
     "prism": (
         "PRISM demand system: a CES split between peak and off-peak energy with an elasticity of substitution, "
         "and a daily price elasticity (docs/behavior.md 3.3).",
         "California Statewide Pricing Pilot (Charles River Associates 2005; Faruqui and George 2005): values at "
         "second hand, neither report read; the steps of the computation after the Open Modeling Framework's "
-        "prismDR code."),
+        "prismDR code. Utility of consumption: two-stage budgeting with the CES price index (Deaton and "
+        "Muellbauer 1980, ch. 5; Dixit and Stiglitz 1977)."),
     "ces": (
         "CES demand system over every price period of the day: each period's use moves with its own price "
         "relative to all the others (one elasticity of substitution), plus a daily price elasticity; two periods "
         "give PRISM (docs/behavior.md 3.3a).",
         "Form: the CES special case of the Addilog system Faruqui, Sergici, Lessem and Mountain 2015, Energy "
         "Economics 52(A), estimated over Ontario's peak, mid-peak and off-peak periods (abstract only); its "
-        "two-period form is PRISM (California Statewide Pricing Pilot)."),
+        "two-period form is PRISM (California Statewide Pricing Pilot). Utility of consumption: two-stage CES "
+        "budgeting, as for PRISM."),
     "flexible": (
         "Deferrable loads moved to the cheapest steps of a window when the saving beats an inconvenience cost "
         "(docs/behavior.md 3.4).",
@@ -97,8 +100,12 @@ GENERAL_ASSUMPTIONS = [
     "and tax do not enter them; demand charges act only through demand shaving.",
     "No load moves between days (except energy left in a thermal store); no rebound after an interruptible "
     "event; no memory of past prices beyond learning and event fatigue.",
-    "Consumer surplus is computed for constant_elasticity only; welfare_change of a run with other models "
-    "counts the margin but not those customers' surplus.",
+    "Bills are transfers: consumer surplus change = the change of the customers' utility of consumption "
+    "(each model's money metric, quasi-linear utility) minus the change of the whole bill; welfare change = "
+    "utility change - cost-of-supply change = surplus change + margin change, so a fixed charge or a tax "
+    "changes welfare by zero. Moving load costs nothing unless the model states an inconvenience cost "
+    "(flexible: inconvenience_per_kwh; demand shaving: none); curtailed energy is valued at the baseline "
+    "price (a lower bound) (docs/metrics.md, Consumer ledger).",
     "Parameters are drawn independently of customer size and of each other.",
     "Capacity cost is the system peak times the capacity cost per kW-year, prorated to the horizon, and is "
     "allocated to segments by their load at the system peak (docs/metrics.md).",

@@ -102,7 +102,8 @@ class Flexible(Model):
     max_kw_per_mean_kw: Param = Field(3.0, description=(
         "Largest flexible power in a step per kW of the customer's mean load (a charger's rating). [kW/kW]"))
     inconvenience_per_kwh: Param = Field(0.0, description=(
-        "Energy moves only to steps cheaper by more than this. [currency/kWh]"))
+        "Energy moves only to steps cheaper by more than this; each kWh moved costs the customer as much "
+        "utility (consumer ledger). [currency/kWh]"))
     _share = _within("share", 0.0, 1.0)
     _kw = _within("max_kw_per_mean_kw", 0.0, 100.0)
     _inc = _within("inconvenience_per_kwh", 0.0, 1e6)
