@@ -65,6 +65,7 @@ def cmd_schema(args) -> int:
 
 def cmd_run(args) -> int:
     from . import run
+    from .outdir import check_writable
     from .results import check_target, default_run_dir, write_run
 
     sc = _scenario(args)
@@ -74,6 +75,7 @@ def cmd_run(args) -> int:
         raise InputError(Problem("--workers", None, "", f"must be >= 1; got {args.workers}"))
     started = dt.datetime.now(dt.timezone.utc)
     out = Path(args.out) if args.out else default_run_dir(args.results, sc, started)
+    check_writable(out, "--out" if args.out else "--results")
     check_target(out)
     with run_progress(disable=hide_progress(args.quiet, args.progress)) as bar:
         task = bar.add_task(sc.name, total=sc.horizon.days)

@@ -316,7 +316,7 @@ class PeakTimeRebate(Model):
 class EventLimits(Model):
     """Limits an interruptible contract puts on events."""
 
-    max_events_per_year: int | None = Field(None, ge=1, description="At most this many events per calendar year.")
+    max_events_per_year: int | None = Field(None, ge=1, le=366, description="At most this many events per calendar year.")
     max_hours_per_event: float | None = Field(None, gt=0, le=24, description="At most this long. [h]")
     months: list[Annotated[int, Field(ge=1, le=12)]] | None = Field(None, description="Months events may fall in.")
 
