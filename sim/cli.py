@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -121,10 +122,13 @@ def _calendar_for_year(year: int, steps_per_day: int, holidays: str | None):
     names = {}
     if holidays:
         country, _, sub = holidays.partition(":")
+        from pydantic import ValidationError
+
         try:
             spec = Holidays(country=country, subdivision=sub or None)
-        except Exception as e:  # pydantic names the bad code
-            raise InputError(Problem("--holidays", None, "", str(e).splitlines()[-1].strip())) from None
+        except ValidationError as e:  # the model's own messages, without pydantic's decoration
+            raise InputError([Problem("--holidays", None, "", msg) for err in e.errors(include_url=False)
+                              for _, msg in (err.get("ctx") or {}).get("problems", [((), err["msg"])])]) from None
         import holidays as holidays_lib
 
         cal = holidays_lib.country_holidays(spec.country, subdiv=spec.subdivision, years=year)
@@ -138,6 +142,9 @@ def cmd_bill(args) -> int:
     from .tariffs import CHARGES, bill_loads, compile_tariff
     from .tariffs.meter import read_meter_csv
 
+    for flag, value in (("--contract-kva", args.contract_kva), ("--firm-kw", args.firm_kw)):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 1e12):
+            raise InputError(Problem(flag, None, "", f"must be a finite number from 0 to 1e12; got {value}"))
     name, tariff = _read_tariff(args.tariff_file, args.tariff)
     kwh, year, spd = read_meter_csv(args.load, args.year)
     cal = _calendar_for_year(year, spd, args.holidays)
