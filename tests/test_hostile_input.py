@@ -202,3 +202,15 @@ def test_writable_check_leaves_nothing(tmp_path):
     check_writable(tmp_path / "deep" / "er" / "run")
     check_writable(tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", ["under a file", "dangling link", "/proc"])
+def test_sweep_output_place_is_checked_before_any_run(case, write_yaml, tmp_path, capsys):
+    if case == "/proc" and not os.path.isdir("/proc"):
+        pytest.skip("no /proc on this system")
+    out, expected = _out_cases(tmp_path)[case]
+    t0 = time.perf_counter()
+    code, _, err = _cli(["sweep", write_yaml(scenario_dict()), "--param", "tariffs.flat.price_per_kwh=0.5,0.6",
+                         "--out", out, "--workers", "1"], capsys)
+    assert code == 2 and err.startswith("--out: ") and expected in err and "Traceback" not in err, err
+    assert time.perf_counter() - t0 < 20  # refused before the cluster starts or any run

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
+from ..outdir import check_writable
 
 #: Version of the run-record format.
 RECORD_VERSION = 1
@@ -80,6 +81,8 @@ class SweepStore:
         """
         notes = []
         meta = self.out / "sweep.json"
+        # before any run: the folder (or, when it exists, a file in it) can be written
+        check_writable(self.out / "sweep.json" if self.out.is_dir() else self.out, "--out")
         if self.out.exists():
             if not self.out.is_dir():
                 raise InputError(Problem("--out", None, "", f"{self.out} exists and is not a folder"))
