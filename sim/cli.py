@@ -191,8 +191,18 @@ def cmd_bill(args) -> int:
 
 
 def _check_output(path: str | None) -> None:
-    if path and Path(path).exists():
+    """Refuse, before any work, an output file that exists or could not be written."""
+    if not path:
+        return
+    from .outdir import check_writable
+
+    target = Path(path)
+    if target.exists() or target.is_symlink():
         raise InputError(Problem("-o", None, "", f"{path} exists; drsim does not overwrite it"))
+    if not target.parent.is_dir():
+        why = "is not a folder" if target.parent.exists() else "does not exist"
+        raise InputError(Problem("-o", None, "", f"cannot write {path}: {target.parent} {why}"))
+    check_writable(target, "-o")
 
 
 def _write_text(path: str | None, text: str) -> None:
@@ -236,6 +246,7 @@ def cmd_calibrate(args) -> int:
 def cmd_import_urdb(args) -> int:
     from .tariffs.urdb import import_urdb, tariff_yaml
 
+    _check_output(args.output)
     data = import_urdb(args.rate)
     _write_text(args.output, tariff_yaml(data, f"imported from {Path(args.rate).name}"))
     return 0

@@ -164,3 +164,24 @@ def test_the_rate_null_fixture_really_has_a_rate():
     data = json.loads(URDB.read_text())
     rate = (data["items"][0] if "items" in data else data)["energyratestructure"][0][0]["rate"]
     assert math.isfinite(rate) and rate == 0.07531
+
+
+@pytest.mark.parametrize("where,expected", [
+    ("a_file/t.yaml", "a_file is not a folder"),
+    ("missing/t.yaml", "missing does not exist"),
+    ("/proc/drsim-x.yaml", "cannot write /proc/drsim-x.yaml"),
+])
+def test_output_file_is_checked_before_any_work(where, expected, tmp_path, capsys, monkeypatch):
+    """`-o` of import-urdb and calibrate is refused before the import or the calibration's runs."""
+    if where.startswith("/proc") and not Path("/proc").is_dir():
+        pytest.skip("no /proc on this system")
+    (tmp_path / "a_file").write_text("")
+    out = where if where.startswith("/") else tmp_path / where
+    code, _, err = _cli(["tariff", "import-urdb", URDB, "-o", out], capsys)
+    assert code == 2 and err.startswith("-o: ") and expected in err, err
+    import sim.tariffs.calibrate
+
+    monkeypatch.setattr(sim.tariffs.calibrate, "calibrate", lambda *a, **k: pytest.fail("calibration started"))
+    scenario = Path(__file__).parents[1] / "scenarios" / "tou_peak_valley.yaml"
+    code, _, err = _cli(["tariff", "calibrate", scenario, "--tariff", "residential_tou", "-o", out], capsys)
+    assert code == 2 and err.startswith("-o: ") and expected in err, err
