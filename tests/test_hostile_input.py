@@ -214,3 +214,24 @@ def test_sweep_output_place_is_checked_before_any_run(case, write_yaml, tmp_path
                          "--out", out, "--workers", "1"], capsys)
     assert code == 2 and err.startswith("--out: ") and expected in err and "Traceback" not in err, err
     assert time.perf_counter() - t0 < 20  # refused before the cluster starts or any run
+
+
+def test_absurd_numbers_in_input_csv_files_are_refused(write_yaml, tmp_path, capsys):
+    """The bound on every number holds for the CSV files a scenario reads too (found as the run
+    starts, exit 2, nothing written): an energy-cost series and a measured load."""
+    import datetime as dt
+
+    start = dt.datetime(2024, 2, 20)
+    rows = [f"{start + dt.timedelta(hours=h):%Y-%m-%dT%H:%M},0.3" for h in range(14 * 24)]
+    rows[4] = rows[4].replace(",0.3", ",1e308")
+    (tmp_path / "cost.csv").write_text("timestamp,cost\n" + "\n".join(rows) + "\n")
+    data = scenario_dict(grid={"energy_cost_per_kwh": {"csv": "cost.csv"}})
+    code, _, err = _cli(["run", write_yaml(data), "--results", tmp_path / "r"], capsys)
+    assert code == 2 and f"{tmp_path / 'cost.csv'}:6: cost: must lie between -1e12 and 1e12; got 1e308" in err, err
+    load = tmp_path / "load.csv"
+    load.write_text("timestamp,a,b\n2024-02-20T00:00,1.0,2.0\n2024-02-20T01:00,1.0,1e300\n")
+    data = scenario_dict()
+    data["populations"][1].update(profile={"csv": "load.csv"}, annual_kwh=None, count=None)
+    code, _, err = _cli(["run", write_yaml(data), "--results", tmp_path / "r"], capsys)
+    assert code == 2 and f"{load}:3: b: must be a finite number at most 1e12" in err, err
+    assert not (tmp_path / "r").exists()
