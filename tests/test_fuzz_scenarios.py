@@ -1,6 +1,6 @@
 """A small fuzz of the scenario format in the suite: mutated example scenarios give exit code
 0 or 2 from `drsim validate`, with one line per problem and never a traceback or an internal
-error. tools/fuzz_scenarios.py runs the same mutations at scale, each in its own process
+error. scripts/fuzz_scenarios.py runs the same mutations at scale, each in its own process
 under a time and memory limit, and runs tiny copies of those that validate."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("fuzz_scenarios", ROOT / "tools" / "fuzz_scenarios.py")
+_spec = importlib.util.spec_from_file_location("fuzz_scenarios", ROOT / "scripts" / "fuzz_scenarios.py")
 fuzz = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("fuzz_scenarios", fuzz)  # dataclasses look their module up there
 _spec.loader.exec_module(fuzz)

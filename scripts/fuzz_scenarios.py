@@ -12,7 +12,7 @@ otherwise) with ``drsim run``.
 
 Usage::
 
-    python tools/fuzz_scenarios.py --n 500 [--seed 0] [--jobs 2] [--keep DIR] [--no-run]
+    python scripts/fuzz_scenarios.py --n 500 [--seed 0] [--jobs 2] [--keep DIR] [--no-run]
 
 Prints one line per failure and a summary; exits 1 if any mutation failed. ``--keep DIR``
 saves every failing file there, for reproduction (``drsim --debug validate FILE``).
