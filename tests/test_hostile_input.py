@@ -235,3 +235,31 @@ def test_absurd_numbers_in_input_csv_files_are_refused(write_yaml, tmp_path, cap
     code, _, err = _cli(["run", write_yaml(data), "--results", tmp_path / "r"], capsys)
     assert code == 2 and f"{load}:3: b: must be a finite number at most 1e12" in err, err
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("where", ["energy", "demand"])
+def test_a_schedule_rule_with_only_empty_hour_lists_is_refused(where, write_yaml, capsys):
+    """Found by scripts/fuzz_scenarios.py: a rule whose every period has an empty list of hours
+    covers no hour of its days; it validated, and the run then failed compiling the tariff."""
+    data = scenario_dict()
+    tou = data["tariffs"]["tou"]
+    if where == "demand":
+        data["tariffs"]["flat"]["demand"] = {"tou": {
+            "periods": {"peak": {"per_kw_month": 26.0}, "off_peak": {"per_kw_month": 0.0}},
+            "schedule": [{"day_types": ["weekday"], "hours": {"peak": ["10:00-12:00"], "off_peak": ["12:00-10:00"]}},
+                         {"day_types": ["weekend"], "hours": {"off_peak": []}}]}}
+        prefix = "tariffs.flat.demand.tou.schedule[1].hours"
+    else:
+        tou["schedule"] = [tou["schedule"][0] | {"day_types": ["weekday"]},
+                           {"day_types": ["weekend"], "hours": {"peak": [], "flat": [], "valley": []}}]
+        prefix = "tariffs.tou.schedule[1].hours"
+    code, _, err = _cli(["validate", write_yaml(data)], capsys)
+    assert code == 2 and f"{prefix}: hours 00:00-24:00 are in no period" in err, err
+
+
+def test_a_period_whose_every_hour_list_is_empty_is_in_no_hours(write_yaml, capsys):
+    data = scenario_dict()
+    data["tariffs"]["tou"]["periods"]["spare"] = {"price_per_kwh": 0.4}
+    data["tariffs"]["tou"]["schedule"][0]["hours"]["spare"] = []
+    code, _, err = _cli(["validate", write_yaml(data)], capsys)
+    assert code == 2 and "tariffs.tou.periods.spare: period 'spare' is in no schedule rule's hours" in err, err
