@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def cmd_schema(args) -> int:
 def cmd_run(args) -> int:
     from . import run
     from .engine import DEFAULT_CHUNK
+    from .outdir import check_writable
     from .results import check_target, default_run_dir, write_run
 
     sc = _scenario(args)
@@ -79,6 +81,7 @@ def cmd_run(args) -> int:
     limit = _memory_limit(args.max_memory)
     started = dt.datetime.now(dt.timezone.utc)
     out = Path(args.out) if args.out else default_run_dir(args.results, sc, started)
+    check_writable(out, "--out" if args.out else "--results")
     if args.out:  # a default name is never refused: it lands under the first free suffix
         check_target(out)
     _clean_partials(out.parent)
@@ -153,10 +156,13 @@ def _calendar_for_year(year: int, steps_per_day: int, holidays: str | None):
     names = {}
     if holidays:
         country, _, sub = holidays.partition(":")
+        from pydantic import ValidationError
+
         try:
             spec = Holidays(country=country, subdivision=sub or None)
-        except Exception as e:  # pydantic names the bad code
-            raise InputError(Problem("--holidays", None, "", str(e).splitlines()[-1].strip())) from None
+        except ValidationError as e:  # the model's own messages, without pydantic's decoration
+            raise InputError([Problem("--holidays", None, "", msg) for err in e.errors(include_url=False)
+                              for _, msg in (err.get("ctx") or {}).get("problems", [((), err["msg"])])]) from None
         import holidays as holidays_lib
 
         cal = holidays_lib.country_holidays(spec.country, subdiv=spec.subdivision, years=year)
@@ -170,6 +176,9 @@ def cmd_bill(args) -> int:
     from .tariffs import CHARGES, bill_loads, compile_tariff
     from .tariffs.meter import read_meter_csv
 
+    for flag, value in (("--contract-kva", args.contract_kva), ("--firm-kw", args.firm_kw)):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 1e12):
+            raise InputError(Problem(flag, None, "", f"must be a finite number from 0 to 1e12; got {value}"))
     name, tariff = _read_tariff(args.tariff_file, args.tariff)
     kwh, year, spd = read_meter_csv(args.load, args.year)
     cal = _calendar_for_year(year, spd, args.holidays)
@@ -218,8 +227,18 @@ def cmd_bill(args) -> int:
 
 
 def _check_output(path: str | None) -> None:
-    if path and Path(path).exists():
+    """Refuse, before any work, an output file that exists or could not be written."""
+    if not path:
+        return
+    from .outdir import check_writable
+
+    target = Path(path)
+    if target.exists() or target.is_symlink():
         raise InputError(Problem("-o", None, "", f"{path} exists; drsim does not overwrite it"))
+    if not target.parent.is_dir():
+        why = "is not a folder" if target.parent.exists() else "does not exist"
+        raise InputError(Problem("-o", None, "", f"cannot write {path}: {target.parent} {why}"))
+    check_writable(target, "-o")
 
 
 def _write_text(path: str | None, text: str, option: str = "-o") -> None:
@@ -308,6 +327,7 @@ def _writable_source(args, sc):
 def cmd_import_urdb(args) -> int:
     from .tariffs.urdb import import_urdb, tariff_yaml
 
+    _check_output(args.output)
     data = import_urdb(args.rate)
     _write_text(args.output, tariff_yaml(data, f"imported from {Path(args.rate).name}"))
     return 0

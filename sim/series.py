@@ -13,6 +13,7 @@ import numpy as np
 
 from .calendar import Calendar
 from .errors import InputError, Problem
+from .scenario.base import MAX_MAGNITUDE
 from .scenario.schema import CsvSeries
 
 
@@ -65,6 +66,8 @@ def read_series(spec: CsvSeries, cal: Calendar) -> np.ndarray:
             raise InputError(Problem(label, line, header[j], f"not a number: {row[j] if j < len(row) else ''!r}")) from None
         if not np.isfinite(value):
             raise InputError(Problem(label, line, header[j], f"not finite: {row[j]}"))
+        if abs(value) > MAX_MAGNITUDE:  # the scenario format's bound on every number
+            raise InputError(Problem(label, line, header[j], f"must lie between -1e12 and 1e12; got {row[j]}"))
         if timed and not np.isnan(out[step]):
             raise InputError(Problem(label, line, "timestamp", f"{row[0]} appears twice"))
         out[step] = value

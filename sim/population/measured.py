@@ -17,6 +17,7 @@ import numpy as np
 
 from ..calendar import Calendar
 from ..errors import InputError, Problem
+from ..scenario.base import MAX_MAGNITUDE
 
 #: Measured-load files larger than this are refused. [bytes]
 MAX_CSV_BYTES = 2 * 1024 ** 3
@@ -84,11 +85,12 @@ def read_measured_load(path: str | Path, cal: Calendar) -> np.ndarray:
                     bad = next(j for j, c in enumerate(row[1:]) if not is_number(c))
                     problems.append(Problem(label, line, header[bad + 1], f"not a number: {row[bad + 1]!r}"))
                     continue
-                bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+                bad = np.flatnonzero(~np.isfinite(values) | (values < 0) | (values > MAX_MAGNITUDE))
                 if bad.size:
                     j = int(bad[0])
+                    bound = "at most 1e12 (the scenario format's bound)" if values[j] > MAX_MAGNITUDE else ">= 0"
                     problems.append(Problem(label, line, header[j + 1],
-                                            f"must be a finite number >= 0 (kWh); got {row[j + 1]}"))
+                                            f"must be a finite number {bound} (kWh); got {row[j + 1]}"))
                     continue
                 if seen[k]:
                     problems.append(Problem(label, line, "timestamp", f"{row[0]} appears twice"))

@@ -127,7 +127,9 @@ def build_sweep_report(folder: str | Path, metric: str = DEFAULT_METRIC) -> str:
     if f"{metric}.mean" not in summary.columns:
         known = sorted(c[:-5] for c in summary.columns if c.endswith(".mean"))[:12]
         raise InputError(Problem("--metric", None, "", f"the sweep has no metric {metric!r} (e.g. {', '.join(known)})"))
-    numeric = [p for p in params if p in summary.columns and np.issubdtype(summary[p].dtype, np.number)]
+    # text parameters (tariff names, models) come back as pandas' string dtype, which numpy cannot read
+    numeric = [p for p in params if p in summary.columns and pd.api.types.is_numeric_dtype(summary[p])
+               and not pd.api.types.is_bool_dtype(summary[p])]
     parts = []
     design = [("Scenario", meta.get("scenario_name")), ("Design", meta.get("design")),
               ("Design points", meta.get("points")), ("Runs", meta.get("runs")),

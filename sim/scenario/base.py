@@ -20,10 +20,37 @@ def problems(items: list[tuple[Loc, str]]) -> PydanticCustomError:
     return PydanticCustomError("drsim_problems", "{text}", {"text": text, "problems": items})
 
 
-class Model(BaseModel):
-    """Base of every scenario model: frozen, unknown keys rejected."""
+#: Largest magnitude of any number in a scenario (prices, costs, energies, loads, shares,
+#: elasticities). Fields with narrower physical bounds declare them; this one keeps every
+#: product the simulation forms (price x energy x customers x steps) far from float64's
+#: overflow at 1.8e308, so that no run can end in an infinite or NaN figure.
+MAX_MAGNITUDE = 1e12
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+def _too_large(v: Any, loc: Loc = ()) -> list[tuple[Loc, str]]:
+    """(sub-path, message) of every float in ``v`` (a value, list or mapping) beyond MAX_MAGNITUDE."""
+    if isinstance(v, float):
+        return [(loc, f"must lie between -1e12 and 1e12; got {v:g}")] if abs(v) > MAX_MAGNITUDE else []
+    if isinstance(v, (list, tuple)):
+        return [p for i, x in enumerate(v) for p in _too_large(x, loc + (i,))]
+    if isinstance(v, dict):
+        return [p for k, x in v.items() for p in _too_large(x, loc + (k,))]
+    return []
+
+
+class Model(BaseModel):
+    """Base of every scenario model: frozen, unknown keys rejected, every number finite
+    (no NaN or infinity, ``allow_inf_nan=False``) and within +-:data:`MAX_MAGNITUDE`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _finite_range(cls, v: Any) -> Any:
+        bad = _too_large(v)
+        if bad:
+            raise problems(bad)
+        return v
 
 
 # --------------------------------------------------------------------------- parameters

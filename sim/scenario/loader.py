@@ -29,11 +29,80 @@ Loc = tuple[str | int, ...]
 # --------------------------------------------------------------------------- YAML with lines
 
 
+#: Deepest nesting of mappings and lists a scenario file may have (the deepest scenario
+#: field lies about ten levels down).
+MAX_DEPTH = 50
+
+#: Most nodes that aliases (``*name``) may add to a document by repeating an anchored
+#: node. Aliases are expanded by everything after the parser, so a few hundred bytes of
+#: nested aliases ("billion laughs") would otherwise stand for billions of nodes.
+MAX_ALIAS_NODES = 10_000
+
+
 class YamlLoader(yaml.SafeLoader):
     """Safe loader with YAML 1.2 booleans: only true/false are booleans, so that period
     names such as ``on``, ``off``, ``yes`` or ``no`` stay strings. Scenario files, ``--set``
-    values and sweep values are all read with it."""
+    values and sweep values are all read with it.
 
+    Composing refuses, as YAML errors at the offending line: nesting deeper than
+    :data:`MAX_DEPTH`, an alias inside the node it names (a recursive document), and
+    aliases that together stand for more than :data:`MAX_ALIAS_NODES` nodes.
+    """
+
+    def compose_document(self):
+        self._depth = 0
+        self._nodes = 0              # nodes of the document with every alias expanded
+        self._alias_nodes = 0        # of which aliases stand for
+        self._sizes: dict[str, int] = {}  # anchor -> expanded size of its node
+        self._open: set[str] = set()      # anchors of the nodes being composed
+        return super().compose_document()
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open:
+                raise yaml.composer.ComposerError(None, None, f"alias *{event.anchor} refers to a node that "
+                                                              "contains it (recursive data)", event.start_mark)
+            size = self._sizes.get(event.anchor, 1)
+            self._alias_nodes += size
+            self._nodes += size
+            if self._alias_nodes > MAX_ALIAS_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"aliases expand to more than {MAX_ALIAS_NODES} nodes; write the data out "
+                                "or use fewer aliases", event.start_mark)
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                              event.start_mark)
+        anchor = getattr(event, "anchor", None)
+        before = self._nodes
+        self._depth += 1
+        if anchor is not None:
+            self._open.add(anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            self._open.discard(anchor)
+        self._nodes += 1
+        if anchor is not None:
+            self._sizes[anchor] = self._nodes - before
+        return node
+
+
+#: Longest integer a YAML file may write, in characters (Python refuses to read integers
+#: of more than 4300 digits; every integer field of a scenario is far shorter).
+MAX_INT_CHARS = 100
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    if len(node.value) > MAX_INT_CHARS:
+        raise yaml.constructor.ConstructorError(None, None, f"an integer of {len(node.value)} characters is too long "
+                                                            f"(at most {MAX_INT_CHARS})", node.start_mark)
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+YamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 # Dates and timestamps stay strings: the schema parses them and names a bad one by line.
 YamlLoader.yaml_implicit_resolvers = {
@@ -84,7 +153,12 @@ def read_yaml(path: str | Path, label: str | None = None) -> tuple[Any, dict[Loc
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise InputError(Problem(label, None, "", f"not UTF-8 text ({e.reason} at byte {e.start})")) from None
-    loader = YamlLoader(text)
+    try:
+        loader = YamlLoader(text)
+    except yaml.reader.ReaderError as e:  # a control character, checked before parsing
+        line = text.count("\n", 0, e.position) + 1
+        raise InputError(Problem(label, line, "", f"YAML error: control character #x{e.character:04x} "
+                                                  "is not allowed in a YAML file")) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -184,7 +258,8 @@ def parse_set(item: str) -> tuple[str, Any]:
     try:
         value = yaml.load(text, Loader=YamlLoader) if text.strip() else ""
     except yaml.YAMLError as e:
-        raise ValueError(f"--set {path}: cannot read value {text!r}: {e}") from None
+        why = " ".join(x for x in (e.context, e.problem) if x) if isinstance(e, yaml.MarkedYAMLError) else e
+        raise ValueError(f"--set {path}: cannot read value {_short(text)}: {why}") from None
     return path.strip(), value
 
 
@@ -277,9 +352,17 @@ def _step(tp: Any, item: str | int) -> Any:
     return None
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut in the middle when longer than ``limit`` characters."""
+    if isinstance(value, int) and value.bit_length() > 4 * limit:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 4:]} ({len(text)} characters)"
+
+
 def _message(err: dict, root: Any = None) -> str:
     kind, ctx, got = err["type"], err.get("ctx") or {}, err.get("input")
-    shown = f"; got {got!r}" if isinstance(got, (int, float, str, bool)) or got is None else ""
+    shown = f"; got {_short(got)}" if isinstance(got, (int, float, str, bool)) or got is None else ""
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":

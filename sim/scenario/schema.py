@@ -32,6 +32,15 @@ MAX_CUSTOMERS = 20_000_000
 #: Longest horizon, in days (ten years).
 MAX_DAYS = 3660
 
+#: First and last day a horizon may cover: calendars, holidays and timestamps are well
+#: defined over these years, and no date arithmetic of a run leaves Python's range.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+
+#: Longest scenario, segment or tariff name, in characters (the scenario's name is a folder
+#: name of every run; file systems allow 255 bytes).
+MAX_NAME = 64
+
 CUSTOMER_CLASSES = ("residential", "commercial", "industrial")
 
 #: Sectors a commercial or industrial segment may name (sim/scenario/sectors.py).
@@ -47,6 +56,16 @@ class Horizon(Model):
     start: dt.date = Field(description="First simulated day (ISO date, e.g. 2025-01-01).")
     days: int = Field(gt=0, le=MAX_DAYS, description="Number of simulated days.")
     step_minutes: Literal[15, 30, 60] = Field(60, description="Step length in minutes.")
+
+    @model_validator(mode="after")
+    def _within_calendar(self) -> Horizon:
+        if not FIRST_DAY <= self.start <= LAST_DAY:
+            raise problems([(("start",), f"must lie within {FIRST_DAY} to {LAST_DAY}; got {self.start}")])
+        room = (LAST_DAY - self.start).days + 1
+        if self.days > room:
+            raise problems([(("days",), f"the horizon must end by {LAST_DAY}: at most {room} days from "
+                                        f"{self.start}; got {self.days}")])
+        return self
 
     @property
     def steps_per_day(self) -> int:
@@ -218,7 +237,8 @@ class InterruptibleParticipation(Model):
 class Segment(Model):
     """One customer segment: class, size, base load, behaviour, tariffs."""
 
-    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", description="Segment name (letters, digits, _ -).")
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=MAX_NAME, description=(
+        "Segment name (letters, digits, _ -)."))
     customer_class: Literal["residential", "commercial", "industrial"]
     count: int | None = Field(None, gt=0, le=MAX_CUSTOMERS, description=(
         "Number of customers. Required for built-in profiles; for a CSV profile defaults to its columns."))
@@ -387,14 +407,15 @@ class Scenario(Model):
     """A complete tariff scenario."""
 
     schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this file format.")
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", description="Scenario name (used in result paths).")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=MAX_NAME, description=(
+        "Scenario name (used in result paths)."))
     description: str = ""
     seed: int = Field(0, ge=0, lt=2**63, description="Seed of every random draw.")
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code.")
     horizon: Horizon
     calendar: Calendar = Field(default_factory=Calendar)
     populations: list[Segment] = Field(min_length=1)
-    tariffs: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")], Tariff] = Field(
+    tariffs: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=MAX_NAME)], Tariff] = Field(
         min_length=1, description="Tariff name (letters, digits, _ -) -> tariff.")
     grid: Grid = Field(default_factory=Grid)
     operator: Operator | None = Field(None, description="Day-ahead event calls (default: only listed events).")

@@ -98,13 +98,13 @@ class Scheduled(Model):
                     for q in range_quarters(a, b):
                         cover.setdefault(q, period)
             gaps = [q for q in range(96) if q not in cover]
-            if gaps and cover:
+            if gaps and (cover or not any(rule.hours.values())):  # (not when every range was unreadable)
                 errs.append((("schedule", i, "hours"), f"hours {quarters_text(gaps)} are in no period"))
         for s in self.seasons:
             for d in ("weekday", "weekend"):
                 if (s, d) not in seen:
                     errs.append((("schedule",), f"no rule covers season {s!r} {d}s"))
-        used = {p for rule in self.schedule for p in rule.hours}
+        used = {p for rule in self.schedule for p, ranges in rule.hours.items() if ranges}
         for p in periods:  # a period no rule uses is a mistake (a misspelt name, say), never billed
             if p not in used:
                 errs.append((("periods", p), f"period {p!r} is in no schedule rule's hours"))
@@ -316,7 +316,7 @@ class PeakTimeRebate(Model):
 class EventLimits(Model):
     """Limits an interruptible contract puts on events."""
 
-    max_events_per_year: int | None = Field(None, ge=1, description="At most this many events per calendar year.")
+    max_events_per_year: int | None = Field(None, ge=1, le=366, description="At most this many events per calendar year.")
     max_hours_per_event: float | None = Field(None, gt=0, le=24, description="At most this long. [h]")
     months: list[Annotated[int, Field(ge=1, le=12)]] | None = Field(None, description="Months events may fall in.")
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
+from ..outdir import check_writable
 
 #: Version of the run-record format.
 RECORD_VERSION = 1
@@ -80,6 +81,8 @@ class SweepStore:
         """
         notes = []
         meta = self.out / "sweep.json"
+        # before any run: the folder (or, when it exists, a file in it) can be written
+        check_writable(self.out / "sweep.json" if self.out.is_dir() else self.out, "--out")
         if self.out.exists():
             if not self.out.is_dir():
                 raise InputError(Problem("--out", None, "", f"{self.out} exists and is not a folder"))
@@ -168,11 +171,47 @@ class SweepStore:
     # ---------------------------------------------------------------- tables
 
     def write_table(self, df, name: str) -> list[Path]:
-        """``OUT/<name>.parquet`` and ``OUT/<name>.csv``, each written atomically."""
+        """``OUT/<name>.parquet`` and ``OUT/<name>.csv``, each written atomically.
+
+        The CSV follows RFC 4180: lines end with CRLF, so that the csv module quotes a text
+        cell holding a carriage return (with ``\\n`` line ends it writes one raw, which splits
+        the row); text that a spreadsheet would run as a formula is neutralised (:func:`csv_safe`).
+        """
         paths = [self.out / f"{name}.parquet", self.out / f"{name}.csv"]
         write_atomic(paths[0], lambda p: df.to_parquet(p, index=False))
-        write_atomic(paths[1], lambda p: df.to_csv(p, index=False))
+        safe = csv_safe(df)
+        write_atomic(paths[1], lambda p: safe.to_csv(p, index=False, lineterminator="\r\n"))
         return paths
+
+
+#: First characters that make a spreadsheet read a cell as a formula: OWASP, "CSV Injection"
+#: (https://owasp.org/www-community/attacks/CSV_Injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe_cell(value: Any) -> Any:
+    """A text cell beginning with a formula character, prefixed with a single quote (OWASP's
+    advice), so that a spreadsheet shows it as text; numbers, and text that reads as a number
+    (``-0.5``), are left as they are."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+def csv_safe(df):
+    """A copy of a table whose text columns have every cell passed through :func:`csv_safe_cell`
+    (numeric and boolean columns are left untouched)."""
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col])):
+            out[col] = out[col].map(csv_safe_cell)
+    return out
 
 
 def make_record(run, params: dict, outcome: dict) -> dict:

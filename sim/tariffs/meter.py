@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..population.measured import is_number
+from ..scenario.schema import FIRST_DAY, LAST_DAY
 
 
 def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarray, int, int]:
@@ -35,20 +36,17 @@ def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarra
     steps_per_day : int
     """
     label = str(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
-    except OSError as e:
-        raise InputError(Problem(label, None, "", f"cannot read file: {e.strerror}")) from None
-    except UnicodeDecodeError:
-        raise InputError(Problem(label, None, "", "not UTF-8 text")) from None
+    years = f"{FIRST_DAY.year} to {LAST_DAY.year}"
+    if year is not None and not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise InputError(Problem("--year", None, "", f"must be a year from {years}; got {year}"))
+    rows, lines = _read_rows(path, label)
     if not rows:
         raise InputError(Problem(label, None, "", "no rows"))
-    first_line = 1
     if not is_number(rows[0][-1]):
-        rows, first_line = rows[1:], 2  # a header row
+        rows, lines = rows[1:], lines[1:]  # a header row
     if not rows:
         raise InputError(Problem(label, None, "", "no data rows"))
+    first_line = lines[0]
     has_time = len(rows[0]) >= 2 and not is_number(rows[0][0])
     problems, values = [], np.empty(len(rows))
     for k, row in enumerate(rows):
@@ -56,13 +54,13 @@ def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarra
         try:
             values[k] = float(cell)
         except ValueError:
-            problems.append(Problem(label, first_line + k, "", f"not a number: {cell!r}"))
+            problems.append(Problem(label, lines[k], "", f"not a number: {cell!r}"))
             values[k] = 0.0
             if len(problems) >= 20:
                 break
             continue
         if not np.isfinite(values[k]) or values[k] < 0:
-            problems.append(Problem(label, first_line + k, "", f"must be a finite number >= 0 (kWh); got {cell}"))
+            problems.append(Problem(label, lines[k], "", f"must be a finite number >= 0 (kWh); got {cell}"))
     if problems:
         raise InputError(problems)
     if has_time and year is None:
@@ -70,6 +68,8 @@ def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarra
             year = dt.datetime.fromisoformat(rows[0][0].strip()).year
         except ValueError:
             raise InputError(Problem(label, first_line, "timestamp", f"not an ISO timestamp: {rows[0][0]!r}")) from None
+        if not FIRST_DAY.year <= year <= LAST_DAY.year:
+            raise InputError(Problem(label, first_line, "timestamp", f"the year must be from {years}; got {year}"))
     n = len(values)
     fits = [(days, n // days) for days in (365, 366) if n % days == 0 and n // days in (24, 48, 96)]
     if not fits:
@@ -84,11 +84,32 @@ def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarra
     if not match:
         raise InputError(Problem(label, None, "", f"{n} rows do not fit {year}, which has {days} days"))
     if has_time:
-        _check_steps(label, rows, first_line, year, 1440 // match[0])
+        _check_steps(label, rows, lines, year, 1440 // match[0])
     return values, year, match[0]
 
 
-def _check_steps(label: str, rows: list, first_line: int, year: int, step_minutes: int) -> None:
+def _read_rows(path: str | Path, label: str) -> tuple[list[list[str]], list[int]]:
+    """The non-blank rows of a CSV file and the file line each starts on."""
+    rows, lines = [], []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            start = 1
+            for row in reader:
+                if row and any(c.strip() for c in row):
+                    rows.append(row)
+                    lines.append(start)
+                start = reader.line_num + 1
+    except OSError as e:
+        raise InputError(Problem(label, None, "", f"cannot read file: {e.strerror}")) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(label, None, "", "not UTF-8 text")) from None
+    except csv.Error as e:  # e.g. a field longer than the csv module's limit (131,072 characters)
+        raise InputError(Problem(label, start, "", f"not a readable CSV row: {e}")) from None
+    return rows, lines
+
+
+def _check_steps(label: str, rows: list, lines: list[int], year: int, step_minutes: int) -> None:
     """Timestamps must run step by step from 1 January 00:00 of the year."""
     expected = dt.datetime(year, 1, 1)
     step = dt.timedelta(minutes=step_minutes)
@@ -96,11 +117,11 @@ def _check_steps(label: str, rows: list, first_line: int, year: int, step_minute
         try:
             stamp = dt.datetime.fromisoformat(row[0].strip())
         except ValueError:
-            raise InputError(Problem(label, first_line + k, "timestamp", f"not an ISO timestamp: {row[0]!r}")) from None
+            raise InputError(Problem(label, lines[k], "timestamp", f"not an ISO timestamp: {row[0]!r}")) from None
         if stamp.tzinfo is not None:
-            raise InputError(Problem(label, first_line + k, "timestamp", f"{row[0]} has a UTC offset; give local time"))
+            raise InputError(Problem(label, lines[k], "timestamp", f"{row[0]} has a UTC offset; give local time"))
         if stamp != expected:
-            raise InputError(Problem(label, first_line + k, "timestamp",
+            raise InputError(Problem(label, lines[k], "timestamp",
                                      f"expected {expected:%Y-%m-%d %H:%M} (one row per step, in order); got {row[0]}"))
         expected += step
 

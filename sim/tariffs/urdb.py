@@ -87,13 +87,10 @@ def read_urdb(path: str | Path, index: int | None = None) -> tuple[dict, str]:
     """
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as e:
         raise InputError(Problem(file, None, "", f"cannot read URDB file: {e.strerror or e}")) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(Problem(file, e.lineno, "", f"not valid JSON: {e.msg} (column {e.colno})")) from None
+    data = _parse_json(raw, file)
     field = ""
     if isinstance(data, dict) and "items" in data:
         data, field = data["items"], "items"
@@ -120,6 +117,50 @@ def read_urdb(path: str | Path, index: int | None = None) -> tuple[dict, str]:
     if not isinstance(rate, dict):
         raise InputError(Problem(file, None, field, f"expected a URDB rate object; got {type(rate).__name__}"))
     return rate, where
+
+
+#: Longest integer a URDB file may write, in digits (Python refuses to read integers of
+#: more than 4300 digits; no URDB field needs more than a few).
+_MAX_INT_DIGITS = 100
+#: Deepest nesting of a URDB file (a rate structure is a list of lists of objects inside
+#: the rate inside an API response's ``items``: five levels).
+_MAX_DEPTH = 20
+
+
+class _LongInteger(ValueError):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise _LongInteger(len(text.lstrip("-")))
+    return int(text)
+
+
+def _parse_json(raw: bytes, file: str) -> Any:
+    """JSON text (UTF-8, or UTF-16/32 as :func:`json.loads` detects them) into data, refusing
+    non-text, long integers and deep nesting as :class:`InputError`."""
+    def refuse(message: str, line: int | None = None) -> InputError:
+        return InputError(Problem(file, line, "", message))
+
+    try:
+        data = json.loads(raw, parse_int=_parse_int)
+    except json.JSONDecodeError as e:
+        raise refuse(f"not valid JSON: {e.msg} (column {e.colno})", e.lineno) from None
+    except UnicodeDecodeError as e:
+        raise refuse(f"not JSON text: the file is neither UTF-8 nor UTF-16/32 ({e.reason} at byte {e.start})") from None
+    except _LongInteger as e:
+        raise refuse(f"an integer of {e.args[0]} digits is too long (at most {_MAX_INT_DIGITS})") from None
+    except RecursionError:
+        raise refuse(f"nested too deeply (a URDB rate nests about five levels; at most {_MAX_DEPTH})") from None
+    stack = [(data, 1)]
+    while stack:  # iterative, so that the check itself cannot recurse too deeply
+        node, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise refuse(f"nested too deeply (a URDB rate nests about five levels; at most {_MAX_DEPTH})")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return data
 
 
 def import_urdb(path: str | Path, index: int | None = None) -> dict:
@@ -209,6 +250,10 @@ def _tier_price(tier: dict, where: str, probs: _Problems) -> float | None:
     rate, adj = tier.get("rate"), tier.get("adj", 0.0)
     if rate is None and "adj" not in tier:
         probs.add(where, "tier has no rate")
+        return None
+    if "rate" in tier and rate is None:  # null is not zero: a rate missing from the source
+        probs.add(f"{where}.rate", "is null: the file gives no rate for this tier; write the rate as a number "
+                                   "(0 if the tier has only an adjustment, adj)")
         return None
     rate = 0.0 if rate is None else rate
     adj = 0.0 if adj is None else adj
@@ -555,5 +600,10 @@ def _validate(tariff: dict, file: str) -> None:
     try:
         TypeAdapter(Tariff).validate_python(tariff)
     except ValidationError as e:  # the importer built something the schema refuses
-        raise InputError([Problem(file, None, "(imported tariff) " + ".".join(map(str, err["loc"])), err["msg"])
-                          for err in e.errors()]) from None
+        out = []
+        for err in e.errors(include_url=False):
+            loc = [str(x) for x in err["loc"]]
+            loc = loc[1:] if loc and loc[0] == tariff.get("type") else loc  # the union's tag
+            for sub, msg in (err.get("ctx") or {}).get("problems") or [((), err["msg"])]:
+                out.append(Problem(file, None, "(imported tariff) " + ".".join(loc + [str(x) for x in sub]), msg))
+        raise InputError(out) from None
