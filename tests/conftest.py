@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import signal
 import socket
@@ -131,3 +132,38 @@ def dispatch_call(load, charge_price, serve_price, share, capacity, power, eff, 
 
     return storage._dispatch(load, charge_price, serve_price, storage.Store(share, capacity, power, eff, loss), soc0,
                              h, groups)
+
+
+# ------------------------------------------------------------------ sweeps
+
+
+def tiny(name="tiny", **changes) -> dict:
+    """A scenario that runs in milliseconds: 70 customers, one week."""
+    data = scenario_dict(name=name, **changes)
+    data["horizon"]["days"] = 7
+    data["populations"][0]["count"] = 60
+    data["populations"][1]["count"] = 10
+    return data
+
+
+@pytest.fixture(scope="module")
+def client():
+    """An in-process Dask cluster with one single-threaded worker (no process start-up)."""
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0",
+                           silence_logs=logging.ERROR)
+    c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture
+def no_cluster(monkeypatch):
+    """Fail the test if a sweep tries to start or reach a cluster."""
+    from sim.sweep import execute as execute_mod
+
+    def refuse(*a, **k):
+        raise AssertionError("a cluster was started")
+    monkeypatch.setattr(execute_mod, "connect", refuse)

@@ -161,16 +161,23 @@ def test_critical_peak_is_a_fourth_period():
 # ---------------------------------------------------------------- whole runs, every class
 
 ANNUAL_KWH = {"residential": 3000, "commercial": 60000, "industrial": 2000000}
+FLAT = 0.6
+
+
+def _peak_flat_valley(flat: float = FLAT, **extra) -> dict:
+    """A peak / flat / valley rate priced 1.45 : 1.2 : 0.8 around ``flat``, every day alike."""
+    return {"type": "tou",
+            "periods": {"peak": {"price_per_kwh": 1.45 * flat}, "flat": {"price_per_kwh": 1.2 * flat},
+                        "valley": {"price_per_kwh": 0.8 * flat}},
+            "schedule": [{"day_types": ["weekday", "weekend", "holiday"],
+                          "hours": {"peak": ["08:00-11:00", "18:00-21:00"], "flat": ["11:00-18:00", "21:00-23:00"],
+                                    "valley": ["23:00-08:00"]}}],
+            **extra}
 
 
 def _three_period_run(customer_class: str, customers: int = 300):
-    flat = 0.6
-    tou = {"type": "tou",
-           "periods": {"peak": {"price_per_kwh": 1.45 * flat}, "flat": {"price_per_kwh": 1.2 * flat},
-                       "valley": {"price_per_kwh": 0.8 * flat}},
-           "schedule": [{"day_types": ["weekday", "weekend", "holiday"],
-                         "hours": {"peak": ["08:00-11:00", "18:00-21:00"], "flat": ["11:00-18:00", "21:00-23:00"],
-                                   "valley": ["23:00-08:00"]}}]}
+    flat = FLAT
+    tou = _peak_flat_valley(flat)
     data = {"name": f"pfv_{customer_class}", "seed": 3,
             "horizon": {"start": "2025-03-03", "days": 28, "step_minutes": 60},
             "populations": [{"name": "seg", "customer_class": customer_class, "count": customers,
@@ -197,15 +204,9 @@ def test_peak_flat_valley_moves_flat_use_down_for_every_class(customer_class):
 def test_an_ndrc_critical_peak_is_a_period_of_its_own_in_a_whole_run():
     """A critical peak 20 % above the peak price (the minimum of NDRC notice 发改价格〔2021〕1093号,
     docs/tariffs.md) on event days: the event hours lose more use than the rest of the peak."""
-    flat = 0.6
-    tou = {"type": "tou",
-           "periods": {"peak": {"price_per_kwh": 1.45 * flat}, "flat": {"price_per_kwh": 1.2 * flat},
-                       "valley": {"price_per_kwh": 0.8 * flat}},
-           "schedule": [{"day_types": ["weekday", "weekend", "holiday"],
-                         "hours": {"peak": ["08:00-11:00", "18:00-21:00"], "flat": ["11:00-18:00", "21:00-23:00"],
-                                   "valley": ["23:00-08:00"]}}],
-           "critical_peak": {"price_multiplier": 1.2,
-                             "events": [{"date": f"2025-07-{d:02d}", "hours": "19:00-21:00"} for d in (1, 2, 3)]}}
+    flat = FLAT
+    tou = _peak_flat_valley(flat, critical_peak={
+        "price_multiplier": 1.2, "events": [{"date": f"2025-07-{d:02d}", "hours": "19:00-21:00"} for d in (1, 2, 3)]})
     data = {"name": "pfv_cpp", "seed": 5,
             "horizon": {"start": "2025-06-30", "days": 7, "step_minutes": 60},
             "populations": [{"name": "homes", "customer_class": "residential", "count": 300,

@@ -9,7 +9,6 @@ scheduler and workers started as separate commands.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 
@@ -33,41 +32,11 @@ from sim.sweep.design import make_design, parse_values, replication_seeds
 from sim.sweep.execute import flatten
 from sim.sweep.plan import plan_sweep
 
-from .conftest import scenario_dict
+from .conftest import tiny
 
 PEAK = "tariffs.tou.periods.peak.price_per_kwh"
 COUNT = "populations.res.count"
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "scenarios", "sweep_tou_ratio.yaml")
-
-
-def tiny(name="tiny", **changes) -> dict:
-    """A scenario that runs in milliseconds: 70 customers, one week."""
-    data = scenario_dict(name=name, **changes)
-    data["horizon"]["days"] = 7
-    data["populations"][0]["count"] = 60
-    data["populations"][1]["count"] = 10
-    return data
-
-
-@pytest.fixture(scope="module")
-def client():
-    """An in-process Dask cluster with one single-threaded worker (no process start-up)."""
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
-
-
-@pytest.fixture
-def no_cluster(monkeypatch):
-    """Fail the test if a sweep tries to start or reach a cluster."""
-    def refuse(*a, **k):
-        raise AssertionError("a cluster was started")
-    monkeypatch.setattr(execute_mod, "connect", refuse)
 
 
 def _metrics(runs: pd.DataFrame) -> pd.DataFrame:

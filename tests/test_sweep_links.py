@@ -9,7 +9,6 @@ values land in the scenario of each run and in the tables, and each run is repro
 from __future__ import annotations
 
 import json
-import logging
 import math
 
 import numpy as np
@@ -21,42 +20,18 @@ from hypothesis import strategies as st
 import sim
 from sim.cli import main
 from sim.errors import InputError
-from sim.sweep import execute as execute_mod
 from sim.sweep.execute import flatten
 from sim.sweep.links import compile_formula, evaluate, expand
 from sim.sweep.plan import plan_sweep
 
-from .conftest import scenario_dict
+from .conftest import tiny as tiny_scenario
 
 PERIODS = "tariffs.tou.periods"
 PEAK, FLAT, VALLEY = (f"{PERIODS}.{p}.price_per_kwh" for p in ("peak", "flat", "valley"))
 
 
 def tiny() -> dict:
-    data = scenario_dict(name="linked")
-    data["horizon"]["days"] = 7
-    data["populations"][0]["count"] = 60
-    data["populations"][1]["count"] = 10
-    return data
-
-
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
-
-
-@pytest.fixture
-def no_cluster(monkeypatch):
-    def refuse(*a, **k):
-        raise AssertionError("a cluster was started")
-    monkeypatch.setattr(execute_mod, "connect", refuse)
+    return tiny_scenario(name="linked")
 
 
 # --------------------------------------------------------------------------- formulas

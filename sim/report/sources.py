@@ -123,59 +123,6 @@ def default_matches(customer_class: str, behavior, sector: str | None = None, sh
     return is_default(behavior, customer_class, sector, shifts)
 
 
-def sector_text(sector: str | None, shifts: int | None) -> str:
-    """How a segment's sector and shifts changed its default, for the report ('' without them)."""
-    if sector is None and shifts is None:
-        return ""
-    from ..scenario.sectors import REFERENCE_SHARE, flexible_share
-
-    who = " and ".join(x for x in (f"sector {sector}" if sector else "", f"{shifts} shift(s)" if shifts else "") if x)
-    return (f"For {who}: flexible share {flexible_share(sector, shifts):g} (the class default is read as a customer "
-            f"with share {REFERENCE_SHARE:g}; the load that can move has the class elasticity / {REFERENCE_SHARE:g}; "
-            "sim/scenario/sectors.py). The shares are assumptions ordered by published evaluations "
-            "(docs/evidence_ci.md). ")
-
-
-#: Modelling assumptions that hold for every run (docs/behavior.md section 11, docs/metrics.md).
-GENERAL_ASSUMPTIONS = [
-    "Baseline and scenario use the same customers and the same random draws (common random numbers): "
-    "differences are paired and contain no sampling noise between the two (docs/model.md).",
-    "In the baseline role customers do not respond to a change of tariff; deferrable loads, price-responsive "
-    "storage and interruptible curtailment act in both roles, each at its own tariff (docs/behavior.md 1).",
-    "The energy-price models see energy prices only: demand, capacity and fixed charges, credits, penalties "
-    "and tax do not enter them; demand charges act only through demand shaving.",
-    "No load moves between days (except energy left in a thermal store); no rebound after an interruptible "
-    "event; no memory of past prices beyond learning and event fatigue.",
-    "Consumer surplus is computed for constant_elasticity only; welfare_change of a run with other models "
-    "counts the margin but not those customers' surplus.",
-    "Parameters are drawn independently of customer size and of each other.",
-    "Capacity cost is the system peak times the capacity cost per kW-year, prorated to the horizon, and is "
-    "allocated to segments by their load at the system peak (docs/metrics.md).",
-    "The operator's rules, the interruptible compliance rule, the demand-shaving target and the supply-curve "
-    "settings of the examples have no published source: they are assumptions.",
-    "All money figures cover the simulated horizon, not a year, and include tax where a tariff has one.",
-]
-
-
-def default_matches(customer_class: str, behavior, sector: str | None = None, shifts: int | None = None) -> bool:
-    """Whether a resolved ``behavior`` is exactly the class's calibrated default (for the
-    segment's ``sector`` and ``shifts``, when it names them)."""
-    try:
-        from pydantic import TypeAdapter
-
-        from ..scenario.defaults import default_behavior
-        from ..scenario.behavior import BehaviorSpec
-        from ..scenario.sectors import with_sector
-
-        ta = TypeAdapter(BehaviorSpec)
-        want = ta.dump_python(ta.validate_python(with_sector(default_behavior(customer_class), customer_class,
-                                                             sector, shifts)), mode="json")
-        got = ta.dump_python(ta.validate_python(behavior), mode="json")
-        return want == got
-    except Exception:  # an unknown class or a format this version cannot read: not the default
-        return False
-
-
 def docs_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "docs"
 

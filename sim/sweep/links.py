@@ -190,8 +190,9 @@ def expand(path: str, data: Any) -> list[str]:
     return found
 
 
-def value_at(data: Any, loc: tuple) -> Any:
-    """The value at a resolved location (keys and list indices), or None where there is none."""
+def lookup(data: Any, loc: tuple) -> tuple[bool, Any]:
+    """Whether a resolved location (keys and list indices) exists in ``data``, and its value
+    there (None where it does not)."""
     node = data
     for k in loc:
         if isinstance(node, dict) and k in node:
@@ -199,5 +200,10 @@ def value_at(data: Any, loc: tuple) -> Any:
         elif isinstance(node, list) and isinstance(k, int) and 0 <= k < len(node):
             node = node[k]
         else:
-            return None
-    return node
+            return False, None
+    return True, node
+
+
+def value_at(data: Any, loc: tuple) -> Any:
+    """The value at a resolved location (keys and list indices), or None where there is none."""
+    return lookup(data, loc)[1]

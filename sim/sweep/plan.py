@@ -31,7 +31,7 @@ from typing import Any
 
 from ..errors import InputError, Problem
 from .design import DESIGNS, Design, Param, make_design, parse_values, replication_seeds
-from .links import IDENTIFIER, Formula, compile_formula, evaluate, expand, value_at
+from .links import IDENTIFIER, Formula, compile_formula, evaluate, expand, lookup, value_at
 
 #: Keys of a scenario file's `sweep:` block.
 SWEEP_KEYS = ("params", "design", "samples", "replications", "seed", "sensitivity")
@@ -523,7 +523,7 @@ def _target(path: str, src: Source, swept: Swept, problems: Problems) -> tuple |
                                           "already swept: a field is swept or linked, not both"))
         return None
     # intermediate mappings the override creates: a problem there belongs to the parameter
-    swept.created[path] = [loc[:i] for i in range(1, len(loc) + 1) if not _exists(src.data, loc[:i])] + [loc]
+    swept.created[path] = [loc[:i] for i in range(1, len(loc) + 1) if not lookup(src.data, loc[:i])[0]] + [loc]
     swept.resolved[path] = loc
     return loc
 
@@ -624,18 +624,6 @@ def _runs(des: Design, seeds: list[int], src: Source, swept: Swept, problems: Pr
             sc_r = sc.model_copy(update={"seed": s})
             runs.append(Run(i, r, s, run_key(sc_r), resolved_scenario(sc_r)))
     return runs
-
-
-def _exists(data: Any, loc: tuple) -> bool:
-    node = data
-    for k in loc:
-        if isinstance(node, dict) and k in node:
-            node = node[k]
-        elif isinstance(node, list) and isinstance(k, int) and 0 <= k < len(node):
-            node = node[k]
-        else:
-            return False
-    return True
 
 
 def _remap(p: Problem, at, resolved: dict[str, str]) -> Problem:
