@@ -143,6 +143,26 @@ def test_flexible_shift_costs_the_inconvenience_of_the_energy_moved(seed, c):
     assert_array_equal(shift_cost(load, load.copy(), cost, 1.0), 0.0)
 
 
+@SET
+@given(seed=st.integers(0, 10_000), c=st.floats(0.0, 0.3), per_customer=st.booleans(),
+       window_all=st.booleans())
+def test_the_shift_kernels_energy_moved_is_shift_costs_bit_for_bit(seed, c, per_customer, window_all):
+    """``moved_out``, summed inside the shift kernel, gives :func:`shift_cost` the very bits
+    of its own pass over the two loads, for shared, per-customer and grouped prices."""
+    rng = np.random.default_rng(seed)
+    n = 7
+    load = rng.uniform(0.0, 3.0, (n, 24))
+    base = np.where((np.arange(24) >= 17) & (np.arange(24) < 21), 1.0, 0.3)
+    price = base[None, :] * rng.choice([1.0, 1.5], size=(n, 1)) if per_customer else base
+    window = np.ones(24, bool) if window_all else (np.arange(24) >= 12)
+    cost = rng.uniform(0.0, c, n)
+    moved = np.full(n, np.nan)
+    after = shift_flexible(load, price, np.full(n, 0.4), window, np.full(n, 2.0), cost, 0.5, moved_out=moved)
+    assert_array_equal(after, shift_flexible(load, price, np.full(n, 0.4), window, np.full(n, 2.0), cost, 0.5))
+    expected = shift_cost(load, after, np.full(n, 1.0), 0.5) / -0.5      # sum_t max(L - L', 0)
+    assert_array_equal(moved, expected + 0.0)
+
+
 def test_a_model_without_a_utility_term_is_refused():
     class NoUtility(ResponseModel):
         name = "no_utility"

@@ -81,33 +81,31 @@ def constant_elasticity_rows(base_kw: np.ndarray, ratio_rows: np.ndarray, invers
 
 
 def respond_rows(base_kw: np.ndarray, log_rows: np.ndarray, inverse: np.ndarray, elasticity: np.ndarray,
-                 sums: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None):
+                 sums: tuple[np.ndarray, np.ndarray] | None = None):
     """The compiled response of :func:`constant_elasticity_rows` from the logarithms of the
-    clipped ratio rows; with ``sums = (a, b, c)``, rows of shape (G, steps), also each
-    customer's ``sum_t (q1 a - q0 b)`` and ``sum_t q1 c`` in the same pass (``q0``, ``q1``:
-    its load before and after), in time order. Returns (load, first sums, second sums), the
-    sums None without ``sums``."""
+    clipped ratio rows; with ``sums = (a, b)``, rows of shape (G, steps), also each
+    customer's ``sum_t (q1 a - q0 b)`` in the same pass (``q0``, ``q1``: its load before and
+    after), in time order. Returns (load, sums), the sums None without ``sums``."""
     values, counts, codes = distinct_by_row(log_rows)
     out = np.empty(base_kw.shape)
     n = base_kw.shape[0]
     with_sums = sums is not None
-    a, b, c = (np.ascontiguousarray(x, dtype=np.float64) for x in sums) if with_sums else (_NONE_2D,) * 3
-    first, second = np.empty(n if with_sums else 0), np.empty(n if with_sums else 0)
+    a, b = (np.ascontiguousarray(x, dtype=np.float64) for x in sums) if with_sums else (_NONE_2D,) * 2
+    first = np.empty(n if with_sums else 0)
     _respond_rows(np.ascontiguousarray(base_kw, dtype=np.float64), np.asarray(inverse, dtype=np.intp),
-                  np.asarray(elasticity, dtype=np.float64), values, counts, codes, out, with_sums, a, b, c,
-                  first, second)
-    return out, (first if with_sums else None), (second if with_sums else None)
+                  np.asarray(elasticity, dtype=np.float64), values, counts, codes, out, with_sums, a, b, first)
+    return out, (first if with_sums else None)
 
 
 _NONE_2D = np.zeros((0, 0))
 
 
 @jit
-def _respond_rows(base, inverse, elasticity, values, counts, codes, out, with_sums, a, b, c, first, second):
+def _respond_rows(base, inverse, elasticity, values, counts, codes, out, with_sums, a, b, first):
     """``out[i, t] = base[i, t] * exp(elasticity[i] * log_ratio[inverse[i], t])``, with the
     exponential taken once per customer and distinct value of its row; with ``with_sums``,
-    ``first[i] = sum_t (out[i, t] a[g, t] - base[i, t] b[g, t])`` and ``second[i] = sum_t
-    out[i, t] c[g, t]`` (``g = inverse[i]``), each added step by step in time order."""
+    ``first[i] = sum_t (out[i, t] a[g, t] - base[i, t] b[g, t])`` (``g = inverse[i]``), added
+    step by step in time order."""
     n, spd = base.shape
     factor = np.empty(spd)
     for i in range(n):
@@ -117,15 +115,12 @@ def _respond_rows(base, inverse, elasticity, values, counts, codes, out, with_su
             factor[k] = np.exp(e * values[g, k])
         if with_sums:
             s1 = 0.0
-            s2 = 0.0
             for t in range(spd):
                 q0 = base[i, t]
                 q1 = q0 * factor[codes[g, t]]
                 out[i, t] = q1
                 s1 += q1 * a[g, t] - q0 * b[g, t]
-                s2 += q1 * c[g, t]
             first[i] = s1
-            second[i] = s2
         else:
             for t in range(spd):
                 out[i, t] = base[i, t] * factor[codes[g, t]]

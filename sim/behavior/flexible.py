@@ -85,7 +85,8 @@ __all__ = ["shift_cost", "shift_flexible"]
 
 def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray,
                    max_kw: np.ndarray, inconvenience_per_kwh: np.ndarray,
-                   step_hours: float, *, groups: RowGroups | None = None) -> np.ndarray:
+                   step_hours: float, *, groups: RowGroups | None = None,
+                   moved_out: np.ndarray | None = None) -> np.ndarray:
     """Load after flexible energy has moved to the cheapest steps of its window.
 
     See the module docstring for the model. Energy of a window step whose price exceeds a
@@ -120,6 +121,11 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
         ``group_rows(price)`` when the caller has it already (per-customer prices only);
         found here otherwise. The price row of customers with equal rows is sorted once
         for all of them; a customer's result is the same either way.
+    moved_out : ndarray, shape (n,), optional
+        Filled with each customer's ``sum_t max(load_kw[t] - result[t], 0)`` [kW x steps],
+        added in time order: the same numbers as :func:`shift_cost`'s sum, found in the
+        kernel's pass while the customer's row is in the cache (a separate pass over the
+        block cost a third of the shift).
 
     Returns
     -------
@@ -149,10 +155,14 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     max_kw = per_customer(max_kw, n, "max_kw")
     # Moving energy between equal prices saves nothing: a negative inconvenience acts as 0.
     inconvenience = np.maximum(per_customer(inconvenience_per_kwh, n, "inconvenience_per_kwh"), 0.0)
+    moved = _NO_MOVED if moved_out is None else moved_out
+    if moved_out is not None and moved_out.shape != (n,):
+        raise ValueError(f"`moved_out` must be of shape ({n},); got {moved_out.shape}")
     if n == 0 or not window.any():
+        moved[:] = 0.0
         return load.copy()
     if price.ndim == 1:
-        return _shift(load, price, share, window, max_kw, inconvenience)
+        return _shift(load, price, share, window, max_kw, inconvenience, moved)
     # Per-customer prices with few distinct rows (tiers, menus): each distinct row is
     # sorted once, for all the customers on it (the same result per customer).
     if groups is None:
@@ -160,8 +170,12 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     elif groups.n != n:
         raise ValueError(f"`groups` is for {groups.n} customers; the block has {n}")
     if groups is None:
-        return _shift(load, price, share, window, max_kw, inconvenience)
-    return _run(load, price[groups.first], groups.inverse, window, share, max_kw, inconvenience)
+        return _shift(load, price, share, window, max_kw, inconvenience, moved)
+    return _run(load, price[groups.first], groups.inverse, window, share, max_kw, inconvenience, moved)
+
+
+#: ``moved_out`` not asked for: the kernel skips the sum.
+_NO_MOVED = np.zeros(0)
 
 
 def shift_cost(load_base_kw: np.ndarray, load_kw: np.ndarray, inconvenience_per_kwh: np.ndarray,
@@ -209,20 +223,20 @@ def _moved(before, after, out):
 
 
 def _shift(load: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray, max_kw: np.ndarray,
-           inconvenience: np.ndarray) -> np.ndarray:
+           inconvenience: np.ndarray, moved: np.ndarray = _NO_MOVED) -> np.ndarray:
     """:func:`shift_flexible` on checked arguments (``n >= 1``, some window step), without
     grouping: a per-customer price is sorted for each customer on its own."""
     if price.ndim == 1:
         return _run(load, price[None, :], np.zeros(load.shape[0], dtype=np.intp), window, share, max_kw,
-                    inconvenience)
-    return _run(load, price, np.zeros(0, dtype=np.intp), window, share, max_kw, inconvenience)
+                    inconvenience, moved)
+    return _run(load, price, np.zeros(0, dtype=np.intp), window, share, max_kw, inconvenience, moved)
 
 
-def _run(load, rows, which, window, share, max_kw, inconvenience) -> np.ndarray:
+def _run(load, rows, which, window, share, max_kw, inconvenience, moved=_NO_MOVED) -> np.ndarray:
     """:func:`_shift_kernel` on C-contiguous arguments of its types (one compiled version)."""
     c = np.ascontiguousarray
     return _shift_kernel(c(load), c(rows), c(which, dtype=np.intp), c(window, dtype=np.bool_), c(share),
-                         c(max_kw), c(inconvenience), np.empty(load.shape))
+                         c(max_kw), c(inconvenience), np.empty(load.shape), moved)
 
 
 # ------------------------------------------------------------------------ compiled kernel
@@ -266,7 +280,7 @@ def _price_levels(rows, r, window, order, levels, level_price, g):
 
 
 @jit
-def _shift_kernel(load, rows, which, window, share, max_kw, inconvenience, out):
+def _shift_kernel(load, rows, which, window, share, max_kw, inconvenience, out, moved_out):
     """The shift of :func:`shift_flexible`, customer by customer, into ``out`` (returned).
 
     Customer ``i`` (row ``i`` of ``load``, ``share``, ``max_kw``, ``inconvenience``, all
@@ -285,7 +299,9 @@ def _shift_kernel(load, rows, which, window, share, max_kw, inconvenience, out):
        (a pointer over the levels that only moves forward, as the thresholds rise);
     3. ``out`` = the customer's load, then at each window step the change of the queue
        heads: ``H[j] = min(K x (j+1) - F[j], Q) + min(total - F[j], Q)``, ``H[-1] = Q``,
-       ``out[t_j] = max(load[t_j] + (H[j] - H[j-1]), 0)``.
+       ``out[t_j] = max(load[t_j] + (H[j] - H[j-1]), 0)``;
+    4. when ``moved_out`` is not empty, ``moved_out[i] = sum_t max(load[t] - out[t], 0)`` in
+       time order (:func:`_moved`'s sum, on the row while it is in the cache).
     """
     n, spd = load.shape
     own = which.shape[0] == 0
@@ -298,6 +314,7 @@ def _shift_kernel(load, rows, which, window, share, max_kw, inconvenience, out):
     if not own:
         for g in range(n_rows):
             nws[g], nls[g] = _price_levels(rows, g, window, order, levels, level_price, g)
+    want_moved = moved_out.shape[0] > 0
     partial = False
     for t in range(spd):
         if not window[t]:
@@ -348,6 +365,13 @@ def _shift_kernel(load, rows, which, window, share, max_kw, inconvenience, out):
             # A step gives at most its own flexible energy; rounding must not leave -1e-17 kW.
             out[i, t] = max(load[i, t] + (h - prev), 0.0)
             prev = h
+        if want_moved:
+            acc = 0.0
+            for t in range(spd):
+                d = load[i, t] - out[i, t]
+                if d > 0.0:
+                    acc += d
+            moved_out[i] = acc
     return out
 
 
@@ -376,6 +400,12 @@ class FlexibleModel(ResponseModel):
         return w
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        return self._shift(load, day, params, None)
+
+    def _shift(self, load: np.ndarray, day: ResponseDay, params: CustomerParams,
+               moved: np.ndarray | None) -> np.ndarray:
+        """:meth:`respond`, filling ``moved`` (:func:`shift_flexible`'s ``moved_out``) when
+        given and the shift runs."""
         idx, window = day.idx, self.window(load.shape[1])
         # a day whose prices within the window differ by less than every customer's
         # inconvenience moves nothing: skipped, with the same result
@@ -383,7 +413,21 @@ class FlexibleModel(ResponseModel):
             return load
         return shift_flexible(load, day.own.price, params.share[idx], window,
                               params.max_kw_per_mean_kw[idx] * day.mean_kw[idx], params.inconvenience_per_kwh[idx],
-                              day.step_hours, groups=day.groups.own())
+                              day.step_hours, groups=day.groups.own(), moved_out=moved)
+
+    def respond_with_utility(self, load: np.ndarray, day: ResponseDay,
+                             params: CustomerParams) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`respond` and :meth:`utility` in one pass: the shift kernel sums the energy
+        moved while it has each customer's row (the same numbers as :func:`shift_cost`)."""
+        c = np.maximum(np.asarray(params.inconvenience_per_kwh[day.idx], dtype=float), 0.0)
+        if not c.any():                               # moving is free: as shift_cost
+            after = self._shift(load, day, params, None)
+            return after, (None if after is load else np.zeros(load.shape[0]))
+        moved = np.empty(load.shape[0])
+        after = self._shift(load, day, params, moved)
+        if after is load:
+            return after, None
+        return after, -c * (moved * day.step_hours)
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         """The inconvenience of the energy moved: ``-c_i x sum_t max(L[t] - L'[t], 0) x h``

@@ -166,9 +166,8 @@ def utility_change_from_response(load_base_kw: np.ndarray, load_kw: np.ndarray, 
     ndarray, shape (n,)  [currency]
     """
     rows = _price_rows(price_base, price_scen, len(elasticity), groups)
-    body, _ = _surplus_sums(np.ascontiguousarray(load_base_kw, dtype=np.float64),
-                            np.ascontiguousarray(load_kw, dtype=np.float64), rows.inverse, rows.p0 * rows.r,
-                            rows.p0, rows.rect)
+    body = _surplus_sums(np.ascontiguousarray(load_base_kw, dtype=np.float64),
+                         np.ascontiguousarray(load_kw, dtype=np.float64), rows.inverse, rows.p0 * rows.r, rows.p0)
     return _utility(body, load_base_kw, load_kw, rows, elasticity, step_hours)
 
 
@@ -182,8 +181,7 @@ def respond_with_utility(load_base_kw: np.ndarray, price_base: np.ndarray, price
     Parameters as :func:`utility_change_from_response` (``load_kw`` being the result).
     """
     rows = _price_rows(price_base, price_scen, len(elasticity), groups)
-    load, body, _ = respond_rows(load_base_kw, np.log(rows.r), rows.inverse, elasticity,
-                                 (rows.p0 * rows.r, rows.p0, rows.rect))
+    load, body = respond_rows(load_base_kw, np.log(rows.r), rows.inverse, elasticity, (rows.p0 * rows.r, rows.p0))
     return load, _utility(body, load_base_kw, load, rows, elasticity, step_hours)
 
 
@@ -195,14 +193,12 @@ class _PriceRows(NamedTuple):
     inverse: np.ndarray   #: (n,) each customer's row
     ok: np.ndarray        #: (G, spd) bool, baseline price > 0
     r: np.ndarray         #: (G, spd) clipped price ratio (1 where not ok)
-    rect: np.ndarray      #: (G, spd) the clip's rectangle p1 - p0 r
 
 
 def _price_rows(price_base, price_scen, n: int, groups: RowGroups | None) -> _PriceRows:
     """Both prices as rows (G, spd) with each customer's row ``inverse`` (n,): the groups'
     rows, one shared row, or one row per customer. With them, where the baseline price is
-    positive (``ok``), the clipped price ratio ``r`` (1 elsewhere: no response) and the
-    clip's rectangle ``rect = p1 - p0 r`` (zero inside the clip)."""
+    positive (``ok``), the clipped price ratio ``r`` (1 elsewhere: no response)."""
     p0, p1 = np.asarray(price_base, dtype=float), np.asarray(price_scen, dtype=float)
     if groups is not None and (p0.ndim == 2 or p1.ndim == 2):
         p0, p1, inverse = groups.rows(p0), groups.rows(p1), groups.inverse
@@ -214,7 +210,7 @@ def _price_rows(price_base, price_scen, n: int, groups: RowGroups | None) -> _Pr
     p0, p1 = np.ascontiguousarray(p0), np.ascontiguousarray(p1)
     ok = p0 > 0
     r = np.where(ok, np.clip(p1 / np.where(ok, p0, 1.0), RATIO_MIN, RATIO_MAX), 1.0)
-    return _PriceRows(p0, p1, inverse, ok, r, p1 - p0 * r)
+    return _PriceRows(p0, p1, inverse, ok, r)
 
 
 def _utility(body, load_base_kw, load_kw, rows: _PriceRows, elasticity, step_hours) -> np.ndarray:
@@ -236,23 +232,18 @@ def _utility(body, load_base_kw, load_kw, rows: _PriceRows, elasticity, step_hou
 
 
 @jit
-def _surplus_sums(load_base, load, inverse, p0r, p0, rect):
-    """Per customer ``i`` with price rows ``g = inverse[i]``: ``sum_t (q1 p0 r - q0 p0)`` and
-    ``sum_t q1 (p1 - p0 r)``, summed step by step in time order (one pass over the row)."""
+def _surplus_sums(load_base, load, inverse, p0r, p0):
+    """Per customer ``i`` with price rows ``g = inverse[i]``: ``sum_t (q1 p0 r - q0 p0)``,
+    summed step by step in time order (one pass over the row)."""
     n, spd = load.shape
     body = np.empty(n)
-    extra = np.empty(n)
     for i in range(n):
         g = inverse[i]
         b = 0.0
-        x = 0.0
         for t in range(spd):
-            q1 = load[i, t]
-            b += q1 * p0r[g, t] - load_base[i, t] * p0[g, t]
-            x += q1 * rect[g, t]
+            b += load[i, t] * p0r[g, t] - load_base[i, t] * p0[g, t]
         body[i] = b
-        extra[i] = x
-    return body, extra
+    return body
 
 
 # --------------------------------------------------------------------- CES price groups
