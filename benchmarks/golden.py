@@ -19,6 +19,13 @@ Usage::
 
 Exit code 1 when any hash differs. An intended change of figures (a model fixed, a
 default recalibrated) is recorded with ``--save`` in the same commit, which says why.
+
+The bits also depend on the numerical libraries: a new numpy, numba (its LLVM) or holidays
+release can move the last bit of a result (seen on 2026-12-06: a fresh install of the
+then-current releases changed every scenario's arrays under unchanged code). ``--save``
+records the versions (key ``_environment``); a check under other versions says which
+differ, so that a difference is not taken for a change of the code. ``constraints.txt``
+pins the versions ``make setup`` installs.
 """
 
 from __future__ import annotations
@@ -76,6 +83,23 @@ print(json.dumps(arrays))
 """
 
 
+#: The packages whose releases can move a result's bits, recorded with the hashes.
+PACKAGES = ("numpy", "numba", "llvmlite", "scipy", "pandas", "pyarrow", "holidays")
+
+
+def environment() -> dict:
+    """The Python and package versions and the machine the outputs were computed with."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    def v(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+    return {"python": platform.python_version(), "machine": platform.machine(), **{k: v(k) for k in PACKAGES}}
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -122,11 +146,17 @@ def main() -> int:
     if args.save:
         saved = json.loads(args.file.read_text()) if args.file.exists() else {}
         saved.update(got)
+        saved["_environment"] = environment()
         args.file.parent.mkdir(parents=True, exist_ok=True)
         args.file.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
         print(f"saved {len(got)} scenarios to {args.file}")
         return 0
     saved = json.loads(args.file.read_text())
+    env, then = environment(), saved.get("_environment", {})
+    moved = [f"{k} {then.get(k)} -> {env[k]}" for k in env if then.get(k) != env[k]]
+    if moved:
+        print("NOTE: the saved outputs were computed with other versions (" + ", ".join(moved)
+              + "): a difference may come from them rather than from the code")
     bad = 0
     for name, now in got.items():
         before = saved.get(name)
