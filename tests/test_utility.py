@@ -11,7 +11,7 @@ from scipy.integrate import quad
 
 from sim.behavior.ces import respond_ces
 from sim.behavior.elasticity import constant_elasticity, price_ratio
-from sim.behavior.flexible import shift_cost, shift_flexible
+from sim.behavior.flexible import shift_cost, shift_flexible, shift_flexible_moved
 from sim.behavior.prism import respond_prism, utility_change_prism
 from sim.behavior.registry import ResponseModel, register
 from sim.behavior.welfare import utility_change_ces, utility_change_from_response, utility_change_trapezoid
@@ -147,8 +147,9 @@ def test_flexible_shift_costs_the_inconvenience_of_the_energy_moved(seed, c):
 @given(seed=st.integers(0, 10_000), c=st.floats(0.0, 0.3), per_customer=st.booleans(),
        window_all=st.booleans())
 def test_the_shift_kernels_energy_moved_is_shift_costs_bit_for_bit(seed, c, per_customer, window_all):
-    """``moved_out``, summed inside the shift kernel, gives :func:`shift_cost` the very bits
-    of its own pass over the two loads, for shared, per-customer and grouped prices."""
+    """The energy moved, summed inside the shift kernel (:func:`shift_flexible_moved`), is
+    :func:`shift_cost`'s own pass over the two loads bit for bit, for shared, per-customer
+    and grouped prices."""
     rng = np.random.default_rng(seed)
     n = 7
     load = rng.uniform(0.0, 3.0, (n, 24))
@@ -156,8 +157,7 @@ def test_the_shift_kernels_energy_moved_is_shift_costs_bit_for_bit(seed, c, per_
     price = base[None, :] * rng.choice([1.0, 1.5], size=(n, 1)) if per_customer else base
     window = np.ones(24, bool) if window_all else (np.arange(24) >= 12)
     cost = rng.uniform(0.0, c, n)
-    moved = np.full(n, np.nan)
-    after = shift_flexible(load, price, np.full(n, 0.4), window, np.full(n, 2.0), cost, 0.5, moved_out=moved)
+    after, moved = shift_flexible_moved(load, price, np.full(n, 0.4), window, np.full(n, 2.0), cost, 0.5)
     assert_array_equal(after, shift_flexible(load, price, np.full(n, 0.4), window, np.full(n, 2.0), cost, 0.5))
     expected = shift_cost(load, after, np.full(n, 1.0), 0.5) / -0.5      # sum_t max(L - L', 0)
     assert_array_equal(moved, expected + 0.0)

@@ -80,13 +80,12 @@ from .inputs import day_block, day_prices, per_customer
 from .prices import spread
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
-__all__ = ["shift_cost", "shift_flexible"]
+__all__ = ["shift_cost", "shift_flexible", "shift_flexible_moved"]
 
 
 def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray,
                    max_kw: np.ndarray, inconvenience_per_kwh: np.ndarray,
-                   step_hours: float, *, groups: RowGroups | None = None,
-                   moved_out: np.ndarray | None = None) -> np.ndarray:
+                   step_hours: float, *, groups: RowGroups | None = None) -> np.ndarray:
     """Load after flexible energy has moved to the cheapest steps of its window.
 
     See the module docstring for the model. Energy of a window step whose price exceeds a
@@ -121,11 +120,6 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
         ``group_rows(price)`` when the caller has it already (per-customer prices only);
         found here otherwise. The price row of customers with equal rows is sorted once
         for all of them; a customer's result is the same either way.
-    moved_out : ndarray, shape (n,), optional
-        Filled with each customer's ``sum_t max(load_kw[t] - result[t], 0)`` [kW x steps],
-        added in time order: the same numbers as :func:`shift_cost`'s sum, found in the
-        kernel's pass while the customer's row is in the cache (a separate pass over the
-        block cost a third of the shift).
 
     Returns
     -------
@@ -146,7 +140,26 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     .. [1] Gan, Topcu and Low 2013, IEEE Trans. Power Systems 28(2): valley filling by
        flexible (EV) loads; see the module docstring.
     """
-    load, n, spd = day_block(load_kw, step_hours)
+    load, _, _ = day_block(load_kw, step_hours)
+    return _checked_shift(load, price, share, window, max_kw, inconvenience_per_kwh, groups, None)
+
+
+def shift_flexible_moved(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray,
+                         max_kw: np.ndarray, inconvenience_per_kwh: np.ndarray, step_hours: float, *,
+                         groups: RowGroups | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shift_flexible`, and each customer's energy moved: ``sum_t max(L[t] - L'[t], 0)``
+    [kW x steps], added in time order (the very numbers of :func:`shift_cost`'s own sum),
+    found in the kernel's pass while the customer's row is in the cache: a separate pass
+    over the block cost a third of the shift. Returns (load [kW], moved)."""
+    load, n, _ = day_block(load_kw, step_hours)
+    moved = np.empty(n)
+    return _checked_shift(load, price, share, window, max_kw, inconvenience_per_kwh, groups, moved), moved
+
+
+def _checked_shift(load: np.ndarray, price, share, window, max_kw, inconvenience_per_kwh,
+                   groups: RowGroups | None, moved: np.ndarray | None) -> np.ndarray:
+    """:func:`shift_flexible` of a checked (n, spd) float64 load; fills ``moved`` when given."""
+    n, spd = load.shape
     price = day_prices(price, n, spd, "price")
     window = np.asarray(window, dtype=bool)
     if window.shape != (spd,):
@@ -155,9 +168,8 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     max_kw = per_customer(max_kw, n, "max_kw")
     # Moving energy between equal prices saves nothing: a negative inconvenience acts as 0.
     inconvenience = np.maximum(per_customer(inconvenience_per_kwh, n, "inconvenience_per_kwh"), 0.0)
-    moved = _NO_MOVED if moved_out is None else moved_out
-    if moved_out is not None and moved_out.shape != (n,):
-        raise ValueError(f"`moved_out` must be of shape ({n},); got {moved_out.shape}")
+    if moved is None:
+        moved = _NO_MOVED
     if n == 0 or not window.any():
         moved[:] = 0.0
         return load.copy()
@@ -174,7 +186,7 @@ def shift_flexible(load_kw: np.ndarray, price: np.ndarray, share: np.ndarray, wi
     return _run(load, price[groups.first], groups.inverse, window, share, max_kw, inconvenience, moved)
 
 
-#: ``moved_out`` not asked for: the kernel skips the sum.
+#: The energy moved not asked for: the kernel skips the sum.
 _NO_MOVED = np.zeros(0)
 
 
@@ -400,20 +412,19 @@ class FlexibleModel(ResponseModel):
         return w
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
-        return self._shift(load, day, params, None)
+        return self._shift(load, day, params, shift_flexible)[0]
 
-    def _shift(self, load: np.ndarray, day: ResponseDay, params: CustomerParams,
-               moved: np.ndarray | None) -> np.ndarray:
-        """:meth:`respond`, filling ``moved`` (:func:`shift_flexible`'s ``moved_out``) when
-        given and the shift runs."""
+    def _shift(self, load: np.ndarray, day: ResponseDay, params: CustomerParams, how) -> tuple:
+        """``how`` (:func:`shift_flexible` or :func:`shift_flexible_moved`) on the day, as a
+        tuple (load, and the energy moved for the latter); ``(load,)`` itself on a day
+        whose prices within the window differ by less than every customer's inconvenience:
+        nothing moves (the same result, skipped)."""
         idx, window = day.idx, self.window(load.shape[1])
-        # a day whose prices within the window differ by less than every customer's
-        # inconvenience moves nothing: skipped, with the same result
         if not spread(day.groups.own_rows(), window) > params.inconvenience_per_kwh[idx].min():
-            return load
-        return shift_flexible(load, day.own.price, params.share[idx], window,
-                              params.max_kw_per_mean_kw[idx] * day.mean_kw[idx], params.inconvenience_per_kwh[idx],
-                              day.step_hours, groups=day.groups.own(), moved_out=moved)
+            return (load,)
+        out = how(load, day.own.price, params.share[idx], window, params.max_kw_per_mean_kw[idx] * day.mean_kw[idx],
+                  params.inconvenience_per_kwh[idx], day.step_hours, groups=day.groups.own())
+        return out if isinstance(out, tuple) else (out,)
 
     def respond_with_utility(self, load: np.ndarray, day: ResponseDay,
                              params: CustomerParams) -> tuple[np.ndarray, np.ndarray | None]:
@@ -421,12 +432,12 @@ class FlexibleModel(ResponseModel):
         moved while it has each customer's row (the same numbers as :func:`shift_cost`)."""
         c = np.maximum(np.asarray(params.inconvenience_per_kwh[day.idx], dtype=float), 0.0)
         if not c.any():                               # moving is free: as shift_cost
-            after = self._shift(load, day, params, None)
+            after = self.respond(load, day, params)
             return after, (None if after is load else np.zeros(load.shape[0]))
-        moved = np.empty(load.shape[0])
-        after = self._shift(load, day, params, moved)
-        if after is load:
-            return after, None
+        out = self._shift(load, day, params, shift_flexible_moved)
+        if len(out) == 1:
+            return load, None
+        after, moved = out
         return after, -c * (moved * day.step_hours)
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
