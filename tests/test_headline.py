@@ -170,3 +170,36 @@ def test_compare_shows_each_segment(write_yaml, tmp_path, capsys):
         assert cells[1] == "%" and cells[4].endswith(" pp") and cells[5] == "", cells
     for row in (ln for ln in out.splitlines() if "Margin change" in ln):
         assert [c.strip() for c in row.split("│")[1:-1]][5] == "", row
+
+
+def test_sweep_tables_and_report_carry_each_segment(tmp_path, capsys):
+    import pandas as pd
+    import yaml
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(_two_segments()))
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1",
+                 "--param", "tariffs.tou.periods.peak.price_per_kwh=0.7,1.2"]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    summary = pd.read_parquet(out / "summary.parquet")
+    for name in ("households", "factories"):
+        for key in ("peak_reduction_kw", "energy_change_kwh", "bill_change_mean_cny", "share_pay_more",
+                    "consumer_surplus_change_cny", "revenue_change_cny", "margin_change_cny"):
+            assert f"headline.segments.{name}.{key}" in runs.columns
+            assert f"headline.segments.{name}.{key}.mean" in summary.columns
+    # the segments' revenue changes add up to all customers' in every run
+    seg = runs["headline.segments.households.revenue_change_cny"] + runs["headline.segments.factories.revenue_change_cny"]
+    assert (seg == runs["headline.all.revenue_change_cny"]).all()
+    # the report: a row per design point and segment, shares in %, a share's change in pp
+    assert main(["report", str(out), "--metric", "change.peak_valley_rate_change"]) == 0
+    html = (out / "report.html").read_text()
+    table = html[html.index('id="sweep-headlines-table"'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<td>households</td>") == 2 and table.count("<td>all customers</td>") == 2
+    assert "Bill change, mean [CNY/customer]" in table and "Customers who pay more [%]" in table
+    fa = summary["headline.segments.factories.bill_change_mean_cny.mean"]
+    assert all(f"{v:+,.2f}" in table for v in fa)
+    assert "change.peak_valley_rate_change [pp]" in html
+    change = summary["change.peak_valley_rate_change.mean"] * 100  # a 0-1 fraction's change, in pp
+    assert all(f"{v:.4g}" in html for v in change)
