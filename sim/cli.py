@@ -92,7 +92,9 @@ def cmd_run(args) -> int:
     finished = dt.datetime.now(dt.timezone.utc)
     path = write_run(result, out, command=["drsim", *args.argv], started=started, finished=finished,
                      chunk_customers=args.chunk, csv=args.csv)
-    print_summary(result.metrics, sc.currency)
+    from .summary import print_summary
+
+    print_summary(result.metrics, sc.currency, out_console)
     bad = result.metrics["change"].get("rtp_days_not_converged", 0)
     if bad:
         err_console.print(f"warning: the real-time price fixed point did not converge on {bad} days "
@@ -337,40 +339,6 @@ def _boundaries(tariff) -> set[int]:
     from .scenario.tariff import tariff_boundaries
 
     return tariff_boundaries(tariff)
-
-
-def print_summary(metrics: dict, currency: str) -> None:
-    """The compact table a rate analyst reads first."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    b, s, c = metrics["baseline"], metrics["scenario"], metrics["change"]
-    t = Table(title="drsim summary", title_justify="left")
-    t.add_column("metric")
-    t.add_column("baseline", justify="right")
-    t.add_column("scenario", justify="right")
-    t.add_column("change", justify="right")
-    rows = [
-        ("system peak [kW]", "peak_kw", "{:,.0f}"),
-        ("system valley [kW]", "valley_kw", "{:,.0f}"),
-        ("energy [MWh]", "energy_kwh", "{:,.1f}", 1e-3),
-        ("load factor", "load_factor", "{:.3f}"),
-        ("peak-to-average", "peak_to_average", "{:.3f}"),
-        ("peak-valley rate", "peak_valley_rate", "{:.1%}"),
-        ("daily peak-valley rate", "daily_peak_valley_rate", "{:.1%}"),
-        ("max ramp up [kW/step]", "max_ramp_up_kw_per_step", "{:,.0f}"),
-        (f"revenue [{currency}]", "revenue", "{:,.0f}"),
-        (f"cost of supply [{currency}]", "cost", "{:,.0f}"),
-        (f"margin [{currency}]", "margin", "{:,.0f}"),
-    ]
-    for label, key, fmt, *scale in rows:
-        k = scale[0] if scale else 1
-        t.add_row(escape(label), fmt.format(b[key] * k), fmt.format(s[key] * k), fmt.format((s[key] - b[key]) * k))
-    out_console.print(t)
-    out_console.print(
-        f"peak reduction: {c['peak_reduction_kw']:,.0f} kW ({c['peak_reduction_pct']:.2f} %)   "
-        f"bill change: mean {c['bill_change_mean']:,.2f} {currency} ({c['bill_change_pct_mean']:+.2f} %), "
-        f"{c['share_pay_more']:.0%} pay more, {c['share_pay_less']:.0%} pay less", highlight=False)
 
 
 def build_parser() -> argparse.ArgumentParser:

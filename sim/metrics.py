@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .headline import headline
 from .ledger import segment_ledger
 from .outcome import ROLES
 from .tariffs import CHARGES
@@ -208,7 +209,8 @@ class RunView:
 
 def compute(result) -> dict:
     """All metrics of a :class:`sim.outcome.RunResult`, organised as
-    ``{"baseline", "scenario", "change", "segments"}``: every registered metric, in order."""
+    ``{"baseline", "scenario", "change", "segments", "headline"}``: every registered metric, in
+    order, then the per-segment headlines built from them (:mod:`sim.headline`)."""
     run = RunView.of(result)
     out: dict = {"baseline": {}, "scenario": {}, "change": {}, "segments": {}}
     for role in ROLES:
@@ -220,6 +222,7 @@ def compute(result) -> dict:
             entry[role] = _apply("segment_role", {}, run, name, role)
         entry["change"] = _apply("segment_change", {}, run, name, entry)
         out["segments"][name] = entry
+    out["headline"] = headline(out, result.scenario.currency)
     return out
 
 

@@ -34,7 +34,7 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
                      *(f"{t}.parquet" for t in ("system_load", "segment_bills", "customer_bills", "customer_surplus",
                                                 "events"))}
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics) == {"baseline", "scenario", "change", "segments"}
+    assert set(metrics) == {"baseline", "scenario", "change", "segments", "headline"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 11 and len(manifest["scenario_hash"]) == 64
     assert manifest["scenario"]["populations"][0]["count"] == 300

@@ -53,6 +53,9 @@ FORBIDDEN = {
     "sim.metrics": ("sim.engine",),
     "sim.ledger": ("sim.engine", "sim.behavior", "sim.metrics"),
     "sim.report": ("sim.engine", "sim.runner"),
+    # the headlines read a metrics dict; the terminal summary prints one
+    "sim.headline": ("sim.engine", "sim.behavior", "sim.metrics", "sim.report", "sim.runner", "sim.tariffs"),
+    "sim.summary": ("sim.engine", "sim.runner"),
     # the inputs and the lowest layer import nothing of the simulation
     "sim.scenario": ("sim.behavior", "sim.population", "sim.tariffs", "sim.grid", "sim.engine", "sim.metrics"),
     "sim.outcome": ("sim.behavior", "sim.population", "sim.tariffs", "sim.grid", "sim.engine", "sim.metrics",

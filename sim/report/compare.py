@@ -1,5 +1,8 @@
 """Several runs side by side: their metrics, and each run's difference from the first.
 
+Under the system's rows come the per-segment headlines (:mod:`sim.headline`): one group of
+rows per segment, then all customers.
+
 The first run (A) is the reference: for every later run the table shows ``run - A`` and,
 for amounts (kW, kWh, money, counts) under the scenario or baseline tariffs, the relative
 difference ``(run - A) / |A|`` in % (not for the scenario-against-baseline changes, whose
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, Problem
+from ..headline import ALL_LABEL, FIELDS, headline_of
 from . import fmt
 from .run import read_summary
 
@@ -58,12 +62,36 @@ COMPARE_ROWS = [
 ]
 
 
+def headline_rows(runs: list["Run"]) -> list[tuple[str, str, str, str]]:
+    """The per-segment headline rows (:mod:`sim.headline`): each segment of any run (in the
+    order the runs name them), then all customers; ``{cur}`` in a path stands for each run's
+    lower-case currency code."""
+    names = list(dict.fromkeys(n for r in runs for n in (r.metrics.get("headline") or {}).get("segments", {})))
+    groups = [(f"Segment {n}", f"headline.segments.{n}") for n in names] + [(ALL_LABEL.capitalize(), "headline.all")]
+    return [(group, f"{prefix}.{f.key}", f.label, f.kind) for group, prefix in groups for f in FIELDS]
+
+
+def _is_change(path: str) -> bool:
+    """Whether a row is a scenario-against-baseline change (no relative difference shown)."""
+    return path.startswith("change.") or (path.startswith("headline.") and path.rsplit(".", 1)[1] in _CHANGES)
+
+
+_CHANGES = {f.key for f in FIELDS if f.change}
+
+
 @dataclass
 class Run:
     label: str
     path: Path
     manifest: dict
     metrics: dict
+
+    def __post_init__(self):
+        if "headline" not in self.metrics:  # a run folder written before metrics.json had the block
+            try:
+                self.metrics["headline"] = headline_of(self.metrics, self.currency)
+            except (KeyError, TypeError):  # older still: no per-segment ledger figures
+                pass
 
     @property
     def currency(self) -> str:
@@ -129,9 +157,9 @@ def compare_table(runs: list[Run]) -> Comparison:
     if len(hashes) == 1 and len(runs) > 1:
         cmp.warnings.append("every run has the same scenario hash (identical inputs)")
     cur = runs[0].currency if same_currency else "currency"
-    a = runs[0]
-    for group, path, label, kind in COMPARE_ROWS:
-        values = [r.value(path) for r in runs]
+    for group, template, label, kind in COMPARE_ROWS + headline_rows(runs):
+        values = [r.value(template.replace("{cur}", r.currency.lower())) for r in runs]
+        path = template.replace("{cur}", cur.lower())
         if all(v is None for v in values):
             continue
         money = "{cur}" in fmt.KINDS[kind].unit
@@ -147,7 +175,7 @@ def compare_table(runs: list[Run]) -> Comparison:
             else:
                 dtext = fmt.number(d, kind, signed=True)
             # a relative difference of two differences (change.*) says little: amounts only
-            rel = fmt.relative(va, v) if fmt.relative_meaningful(kind) and not path.startswith("change.") else None
+            rel = fmt.relative(va, v) if fmt.relative_meaningful(kind) and not _is_change(template) else None
             diffs.append((dtext, "" if rel is None else fmt.number(rel, "generic_pct", signed=True)))
         unit = fmt.unit(kind, cur)
         diff_unit = "pp" if kind in ("share", "pct") else unit

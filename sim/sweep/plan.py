@@ -40,7 +40,7 @@ SWEEP_KEYS = ("params", "design", "samples", "replications", "seed", "sensitivit
 DEFAULT_SENSITIVITY = ("change.peak_reduction_pct",)
 
 #: Top-level groups of a run's metrics (metrics.json).
-METRIC_GROUPS = ("baseline", "scenario", "change", "segments")
+METRIC_GROUPS = ("baseline", "scenario", "change", "segments", "headline")
 
 #: At most this many problems are listed; the rest are counted.
 MAX_PROBLEMS = 30
