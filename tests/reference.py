@@ -87,12 +87,14 @@ def reference_bills(tariff: dict, stamps: list, kw: list, step_h: float, holiday
                 r = demand["ratchet"]
                 earlier = history[-r["months"]:]
                 billed = max([peak] + [r["share"] * x for x in earlier])
-            c["demand_flat"] = rate * billed
+            c["demand_flat"] = rate * billed if not demand.get("blocks") else _blocks(demand["blocks"], billed, key[1])
             if demand.get("tou"):
                 tou = demand["tou"]
                 for name, spec in tou["periods"].items():
                     inside = [p for ts, p in steps if period_at(tou, ts, holidays) == name]
-                    c["demand_tou"] += spec["per_kw_month"] * (max(inside) if inside else 0.0)
+                    top = max(inside) if inside else 0.0
+                    c["demand_tou"] += _blocks(spec["blocks"], top, key[1]) if spec.get("blocks") else \
+                        spec["per_kw_month"] * top
         history.append(peak)
         days = len({ts.date() for ts, _ in steps})
         c["fixed"] = tariff.get("fixed_per_month", 0.0) + tariff.get("fixed_per_day", 0.0) * days
@@ -108,3 +110,16 @@ def reference_bills(tariff: dict, stamps: list, kw: list, step_h: float, holiday
         c["tax"] = tariff.get("tax_pct", 0.0) / 100 * (subtotal + c["minimum"])
         out[key] = c
     return out
+
+
+def _blocks(blocks: dict, kw: float, month: int) -> float:
+    """Demand ``kw`` billed in blocks, walking up the blocks one by one (as a rate sheet reads)."""
+    total, lower = 0.0, 0.0
+    uppers = list(blocks["bounds_kw"]) + [float("inf")]
+    for upper, rate in zip(uppers, blocks["per_kw_month"]):
+        rate = rate[month - 1] if isinstance(rate, list) else rate
+        if kw <= lower:
+            break
+        total += rate * (min(kw, upper) - lower)
+        lower = upper
+    return total

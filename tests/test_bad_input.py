@@ -72,6 +72,18 @@ CASES = [
     ("tier prices do not match tiers", lambda d: d["tariffs"]["flat"].update(
         price_per_kwh=[0.5, 0.6], tiers={"bounds_kwh": [100, 200]}),
      "tariffs.flat.price_per_kwh: one price per tier: needs 3; got 2"),
+    ("demand blocks out of order", lambda d: d["tariffs"]["flat"].update(
+        demand={"blocks": {"bounds_kw": [50, 20], "per_kw_month": [10, 8, 5]}}),
+     "tariffs.flat.demand.blocks.bounds_kw[1]: blocks out of order: 20.0 follows 50.0"),
+    ("demand block rates do not match blocks", lambda d: d["tariffs"]["flat"].update(
+        demand={"blocks": {"bounds_kw": [50], "per_kw_month": [10, 8, 5]}}),
+     "tariffs.flat.demand.blocks.per_kw_month: needs 2 rates (one per block, one more than bounds_kw); got 3"),
+    ("demand rate and blocks", lambda d: d["tariffs"]["flat"].update(
+        demand={"per_kw_month": 12, "blocks": {"bounds_kw": [50], "per_kw_month": [10, 8]}}),
+     "tariffs.flat.demand.per_kw_month: give the charge on the month's maximum as per_kw_month or as blocks"),
+    ("demand block with 11 monthly rates", lambda d: d["tariffs"]["flat"].update(
+        demand={"blocks": {"bounds_kw": [50], "per_kw_month": [10, [8] * 11]}}),
+     "tariffs.flat.demand.blocks.per_kw_month[1]: a list needs 12 monthly rates; got 11"),
     ("negative capacity", lambda d: d["tariffs"]["flat"].update(capacity={"per_kva_month": -26}),
      "tariffs.flat.capacity.per_kva_month: must be >= 0; got -26"),
     ("capacity charge without contract", lambda d: d["tariffs"]["flat"].update(capacity={"per_kva_month": 26}),

@@ -52,6 +52,14 @@ CASES = {
         "tou": {"periods": {"on": {"per_kw_month": 7.0}, "off": {"per_kw_month": 0.0}},
                 "schedule": [{"day_types": ["weekday"], "hours": {"on": ["12:00-20:00"], "off": ["20:00-12:00"]}},
                              {"day_types": ["weekend"], "hours": {"off": ["00:00-24:00"]}}]}}),
+    "demand_blocks_monthly_and_ratchet": _with(FLAT, demand={
+        "blocks": {"bounds_kw": [1.0, 2.5], "per_kw_month": [10.0, [6, 6, 6, 6, 6, 9, 9, 9, 6, 6, 6, 6], 2.0]},
+        "ratchet": {"share": 0.9, "months": 2}}),
+    "demand_tou_blocks": _with(TOU, demand={
+        "tou": {"periods": {"on": {"blocks": {"bounds_kw": [1.5], "per_kw_month": [9.0, 4.0]}},
+                            "off": {"per_kw_month": 1.0}},
+                "schedule": [{"day_types": ["weekday"], "hours": {"on": ["12:00-20:00"], "off": ["20:00-12:00"]}},
+                             {"day_types": ["weekend"], "hours": {"off": ["00:00-24:00"]}}]}}),
     "critical_peak_adder": _with(TOU, critical_peak={"price_adder_per_kwh": 2.0, "events": [
         {"date": dt.date(2025, 7, 15), "hours": "14:00-17:00"}, {"date": dt.date(2025, 8, 5), "hours": "15:00-18:00"}]}),
     "volume_rebate": _with(FLAT, volume_rebate={"threshold_kwh": 300, "cost_saving_per_kwh": 0.1, "share": 0.5}),

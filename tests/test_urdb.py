@@ -346,11 +346,81 @@ def test_bad_urdb_gives_input_error(name, tmp_path):
         assert line.startswith(str(f) + ": ")
 
 
-def test_real_demand_tiers_are_refused():
+def test_a_capped_last_demand_tier_is_refused():
+    """Entergy LIPS-L's last demand tier has a max (500 kW): SAM would leave the demand above
+    it unbilled; drsim refuses it, as it refuses a max on the last energy tier."""
     with pytest.raises(InputError) as e:
         import_urdb(ENTERGY)
-    assert str(e.value) == (f"{ENTERGY}: flatdemandstructure[0]: 3 demand tiers: drsim bills one $/kW rate per "
-                            "demand period (demand tiers are not supported)")
+    assert str(e.value) == (f"{ENTERGY}: flatdemandstructure[0][2].max: the last demand tier has max 500 kW: demand "
+                            "above it would go unbilled (SAM) or be undefined; remove it to make the last tier "
+                            "open-ended")
+
+
+def _open_ended(rate: dict) -> dict:
+    """Entergy LIPS-L with its last demand tier's max removed (a derived variant)."""
+    out = copy.deepcopy(rate)
+    del out["flatdemandstructure"][0][-1]["max"]
+    return out
+
+
+def test_real_demand_tiers_agree_with_sam():
+    """Entergy LIPS-L's three flat demand tiers (0 / 13.48 / 14.48 $/kW above 300 and 400 kW),
+    the last made open-ended, on a load whose monthly maximum lies in each tier in some month:
+    drsim's blocks bill what SAM bills, month by month."""
+    rate = _open_ended(read_urdb(ENTERGY)[0])
+    tariff = urdb_to_tariff(rate)
+    assert tariff["demand"]["blocks"] == {"bounds_kw": [300.0, 400.0], "per_kw_month": [0.0, 13.48, 14.48]}
+    load = synthetic_load(200.0)          # monthly maxima 167-413 kW: below, inside and above the tiers
+    ours, sam = assert_agree(rate, tariff, load)
+    demand = col(ours, "demand")
+    assert (demand == 0).any() and (demand > 0).any()
+
+
+def _tiered_demand(rate: dict) -> dict:
+    """A derived variant of SCE TOU-8 (not a real rate): the flat demand charge in two tiers
+    with other bounds in summer (June-September, period 1) than in the rest of the year, and
+    every TOU demand period in two tiers (SAM wants the same bounds for every period of a
+    month; drsim bills any)."""
+    out = copy.deepcopy(rate)
+    flat = out["flatdemandstructure"][0][0]["rate"]
+    out["flatdemandstructure"] = [[{"max": 450.0, "rate": flat}, {"rate": flat - 4.0}],
+                                  [{"max": 600.0, "rate": flat + 2.0}, {"max": 700.0, "rate": flat}, {"rate": 1.0}]]
+    out["flatdemandmonths"] = [0] * 5 + [1] * 4 + [0] * 3
+    for i, period in enumerate(out["demandratestructure"]):
+        r = period[0]["rate"]
+        period[:] = [{"max": 400.0, "rate": r}, {"rate": r * 1.5 + 1.0 + i}]  # SAM: same bounds in a month
+    return out
+
+
+def test_tiered_flat_and_tou_demand_agree_with_sam():
+    """Flat demand tiers whose bounds differ between months (merged into one set of blocks)
+    and TOU demand periods with tiers of their own bill what SAM bills, month by month."""
+    rate = _tiered_demand(json.loads(SCE.read_text()))
+    tariff = urdb_to_tariff(rate)
+    blocks = tariff["demand"]["blocks"]
+    assert blocks["bounds_kw"] == [450.0, 600.0, 700.0]
+    assert [len(r) if isinstance(r, list) else 1 for r in blocks["per_kw_month"]] == [12, 12, 12, 12]
+    assert all("blocks" in p for p in tariff["demand"]["tou"]["periods"].values())
+    load = synthetic_load(420.0)          # monthly maxima 351-868 kW: every flat block is reached
+    ours, _ = assert_agree(rate, tariff, load)
+    plain = col(drsim_monthly(import_urdb(SCE), load), "demand")
+    diff = np.abs(col(ours, "demand") - plain)
+    assert (diff > 1.0).sum() >= 8 and (diff == 0).any()   # months above a bound change; those below do not
+
+
+def test_demand_blocks_bill_piecewise_linear_in_the_maximum():
+    """A block charge is continuous and piecewise linear in the month's maximum, with the
+    block's rate as its slope; one block equals the one-rate charge bit for bit."""
+    from sim.tariffs.charges import in_blocks
+
+    kw = np.linspace(0.0, 1000.0, 2001)
+    bounds, rates = np.array([100.0, 250.0]), np.array([12.0, 8.0, 3.0])
+    bill = in_blocks(kw, bounds, rates)
+    slope = np.diff(bill) / np.diff(kw)
+    mid = (kw[1:] + kw[:-1]) / 2
+    np.testing.assert_allclose(slope, np.select([mid < 100, mid < 250], [12.0, 8.0], 3.0), rtol=1e-9)
+    np.testing.assert_allclose(bill[kw == 250.0], 100 * 12 + 150 * 8)
+    np.testing.assert_array_equal(in_blocks(kw, np.zeros(0), np.array([7.5])), kw * 7.5)
 
 
 @pytest.mark.parametrize("content, message", [

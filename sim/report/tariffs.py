@@ -129,6 +129,14 @@ def _monthly_rate_text(rate, cur: str) -> str:
     return f"{_num(rate, 2)} {cur}/kW-month"
 
 
+def _blocks_text(blocks, cur: str) -> str:
+    """'0-50 kW: 10 CNY/kW-month; 50-200 kW: ...; above 200 kW: ...'."""
+    edges = [0.0, *blocks.bounds_kw]
+    parts = [(f"{edges[k]:,.0f}-{edges[k + 1]:,.0f} kW" if k + 1 < len(edges) else f"above {edges[k]:,.0f} kW")
+             + ": " + _monthly_rate_text(rate, cur) for k, rate in enumerate(blocks.per_kw_month)]
+    return "; ".join(parts)
+
+
 def other_charges(tariff, run: RunFolder) -> list[tuple[str, str]]:
     """Every charge of a tariff other than its energy prices, as (charge, value with unit)."""
     cur = run.currency
@@ -150,10 +158,14 @@ def other_charges(tariff, run: RunFolder) -> list[tuple[str, str]]:
                                       f"above {v.threshold_kwh:,.0f} kWh/month"))
     d = tariff.demand
     if d is not None:
-        rows.append(("Demand charge on the month's maximum", _monthly_rate_text(d.per_kw_month, cur)))
+        if d.blocks is None:
+            rows.append(("Demand charge on the month's maximum", _monthly_rate_text(d.per_kw_month, cur)))
+        else:
+            rows.append(("Demand charge on the month's maximum, in blocks", _blocks_text(d.blocks, cur)))
         if d.tou is not None:
             for p, per in d.tou.periods.items():
-                rows.append((f"Demand charge in TOU period '{p}'", f"{_num(per.per_kw_month, 2)} {cur}/kW-month"))
+                rows.append((f"Demand charge in TOU period '{p}'", _blocks_text(per.blocks, cur) if per.blocks
+                             else f"{_num(per.per_kw_month, 2)} {cur}/kW-month"))
         if d.ratchet is not None:
             rows.append(("Demand ratchet", f"billed demand >= {d.ratchet.share:.0%} of the highest maximum of the "
                                            f"previous {d.ratchet.months} months"))
@@ -344,7 +356,7 @@ def tariff_views(run: RunFolder) -> list[TariffView]:
             view.notes.append("Energy: real-time prices that change every step (no fixed energy schedule).")
         if tariff.demand is not None and tariff.demand.tou is not None:
             dt_ = tariff.demand.tou
-            shown = ShownPeriods(list(dt_.periods), [(v.per_kw_month, v.per_kw_month) for v in dt_.periods.values()],
+            shown = ShownPeriods(list(dt_.periods), [_period_rate_range(v) for v in dt_.periods.values()],
                                  f"{cur}/kW-month")
             view.heatmaps.append(_heatmap(f"fig-demand-schedule-{slug}", f"{name}: demand periods by hour, season "
                                           "and day type", dt_, shown, year))
@@ -355,3 +367,10 @@ def tariff_views(run: RunFolder) -> list[TariffView]:
                                           "season and day type", sr.as_schedule(), shown, year))
         views.append(view)
     return views
+
+
+def _period_rate_range(period) -> tuple[float, float]:
+    """A TOU demand period's lowest and highest rate (its one rate, or its blocks')."""
+    if period.blocks is None:
+        return period.per_kw_month, period.per_kw_month
+    return min(period.blocks.per_kw_month), max(period.blocks.per_kw_month)

@@ -174,10 +174,65 @@ class VolumeRebate(Model):
     share: float = Field(ge=0, le=1, description="Share of that saving returned to the customer.")
 
 
-class DemandPeriod(Model):
-    """One TOU demand period and its charge."""
+MonthlyRate = Annotated[Union[Annotated[float, Tag("value")],
+                              Annotated[list[Annotated[float, Field(ge=0)]], Tag("list")]],
+                        Discriminator(shape_of)]
 
-    per_kw_month: float = Field(ge=0, description="Charge per kW of the month's maximum in this period. [currency/kW-month]")
+
+class DemandBlocks(Model):
+    """Demand billed in blocks (URDB's demand tiers, billed as NREL SAM does): the billed
+    demand's first ``bounds_kw[0]`` kW at the first rate, the kW from there up to the next
+    bound at the second, and so on; the last block has no upper bound."""
+
+    bounds_kw: list[Annotated[float, Field(gt=0)]] = Field(min_length=1, max_length=50, description=(
+        "Upper bound of each block but the last, increasing. [kW]"))
+    per_kw_month: list[MonthlyRate] = Field(min_length=2, max_length=51, description=(
+        "Rate of each block, one more than bounds_kw; for the charge on the month's maximum each may be a list "
+        "of 12 monthly rates. [currency/kW-month]"))
+
+    @model_validator(mode="after")
+    def _check(self) -> DemandBlocks:
+        errs: list[tuple[Loc, str]] = []
+        for i in range(1, len(self.bounds_kw)):
+            if self.bounds_kw[i] <= self.bounds_kw[i - 1]:
+                errs.append((("bounds_kw", i), f"blocks out of order: {self.bounds_kw[i]} follows "
+                                               f"{self.bounds_kw[i - 1]} (bounds must increase)"))
+        if len(self.per_kw_month) != len(self.bounds_kw) + 1:
+            errs.append((("per_kw_month",), f"needs {len(self.bounds_kw) + 1} rates (one per block, one more "
+                                            f"than bounds_kw); got {len(self.per_kw_month)}"))
+        for i, rate in enumerate(self.per_kw_month):
+            errs += [(("per_kw_month", i) + loc, msg) for loc, msg in _monthly_rate_problems(rate)]
+        if errs:
+            raise problems(errs)
+        return self
+
+
+def _monthly_rate_problems(rate) -> list[tuple[Loc, str]]:
+    """A rate per kW-month: one number >= 0, or 12 monthly ones."""
+    if isinstance(rate, list) and len(rate) != 12:
+        return [((), f"a list needs 12 monthly rates; got {len(rate)}")]
+    if isinstance(rate, float) and rate < 0:
+        return [((), f"must be >= 0; got {rate}")]
+    return []
+
+
+class DemandPeriod(Model):
+    """One TOU demand period and its charge: one rate, or blocks."""
+
+    per_kw_month: float | None = Field(None, ge=0, description=(
+        "Charge per kW of the month's maximum in this period. [currency/kW-month]"))
+    blocks: DemandBlocks | None = Field(None, description="The period's maximum billed in blocks instead of at one rate.")
+
+    @model_validator(mode="after")
+    def _check(self) -> DemandPeriod:
+        if (self.per_kw_month is None) == (self.blocks is None):
+            raise problems([(("per_kw_month",), "give the period's charge as per_kw_month or as blocks (one of them)")])
+        if self.blocks is not None:
+            for i, rate in enumerate(self.blocks.per_kw_month):
+                if isinstance(rate, list):
+                    raise problems([(("blocks", "per_kw_month", i),
+                                     "a TOU demand period's block rate is one number (not 12 monthly rates)")])
+        return self
 
 
 class TouDemand(Scheduled):
@@ -201,26 +256,25 @@ class Ratchet(Model):
     months: int = Field(ge=1, le=36, description="How many previous billing months count, e.g. 11.")
 
 
-MonthlyRate = Annotated[Union[Annotated[float, Tag("value")],
-                              Annotated[list[Annotated[float, Field(ge=0)]], Tag("list")]],
-                        Discriminator(shape_of)]
-
-
 class Demand(Model):
     """Demand charges: on the month's maximum kW (flat), and/or within TOU demand periods."""
 
     per_kw_month: MonthlyRate = Field(0.0, description=(
         "Charge per kW of the month's maximum demand; a list of 12 gives one rate per calendar month. [currency/kW-month]"))
+    blocks: DemandBlocks | None = Field(None, description=(
+        "The month's maximum demand billed in blocks instead of at one rate (then leave per_kw_month out)."))
     tou: TouDemand | None = Field(None, description="Charges on the maximum within TOU demand periods.")
     ratchet: Ratchet | None = Field(None, description="Demand ratchet on the flat (maximum-demand) charge.")
 
     @model_validator(mode="after")
     def _check(self) -> Demand:
+        errs = [(("per_kw_month",) + loc, msg) for loc, msg in _monthly_rate_problems(self.per_kw_month)]
         rate = self.per_kw_month
-        if isinstance(rate, list) and len(rate) != 12:
-            raise problems([(("per_kw_month",), f"a list needs 12 monthly rates; got {len(rate)}")])
-        if isinstance(rate, float) and rate < 0:
-            raise problems([(("per_kw_month",), f"must be >= 0; got {rate}")])
+        if self.blocks is not None and any(v != 0 for v in (rate if isinstance(rate, list) else [rate])):
+            errs.append((("per_kw_month",), "give the charge on the month's maximum as per_kw_month or as blocks, "
+                                            "not both"))
+        if errs:
+            raise problems(errs)
         return self
 
 

@@ -39,9 +39,16 @@ def _map_prices(d: dict, component: str, fn, money_only: bool = False) -> dict:
         if "price_adder_per_kwh" in d.get("critical_peak", {}):
             d["critical_peak"]["price_adder_per_kwh"] = fn(d["critical_peak"]["price_adder_per_kwh"])
     if component in ("all", "demand") and "demand" in d:
-        d["demand"]["per_kw_month"] = _each(d["demand"]["per_kw_month"], fn)
-        for p in d["demand"].get("tou", {}).get("periods", {}).values():
-            p["per_kw_month"] = fn(p["per_kw_month"])
+        dem = d["demand"]
+        if dem.get("blocks") is not None:
+            dem["blocks"]["per_kw_month"] = [_each(r, fn) for r in dem["blocks"]["per_kw_month"]]
+        else:
+            dem["per_kw_month"] = _each(dem["per_kw_month"], fn)
+        for p in (dem.get("tou") or {}).get("periods", {}).values():
+            if p.get("blocks") is not None:
+                p["blocks"]["per_kw_month"] = [fn(r) for r in p["blocks"]["per_kw_month"]]
+            else:
+                p["per_kw_month"] = fn(p["per_kw_month"])
     if component in ("all", "capacity") and "capacity" in d:
         d["capacity"]["per_kva_month"] = fn(d["capacity"]["per_kva_month"])
     if component in ("all", "fixed"):

@@ -113,16 +113,40 @@ def demand_flat(mc: MonthClose):
         billed_kw = np.maximum(billed_kw, share * acc.demand_history.max(axis=1))
         acc.demand_history = np.roll(acc.demand_history, 1, axis=1)
         acc.demand_history[:, 0] = mc.max_kw
+    if t.demand_block_rate is not None:
+        return in_blocks(billed_kw, t.demand_blocks_kw, t.demand_block_rate[:, mc.m]) * mc.frac
     return billed_kw * t.demand_rate_by_month[mc.m] * mc.frac
 
 
 @monthly_charge("demand_tou")
 def demand_tou(mc: MonthClose):
-    """Each TOU demand period's maximum at its rate, prorated."""
+    """Each TOU demand period's maximum at its rate (or in its blocks), prorated."""
     t = mc.tariff
     if t.demand_period is None:
         return None
-    return row_dot(mc.acc.month_max_tou_kw, t.demand_period_rate) * mc.frac
+    if t.demand_period_block_rate is None:
+        return row_dot(mc.acc.month_max_tou_kw, t.demand_period_rate) * mc.frac
+    out = row_dot(mc.acc.month_max_tou_kw, t.demand_period_rate)
+    for k in np.flatnonzero(np.isfinite(t.demand_period_blocks_kw[:, 0])):
+        out = out + in_blocks(mc.acc.month_max_tou_kw[:, k], t.demand_period_blocks_kw[k],
+                              t.demand_period_block_rate[k])
+    return out * mc.frac
+
+
+def in_blocks(kw: np.ndarray, bounds_kw: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Demand ``kw`` (n,) billed in blocks: ``sum_k rates[k] x min(max(kw - b[k-1], 0), b[k] - b[k-1])``
+    with ``b[-1] = 0`` and the last block open (bounds of +inf and their 0 rates add
+    nothing), the blocks added from the first, as NREL SAM's Utilityrate5 bills demand
+    tiers (ssc ``rate_data::get_demand_charge``). [currency/month]"""
+    out = np.zeros(len(kw))
+    lower = 0.0
+    for k, rate in enumerate(rates):
+        upper = bounds_kw[k] if k < len(bounds_kw) else np.inf
+        if lower == np.inf:
+            break
+        out += np.clip(kw - lower, 0.0, upper - lower) * rate
+        lower = upper
+    return out
 
 
 @monthly_charge("capacity")

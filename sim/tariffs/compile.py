@@ -51,6 +51,14 @@ class CompiledTariff:
         TOU demand period of each step.
     demand_period_names : tuple of str
     demand_period_rate : ndarray, shape (n_demand_periods,)  [currency/kW-month]
+        (0 for a period billed in blocks)
+    demand_blocks_kw, demand_block_rate : ndarray, shapes (B,) and (B + 1, n_billing_months), or None
+        The flat demand charge in blocks: upper bounds [kW] and each block's rate in each
+        billing month [currency/kW-month] (``demand_rate_by_month`` is then 0).
+    demand_period_blocks_kw, demand_period_block_rate : ndarray, shapes (n_demand_periods, B) and
+        (n_demand_periods, B + 1), or None
+        TOU demand periods billed in blocks: bounds (+inf where a period has fewer) and rates (0
+        there; a period with one rate has none here).
     """
 
     name: str
@@ -85,6 +93,10 @@ class CompiledTariff:
     storage_price: np.ndarray | None = None      #: (n_steps,) storage-meter price [currency/kWh]
     rtp_from_system: bool = False                #: real-time prices formed from the system load (filled daily)
     cpp_event: np.ndarray | None = None          #: (n_steps,) bool, critical-peak event steps
+    demand_blocks_kw: np.ndarray | None = None
+    demand_block_rate: np.ndarray | None = None
+    demand_period_blocks_kw: np.ndarray | None = None
+    demand_period_block_rate: np.ndarray | None = None
 
     source: object = field(repr=False, default=None)
 
@@ -96,8 +108,16 @@ class CompiledTariff:
     @property
     def demand_price(self) -> float:
         """A tariff's demand charges in one number, to compare two tariffs: the mean flat demand
-        rate over the billing months plus every TOU demand period's rate. [currency/kW-month]"""
-        return float(self.demand_rate_by_month.mean() + self.demand_period_rate.sum())
+        rate over the billing months plus every TOU demand period's rate; a charge in blocks
+        counts with the mean of its blocks' rates. [currency/kW-month]"""
+        price = self.demand_rate_by_month.mean() + self.demand_period_rate.sum()
+        if self.demand_block_rate is not None:
+            price += self.demand_block_rate.mean()
+        if self.demand_period_block_rate is not None:
+            counts = np.isfinite(self.demand_period_blocks_kw).sum(axis=1) + 1
+            blocked = np.isfinite(self.demand_period_blocks_kw[:, 0])  # periods with blocks have a bound
+            price += (self.demand_period_block_rate.sum(axis=1)[blocked] / counts[blocked]).sum()
+        return float(price)
 
     @property
     def n_periods(self) -> int:
@@ -109,7 +129,8 @@ class CompiledTariff:
 
     @property
     def has_demand(self) -> bool:
-        return bool(self.demand_rate_by_month.any()) or self.demand_period is not None
+        return (bool(self.demand_rate_by_month.any()) or self.demand_period is not None
+                or (self.demand_block_rate is not None and bool(self.demand_block_rate.any())))
 
     @property
     def price_per_kwh(self) -> np.ndarray:
@@ -319,15 +340,30 @@ def _demand(tariff, cal: Calendar) -> dict:
     month_of_billing = np.array([int(lbl[5:7]) for lbl in cal.month_labels])
     flat_rate = np.zeros(cal.n_months)
     d_period, d_names, d_rate, ratchet = None, (), np.zeros(0), None
+    blocks: dict = {}
     if demand is not None:
-        r = demand.per_kw_month
-        flat_rate = np.asarray(r, dtype=float)[month_of_billing - 1] if isinstance(r, list) else np.full(cal.n_months, float(r))
+        def by_month(r):
+            return np.asarray(r, dtype=float)[month_of_billing - 1] if isinstance(r, list) else np.full(cal.n_months, float(r))
+        if demand.blocks is None:
+            flat_rate = by_month(demand.per_kw_month)
+        else:
+            blocks["demand_blocks_kw"] = np.array(demand.blocks.bounds_kw, dtype=float)
+            blocks["demand_block_rate"] = np.stack([by_month(r) for r in demand.blocks.per_kw_month])
         if demand.tou is not None:
             d_names = tuple(demand.tou.periods)
             d_period, _ = compile_schedule(demand.tou, d_names, cal)
             d_period = d_period.astype(np.int8)
-            d_rate = np.array([demand.tou.periods[p].per_kw_month for p in d_names])
+            periods = [demand.tou.periods[p] for p in d_names]
+            d_rate = np.array([0.0 if p.blocks is not None else p.per_kw_month for p in periods])
+            if any(p.blocks is not None for p in periods):
+                width = max(len(p.blocks.bounds_kw) for p in periods if p.blocks is not None)
+                bounds, rates = np.full((len(periods), width), np.inf), np.zeros((len(periods), width + 1))
+                for k, p in enumerate(periods):
+                    if p.blocks is not None:
+                        bounds[k, :len(p.blocks.bounds_kw)] = p.blocks.bounds_kw
+                        rates[k, :len(p.blocks.per_kw_month)] = p.blocks.per_kw_month
+                blocks["demand_period_blocks_kw"], blocks["demand_period_block_rate"] = bounds, rates
         if demand.ratchet is not None:
             ratchet = (demand.ratchet.share, demand.ratchet.months)
     return {"demand_rate_by_month": flat_rate, "demand_period": d_period, "demand_period_names": d_names,
-            "demand_period_rate": d_rate, "ratchet": ratchet}
+            "demand_period_rate": d_rate, "ratchet": ratchet, **blocks}

@@ -12,8 +12,10 @@ drsim tariff dict (YAML-able, validated by :data:`sim.scenario.tariff.Tariff`):
   drsim's). Periods that meet in a month must have the same bounds (SAM requires it too);
   periods that never meet may differ (e.g. seasonal baselines): their bounds are merged and
   each price repeated over the finer tiers, which bills the same.
-- ``flatdemandstructure`` + ``flatdemandmonths`` -> ``demand.per_kw_month`` (12 monthly rates);
-  ``demandratestructure`` + ``demandweekdayschedule``/``demandweekendschedule`` -> ``demand.tou``.
+- ``flatdemandstructure`` + ``flatdemandmonths`` -> ``demand.per_kw_month`` (12 monthly rates),
+  or ``demand.blocks`` where a period has demand tiers (the months' bounds merged);
+  ``demandratestructure`` + ``demandweekdayschedule``/``demandweekendschedule`` -> ``demand.tou``
+  (a period with tiers gets ``blocks``).
 - ``fixedchargefirstmeter`` + ``fixedchargeunits`` ($/month, $/day, $/year) and the legacy
   ``fixedmonthlycharge`` -> ``fixed_per_month`` / ``fixed_per_day``; ``mincharge`` with
   ``minchargeunits: $/month`` and the legacy ``minmonthlycharge`` -> ``minimum_per_month``.
@@ -23,8 +25,8 @@ URDB and SAM know no holidays: schedules use ``holidays_as: weekend``. drsim pla
 the real calendar; SAM assumes 1 January is a Monday (see docs/urdb.md).
 
 What drsim cannot bill exactly is refused with :class:`sim.errors.InputError`, one problem per
-line: tier units other than kWh (kWh daily, kWh/kW), demand tiers, demand units other than kW,
-a ``max`` on a last tier, minimum charges per day or per year, demand ratchets, coincident
+line: tier units other than kWh (kWh daily, kWh/kW), demand units other than kW,
+a ``max`` on a last (energy or demand) tier, minimum charges per day or per year, demand ratchets, coincident
 demand, monthly fuel adjustments, and files missing what a charge needs (e.g. an
 ``energyratestructure`` without its schedules).
 
@@ -426,29 +428,67 @@ def _energy(r: dict, probs: _Problems) -> dict | None:
     return out
 
 
-def _demand_rates(structure: list[list[dict]], key: str, used: list[int], probs: _Problems) -> dict[int, float]:
-    """One $/kW-month charge per used demand period; demand tiers are refused."""
-    out: dict[int, float] = {}
+def _demand_rates(structure: list[list[dict]], key: str, used: list[int],
+                  probs: _Problems) -> dict[int, tuple[list[float], list[float]]]:
+    """Each used demand period's tiers as (upper bounds [kW] of all tiers but the last, rates
+    [$/kW-month]): one rate and no bound for a period of one tier."""
+    out: dict[int, tuple[list[float], list[float]]] = {}
     for p in used:
         tiers = structure[p]
         where = f"{key}[{p}]"
-        if len(tiers) > 1:
-            probs.add(where, f"{len(tiers)} demand tiers: drsim bills one $/kW rate per demand period "
-                             "(demand tiers are not supported)")
-            continue
-        tier = tiers[0]
-        mx = tier.get("max")
-        if mx is not None and not (_is_num(mx) and mx >= 1e37):
-            probs.add(f"{where}[0].max", f"a demand tier max ({mx!r} kW) is not supported: drsim bills all of the "
-                                         "month's maximum demand at one rate")
-        if not _unit_ok(tier.get("unit"), _KW_UNITS):
-            probs.add(f"{where}[0].unit", f"demand unit {tier.get('unit')!r} is not supported (only kW)")
-        price = _tier_price(tier, f"{where}[0]", probs)
-        if price is not None and price < 0:
-            probs.add(f"{where}[0]", f"negative demand charge {price} is not supported")
-        elif price is not None:
-            out[p] = _price(price)
+        bounds: list[float] = []
+        rates: list[float] = []
+        ok = True
+        for j, tier in enumerate(tiers):
+            at = f"{where}[{j}]"
+            if not _unit_ok(tier.get("unit"), _KW_UNITS):
+                probs.add(f"{at}.unit", f"demand unit {tier.get('unit')!r} is not supported (only kW)")
+                ok = False
+            price = _tier_price(tier, at, probs)
+            if price is None:
+                ok = False
+            elif price < 0:
+                probs.add(at, f"negative demand charge {price} is not supported")
+                ok = False
+            else:
+                rates.append(_price(price))
+            mx = tier.get("max")
+            last = j == len(tiers) - 1
+            if last:
+                if mx is not None and not (_is_num(mx) and mx >= 1e37):
+                    probs.add(f"{at}.max", f"the last demand tier has max {mx!r} kW: demand above it would go "
+                                           "unbilled (SAM) or be undefined; remove it to make the last tier open-ended")
+                    ok = False
+            elif mx is None or not _is_num(mx) or mx <= 0:
+                probs.add(f"{at}.max", "missing: every demand tier but the last needs a max (kW), a number > 0")
+                ok = False
+            elif bounds and mx <= bounds[-1]:
+                probs.add(f"{at}.max", f"demand tier bounds must increase: {mx} follows {bounds[-1]}")
+                ok = False
+            else:
+                bounds.append(float(mx))
+        if ok:
+            out[p] = (bounds, rates)
     return out
+
+
+def _rate_in(tiers: tuple[list[float], list[float]], lower_kw: float) -> float:
+    """The rate of the tier that holds the kW just above ``lower_kw``."""
+    bounds, rates = tiers
+    return rates[sum(b <= lower_kw for b in bounds)]
+
+
+def _flat_blocks(rates: dict[int, tuple[list[float], list[float]]], months: list[int]) -> dict:
+    """The flat demand charge of periods with tiers as drsim blocks: the bounds of all the
+    months' periods merged, each block's rate that of the tier holding it in each month (the
+    same bill: a tier split at another period's bound bills the same on both sides)."""
+    glob = sorted({b for p in set(months) for b in rates[p][0]})
+    lowers = [0.0, *glob]
+    per_block = []
+    for lo in lowers:
+        monthly = [_rate_in(rates[p], lo) for p in months]
+        per_block.append(monthly[0] if len(set(monthly)) == 1 else monthly)
+    return {"bounds_kw": glob, "per_kw_month": per_block}
 
 
 def _demand(r: dict, probs: _Problems) -> dict | None:
@@ -471,10 +511,12 @@ def _demand(r: dict, probs: _Problems) -> dict | None:
             else:
                 months = [int(v) for v in fdm]
                 rates = _demand_rates(structure, "flatdemandstructure", sorted(set(months)), probs)
-                if len(rates) == len(set(months)):
-                    monthly = [rates[p] for p in months]
-                    if any(monthly):
+                if len(rates) == len(set(months)) and any(any(r for r in rates[p][1]) for p in months):
+                    if all(not rates[p][0] for p in months):  # one tier in every period: one rate a month
+                        monthly = [rates[p][1][0] for p in months]
                         demand["per_kw_month"] = monthly[0] if len(set(monthly)) == 1 else monthly
+                    else:
+                        demand["blocks"] = _flat_blocks(rates, months)
     # TOU demand
     drs = r.get("demandratestructure")
     if drs is not None:
@@ -485,9 +527,12 @@ def _demand(r: dict, probs: _Problems) -> dict | None:
             if wk is not None and we is not None:
                 used = sorted({p for rows in (wk, we) for row in rows for p in row})
                 rates = _demand_rates(structure, "demandratestructure", used, probs)
-                if len(rates) == len(used) and any(rates.values()):
+                if len(rates) == len(used) and any(any(r for r in rates[p][1]) for p in used):
                     names = {p: f"p{p}" for p in used}
-                    demand["tou"] = {"periods": {names[p]: {"per_kw_month": rates[p]} for p in used},
+                    demand["tou"] = {"periods": {names[p]: ({"per_kw_month": rates[p][1][0]} if not rates[p][0] else
+                                                            {"blocks": {"bounds_kw": rates[p][0],
+                                                                        "per_kw_month": rates[p][1]}})
+                                                 for p in used},
                                      **_scheduled(wk, we, names)}
     return demand or None
 
