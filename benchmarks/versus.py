@@ -106,29 +106,37 @@ def sim_file():
     import sim
     return sim.__file__
 
+def cpu_s():
+    import resource
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
 def main():
     import sim
     workers = int(sys.argv[2])
     sc = sim.load_scenario(sys.argv[1], sys.argv[3:])
-    start_s, worker_files = 0.0, []
+    start_s, worker_files, worker_cpu = 0.0, [], 0.0
     if workers > 1:
         from sim.sweep.execute import connect
         t = time.perf_counter()
         with connect(None, workers) as client:
             client.wait_for_workers(workers)
             start_s = time.perf_counter() - t
-            t = time.perf_counter()
+            before = client.run(cpu_s)
+            c, t = time.process_time(), time.perf_counter()
             r = sim.run(sc, client=client)
-            wall = time.perf_counter() - t
+            wall, coordinator_cpu = time.perf_counter() - t, time.process_time() - c
+            worker_cpu = sum(client.run(cpu_s).values()) - sum(before.values())
             worker_files = sorted(client.run(sim_file).values())
     else:
-        t = time.perf_counter()
+        c, t = time.process_time(), time.perf_counter()
         r = sim.run(sc)
-        wall = time.perf_counter() - t
+        wall, coordinator_cpu = time.perf_counter() - t, time.process_time() - c
     n = r.metrics["baseline"]["customers"]
     print(MARK + json.dumps({
         "sim_file": sim.__file__, "worker_sim_files": worker_files,
         "wall_s": wall, "cluster_start_s": start_s, "customers": n, "steps": r.calendar.n_steps,
+        "coordinator_cpu_s": coordinator_cpu, "worker_cpu_s": worker_cpu,
         "peak_reduction_pct": float(r.metrics["change"]["peak_reduction_pct"]),
         "revenue": float(r.metrics["scenario"]["revenue"])}), flush=True)
 
@@ -261,8 +269,10 @@ def measure(args, ref_dir: Path) -> None:
                 for side in order:
                     rnd[side] = r = run_one(sides[side], n, w)
                     start = f", cluster start {r['cluster_start_s']:.1f} s" if w > 1 else ""
+                    cpu = f"CPU: coordinator {r['coordinator_cpu_s']:.2f} s" + (
+                        f", workers {r['worker_cpu_s']:.2f} s" if w > 1 else "")
                     print(f"  {n:,} customers, {w} worker(s), round {i + 1}/{args.repeat}, {side}: {r['wall_s']:.2f} s"
-                          f"{start}, peak RSS {r['rss_sampled_mib']:,.0f} MiB", file=sys.stderr, flush=True)
+                          f"{start}, {cpu}, peak RSS {r['rss_sampled_mib']:,.0f} MiB", file=sys.stderr, flush=True)
                 compiled = [side for side, checkout in sides.items() if _kernel_cache(checkout) != cache[side]]
                 if not compiled:
                     break
