@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .ledger import segment_ledger
+from .market import market_view, wants_market
 from .outcome import ROLES
 from .tariffs import CHARGES
 
@@ -208,7 +209,8 @@ class RunView:
 
 def compute(result) -> dict:
     """All metrics of a :class:`sim.outcome.RunResult`, organised as
-    ``{"baseline", "scenario", "change", "segments"}``: every registered metric, in order."""
+    ``{"baseline", "scenario", "change", "segments"}``: every registered metric, in order;
+    and ``market`` (:func:`sim.market.market_view`) when the scenario has a market view."""
     run = RunView.of(result)
     out: dict = {"baseline": {}, "scenario": {}, "change": {}, "segments": {}}
     for role in ROLES:
@@ -220,6 +222,8 @@ def compute(result) -> dict:
             entry[role] = _apply("segment_role", {}, run, name, role)
         entry["change"] = _apply("segment_change", {}, run, name, entry)
         out["segments"][name] = entry
+    if wants_market(result.scenario):  # the market view (sim.market): asked for, or a segment grows
+        out["market"] = market_view(result)
     return out
 
 
