@@ -52,6 +52,7 @@ FORBIDDEN = {
     "sim.tariffs": ("sim.behavior", "sim.engine", "sim.metrics", "sim.ledger"),
     "sim.metrics": ("sim.engine",),
     "sim.ledger": ("sim.engine", "sim.behavior", "sim.metrics"),
+    "sim.market": ("sim.engine", "sim.behavior", "sim.population", "sim.metrics"),
     "sim.report": ("sim.engine", "sim.runner"),
     # the inputs and the lowest layer import nothing of the simulation
     "sim.scenario": ("sim.behavior", "sim.population", "sim.tariffs", "sim.grid", "sim.engine", "sim.metrics"),
