@@ -144,9 +144,9 @@ def portfolio_chart(chart_id: str, market: dict, currency: str) -> str:
 
             ax.legend(handles=[Line2D([], [], marker="o", linestyle="", color=c, alpha=0.55, markersize=8, label=t)
                                for c, t in ((PASS, "passes the screen"), (OTHER, "does not pass"))],
-                      frameon=False, loc="best")
+                      frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
         ax.margins(0.25)
         ax.set_xlabel("sales growth [% a year, compound, per day]")
         ax.set_ylabel(f"margin [{currency}/kWh]")
 
-    return charts.render(chart_id, (7.5, 3.6), draw, "Portfolio of segments: growth against margin per kWh")
+    return charts.render(chart_id, (7.5, 3.9), draw, "Portfolio of segments: growth against margin per kWh")
