@@ -21,6 +21,7 @@ import numpy as np
 
 from .headline import headline
 from .ledger import segment_ledger
+from .market import market_view, wants_market
 from .outcome import ROLES
 from .tariffs import CHARGES
 
@@ -210,7 +211,8 @@ class RunView:
 def compute(result) -> dict:
     """All metrics of a :class:`sim.outcome.RunResult`, organised as
     ``{"baseline", "scenario", "change", "segments", "headline"}``: every registered metric, in
-    order, then the per-segment headlines built from them (:mod:`sim.headline`)."""
+    order, then the per-segment headlines built from them (:mod:`sim.headline`); and
+    ``market`` (:func:`sim.market.market_view`) when the scenario has a market view."""
     run = RunView.of(result)
     out: dict = {"baseline": {}, "scenario": {}, "change": {}, "segments": {}}
     for role in ROLES:
@@ -223,6 +225,8 @@ def compute(result) -> dict:
         entry["change"] = _apply("segment_change", {}, run, name, entry)
         out["segments"][name] = entry
     out["headline"] = headline(out, result.scenario.currency)
+    if wants_market(result.scenario):  # the market view (sim.market): asked for, or a segment grows
+        out["market"] = market_view(result)
     return out
 
 

@@ -52,6 +52,7 @@ FORBIDDEN = {
     "sim.tariffs": ("sim.behavior", "sim.engine", "sim.metrics", "sim.ledger"),
     "sim.metrics": ("sim.engine",),
     "sim.ledger": ("sim.engine", "sim.behavior", "sim.metrics"),
+    "sim.market": ("sim.engine", "sim.behavior", "sim.population", "sim.metrics"),
     "sim.report": ("sim.engine", "sim.runner"),
     # the headlines read a metrics dict; the terminal summary prints one
     "sim.headline": ("sim.engine", "sim.behavior", "sim.metrics", "sim.report", "sim.runner", "sim.tariffs"),

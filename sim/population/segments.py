@@ -90,7 +90,8 @@ class BaseLoad:
     daily_sd : float
         Standard deviation of the day-to-day level factor.
     common : ndarray, shape (days,), or None
-        Day factor shared by the segment (weather).
+        Day factor shared by the segment: weather, times the growth in consumption per
+        customer (:func:`consumption_growth`).
     """
 
     name: str
@@ -270,6 +271,24 @@ def common_factor(seed: int, segment: str, days: int, sd: float, persistence: fl
     return np.exp(x - 0.5 * sigma ** 2)
 
 
+def consumption_growth(segment: Segment, cal: Calendar) -> np.ndarray | None:
+    """Each day's factor on a segment's base load from its annual growth in consumption per
+    customer: ``(1 + g) ** k`` on the days of market year k (twelve billing months from the
+    horizon's first, ``billing_month // 12``); None without growth in consumption (the load is
+    then untouched, bit for bit). Shape (days,)."""
+    g = segment.growth.consumption_per_customer if segment.growth is not None else 0.0
+    if g == 0:
+        return None
+    return (1.0 + g) ** (cal.billing_month // 12).astype(np.float64)
+
+
+def with_growth(common: np.ndarray | None, growth: np.ndarray | None) -> np.ndarray | None:
+    """The shared day factor with the growth factor folded in (either may be None)."""
+    if growth is None:
+        return common
+    return growth if common is None else common * growth
+
+
 def segment_size(segment: Segment, cal: Calendar) -> int:
     """Number of customers of a segment (a measured profile without a count: one per column)."""
     if segment.count is not None or not isinstance(segment.profile, CsvProfile):
@@ -304,9 +323,10 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
     d = _draw_customers(segment, models, seed, first, n, spd)
     column = (row0 + np.arange(n)) % curve.shape[1] if measured else None
     mean_kw = curve.mean(axis=0)[column] if measured else d["mean_kw"]  # measured: its column's mean load
+    common = common_factor(seed, segment.name, cal.days, segment.variation.common_daily_sd,
+                           segment.variation.common_persistence)
     load = BaseLoad(segment.name, seed, spd, curve, column, mean_kw, d["shift"], segment.variation.daily_sd,
-                    common_factor(seed, segment.name, cal.days, segment.variation.common_daily_sd,
-                                  segment.variation.common_persistence))
+                    with_growth(common, consumption_growth(segment, cal)))
     pop = SegmentPopulation(segment.name, segment.customer_class, n, load,
                             _contracts(segment, d, mean_kw, spd, cal.step_minutes), _uptake(segment, d),
                             {name: CustomerParams(arrays) for name, arrays in d["params"].items()}, first)

@@ -26,6 +26,7 @@ from markupsafe import Markup
 from ..calendar import HOLIDAY, SEASON_NAMES, WEEKDAY, WEEKEND
 from ..errors import InputError, Problem
 from . import charts, fmt, sources
+from .market import market_context
 from .run import RunFolder, day_matrix
 from .tariffs import tariff_views
 from .templating import CSS, Cell, Figure, KeyValues, Row, Section, Table, cell, esc, figure, head, kv_table, render, table
@@ -44,6 +45,7 @@ SECTIONS = [
     ("monthly", "Monthly peak and energy"),
     ("metrics", "Metrics"),
     ("revenue", "Revenue, cost and margin"),
+    ("market", "Market segments"),
     ("bill-impacts", "Bill impacts"),
     ("events", "Event log"),
     ("assumptions", "Assumptions and calibration sources"),
@@ -494,6 +496,12 @@ def section_revenue(run: RunFolder) -> Section:
     return _section("revenue", blocks=blocks + ([fig] if fig else []), ledger=[_welfare_table(run)])
 
 
+def section_market(run: RunFolder) -> Section:
+    """Each segment's sales, margin per kWh and growth, the portfolio chart and the screen
+    (sim/report/market.py)."""
+    return _section("market", **market_context(run))
+
+
 #: The consumer ledger's terms in the welfare table: key of ``change``, column label.
 WELFARE_COLUMNS = [("revenue_change", "bill change (revenue change)"),
                    ("consumer_utility_change", "utility of consumption change"),
@@ -678,7 +686,8 @@ def drsim_version() -> str:
 
 #: The sections of the page, in page order.
 BUILDERS = [section_summary, section_scenario, section_tariffs, section_population, section_load_curves,
-            section_duration, section_monthly, section_metrics, section_revenue, section_bills, section_events,
+            section_duration, section_monthly, section_metrics, section_revenue, section_market, section_bills,
+            section_events,
             section_assumptions, section_provenance]
 
 

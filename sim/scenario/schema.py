@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from .base import (CsvSeries, Distribution, LogNormal, Loc, Model, Normal, Param, Triangular, Uniform,
                    existing_file, param_bounds, parse_hour_range, problems, range_quarters, shape_of)
 from .behavior import BehaviorSpec, Participation, behavior_problems, models_of
+from .market import Growth, Market
 from .sectors import SECTORS, is_default, sector_problems, with_sector
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
                      tariff_boundaries)
@@ -284,6 +285,9 @@ class Segment(Model):
     participation: Participation = Field(default_factory=Participation, description=(
         "Enrolment, awareness, enabling technology, event fatigue, learning."))
     tariff: SegmentTariffs
+    growth: Growth | None = Field(None, description=(
+        "Annual growth in customers and in consumption per customer over a multi-year horizon "
+        "(default: none; docs/scenario.md, Market view)."))
 
     @model_validator(mode="after")
     def _sizes(self) -> Segment:
@@ -419,6 +423,9 @@ class Scenario(Model):
         min_length=1, description="Tariff name (letters, digits, _ -) -> tariff.")
     grid: Grid = Field(default_factory=Grid)
     operator: Operator | None = Field(None, description="Day-ahead event calls (default: only listed events).")
+    market: Market | None = Field(None, description=(
+        "The market view: sales, revenue, cost and margin per segment and market year, their growth, "
+        "and a screen (default: none; also shown when a segment has growth)."))
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
