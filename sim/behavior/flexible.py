@@ -224,14 +224,19 @@ def shift_cost(load_base_kw: np.ndarray, load_kw: np.ndarray, inconvenience_per_
 def _moved(before, after, out):
     """``out[i] = sum_t max(before[i, t] - after[i, t], 0)``, added in time order: one pass,
     no temporary arrays (three numpy passes over the block cost as much as the shift)."""
-    n, spd = before.shape
-    for i in range(n):
-        s = 0.0
-        for t in range(spd):
-            d = before[i, t] - after[i, t]
-            if d > 0.0:
-                s += d
-        out[i] = s
+    for i in range(before.shape[0]):
+        out[i] = _moved_row(before, after, i)
+
+
+@jit
+def _moved_row(before, after, i):
+    """``sum_t max(before[i, t] - after[i, t], 0)``, added in time order (one customer)."""
+    s = 0.0
+    for t in range(before.shape[1]):
+        d = before[i, t] - after[i, t]
+        if d > 0.0:
+            s += d
+    return s
 
 
 def _shift(load: np.ndarray, price: np.ndarray, share: np.ndarray, window: np.ndarray, max_kw: np.ndarray,
@@ -378,12 +383,7 @@ def _shift_kernel(load, rows, which, window, share, max_kw, inconvenience, out, 
             out[i, t] = max(load[i, t] + (h - prev), 0.0)
             prev = h
         if want_moved:
-            acc = 0.0
-            for t in range(spd):
-                d = load[i, t] - out[i, t]
-                if d > 0.0:
-                    acc += d
-            moved_out[i] = acc
+            moved_out[i] = _moved_row(load, out, i)
     return out
 
 
