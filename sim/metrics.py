@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .equity import bill_split, equity_figures, split_of
 from .ledger import segment_ledger
 from .outcome import ROLES
 from .tariffs import CHARGES
@@ -311,7 +312,7 @@ def segment_facts(run: RunView, name: str, entry: dict) -> dict:
     if len(seg.tariffs["scenario"]) > 1:  # a menu: how many customers took each tariff (at the end)
         counts = np.bincount(seg.bills["scenario"].choice, minlength=len(seg.tariffs["scenario"]))
         out["scenario_tariff_customers"] = {t.name: int(c) for t, c in zip(seg.tariffs["scenario"], counts)}
-    if seg.structural_bill is not None:
+    if seg.bills["scenario"].switches is not None:  # a menu with choice
         out["choice"] = _choice_metrics(seg, run.bill[name, "baseline"])
     return out
 
@@ -355,6 +356,21 @@ def segment_interruptible(run: RunView, name: str, entry: dict, c: dict) -> dict
     got = float(stats["interruptible_delivered_kwh"].sum())
     return {"interruptible_requested_kwh": req, "interruptible_delivered_kwh": got,
             "interruptible_performance": got / req}
+
+
+@metric("segment_change")
+def segment_equity(run: RunView, name: str, entry: dict, c: dict) -> dict:
+    """How the bill changes fall on the segment's customers (sim.equity)."""
+    res = run.result
+    return {"equity": equity_figures(bill_split(res.segments[name]), res.scenario.currency, res.calendar.days)}
+
+
+@metric("change")
+def system_equity(run: RunView, b: dict, s: dict, ch: dict) -> dict:
+    """The bill changes over every customer (no Gini: it would mix the segments' sizes)."""
+    res = run.result
+    return {"equity": equity_figures(split_of(res.segments.values()), res.scenario.currency, res.calendar.days,
+                                     gini_of_bills=False)}
 
 
 def _welfare(ledgers: list, ch: dict) -> dict:
