@@ -22,8 +22,18 @@ Concentration: the Gini coefficient of the segment's bills in each role, and of 
 over every customer; towards 1: one customer takes all). docs/metrics.md ("Equity") gives
 every key with its definition.
 
-Reads :class:`sim.outcome.SegmentOutcome` arrays only (the lowest layers); :mod:`sim.metrics`
-registers the figures into ``metrics.json``.
+Groups: a segment may name groups of its customers (``groups:``, docs/scenario.md 5.8), such
+as income quintiles. Each customer is drawn into one from the seed, per stream block, with a
+Gaussian copula: its latent value is ``rho z_i + sqrt(1 - rho^2) e_i``, where ``z_i`` is
+the normal score of the rank of its baseline energy in the segment, ``e_i`` a standard
+normal draw and ``rho`` the scenario's ``consumption_correlation``; the groups, listed from
+the lowest to the highest value, take the latent values' standard normal quantiles in
+order of their shares. The groups change no load and no bill; the figures by group are a
+subset of the segment's (:data:`GROUP_KEYS`).
+
+Reads :class:`sim.outcome.SegmentOutcome` arrays (and draws the groups from the seed's
+streams, :func:`sim.population.segments.block_stream`); :mod:`sim.metrics` registers the
+figures into ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -31,8 +41,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
-__all__ = ["DECILES", "THRESHOLDS_PCT", "BillSplit", "bill_split", "equity_figures", "gini", "split_of"]
+from .population.segments import GROUPS, STREAM_BLOCK, block_stream
+
+__all__ = ["DECILES", "GROUP_KEYS", "THRESHOLDS_PCT", "BillSplit", "bill_split", "customer_groups", "equity_figures",
+           "gini", "group_figures", "split_of"]
 
 #: The percentiles of the bill-change distribution reported: the nine deciles.
 DECILES = (10, 20, 30, 40, 50, 60, 70, 80, 90)
@@ -71,6 +85,10 @@ class BillSplit:
     def behavioural_change(self) -> np.ndarray:
         """``S_i - T_i``: what the response adds to the bill. [currency]"""
         return self.scenario - self.structural
+
+    def subset(self, rows: np.ndarray) -> "BillSplit":
+        """The customers ``rows`` (a mask or indices)."""
+        return BillSplit(self.baseline[rows], self.scenario[rows], self.structural[rows])
 
     @classmethod
     def join(cls, parts: list["BillSplit"]) -> "BillSplit":
@@ -179,4 +197,38 @@ def equity_figures(split: BillSplit, currency: str, days: int, *, gini_of_bills:
         out.update(concentration(split))
     else:
         del out["units"]["gini"]
+    return out
+
+
+#: The figures reported for each group of a segment's customers (keys of :func:`equity_figures`).
+GROUP_KEYS = ("customers", "bill_change_mean", "bill_change_median", "bill_change_pct_median", "share_pay_more",
+              "share_pay_less", "share_pay_more_than_5pct", "share_pay_more_than_10pct", "structural_change_mean",
+              "behavioural_change_mean")
+
+
+def customer_groups(groups, seed: int, segment: str, kwh: np.ndarray) -> np.ndarray:
+    """Each customer's group (index into ``groups.shares``, in the order listed), drawn from
+    the seed per stream block with the Gaussian copula of the module docstring; ``kwh`` is
+    each customer's baseline energy (segment order). The same customers get the same groups
+    however the run was spread (the draws are per stream block, the ranks over the segment)."""
+    n = kwh.size
+    noise = np.empty(n)
+    for b, a in enumerate(range(0, n, STREAM_BLOCK)):
+        stop = min(a + STREAM_BLOCK, n)
+        noise[a:stop] = block_stream(seed, segment, b, GROUPS).standard_normal(stop - a)
+    rho = float(groups.consumption_correlation)
+    latent = noise
+    if rho != 0.0 and n:
+        scores = stats.norm.ppf((stats.rankdata(kwh, method="average") - 0.5) / n)
+        latent = rho * scores + np.sqrt(1.0 - rho * rho) * noise
+    edges = np.cumsum(list(groups.shares.values()))[:-1]
+    return np.searchsorted(edges, stats.norm.cdf(latent), side="right")
+
+
+def group_figures(split: BillSplit, group: np.ndarray, names: list[str], currency: str, days: int) -> dict:
+    """The figures of :data:`GROUP_KEYS` for each group ``names[k]`` (customers ``group == k``)."""
+    out = {}
+    for k, name in enumerate(names):
+        f = equity_figures(split.subset(group == k), currency, days, gini_of_bills=False)
+        out[name] = {key: f[key] for key in GROUP_KEYS}
     return out

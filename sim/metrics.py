@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .equity import bill_split, equity_figures, split_of
+from .equity import bill_split, customer_groups, equity_figures, group_figures, split_of
 from .ledger import segment_ledger
 from .outcome import ROLES
 from .tariffs import CHARGES
@@ -362,7 +362,15 @@ def segment_interruptible(run: RunView, name: str, entry: dict, c: dict) -> dict
 def segment_equity(run: RunView, name: str, entry: dict, c: dict) -> dict:
     """How the bill changes fall on the segment's customers (sim.equity)."""
     res = run.result
-    return {"equity": equity_figures(bill_split(res.segments[name]), res.scenario.currency, res.calendar.days)}
+    seg = res.segments[name]
+    split = bill_split(seg)
+    out = equity_figures(split, res.scenario.currency, res.calendar.days)
+    groups = getattr(seg.spec, "groups", None)
+    if groups is not None:  # the customers' groups, drawn from the seed (no load or bill depends on them)
+        group = customer_groups(groups, res.scenario.seed, name, seg.bills["baseline"].kwh)
+        out["group_attribute"] = groups.attribute
+        out["groups"] = group_figures(split, group, list(groups.shares), res.scenario.currency, res.calendar.days)
+    return {"equity": out}
 
 
 @metric("change")

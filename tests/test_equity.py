@@ -5,7 +5,9 @@ Properties for all inputs (hypothesis): deciles in order, shares in [0, 1] and n
 parts adding up to the bill change, the Gini against its pairwise definition. On runs: the
 parts add up to every customer's ledger bill change; without any response the change is all
 structural; a change that is the same for every customer has no spread; a customer left on
-the baseline tariff (not enrolled) has no structural change."""
+the baseline tariff (not enrolled) has no structural change. Groups (``groups:``): each takes its
+share, follows consumption as the scenario says, adds up to the segment, is the same across
+shards, and a bad ``groups:`` is refused with file, line and field."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 
 import sim
-from sim.equity import DECILES, THRESHOLDS_PCT, BillSplit, bill_split, equity_figures, gini
+from sim.equity import DECILES, THRESHOLDS_PCT, BillSplit, bill_split, customer_groups, equity_figures, gini
 from sim.ledger import segment_ledger
 
 from .conftest import build, scenario_dict
@@ -157,3 +159,90 @@ def test_customers_not_enrolled_have_no_structural_change():
     assert 0 < on_base.sum() < seg.n
     assert_array_equal(split.structural_change[on_base], 0.0)
     assert (split.structural_change[~on_base] != 0).all()
+
+
+# ------------------------------------------------------------------------------- groups
+
+QUINTILES = {"attribute": "income", "shares": {"q1": 0.2, "q2": 0.2, "q3": 0.2, "q4": 0.2, "q5": 0.2}}
+
+
+def _groups(shares: dict, rho: float = 0.0):
+    from sim.scenario.schema import CustomerGroups
+
+    return CustomerGroups(shares=shares, consumption_correlation=rho)
+
+
+@pytest.mark.parametrize("shares", [{"low": 0.25, "rest": 0.75}, QUINTILES["shares"], {"a": 0.1, "b": 0.6, "c": 0.3}])
+@pytest.mark.parametrize("rho", [0.0, 0.7])
+def test_groups_take_their_shares_of_the_customers(shares, rho):
+    """20,000 customers (five stream blocks): each group's share within 4 binomial standard
+    deviations of the scenario's share, whatever the correlation with consumption."""
+    kwh = np.random.default_rng(5).lognormal(8.0, 0.6, 20_000)
+    group = customer_groups(_groups(shares, rho), 3, "res", kwh)
+    counts = np.bincount(group, minlength=len(shares))
+    assert counts.sum() == kwh.size and len(counts) == len(shares)
+    for count, p in zip(counts, shares.values()):
+        assert abs(count / kwh.size - p) < 4 * np.sqrt(p * (1 - p) / kwh.size), (counts, shares)
+
+
+def test_groups_follow_consumption_as_the_scenario_says():
+    """rho = 0: the groups do not depend on the customers' energy at all (the same draws for
+    any energies); rho > 0: the higher groups hold the larger customers, rho < 0 the smaller."""
+    rng = np.random.default_rng(9)
+    kwh = rng.lognormal(8.0, 0.6, 5000)
+    g = _groups(QUINTILES["shares"])
+    assert_array_equal(customer_groups(g, 3, "res", kwh), customer_groups(g, 3, "res", rng.permutation(kwh)))
+    for rho, sign in ((0.8, 1), (-0.8, -1)):
+        group = customer_groups(_groups(QUINTILES["shares"], rho), 3, "res", kwh)
+        means = [np.median(kwh[group == k]) for k in range(5)]
+        assert all(sign * (b - a) > 0 for a, b in zip(means, means[1:])), means
+    # another seed or segment, other draws
+    assert (customer_groups(g, 4, "res", kwh) != customer_groups(g, 3, "res", kwh)).any()
+    assert (customer_groups(g, 3, "shops", kwh) != customer_groups(g, 3, "res", kwh)).any()
+
+
+def test_group_figures_on_a_run_add_up_to_the_segment_and_are_the_same_across_shards():
+    """A segment of two stream blocks with income quintiles: the groups' customers add up to
+    the segment, their customer-weighted mean bill change is the segment's, and three shards
+    give the same metrics to the bit."""
+    import json
+
+    from sim.engine import simulate
+    from sim.metrics import compute
+
+    data = _two_segments()
+    data["horizon"]["days"] = 3
+    data["populations"][0].update(count=4200, groups=dict(QUINTILES, consumption_correlation=0.5))
+    sc = build(data)
+    one = sim.run(sc)
+    eq = one.metrics["segments"]["res"]["change"]["equity"]
+    groups = eq["groups"]
+    assert list(groups) == list(QUINTILES["shares"]) and eq["group_attribute"] == "income"
+    assert sum(g["customers"] for g in groups.values()) == 4200
+    assert sum(g["customers"] * g["bill_change_mean"] for g in groups.values()) / 4200 == pytest.approx(
+        eq["bill_change_mean"], rel=1e-9)
+    assert "groups" not in one.metrics["segments"]["shops"]["change"]["equity"]
+    shards = simulate(sc, shards=3, chunk_customers=2048)
+    shards.metrics = compute(shards)
+    assert json.dumps(shards.metrics, sort_keys=True) == json.dumps(one.metrics, sort_keys=True)
+
+
+@pytest.mark.parametrize("groups, expected", [
+    ({"shares": {"low": 0.3, "high": 0.3}}, "populations[0].groups.shares: the shares must sum to 1; they sum to 0.6"),
+    ({"shares": {"low": 1.2, "high": -0.2}}, "populations[0].groups.shares.low: must be > 0 and <= 1; got 1.2"),
+    ({"shares": {"9th": 1.0}}, "populations[0].groups.shares.9th: a group name starts with a letter"),
+    ({"shares": {}}, "populations[0].groups.shares: give 1 to 20 groups; got 0"),
+    ({"shares": {"all": 1.0}, "consumption_correlation": 1.5},
+     "populations[0].groups.consumption_correlation: must be <= 1; got 1.5"),
+    ({"shares": {"all": 1.0}, "colour": "red"}, "populations[0].groups.colour: unknown key"),
+])
+def test_bad_groups_name_file_line_and_field(groups, expected, write_yaml, capsys):
+    from sim.cli import main
+
+    data = scenario_dict()
+    data["populations"][0]["groups"] = groups
+    path = write_yaml(data)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err, err
+    assert any(line.startswith(f"{path}:") and expected in line for line in err.splitlines()), err

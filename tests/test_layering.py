@@ -52,7 +52,7 @@ FORBIDDEN = {
     "sim.tariffs": ("sim.behavior", "sim.engine", "sim.metrics", "sim.ledger", "sim.equity"),
     "sim.metrics": ("sim.engine",),
     "sim.ledger": ("sim.engine", "sim.behavior", "sim.metrics"),
-    "sim.equity": ("sim.engine", "sim.behavior", "sim.metrics", "sim.tariffs", "sim.population", "sim.grid"),
+    "sim.equity": ("sim.engine", "sim.behavior", "sim.metrics", "sim.tariffs", "sim.grid"),
     "sim.report": ("sim.engine", "sim.runner"),
     # the inputs and the lowest layer import nothing of the simulation
     "sim.scenario": ("sim.behavior", "sim.population", "sim.tariffs", "sim.grid", "sim.engine", "sim.metrics"),
