@@ -226,11 +226,24 @@ def above_the_fold(box: dict) -> bool:
     return 0 <= box["top"] and box["bottom"] <= SCREEN[1] and box["right"] <= SCREEN[0]
 
 
-def test_the_summary_fits_the_first_screen(run, tmp_path):
+@pytest.fixture(scope="module")
+def grouped_run(tmp_path_factory):
+    """The two-segment run (households and shops), the households in income quintiles."""
+    from .conftest import scenario_dict
+
+    data = scenario_dict()
+    data["populations"][0]["groups"] = {"attribute": "income", "consumption_correlation": 0.4,
+                                        "shares": {"q1": 0.2, "q2": 0.2, "q3": 0.2, "q4": 0.2, "q5": 0.2}}
+    return make_run(tmp_path_factory.mktemp("grouped"), "run", data=data)
+
+
+def test_the_summary_fits_the_first_screen(grouped_run, tmp_path):
     """At 1280 x 900 the whole summary (who wins, who loses, the peak, revenue and welfare, for
-    both segments of the run) is on the first screen, without scrolling: the layout measured
-    in the browser, and the screenshot holds ink where the tables are. The same probe on a copy
-    with a block pushing the summary down reports it below the fold (the check can fail)."""
+    both segments of the run and the households' five income groups) is on the first screen,
+    without scrolling: the layout measured in the browser, and the screenshot holds ink where
+    the tables are. The same probe on a copy with a block pushing the summary down reports it
+    below the fold (the check can fail)."""
+    run = grouped_run
     text = (run / "report.html").read_text(encoding="utf-8")
     g = fold(text, tmp_path, "fold.html")
     assert (g["width"], g["scrollY"]) == (SCREEN[0], 0), g
@@ -238,7 +251,8 @@ def test_the_summary_fits_the_first_screen(run, tmp_path):
     for b in [g["summary"], *g["tables"]]:
         assert above_the_fold(b), f"{b['id']} is not on the first screen of {SCREEN}: {b}"
     segments = re.findall(r'<table id="tab-summary">.*?</table>', text, flags=re.S)[0]
-    assert segments.count('scope="row"') == 2 and 'res (residential)' in segments  # one row per segment
+    # a row per segment and per group
+    assert segments.count('scope="row"') == 2 + 5 and 'res (residential)' in segments and "income q5" in segments
 
     pushed = text.replace('<section id="summary"', '<div style="height: 600px"></div><section id="summary"', 1)
     low = fold(pushed, tmp_path, "pushed.html")

@@ -51,14 +51,23 @@ def _bills_table(run: RunFolder) -> Table:
             ("bill_change_pct_median", "pct", True), ("bill_change_p10", "bill", True),
             ("bill_change_p90", "bill", True), ("structural_losers_share", "share", False),
             ("structural_change_mean", "bill", True), ("behavioural_change_mean", "bill", True)]
-    rows = [Row([_head(run, n), *[mcell(run, f"{_eq(n)}.{k}", kind, signed=s) for k, kind, s in cols]])
-            for n in run.segment_names]
+    rows = []
+    for n in run.segment_names:
+        rows.append(Row([_head(run, n), *[mcell(run, f"{_eq(n)}.{k}", kind, signed=s) for k, kind, s in cols]]))
+        groups = run.metric(_eq(n)).get("groups") or {}
+        attribute = run.metric(_eq(n)).get("group_attribute", "group")
+        for g in groups:  # the segment's groups, each on its own row (the figures groups carry)
+            base = f"{_eq(n)}.groups.{g}"
+            rows.append(Row([Cell(f"\u2003{attribute} {g}", tag="th", scope="row", cls="nowrap"),
+                             *[mcell(run, f"{base}.{k}", kind, signed=s) if k in groups[g] else BLANK
+                               for k, kind, s in cols]], cls="group"))
     header = ["segment", "customers", "pay more [%]", "pay > 5 % more [%]", "pay > 10 % more [%]", "pay less [%]",
               f"median change [{cur}/cust.]", "median change [%]", f"10th pct. [{cur}/cust.]",
               f"90th pct. [{cur}/cust.]", "structural losers [%]", f"structural, mean [{cur}/cust.]",
               f"behavioural, mean [{cur}/cust.]"]
     return Table("tab-summary", f"Who wins, who loses: bill change per customer, scenario minus baseline, over "
-                                f"{run.days} days", header, rows)
+                                f"{run.days} days, by segment (and by group where the scenario names groups)",
+                 header, rows)
 
 
 def _system_table(run: RunFolder) -> Table:
