@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .equity import bill_split, customer_groups, equity_figures, group_figures, split_of
 from .headline import headline
 from .ledger import segment_ledger
 from .market import market_view, wants_market
@@ -318,7 +319,7 @@ def segment_facts(run: RunView, name: str, entry: dict) -> dict:
     if len(seg.tariffs["scenario"]) > 1:  # a menu: how many customers took each tariff (at the end)
         counts = np.bincount(seg.bills["scenario"].choice, minlength=len(seg.tariffs["scenario"]))
         out["scenario_tariff_customers"] = {t.name: int(c) for t, c in zip(seg.tariffs["scenario"], counts)}
-    if seg.structural_bill is not None:
+    if seg.bills["scenario"].switches is not None:  # a menu with choice
         out["choice"] = _choice_metrics(seg, run.bill[name, "baseline"])
     return out
 
@@ -362,6 +363,29 @@ def segment_interruptible(run: RunView, name: str, entry: dict, c: dict) -> dict
     got = float(stats["interruptible_delivered_kwh"].sum())
     return {"interruptible_requested_kwh": req, "interruptible_delivered_kwh": got,
             "interruptible_performance": got / req}
+
+
+@metric("segment_change")
+def segment_equity(run: RunView, name: str, entry: dict, c: dict) -> dict:
+    """How the bill changes fall on the segment's customers (sim.equity)."""
+    res = run.result
+    seg = res.segments[name]
+    split = bill_split(seg)
+    out = equity_figures(split, res.scenario.currency, res.calendar.days)
+    groups = getattr(seg.spec, "groups", None)
+    if groups is not None:  # the customers' groups, drawn from the seed (no load or bill depends on them)
+        group = customer_groups(groups, res.scenario.seed, name, seg.bills["baseline"].kwh)
+        out["group_attribute"] = groups.attribute
+        out["groups"] = group_figures(split, group, list(groups.shares), res.scenario.currency, res.calendar.days)
+    return {"equity": out}
+
+
+@metric("change")
+def system_equity(run: RunView, b: dict, s: dict, ch: dict) -> dict:
+    """The bill changes over every customer (no Gini: it would mix the segments' sizes)."""
+    res = run.result
+    return {"equity": equity_figures(split_of(res.segments.values()), res.scenario.currency, res.calendar.days,
+                                     gini_of_bills=False)}
 
 
 def _welfare(ledgers: list, ch: dict) -> dict:

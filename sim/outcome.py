@@ -184,8 +184,10 @@ class SegmentOutcome:
     soc : dict role -> ndarray, shape (n,), or None
         Thermal-storage state of charge at the end. [kWh]
     structural_bill : ndarray, shape (options, n), or None
-        Within a menu with choice: each customer's baseline load billed on every tariff of
-        the menu (who wins without changing anything). [currency]
+        Each customer's baseline-role load billed on every tariff of the scenario role (its
+        menu, and the baseline tariff of customers not enrolled): who wins or loses without
+        changing anything. None where the scenario tariff is the baseline tariff (the
+        structural bill is then the baseline bill). [currency]
     spec : Segment
         The scenario's segment.
     """

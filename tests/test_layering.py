@@ -49,10 +49,11 @@ MAX_PARAMS = 8
 #: Module prefixes a module must not import: {importer prefix: forbidden target prefixes}.
 #: A prefix matches the module itself and everything under it.
 FORBIDDEN = {
-    "sim.tariffs": ("sim.behavior", "sim.engine", "sim.metrics", "sim.ledger"),
+    "sim.tariffs": ("sim.behavior", "sim.engine", "sim.metrics", "sim.ledger", "sim.equity"),
     "sim.metrics": ("sim.engine",),
     "sim.ledger": ("sim.engine", "sim.behavior", "sim.metrics"),
     "sim.market": ("sim.engine", "sim.behavior", "sim.population", "sim.metrics"),
+    "sim.equity": ("sim.engine", "sim.behavior", "sim.metrics", "sim.tariffs", "sim.grid"),
     "sim.report": ("sim.engine", "sim.runner"),
     # the headlines read a metrics dict; the terminal summary prints one
     "sim.headline": ("sim.engine", "sim.behavior", "sim.metrics", "sim.report", "sim.runner", "sim.tariffs"),

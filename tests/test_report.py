@@ -192,6 +192,8 @@ def test_numbers_equal_metrics_json(runs):
                 continue
             assert f"baseline.{key}" in shown and f"scenario.{key}" in shown, key
         for key, v in metrics["change"].items():
+            if isinstance(v, dict):                 # the equity figures: per segment, below
+                continue
             if key.startswith("revenue_") and not v and not metrics["baseline"][key[:-len("_change")]]:
                 continue
             assert f"change.{key}" in shown, key
@@ -200,6 +202,10 @@ def test_numbers_equal_metrics_json(runs):
                         "bill_change_pct_mean"):
                 assert f"segments.{name}.change.{key}" in shown
             assert f"segments.{name}.baseline.margin" in shown and f"segments.{name}.scenario.revenue" in shown
+            for key, v in seg["change"]["equity"].items():     # every equity figure of the segment
+                if isinstance(v, (int, float)) and key not in ("customers", "customers_with_relative_change",
+                                                               "bill_change_mean", "bill_change_pct_mean"):
+                    assert f"segments.{name}.change.equity.{key}" in shown, key
             for key in ("revenue_change", "consumer_utility_change", "consumer_surplus_change", "margin_change",
                         "welfare_change"):                    # the consumer ledger by segment
                 assert f"segments.{name}.change.{key}" in shown, key

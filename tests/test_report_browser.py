@@ -186,3 +186,92 @@ def test_compare_page_in_chromium(run, tmp_path):
     p = probe(out, tmp_path)
     assert p["errors"] == [] and p["console"] == [] and p["console_log"] == [] and p["resources"] == []
     assert {"tab-runs", "tab-compare"} <= {t["id"] for t in p["tables"]}
+
+
+#: Writes where the summary section and its tables are laid out (CSS pixels from the top of
+#: the first screen) and the window's size into ``<pre id="__fold">``, once the page is loaded.
+FOLD_PROBE = """<script>
+window.addEventListener('load', function () {
+  function box(el) { var r = el.getBoundingClientRect(); return {id: el.id, top: r.top, bottom: r.bottom, right: r.right}; }
+  var s = document.getElementById('summary');
+  var out = {width: window.innerWidth, height: window.innerHeight, scrollY: window.scrollY,
+             summary: s ? box(s) : null,
+             tables: s ? Array.prototype.map.call(s.querySelectorAll('table'), box) : []};
+  var pre = document.createElement('pre');
+  pre.id = '__fold';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+#: The first screen the summary must fit in. [CSS px]
+SCREEN = (1280, 900)
+
+
+def fold(page_text: str, tmp: Path, name: str) -> dict:
+    """Open ``page_text`` with the fold probe at 1280 x 900 and return what it recorded."""
+    copy = tmp / name
+    copy.write_text(page_text.replace("<head>", "<head>\n" + FOLD_PROBE, 1), encoding="utf-8")
+    res = run_chromium(["--dump-dom", f"--window-size={SCREEN[0]},{SCREEN[1]}", "--hide-scrollbars", copy.as_uri()],
+                       tmp)
+    m = re.search(r'<pre id="__fold">(.*?)</pre>', res.stdout, flags=re.S)
+    assert m, f"no fold probe output (exit {res.returncode}); stderr:\n{res.stderr[-3000:]}"
+    return json.loads(html.unescape(m.group(1)))
+
+
+def above_the_fold(box: dict) -> bool:
+    """Inside the first 1280 x 900 screen. (``--dump-dom`` lays the page out 1280 wide, as the
+    screenshot, but its window may be less tall; no element of the report depends on the
+    window's height, so the boxes are those of the screenshot.)"""
+    return 0 <= box["top"] and box["bottom"] <= SCREEN[1] and box["right"] <= SCREEN[0]
+
+
+@pytest.fixture(scope="module")
+def grouped_run(tmp_path_factory):
+    """The two-segment run (households and shops), the households in income quintiles."""
+    from .conftest import scenario_dict
+
+    data = scenario_dict()
+    data["populations"][0]["groups"] = {"attribute": "income", "consumption_correlation": 0.4,
+                                        "shares": {"q1": 0.2, "q2": 0.2, "q3": 0.2, "q4": 0.2, "q5": 0.2}}
+    return make_run(tmp_path_factory.mktemp("grouped"), "run", data=data)
+
+
+def test_the_summary_fits_the_first_screen(grouped_run, tmp_path):
+    """At 1280 x 900 the whole summary (who wins, who loses, the peak, revenue and welfare, for
+    both segments of the run and the households' five income groups) is on the first screen,
+    without scrolling: the layout measured in the browser, and the screenshot holds ink where
+    the tables are. The same probe on a copy with a block pushing the summary down reports it
+    below the fold (the check can fail)."""
+    run = grouped_run
+    text = (run / "report.html").read_text(encoding="utf-8")
+    g = fold(text, tmp_path, "fold.html")
+    assert (g["width"], g["scrollY"]) == (SCREEN[0], 0), g
+    assert {t["id"] for t in g["tables"]} == {"tab-summary", "tab-summary-system"}, g
+    for b in [g["summary"], *g["tables"]]:
+        assert above_the_fold(b), f"{b['id']} is not on the first screen of {SCREEN}: {b}"
+    segments = re.findall(r'<table id="tab-summary">.*?</table>', text, flags=re.S)[0]
+    # a row per segment and per group
+    assert segments.count('scope="row"') == 2 + 5 and 'res (residential)' in segments and "income q5" in segments
+
+    pushed = text.replace('<section id="summary"', '<div style="height: 600px"></div><section id="summary"', 1)
+    low = fold(pushed, tmp_path, "pushed.html")
+    assert not above_the_fold(low["summary"]), low
+    assert any(not above_the_fold(t) for t in low["tables"]), low
+
+    shot = tmp_path / "first-screen.png"
+    res = run_chromium([f"--screenshot={shot}", f"--window-size={SCREEN[0]},{SCREEN[1]}", "--hide-scrollbars",
+                        (run / "report.html").as_uri()], tmp_path)
+    assert shot.is_file(), f"no screenshot (exit {res.returncode}): {res.stderr[-2000:]}"
+    from PIL import Image
+
+    with Image.open(shot) as im:
+        assert im.size == SCREEN
+        grey = im.convert("L")
+        for t in g["tables"]:                   # each table's box on the screenshot holds text
+            crop = grey.crop((0, int(t["top"]), SCREEN[0], min(SCREEN[1], int(t["bottom"]))))
+            hist = crop.histogram()
+            assert sum(hist[:128]) / sum(hist) > 0.01, f"{t['id']} looks blank on the first screen"
+    keep = os.environ.get("DRSIM_REPORT_FIRST_SCREEN")
+    if keep:
+        shutil.copyfile(shot, keep)

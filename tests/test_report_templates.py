@@ -85,7 +85,7 @@ def test_css_is_written_as_is():
     page_css = templating.CSS
     assert '"DejaVu Sans"' in page_css and "@media print" in page_css
     rendered = str(templating.render("report.html.j2", run=_Stub(), sc={"name": "n", "seed": 1}, sections=[],
-                                     body="", generated=__import__("datetime").datetime(2026, 1, 1), version="v"))
+                                     first="", body="", generated=__import__("datetime").datetime(2026, 1, 1), version="v"))
     assert f"<style>{page_css}</style>" in rendered
 
 

@@ -52,8 +52,11 @@ class SegmentState:
     spec : Segment
         The scenario's segment.
     soc : dict role -> (n,) thermal-storage state of charge [kWh], or None
-    structural : list of BillAccumulator, or None
-        Menu with choice: the baseline load billed on each menu tariff.
+    structural : list of (BillAccumulator or None), or None
+        The baseline role's load billed on each tariff of the scenario role (its menu, and
+        the baseline tariff of those not enrolled): None for a tariff that is the baseline
+        tariff itself (the baseline bill is that bill); None where every scenario tariff is
+        the baseline tariff.
     stats : dict
         Running sums of the response (see behavior.pipeline.respond).
     models : list of ResponseModel
@@ -88,15 +91,19 @@ class SegmentState:
                   else np.zeros(pop.n, dtype=np.int64)}
         bills = {r: BillSet(tariffs[r], choice[r], cal, pop.contracts.contract_kva, pop.contracts.firm_kw, spans)
                  for r in ROLES}
-        structural = None
         if seg.tariff.choice is not None:  # customers switch within the menu: shadow bills on every tariff
             streams = [((lo, hi), block_stream(scenario.seed, seg.name, b, CHOICE))
                        for b, (lo, hi) in zip(pop.block_ids, spans)]
             bills["scenario"] = ChoiceBills(tariffs["scenario"], choice["scenario"], cal, seg.tariff.choice,
                                             streams, pop.contracts.contract_kva, pop.contracts.firm_kw)
-            # the baseline load billed on each menu tariff: who wins without changing anything
-            structural = [BillAccumulator(t, pop.n, cal, pop.contracts.contract_kva, pop.contracts.firm_kw, spans)
-                          for t in tariffs["scenario"]]
+        # the baseline load billed on each scenario tariff: who wins or loses without changing
+        # anything (the structural bill change, sim.equity)
+        base_name = tariffs["baseline"][0].name
+        structural = [None if t.name == base_name else
+                      BillAccumulator(t, pop.n, cal, pop.contracts.contract_kva, pop.contracts.firm_kw, spans)
+                      for t in tariffs["scenario"]]
+        if all(acc is None for acc in structural):
+            structural = None
         models = sorted((model_for(m) for m in models_of(seg.behavior)), key=lambda m: m.stage)
         soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
         stats = {**{f"utility_{r}": np.zeros(pop.n) for r in ROLES},
@@ -107,15 +114,18 @@ class SegmentState:
         for bills in self.bills.values():
             bills.close_month(m)
         for acc in self.structural or ():
-            acc.close_month(m)
+            if acc is not None:
+                acc.close_month(m)
 
     def readout(self) -> SegmentOutcome:
         """The finished segment as frozen arrays (the customers' state stays behind)."""
         pop = self.population
-        structural = None if self.structural is None else np.stack([acc.bill for acc in self.structural])
-        return SegmentOutcome(pop.name, pop.customer_class, pop.n, self.tariffs,
-                              {r: b.readout() for r, b in self.bills.items()}, {}, self.stats, pop.elasticity,
-                              self.soc, structural, self.spec)
+        bills = {r: b.readout() for r, b in self.bills.items()}
+        structural = None
+        if self.structural is not None:
+            structural = np.stack([bills["baseline"].bill if acc is None else acc.bill for acc in self.structural])
+        return SegmentOutcome(pop.name, pop.customer_class, pop.n, self.tariffs, bills, {}, self.stats,
+                              pop.elasticity, self.soc, structural, self.spec)
 
 
 class Shard:

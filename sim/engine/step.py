@@ -229,7 +229,8 @@ def _read_meters(seg, role: str, chunk: Chunk, day: DayInputs, load: np.ndarray,
         bills.add_day(chunk.rows, load, day.contexts, storage, (chunk.bounds, sums) if fused else None)
         if role == "baseline" and seg.structural is not None:
             for acc in seg.structural:
-                acc.add_day(chunk.rows, load, day.contexts[acc.tariff.name], storage)
+                if acc is not None:
+                    acc.add_day(chunk.rows, load, day.contexts[acc.tariff.name], storage)
     if not fused:
         sums[:] = block_column_sums(load, storage, chunk.bounds)
 
@@ -247,7 +248,7 @@ def _rows_of(a: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
 
 def _storage_metered(bills, structural, contexts: dict) -> bool:
     """Whether any tariff a role's load is billed on has a storage meter of its own."""
-    tariffs = list(bills.tariffs) + [acc.tariff for acc in structural or ()]
+    tariffs = list(bills.tariffs) + [acc.tariff for acc in structural or () if acc is not None]
     return any(contexts[t.name].storage_price is not None for t in tariffs)
 
 

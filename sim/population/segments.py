@@ -25,8 +25,9 @@ from .measured import read_measured_load
 #: Customers per stream block. Part of the model: changing it changes every draw.
 STREAM_BLOCK = 4096
 
-#: Purposes of the random streams of a block (spawn-key suffixes).
-PARAMS, DAILY, COMMON, CHOICE = 0, 1, 2, 3
+#: Purposes of the random streams of a block (spawn-key suffixes); GROUPS draws the
+#: customers' groups for the equity figures (sim.equity).
+PARAMS, DAILY, COMMON, CHOICE, GROUPS = 0, 1, 2, 3, 4
 
 
 def block_stream(seed: int, segment: str, block: int, purpose: int) -> np.random.Generator:

@@ -29,14 +29,16 @@ from . import charts, fmt, sources
 from .market import market_context
 from .run import RunFolder, day_matrix
 from .tariffs import tariff_views
-from .templating import CSS, Cell, Figure, KeyValues, Row, Section, Table, cell, esc, figure, head, kv_table, render, table
+from .opening import equity_tables, summary_intro, summary_tables
+from .templating import (BLANK, CSS, Cell, Figure, KeyValues, Row, Section, Table, cell, esc, figure, head, kv_table,
+                         mcell, render, table)
 
 __all__ = ["CSS", "SECTIONS", "build_report", "drsim_version", "esc", "figure", "kv_table", "table", "write_atomic",
            "write_report"]
 
 #: Section ids and headings, in page order.
 SECTIONS = [
-    ("summary", "Key figures"),
+    ("summary", "Summary: who wins, who loses"),
     ("scenario", "Scenario"),
     ("tariffs", "Tariffs"),
     ("population", "Population"),
@@ -55,20 +57,6 @@ SECTIONS = [
 SEASON_LABELS = {"winter": "winter (Dec-Feb)", "summer": "summer (Jun-Aug)", "shoulder": "shoulder (Mar-May, Sep-Nov)"}
 
 # --------------------------------------------------------------------------- cells
-
-
-def mcell(run: RunFolder, path: str, kind: str, *, signed: bool = False, change: bool = False) -> Cell:
-    """A table cell holding one figure of ``metrics.json`` (dotted ``path``), rounded by ``kind``."""
-    try:
-        value = run.metric(path)
-    except (KeyError, TypeError):
-        return Cell("n/a", cls="num")
-    return Cell(fmt.number(value, kind, signed=signed), cls="num", metric=path,
-                unit=fmt.unit(kind, run.currency, change=change))
-
-
-#: An empty number cell.
-BLANK = Cell("", cls="num")
 
 
 def _g(v) -> str:
@@ -178,23 +166,8 @@ def _section(sid: str, intro: str = "", **context) -> Section:
 
 
 def section_summary(run: RunFolder) -> Section:
-    c = "change"
-    rows = [
-        ("System peak, baseline", mcell(run, "baseline.peak_kw", "kw"), "kW"),
-        ("System peak, scenario", mcell(run, "scenario.peak_kw", "kw"), "kW"),
-        ("Peak reduction", mcell(run, f"{c}.peak_reduction_kw", "kw"), "kW"),
-        ("Peak reduction, relative", mcell(run, f"{c}.peak_reduction_pct", "pct"), "%"),
-        ("Energy change", mcell(run, f"{c}.energy_kwh_change", "kwh", signed=True), "kWh"),
-        ("Revenue change", mcell(run, f"{c}.revenue_change", "money", signed=True), run.currency),
-        ("Margin change", mcell(run, f"{c}.margin_change", "money", signed=True), run.currency),
-        ("Mean bill change", mcell(run, f"{c}.bill_change_mean", "bill", signed=True), f"{run.currency}/customer"),
-        ("Mean bill change, relative", mcell(run, f"{c}.bill_change_pct_mean", "pct", signed=True), "%"),
-        ("Customers who pay more", mcell(run, f"{c}.share_pay_more", "share"), "%"),
-        ("Customers who pay less", mcell(run, f"{c}.share_pay_less", "share"), "%"),
-    ]
-    return _section("summary", blocks=[
-        Table("tab-summary", f"Scenario against baseline over the {run.days}-day horizon", ["figure", "value", "unit"],
-              [Row([head(k), v, Cell(u)]) for k, v, u in rows], num_from=1)])
+    """The first screen: who wins, who loses, the peak, revenue and welfare, per segment (sim.report.opening)."""
+    return _section("summary", summary_intro(run), blocks=summary_tables(run))
 
 
 def _holidays_text(run: RunFolder) -> str:
@@ -557,7 +530,7 @@ def section_bills(run: RunFolder) -> Section:
     blocks = [Figure("fig-bills", svg, f"Distribution of each customer's bill change (scenario minus baseline bill over "
                                        f"the {run.days}-day horizon, {cur}) in each segment; the dashed line is the "
                                        "mean, the solid line zero (customers right of it pay more)."),
-              *_winner_tables(run)]
+              *_winner_tables(run), *equity_tables(run)]
     choice = [n for n in run.segment_names if run.metrics.get("segments", {}).get(n, {}).get("choice")]
     if choice:
         blocks.append(Table("tab-choice", "Tariff choice within menus",
@@ -696,10 +669,10 @@ def build_report(run_dir: str | Path, *, generated: dt.datetime | None = None) -
     templates in sim/report/templates (report.html.j2, and one per section)."""
     run = RunFolder.open(run_dir)
     generated = generated or dt.datetime.now(dt.timezone.utc)
-    sections = [build(run) for build in BUILDERS]
-    body = Markup("").join(render(s.template, s=s, **s.context) for s in sections)
-    return str(render("report.html.j2", run=run, sc=run.scenario, sections=SECTIONS, body=body,
-                      generated=generated, version=drsim_version()))
+    pages = [render(s.template, s=s, **s.context) for s in (build(run) for build in BUILDERS)]
+    # the summary comes first, above the contents: the first screen answers who wins and loses
+    return str(render("report.html.j2", run=run, sc=run.scenario, sections=SECTIONS, first=pages[0],
+                      body=Markup("").join(pages[1:]), generated=generated, version=drsim_version()))
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from . import fmt
+
 #: The page style, shared by every report page (templates/report.css).
 CSS = "\n" + resources.files(__package__).joinpath("templates", "report.css").read_text(encoding="utf-8")
 
@@ -56,6 +58,21 @@ class Cell:
     metric: str | None = None
     unit: str | None = None
     code: bool = False
+
+
+def mcell(run, path: str, kind: str, *, signed: bool = False, change: bool = False) -> Cell:
+    """A table cell holding one figure of ``metrics.json`` (dotted ``path``) of ``run`` (a
+    :class:`sim.report.run.RunFolder`), rounded by ``kind`` (:mod:`sim.report.fmt`)."""
+    try:
+        value = run.metric(path)
+    except (KeyError, TypeError):
+        return Cell("n/a", cls="num")
+    return Cell(fmt.number(value, kind, signed=signed), cls="num", metric=path,
+                unit=fmt.unit(kind, run.currency, change=change))
+
+
+#: An empty number cell.
+BLANK = Cell("", cls="num")
 
 
 def cell(text, num: bool = False, nowrap: bool = False) -> Cell:

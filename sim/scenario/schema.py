@@ -10,6 +10,7 @@ exact line. Tariff models live in :mod:`sim.scenario.tariff`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -235,6 +236,42 @@ class InterruptibleParticipation(Model):
         return self
 
 
+#: Most groups a segment's customers may be split into (docs/scenario.md 5.8).
+MAX_GROUPS = 20
+
+
+class CustomerGroups(Model):
+    """Named groups of a segment's customers (income quintiles, a vulnerable share), each
+    customer drawn into one from the seed, for the equity figures by group (sim.equity). The
+    groups change no load and no bill."""
+
+    attribute: str = Field("group", pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=MAX_NAME, description=(
+        "What the groups are (for example income), as the report names it."))
+    shares: dict[str, float] = Field(description=(
+        "Group name -> share of the segment's customers, each > 0, summing to 1; listed from the "
+        "lowest to the highest value of the attribute."))
+    consumption_correlation: float = Field(0.0, ge=-1.0, le=1.0, description=(
+        "Correlation (Gaussian copula) between the attribute and the log of each customer's "
+        "baseline energy: 0 draws the groups independently of consumption."))
+
+    @model_validator(mode="after")
+    def _shares(self) -> CustomerGroups:
+        errs = []
+        if not 1 <= len(self.shares) <= MAX_GROUPS:
+            errs.append((("shares",), f"give 1 to {MAX_GROUPS} groups; got {len(self.shares)}"))
+        for name, share in self.shares.items():
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_\-]*", name) or len(name) > MAX_NAME:
+                errs.append((("shares", name), "a group name starts with a letter, then letters, digits, _ -"))
+            if not 0.0 < share <= 1.0:
+                errs.append((("shares", name), f"must be > 0 and <= 1; got {share:g}"))
+        total = sum(self.shares.values())
+        if self.shares and abs(total - 1.0) > 1e-6:
+            errs.append((("shares",), f"the shares must sum to 1; they sum to {total:.6g}"))
+        if errs:
+            raise problems(errs)
+        return self
+
+
 class Segment(Model):
     """One customer segment: class, size, base load, behaviour, tariffs."""
 
@@ -264,6 +301,9 @@ class Segment(Model):
     shifts: Literal[1, 2, 3] | None = Field(None, description=(
         "Shifts worked a day (1, 2 or 3) by a commercial or industrial segment's customers; a factor on "
         "their flexible share under behavior: default (docs/evidence_ci.md)."))
+    groups: CustomerGroups | None = Field(None, description=(
+        "Named groups of the customers (for example income quintiles), drawn from the seed, for the "
+        "equity figures by group."))
 
     @model_validator(mode="before")
     @classmethod
