@@ -140,6 +140,10 @@ class ResponseModel:
     #: model's: the place the first energy-price model's draws have always had in a stream
     #: block, kept so that every seed gives the same customers.
     early_draw: ClassVar[bool] = False
+    #: Answers the day's critical-peak and peak-time-rebate events itself: the segment's
+    #: other models then see the day's prices without the events' part
+    #: (:meth:`sim.behavior.prices.PriceDay.without_events`).
+    handles_events: ClassVar[bool] = False
 
     def __init__(self, settings):
         self.settings = settings
