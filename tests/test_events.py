@@ -200,3 +200,11 @@ def test_bad_settings_name_the_field(bad, field):
     data["populations"][0]["behavior"] = [{"model": "event_response", **bad}]
     with pytest.raises(InputError, match=field):
         validate(data, label="<test>")
+
+
+def test_the_same_event_in_both_tariffs_is_no_change():
+    """A critical peak the baseline tariff already has is no change of tariff: nobody responds."""
+    data = _scenario({"critical_peak": {"price_multiplier": 8.0}}, customers=120)
+    data["tariffs"]["flat"] = data["tariffs"]["event"]
+    load = _run(data).segments["homes"].load_kw
+    assert np.array_equal(load["baseline"], load["scenario"])

@@ -12,7 +12,8 @@ any other day.
 Equations, for one customer and one event step ``t``, with ``p_t`` the step's price without
 the event and ``p_t + a_t`` its price in the event (``a_t`` the adder or the rebate)::
 
-    r_t   = (p_t + a_t) / p_t                      the event's price ratio (no clip)
+    r_t   = (p_t + a_t) / p_t                      the event's price ratio (no clip), over the
+                                                   baseline tariff's own event ratio in the step
     b     = slope x strength  (x ptr_factor in rebate steps)
     q'_t  = q_t * r_t ** (-b)                      event-step load after the response
 
@@ -119,22 +120,33 @@ class EventResponseModel(ResponseModel):
     handles_events = True
 
     def respond_with_utility(self, load: np.ndarray, day: ResponseDay, params: CustomerParams):
-        own = day.own
-        if own.cpp_adder is None and own.ptr_adder is None:
+        if not day.own.has_events:
             return load, None
         idx = day.idx
         adder, slope = self._adder_and_slope(day, params.slope[idx] * day.strength)
-        ratio = event_ratio(own.price, adder)
+        ratio = self._ratio(day, adder)
         after = respond_events(load, ratio, slope, params.shift_share[idx])
-        return after, utility_change_events(load, after, own.price - adder, ratio, slope, day.step_hours)
+        return after, utility_change_events(load, after, day.own.price - adder, ratio, slope, day.step_hours)
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         return self.respond_with_utility(load, day, params)[0]
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         adder, slope = self._adder_and_slope(day, params.slope[day.idx] * day.strength)
+        return utility_change_events(before, after, day.own.price - adder, self._ratio(day, adder), slope,
+                                     day.step_hours)
+
+    @staticmethod
+    def _ratio(day: ResponseDay, adder: np.ndarray) -> np.ndarray:
+        """The scenario's event ratio over the baseline's in the same step (1 where both have the
+        same event, or none): the response is to the change of tariff, as for every model."""
         ratio = event_ratio(day.own.price, adder)
-        return utility_change_events(before, after, day.own.price - adder, ratio, slope, day.step_hours)
+        base = day.base
+        if not base.has_events:
+            return ratio
+        base_adder = (base.cpp_adder if base.cpp_adder is not None else 0.0) + \
+            (base.ptr_adder if base.ptr_adder is not None else 0.0)
+        return ratio / event_ratio(base.price, np.asarray(base_adder, dtype=np.float64))
 
     def _adder_and_slope(self, day: ResponseDay, slope: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The day's event component of the price (spd,) and each customer's slope: (n,), or

@@ -119,14 +119,14 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
 def _without_events(models: list[ResponseModel], day: ResponseDay) -> ResponseDay:
     """The day as the models that do not answer events see it: where a model of the segment
     answers the day's critical-peak and rebate events (``handles_events``) and acts in this
-    role, the others see the prices without the events' part (each event answered once);
-    otherwise the day itself."""
+    role, the others see this role's and the baseline's prices without the events' part
+    (each event answered once); otherwise the day itself."""
     if not day.own.has_events or not any(m.handles_events and day.role in m.roles for m in models):
         return day
-    own = day.own.without_events()
-    groups = PriceGroups(np.asarray(day.base.price, dtype=np.float64), np.asarray(own.price, dtype=np.float64),
+    own, base = day.own.without_events(), day.base.without_events()   # the baseline's events too
+    groups = PriceGroups(np.asarray(base.price, dtype=np.float64), np.asarray(own.price, dtype=np.float64),
                          own.groups)
-    return replace(day, own=own, groups=groups)
+    return replace(day, own=own, base=base, groups=groups)
 
 
 def response_day(role: str, input_kw: np.ndarray, base: PriceDay, own: PriceDay, strength: np.ndarray,
