@@ -4,9 +4,12 @@ stage order (:mod:`sim.behavior.registry`), then interruptible curtailment.
 The engine hands over prices as arrays (:class:`~sim.behavior.prices.PriceDay`), never
 tariff objects. The built-in models' stages:
 
-1. the energy-price model (constant elasticity, elasticity matrix or PRISM), scenario
+1. the energy-price model (constant elasticity, elasticity matrix, PRISM or CES), scenario
    only: it responds to the scenario's prices relative to the baseline's, scaled by the
    day's response strength ``m`` (awareness, enabling technology, learning, fatigue);
+1a. the event response (``event_response``), scenario only, on days with critical-peak or
+   rebate events: where a segment has it, the other models see those days' prices without
+   the events (:func:`_without_events`), so each event is answered once;
 2. demand shaving, scenario only, where the scenario's demand charges are dearer than the
    baseline's (CompiledTariff.demand_price): the target
    is the customer's baseline peak of the month so far, less the reduction x ``m``;

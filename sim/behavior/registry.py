@@ -126,7 +126,7 @@ class ResponseModel:
     name: ClassVar[str]
     #: Per-customer parameters: fields of the settings, drawn in this order.
     params: ClassVar[tuple[str, ...]] = ()
-    #: Place in the day's chain (lower first): energy-price models 10, demand shaving 20,
+    #: Place in the day's chain (lower first): energy-price models 10, event response 12, demand shaving 20,
     #: flexible loads 30, thermal storage 40 (interruptible curtailment, a tariff programme,
     #: always comes last).
     stage: ClassVar[int] = 50
