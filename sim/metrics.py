@@ -388,6 +388,64 @@ def system_equity(run: RunView, b: dict, s: dict, ch: dict) -> dict:
                                      gini_of_bills=False)}
 
 
+def _event_steps(run: RunView, name: str) -> np.ndarray | None:
+    """The steps of critical-peak and rebate events (listed and called) of a segment's
+    scenario tariffs, (n_steps,) bool; None when there are none."""
+    mask = None
+    for t in run.result.segments[name].tariffs["scenario"]:
+        got = run.result.realized.get(t.name)
+        for ev in (() if got is None else (got.cpp_event, got.ptr_event)):
+            if ev is not None and ev.any():
+                mask = ev.copy() if mask is None else mask | ev
+    return mask
+
+
+@metric("segment_change")
+def segment_events(run: RunView, name: str, entry: dict, c: dict) -> dict:
+    """The segment's load in the steps of its scenario tariff's critical-peak and rebate events
+    (docs/metrics.md): its energy there in both roles and the reduction in % (what event pilots
+    report)."""
+    mask = _event_steps(run, name)
+    if mask is None:
+        return {}
+    load = run.result.segments[name].load_kw
+    b = float(load["baseline"][mask].sum() * run.step_hours)
+    s = float(load["scenario"][mask].sum() * run.step_hours)
+    return {"event_hours": float(mask.sum() * run.step_hours), "event_energy_baseline_kwh": b,
+            "event_energy_scenario_kwh": s, "event_reduction_pct": (1.0 - s / b) * 100 if b else 0.0}
+
+
+@metric("segment_change")
+def segment_enrolment(run: RunView, name: str, entry: dict, c: dict) -> dict:
+    """With enrolment (docs/metrics.md, "Enrolment"): who took the scenario tariff, and the
+    segment's changes per participant (enrolled customer) and per eligible customer (every
+    customer of the segment). Customers not enrolled stay on the baseline tariff with the same
+    draws in both roles, so the segment's change is the participants' change."""
+    spec = next(p for p in run.result.scenario.populations if p.name == name)
+    if spec.participation.enrolment is None:
+        return {}
+    seg = run.result.segments[name]
+    enrolled = seg.bills["scenario"].choice == 0            # option 0: the scenario tariff
+    n_in, n = int(enrolled.sum()), seg.n
+    kwh = seg.bills["baseline"].kwh
+    energy_share = float(kwh[enrolled].sum() / kwh.sum()) if kwh.sum() > 0 else 0.0
+    out = {"enrolment_mode": spec.participation.enrolment.mode, "enrolled_customers": n_in,
+           "enrolled_share": n_in / n if n else 0.0, "enrolled_baseline_energy_share": energy_share}
+    for key, value in (("energy_change_kwh", c["energy_kwh_change"]),
+                       ("coincident_peak_reduction_kw", -c["coincident_peak_kw_change"]),
+                       ("peak_reduction_kw", c["peak_reduction_kw"])):
+        out[f"{key}_per_participant"] = value / n_in if n_in else 0.0
+        out[f"{key}_per_eligible"] = value / n if n else 0.0
+    # in % of the baseline: per eligible customer the segment's own figure; per participant that
+    # over the participants' share of the baseline energy (their share of the peak taken equal)
+    out["peak_reduction_pct_per_eligible"] = c["peak_reduction_pct"]
+    out["peak_reduction_pct_per_participant"] = c["peak_reduction_pct"] / energy_share if energy_share else 0.0
+    if "event_reduction_pct" in c:
+        out["event_reduction_pct_per_eligible"] = c["event_reduction_pct"]
+        out["event_reduction_pct_per_participant"] = c["event_reduction_pct"] / energy_share if energy_share else 0.0
+    return out
+
+
 def _welfare(ledgers: list, ch: dict) -> dict:
     """Consumer surplus change ``sum_i (dV_i - dB_i)`` over the customers of ``ledgers``, and
     the welfare change ``sum_i dV_i - dC`` (``ch``: the changes, with

@@ -4,9 +4,12 @@ stage order (:mod:`sim.behavior.registry`), then interruptible curtailment.
 The engine hands over prices as arrays (:class:`~sim.behavior.prices.PriceDay`), never
 tariff objects. The built-in models' stages:
 
-1. the energy-price model (constant elasticity, elasticity matrix or PRISM), scenario
+1. the energy-price model (constant elasticity, elasticity matrix, PRISM or CES), scenario
    only: it responds to the scenario's prices relative to the baseline's, scaled by the
    day's response strength ``m`` (awareness, enabling technology, learning, fatigue);
+1a. the event response (``event_response``), scenario only, on days with critical-peak or
+   rebate events: where a segment has it, the other models see those days' prices without
+   the events (:func:`_without_events`), so each event is answered once;
 2. demand shaving, scenario only, where the scenario's demand charges are dearer than the
    baseline's (CompiledTariff.demand_price): the target
    is the customer's baseline peak of the month so far, less the reduction x ``m``;
@@ -24,6 +27,8 @@ its customers' gross utility of consumption, in money) is added to the role's ru
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .interruptible import curtail, curtailment_utility
@@ -37,7 +42,7 @@ def strength(pop, participation, d: int, days: int, bills_closed: int, rows: sli
     """Today's response strength of customers ``rows`` (before event fatigue): aware or not
     (the aware share grows linearly from ``start`` to ``end`` over the horizon; a customer is
     aware once the share passes its own uniform draw), times the enabling-technology factor,
-    times learning: 1 - (1 - initial) (1 - rate) ** (bills received)."""
+    times the self-selection of enrolment (``Uptake.selection``), times learning: 1 - (1 - initial) (1 - rate) ** (bills received)."""
     n = rows.stop - rows.start
     m = np.ones(n)
     aw = participation.awareness
@@ -47,6 +52,8 @@ def strength(pop, participation, d: int, days: int, bills_closed: int, rows: sli
     tech = participation.enabling_technology
     if tech is not None:
         m *= np.where(pop.uptake.tech[rows], tech.response_multiplier, 1.0)
+    if pop.uptake.selection is not None:  # self-selection of enrolment (docs/behavior.md section 4)
+        m *= pop.uptake.selection[rows]
     lr = participation.learning
     if lr is not None:
         m *= 1.0 - (1.0 - lr.initial) * (1.0 - lr.rate) ** bills_closed
@@ -84,12 +91,14 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
     load = day.input_kw
     own, idx, stats = day.own, day.idx, day.stats
     utility = None if stats is None else stats["utility_" + day.role]
+    plain = _without_events(models, day)
     for model in models:
         if day.role in model.roles:
+            seen = day if model.handles_events else plain
             if utility is None:
-                load = model.respond(load, day, pop.params[model.name])
+                load = model.respond(load, seen, pop.params[model.name])
                 continue
-            load, du = model.respond_with_utility(load, day, pop.params[model.name])
+            load, du = model.respond_with_utility(load, seen, pop.params[model.name])
             if du is not None:
                 utility[idx] += du
     terms = pop.contracts
@@ -107,7 +116,20 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
             stats["interruptible_requested_kwh"][idx] += np.maximum(
                 before[:, ev] - terms.firm_kw[idx, None], 0.0).sum(axis=1) * day.step_hours
             stats["interruptible_delivered_kwh"][idx] += (before[:, ev] - load[:, ev]).sum(axis=1) * day.step_hours
-    return load, day.charge, day.soc
+    return load, plain.charge, plain.soc          # storage keeps its state on the day it saw
+
+
+def _without_events(models: list[ResponseModel], day: ResponseDay) -> ResponseDay:
+    """The day as the models that do not answer events see it: where a model of the segment
+    answers the day's critical-peak and rebate events (``handles_events``) and acts in this
+    role, the others see this role's and the baseline's prices without the events' part
+    (each event answered once); otherwise the day itself."""
+    if not day.own.has_events or not any(m.handles_events and day.role in m.roles for m in models):
+        return day
+    own, base = day.own.without_events(), day.base.without_events()   # the baseline's events too
+    groups = PriceGroups(np.asarray(base.price, dtype=np.float64), np.asarray(own.price, dtype=np.float64),
+                         own.groups)
+    return replace(day, own=own, base=base, groups=groups)
 
 
 def response_day(role: str, input_kw: np.ndarray, base: PriceDay, own: PriceDay, strength: np.ndarray,

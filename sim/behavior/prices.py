@@ -4,7 +4,7 @@ largest price difference in a window (:func:`spread`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,6 +34,10 @@ class PriceDay:
     groups : RowGroups, optional
         Per-customer ``price``: the customers' groups of equal rows where the tariff knows
         them (customers in the same tier); found by checksum otherwise.
+    cpp_adder, ptr_adder : ndarray, shape (spd,), or None
+        The part of ``price`` in each step that today's critical-peak event (its adder) or
+        peak-time-rebate event (the rebate per kWh) puts there, 0 outside events; None on a
+        day without such an event. [currency/kWh]
     """
 
     price: np.ndarray
@@ -43,6 +47,19 @@ class PriceDay:
     demand_price: float
     interruptible: np.ndarray | None
     groups: RowGroups | None = None
+    cpp_adder: np.ndarray | None = None
+    ptr_adder: np.ndarray | None = None
+
+    @property
+    def has_events(self) -> bool:
+        """Whether today's prices carry a critical-peak or peak-time-rebate event."""
+        return self.cpp_adder is not None or self.ptr_adder is not None
+
+    def without_events(self) -> PriceDay:
+        """The same day with the event components taken out of ``price``."""
+        adder = (self.cpp_adder if self.cpp_adder is not None else 0.0) + \
+            (self.ptr_adder if self.ptr_adder is not None else 0.0)
+        return replace(self, price=self.price - adder, cpp_adder=None, ptr_adder=None)
 
 
 def spread(price: np.ndarray, window: np.ndarray | None) -> float:

@@ -126,7 +126,7 @@ class ResponseModel:
     name: ClassVar[str]
     #: Per-customer parameters: fields of the settings, drawn in this order.
     params: ClassVar[tuple[str, ...]] = ()
-    #: Place in the day's chain (lower first): energy-price models 10, demand shaving 20,
+    #: Place in the day's chain (lower first): energy-price models 10, event response 12, demand shaving 20,
     #: flexible loads 30, thermal storage 40 (interruptible curtailment, a tariff programme,
     #: always comes last).
     stage: ClassVar[int] = 50
@@ -140,6 +140,10 @@ class ResponseModel:
     #: model's: the place the first energy-price model's draws have always had in a stream
     #: block, kept so that every seed gives the same customers.
     early_draw: ClassVar[bool] = False
+    #: Answers the day's critical-peak and peak-time-rebate events itself: the segment's
+    #: other models then see the day's prices without the events' part
+    #: (:meth:`sim.behavior.prices.PriceDay.without_events`).
+    handles_events: ClassVar[bool] = False
 
     def __init__(self, settings):
         self.settings = settings

@@ -253,6 +253,10 @@ def _storage_metered(bills, structural, contexts: dict) -> bool:
 
 
 def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray, groups=None) -> PriceDay:
+    day = ctx.day
+    cpp = ctx.cpp                                   # the day's critical-peak adders, None without any
+    ptr = t.ptr_rate * day.ptr_event if day.ptr_event is not None and day.ptr_event.any() else None
     return PriceDay(price=price, storage_price=ctx.storage_price, period=ctx.period,
                     period_names=tuple(n.split(".")[-1] for n in t.period_names),
-                    demand_price=t.demand_price, interruptible=ctx.intr_mask, groups=groups)
+                    demand_price=t.demand_price, interruptible=ctx.intr_mask, groups=groups,
+                    cpp_adder=cpp, ptr_adder=ptr)

@@ -195,11 +195,16 @@ class Uptake:
         Has enabling technology.
     aware_u : ndarray, shape (n,), or None
         Uniform draws: a customer is aware once the awareness share exceeds its draw.
+    selection : ndarray, shape (n,), or None
+        With enrolment: each customer's responsiveness from its place in the order of
+        enrolment, ``(1 + a)(1 - u) ** a`` (``u`` its enrolment draw, ``a`` the
+        self-selection strength; mean 1 over the segment), a factor on its response.
     """
 
     menu_choice: np.ndarray | None = None
     tech: np.ndarray | None = None
     aware_u: np.ndarray | None = None
+    selection: np.ndarray | None = None
 
 
 @dataclass
@@ -403,10 +408,22 @@ def _uptake(segment: Segment, d: dict) -> Uptake:
     if isinstance(segment.tariff.scenario, list):
         shares = np.cumsum([o.share for o in segment.tariff.scenario])
         choice = np.minimum(np.searchsorted(shares, d["menu_u"], side="right"), len(shares) - 1)
+    selection = None
     if part.enrolment is not None:  # option 0: the scenario tariff; option 1: staying on the baseline
         choice = (d["enrol_u"] >= part.enrolment.share).astype(np.int64)
+        selection = self_selection(d["enrol_u"], part.enrolment.self_selection)
     tech = (d["tech_u"] < part.enabling_technology.share) if part.enabling_technology is not None else None
-    return Uptake(choice, tech, d["aware_u"] if part.awareness is not None else None)
+    return Uptake(choice, tech, d["aware_u"] if part.awareness is not None else None, selection)
+
+
+def self_selection(u: np.ndarray, a: float) -> np.ndarray:
+    """Each customer's responsiveness from its enrolment draw ``u`` (customers enrol in order of
+    ``u``, so the first to enrol are the most responsive): ``(1 + a)(1 - u) ** a``, mean 1 over
+    u uniform on [0, 1); 1 for everyone when ``a = 0``. The mean over the customers enrolled with
+    share ``s`` is ``(1 - (1 - s) ** (1 + a)) / s`` (docs/behavior.md section 4)."""
+    if a == 0:
+        return np.ones_like(u)
+    return (1.0 + a) * (1.0 - u) ** a
 
 
 @jit

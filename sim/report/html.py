@@ -108,7 +108,8 @@ def participation_text(p: dict | None) -> str:
     parts = []
     if p.get("enrolment"):
         e = p["enrolment"]
-        parts.append(f"enrolment {e['mode'].replace('_', '-')} {e['share']:.0%}")
+        parts.append(f"enrolment {e['mode'].replace('_', '-')} {e['share']:.0%}"
+                     + (f" (self-selection {_g(e['self_selection'])})" if e.get("self_selection") else ""))
     if p.get("awareness"):
         a = p["awareness"]
         parts.append(f"awareness {a['start']:.0%} to {a['end']:.0%}")

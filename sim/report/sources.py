@@ -37,6 +37,13 @@ MODEL_SOURCES = {
         "Economics 52(A), estimated over Ontario's peak, mid-peak and off-peak periods (abstract only); its "
         "two-period form is PRISM (California Statewide Pricing Pilot). Utility of consumption: two-stage CES "
         "budgeting, as for PRISM."),
+    "event_response": (
+        "Critical-peak and rebate events answered in the log form of the event price ratio, no clip: "
+        "event-step load x (event price / price without the event) ** -slope; the other models see event days' "
+        "prices without the event (docs/behavior.md 3.8).",
+        "Rebate factor 0.52: U.S. DOE Consumer Behavior Studies final report (Cappers and Scheer 2016, "
+        "summary): 11 % on critical peak rebates against 21 % on critical peak pricing. Slope: the residential "
+        "TOU one (no event-specific slope read). Notice and event duration not modelled (no figure read)."),
     "flexible": (
         "Deferrable loads moved to the cheapest steps of a window when the saving beats an inconvenience cost "
         "(docs/behavior.md 3.4).",
@@ -64,7 +71,8 @@ DEFAULT_SOURCES = {
         "- 0.046 ln r x tech) at peak/off-peak ratios 2-6; within the California pilot's -0.09 to -0.10; daily "
         "elasticity the pilot's (Charles River Associates 2005, at second hand). Enabling technology: multiplier "
         "1.63, the ratio of "
-        "the arc's slopes."),
+        "the arc's slopes. Events: event_response with the same slope (0.103) and a rebate factor of 0.52 (DOE "
+        "Consumer Behavior Studies, 11 % against 21 %)."),
     "commercial": (
         "CES over the price periods (PRISM with two) with an elasticity of substitution averaging -0.11 "
         "(half-normal across customers), no daily "

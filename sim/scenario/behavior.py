@@ -2,7 +2,8 @@
 
 A segment's ``behavior`` is one model or a list of models that combine: at most one
 energy-price model (``constant_elasticity``, ``elasticity_matrix``, ``prism`` or ``ces``), plus any
-of ``flexible`` (deferrable loads), ``demand_shaving`` and ``thermal_storage``.
+of ``event_response`` (critical-peak and rebate events), ``flexible`` (deferrable loads),
+``demand_shaving`` and ``thermal_storage``.
 ``participation`` says who takes the scenario tariff and how strongly they respond over
 time (enrolment, awareness, enabling technology, event fatigue, learning).
 docs/behavior.md gives the equations and the published evidence behind the defaults.
@@ -15,6 +16,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .defaults import SELF_SELECTION
 from .base import Loc, Model, Param, param_bounds, parse_hour_range, problems, shape_of
 
 
@@ -92,6 +94,22 @@ class Ces(Model):
     _flex = _within("flexible_share", 0.0, 1.0)
 
 
+class EventResponse(Model):
+    """Response to critical-peak and peak-time-rebate events in the log form of the event's
+    price ratio, without a clip; the energy-price model then sees the days' prices without
+    the events (docs/behavior.md section 3.8)."""
+
+    model: Literal["event_response"]
+    slope: Param = Field(description=(
+        "Slope b of the log form: event-step load x (event price / price without the event) ** -b, in [0, 0.9]."))
+    ptr_factor: float = Field(1.0, ge=0, le=1, description=(
+        "Factor on the slope in peak-time-rebate steps (a rebate draws less response than a charge of the same size)."))
+    shift_share: Param = Field(1.0, description=(
+        "Share of the energy removed from event steps used in the day's other steps, in [0, 1]."))
+    _slope = _within("slope", 0.0, 0.9)
+    _shift = _within("shift_share", 0.0, 1.0)
+
+
 class Flexible(Model):
     """Deferrable loads (appliances, EV charging, batch processes) moved to the cheapest steps
     of a window, when the saving beats an inconvenience cost."""
@@ -149,7 +167,8 @@ class ThermalStorage(Model):
     _loss = _within("loss_per_hour", 0.0, 0.99)
 
 
-ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Ces, Flexible, DemandShaving, ThermalStorage],
+ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Ces, EventResponse, Flexible, DemandShaving,
+                                ThermalStorage],
                           Field(discriminator="model")]
 
 #: Models that respond to the scenario's energy prices relative to the baseline's.
@@ -186,6 +205,9 @@ class Enrolment(Model):
 
     mode: Literal["opt_in", "opt_out"] = Field(description="How customers are enrolled (recorded with the results).")
     share: float = Field(gt=0, le=1, description="Share of the segment's customers enrolled.")
+    self_selection: float = Field(SELF_SELECTION, ge=0, le=20, description=(
+        "Strength a of self-selection: customers enrol in order of their responsiveness (1 + a)(1 - u) ** a, "
+        "u uniform; 0: enrolment independent of response (docs/behavior.md section 4)."))
 
 
 class Awareness(Model):
