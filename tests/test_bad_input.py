@@ -39,6 +39,8 @@ CASES = [
      "tariffs.tou.periods.peek: period 'peek' is in no schedule rule's hours"),
     ("unknown holiday country", lambda d: d.update(calendar={"holidays": {"country": "XX"}}),
      "calendar.holidays.country: unknown holiday country 'XX'"),
+    ("subdivision of a country without any", lambda d: d.update(calendar={"holidays": {"country": "CN", "subdivision": "GD"}}),
+     "calendar.holidays.subdivision: CN has no subdivisions in the `holidays` package: remove subdivision 'GD'"),
     ("missing profile file", lambda d: d["populations"][1].update(profile={"csv": "nowhere.csv"}, annual_kwh=None),
      "populations[1].profile.csv: file not found"),
     ("zero customers", lambda d: d["populations"][0].update(count=0),

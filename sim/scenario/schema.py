@@ -102,6 +102,9 @@ class Holidays(Model):
         if self.subdivision is None:
             return self
         supported = list(getattr(holidays, self.country).subdivisions)  # imports every country's module
+        if not supported:
+            raise problems([(("subdivision",), f"{self.country} has no subdivisions in the `holidays` package: "
+                                               f"remove subdivision {self.subdivision!r}")])
         if self.subdivision not in supported:
             subs = ", ".join(supported[:20])
             raise problems([(("subdivision",), f"unknown subdivision {self.subdivision!r} of {self.country} "
