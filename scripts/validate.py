@@ -37,6 +37,7 @@ import sim  # noqa: E402
 from sim.scenario import validate  # noqa: E402
 
 import calibration  # noqa: E402  (the Arcturus 2.0 arc: scripts/calibration.py)
+import validate_weather  # noqa: E402  (hot and mild days, thermostats: scripts/validate_weather.py)
 
 BEGIN, END = "<!-- validation table: begin -->", "<!-- validation table: end -->"
 
@@ -266,6 +267,7 @@ ROWS: list[Row] = [
         "Irish trial TOU D (peak 38 cents/kWh) and A (peak 20)",
         "Carroll, Lyons and Denny (citing CER 2011): the four tariffs gave similar reductions", 1.0, None, False,
         _irish_d_over_a),
+    *validate_weather.rows(Row),
 ]
 
 

@@ -22,6 +22,7 @@ from .behavior import BehaviorSpec, Participation, behavior_problems, models_of
 from .sectors import SECTORS, is_default, sector_problems, with_sector
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
                      tariff_boundaries)
+from .weather import Weather
 
 SCHEMA_VERSION = 1
 
@@ -419,6 +420,9 @@ class Scenario(Model):
         min_length=1, description="Tariff name (letters, digits, _ -) -> tariff.")
     grid: Grid = Field(default_factory=Grid)
     operator: Operator | None = Field(None, description="Day-ahead event calls (default: only listed events).")
+    weather: Weather | None = Field(None, description=(
+        "Hourly outdoor temperature: adds the temperature-dependent load (docs/profiles.md) and drives "
+        "controllable loads (default: none; loads as the built-in profiles give them)."))
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
