@@ -187,3 +187,16 @@ def test_broken_tmy3_file(write_yaml, tmp_path, capsys):
     code, err = _cli(["run", str(write_yaml(scenario_dict(weather={"tmy3": "t.csv"}))), "--results",
                       str(tmp_path / "r")], capsys)
     assert code == 2 and "t.csv: not a readable TMY3 file" in err and "Traceback" not in err
+
+
+def test_device_ledger_metric_is_the_segment_energy_the_device_changed(tmp_path):
+    """With no other model, scenario energy - baseline energy = -(curtailed - pre-cooled - rebound)."""
+    csv = str(_weather_csv(tmp_path / "w.csv", 37.0))
+    beh = {"model": "controllable_load", "adoption": 0.6, "manual_share": 0.1, "precool_hours": 2,
+           "precool_share": 0.3, "rebound_share": 0.7, "recovery_hours": 3}
+    res = sim.run(build(_cpp_data({"csv": csv}, beh)))
+    m = res.metrics["segments"]["r"]["change"]
+    load = res.segments["r"].load_kw
+    kept_off = float(load["baseline"].sum() - load["scenario"].sum())  # hourly steps: kW x 1 h
+    assert m["device_curtailed_kwh"] > m["device_rebound_kwh"] > 0 and m["device_precool_kwh"] > 0
+    assert m["device_net_kept_off_kwh"] == pytest.approx(kept_off, rel=1e-9)
