@@ -75,8 +75,7 @@ class DayWeather:
 
 def _tmy3_day_index(cal: Calendar) -> np.ndarray:
     """Each horizon day's day of a non-leap typical year (29 February -> 28 February)."""
-    dates = cal.start + np.arange(cal.days).astype("timedelta64[D]") if isinstance(cal.start, np.datetime64) \
-        else [cal.start + dt.timedelta(days=int(k)) for k in range(cal.days)]
+    dates = [cal.start + dt.timedelta(days=k) for k in range(cal.days)]
     return np.array([_MONTH_START[d.month - 1] + min(d.day, 28 if d.month == 2 else 31) - 1 for d in dates])
 
 
@@ -139,12 +138,14 @@ def read_weather(spec: Weather, cal: Calendar) -> RunWeather:
 
 
 @lru_cache(maxsize=4)
-def _cached(spec: Weather, start, days: int, spd: int) -> RunWeather:
+def _cached(spec: Weather, modified_ns: int, start, days: int, spd: int) -> RunWeather:
     return read_weather(spec, Calendar(start, days, spd, frozenset(), {}))
 
 
 def weather_of(scenario, cal: Calendar) -> RunWeather | None:
-    """The run's weather (None without ``weather:``), read once per process and calendar."""
+    """The run's weather (None without ``weather:``), read once per process, calendar and
+    version of the file (a file changed on disk is read again)."""
     if scenario.weather is None:
         return None
-    return _cached(scenario.weather, cal.start, cal.days, cal.steps_per_day)
+    w = scenario.weather
+    return _cached(w, w.path().stat().st_mtime_ns, cal.start, cal.days, cal.steps_per_day)
