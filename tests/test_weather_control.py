@@ -129,6 +129,12 @@ def test_energy_closes_and_a_device_removes_at_most_its_controlled_load(seed, sp
     np.testing.assert_allclose(got.curtailed_kwh, (np.where(on, share[:, None] * controlled, 0)).sum(axis=1) * h)
     # the rebound never exceeds the net energy kept off
     assert (got.rebound_kwh <= np.maximum(got.curtailed_kwh - got.precool_kwh, 0) + 1e-12).all()
+    # one price row for all: the shared (1, spd) mask gives the same bits as one mask per customer
+    shared = control_day(load, controlled, on[:1], share, (pre * k, got_pre := rng.uniform(0, 1, n)),
+                         (rec * k, got_reb := rng.uniform(0, 1, n)), h)
+    rows = control_day(load, controlled, on, share, (pre * k, got_pre), (rec * k, got_reb), h)
+    assert shared.load_kw.tobytes() == rows.load_kw.tobytes()
+    assert shared.rebound_kwh.tobytes() == rows.rebound_kwh.tobytes()
 
 
 def test_a_flat_day_is_never_controlled():

@@ -65,7 +65,7 @@ def control_day(load: np.ndarray, controlled: np.ndarray, on: np.ndarray, share:
     ----------
     load, controlled : ndarray, shape (n, spd)
         Load, and the part of it the device controls (0 <= controlled <= load). [kW]
-    on : ndarray of bool, shape (n, spd)
+    on : ndarray of bool, shape (n, spd), or (1, spd) shared by all
         Control steps (:func:`control_steps`).
     share : ndarray, shape (n,)
         Share of the controlled load kept off in a control step, in [0, 1].
@@ -80,17 +80,22 @@ def control_day(load: np.ndarray, controlled: np.ndarray, on: np.ndarray, share:
     has = on.any(axis=1, keepdims=True)
     first = np.argmax(on, axis=1)[:, None]
     last = spd - 1 - np.argmax(on[:, ::-1], axis=1)[:, None]
-    cut = np.where(on, share[:, None] * controlled, 0.0)
+    cut = controlled * on * share[:, None]
     pre_mask = has & (t >= first - precool[0]) & (t < first)
-    pre = np.where(pre_mask, precool[1][:, None] * controlled, 0.0)
+    after = load - cut
     e_cut = cut.sum(axis=1) * step_hours
-    e_pre = pre.sum(axis=1) * step_hours
+    if precool[0] > 0 and pre_mask.any():
+        pre = controlled * pre_mask * precool[1][:, None]
+        after += pre
+        e_pre = pre.sum(axis=1) * step_hours
+    else:
+        e_pre = np.zeros(n)
     reb_mask = has & (t > last) & (t <= last + rebound[0])
-    steps = reb_mask.sum(axis=1)
+    steps = np.broadcast_to(reb_mask.sum(axis=1), (n,))
     # the recovery window ends at midnight: what falls beyond it is not drawn back
     e_reb = np.where(steps > 0, rebound[1] * np.maximum(e_cut - e_pre, 0.0), 0.0)
     reb_kw = np.divide(e_reb, steps * step_hours, out=np.zeros(n), where=steps > 0)
-    after = load - cut + pre + np.where(reb_mask, reb_kw[:, None], 0.0)
+    after += reb_mask * reb_kw[:, None]
     return ControlDay(after, e_cut, e_pre, e_reb)
 
 
@@ -126,8 +131,10 @@ class ControllableLoadModel(ResponseModel):
     def control(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> ControlDay | None:
         """The day's control of the customers ``day.idx``, or None where nothing happens."""
         s, idx, h = self.settings, day.idx, day.step_hours
-        price = np.broadcast_to(np.asarray(day.own.price, dtype=float), load.shape)
-        on = control_steps(price, s.trigger_ratio, int(np.floor(s.max_hours / h + 1e-9)))
+        price = np.asarray(day.own.price, dtype=float)
+        # one price row for all: the control steps once, as a (1, spd) mask every customer shares
+        on = control_steps(price[None, :] if price.ndim == 1 else price, s.trigger_ratio,
+                           int(np.floor(s.max_hours / h + 1e-9)))
         if not on.any():
             return None
         c = self.controlled(load, day, params)
