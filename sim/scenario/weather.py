@@ -18,10 +18,14 @@ PVLIB_SAMPLES = ("pvlib:723170TYA.CSV", "pvlib:703165TY.csv")
 
 
 def _pvlib_sample(name: str) -> Path:
-    """The path of a TMY3 sample file shipped in pvlib's data folder."""
-    import pvlib  # the reader and its sample files (no download)
+    """The path of a TMY3 sample file shipped in pvlib's data folder (found without importing
+    pvlib, which takes seconds; no download)."""
+    from importlib.util import find_spec
 
-    return Path(pvlib.__file__).parent / "data" / name.split(":", 1)[1]
+    spec = find_spec("pvlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise PydanticCustomError("drsim_file", "pvlib is not installed: its sample files cannot be read", {})
+    return Path(spec.submodule_search_locations[0]) / "data" / name.split(":", 1)[1]
 
 
 class Weather(Model):
@@ -48,6 +52,9 @@ class Weather(Model):
             if not match:
                 raise PydanticCustomError("drsim_file", "unknown pvlib sample {v!r}; valid: {valid}",
                                           {"v": v, "valid": ", ".join(PVLIB_SAMPLES)})
+            if not _pvlib_sample(match[0]).is_file():
+                raise PydanticCustomError("drsim_file", "pvlib's sample file is missing: {path}",
+                                          {"path": str(_pvlib_sample(match[0]))})
             return match[0]
         base = (info.context or {}).get("base_dir")
         path = Path(v) if Path(v).is_absolute() or base is None else Path(base) / v
