@@ -142,10 +142,10 @@ class BaseLoad:
             # midnight): the day's shifted curves are a small (shift, step) table, and each
             # customer takes its row (a row gather, cheaper than an element gather)
             scale = self.mean_kw[rows] * factor
-            out = _scaled_rows(self._shifted(day), self.shift[rows], scale)
             if self.cooling is not None:  # the weather's part follows the clock, not the customer's habits
-                out += scale[:, None] * (self.cooling[day] + self.heating[day])[None, :]
-            return out
+                return _scaled_rows_plus(self._shifted(day), self.shift[rows], scale,
+                                         self.cooling[day] + self.heating[day])
+            return _scaled_rows(self._shifted(day), self.shift[rows], scale)
         idx = (np.arange(spd)[None, :] - self.shift[rows, None]) % spd
         return self.curve[day * spd + idx, self.column[rows, None]] * factor[:, None]
 
@@ -418,4 +418,17 @@ def _scaled_rows(table, which, scale):
         w, c = which[i], scale[i]
         for t in range(spd):
             out[i, t] = table[w, t] * c
+    return out
+
+
+@jit
+def _scaled_rows_plus(table, which, scale, extra):
+    """``(table[which[i]] + extra) * scale[i]`` for every customer ``i``: the shifted shape
+    plus a part every customer shares unshifted (the weather's), scaled, in one pass."""
+    n, spd = which.shape[0], table.shape[1]
+    out = np.empty((n, spd))
+    for i in range(n):
+        w, c = which[i], scale[i]
+        for t in range(spd):
+            out[i, t] = (table[w, t] + extra[t]) * c
     return out
