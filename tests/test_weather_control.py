@@ -206,3 +206,30 @@ def test_device_ledger_metric_is_the_segment_energy_the_device_changed(tmp_path)
     kept_off = float(load["baseline"].sum() - load["scenario"].sum())  # hourly steps: kW x 1 h
     assert m["device_curtailed_kwh"] > m["device_rebound_kwh"] > 0 and m["device_precool_kwh"] > 0
     assert m["device_net_kept_off_kwh"] == pytest.approx(kept_off, rel=1e-9)
+
+
+def test_the_operator_calls_events_on_the_forecast_hot_day(tmp_path):
+    """With weather, the operator's forecast holds the cooling load: with a threshold between
+    the mild days' and the hot day's forecast peaks, it calls the hot day and no other; without
+    weather, none."""
+    days, hot_day = 4, 2
+    rows = ["hour,temp_air"] + [f"{h},{38.0 if d == hot_day and 12 <= h < 20 else 22.0}"
+                                for d in range(days) for h in range(24)]
+    (tmp_path / "w.csv").write_text("\n".join(rows) + "\n")
+
+    def scenario(weather, threshold=None):
+        data = _cpp_data(weather, event=False)
+        data["tariffs"]["cpp"]["critical_peak"] = {"price_multiplier": 3.0}
+        data["horizon"].update(start="2025-07-15", days=days)  # Tuesday to Friday
+        if threshold is not None:
+            data["operator"] = {"threshold_kw": threshold, "event_hours": 3}
+        return build(data)
+
+    load = sim.run(scenario({"csv": str(tmp_path / "w.csv")})).system_load_kw["baseline"].reshape(days, 24).max(axis=1)
+    mild = np.delete(load, hot_day).max()
+    assert load[hot_day] > 1.2 * mild
+    threshold = float(0.5 * (mild + load[hot_day]))
+    called = [e for e in sim.run(scenario({"csv": str(tmp_path / "w.csv")}, threshold)).events
+              if e["source"] == "operator"]
+    assert sorted({e["date"] for e in called}) == ["2025-07-17"]
+    assert not [e for e in sim.run(scenario(None, threshold)).events if e["source"] == "operator"]
