@@ -22,6 +22,15 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = {
     "tou_10k_year": ("scenarios/tou_peak_valley.yaml", []),
     "all_models_10k_year": ("scenarios/behaviour_mix.yaml", []),
+    # the same with weather (pvlib's sample typical year) and a controllable load on the homes
+    "all_models_weather_10k_year": ("scenarios/behaviour_mix.yaml", [
+        'weather={tmy3: "pvlib:723170TYA.CSV"}',
+        "populations.homes.behavior=[{model: prism, substitution: {dist: normal, mean: -0.103, sd: 0.03, min: -0.3, "
+        "max: 0.0}, daily: -0.02}, {model: flexible, share: {dist: uniform, low: 0.0, high: 0.15}, window: "
+        "['17:00-08:00'], max_kw_per_mean_kw: 4.0, inconvenience_per_kwh: 0.05}, {model: thermal_storage, "
+        "adoption: 0.1, thermal_share: 0.3, capacity_kwh_per_mean_kw: 6.0, power_kw_per_mean_kw: 2.0, "
+        "efficiency: 0.9, loss_per_hour: 0.005}, {model: controllable_load, adoption: 0.2, manual_share: 0.05, "
+        "trigger_ratio: 2.0, precool_hours: 1, precool_share: 0.2}]"]),
     # every class on its calibrated default (the multi-period CES model, plus demand shaving)
     "default_10k_year": ("scenarios/tou_peak_valley.yaml",
                          [f"populations.{p}.behavior=default" for p in ("residential", "commercial", "industrial")]),
@@ -72,6 +81,7 @@ def main() -> None:
         print(f"| {name} | {got[0]['customers']:,} | {wall:.2f} | {ch / wall:,.0f} | {rss:,.0f} | {len(got)} |",
               flush=True)
     for case, label in (("all_models_10k_year", "all behaviour models"),
+                        ("all_models_weather_10k_year", "all behaviour models, weather and a controllable load"),
                         ("default_10k_year", "every class on behavior: default (ces)")):
         if {"tou_10k_year", case} <= walls.keys():
             print(f"\n{label} / constant elasticity, 10,000 customers x 8,760 h: "

@@ -37,6 +37,7 @@ import sim  # noqa: E402
 from sim.scenario import validate  # noqa: E402
 
 import calibration  # noqa: E402  (the Arcturus 2.0 arc: scripts/calibration.py)
+import validate_weather  # noqa: E402  (hot and mild days, thermostats: scripts/validate_weather.py)
 
 BEGIN, END = "<!-- validation table: begin -->", "<!-- validation table: end -->"
 
@@ -360,6 +361,7 @@ ROWS: list[Row] = [
     Row("per participant, opt-in over default, first summer [-]",
         "as row 22", "SMUD SmartPricing Options, first summer: 25 % against 7 % (same summary)",
         round(25 / 7, 2), None, False, _enrolment_ratio("participant")),
+    *validate_weather.rows(Row),
 ]
 
 

@@ -446,6 +446,19 @@ def segment_enrolment(run: RunView, name: str, entry: dict, c: dict) -> dict:
     return out
 
 
+@metric("segment_change")
+def segment_controllable_load(run: RunView, name: str, entry: dict, c: dict) -> dict:
+    """A controllable load's energy ledger over the horizon (scenario role): kept off in the
+    control steps, drawn extra before them (pre-cooling) and drawn back after (rebound), and
+    the net energy kept off (the first less the other two)."""
+    stats = run.result.segments[name].stats
+    if "device_curtailed_kwh" not in stats:
+        return {}
+    cut, pre, reb = (float(stats[f"device_{k}_kwh"].sum()) for k in ("curtailed", "precool", "rebound"))
+    return {"device_curtailed_kwh": cut, "device_precool_kwh": pre, "device_rebound_kwh": reb,
+            "device_net_kept_off_kwh": cut - pre - reb}
+
+
 def _welfare(ledgers: list, ch: dict) -> dict:
     """Consumer surplus change ``sum_i (dV_i - dB_i)`` over the customers of ``ledgers``, and
     the welfare change ``sum_i dV_i - dC`` (``ch``: the changes, with

@@ -98,6 +98,9 @@ class ResponseDay:
         where the tariff has one. [kW]
     input_kw : ndarray, shape (n, spd)
         The load before any model of the day responded. [kW]
+    weather : sim.weather.DayWeather, or None
+        The day's outdoor temperature and the segment's temperature-dependent load per kW of
+        mean load (a scenario with weather and a built-in profile); None otherwise.
     """
 
     role: str
@@ -114,6 +117,7 @@ class ResponseDay:
     soc: np.ndarray | None
     input_kw: np.ndarray
     charge: tuple | None = None
+    weather: object = None
 
 
 class ResponseModel:
@@ -144,6 +148,9 @@ class ResponseModel:
     #: other models then see the day's prices without the events' part
     #: (:meth:`sim.behavior.prices.PriceDay.without_events`).
     handles_events: ClassVar[bool] = False
+    #: Running per-customer sums it keeps in ``ResponseDay.stats`` (names; each starts at 0,
+    #: shape (customers,), and reaches the run's ``SegmentOutcome.stats``).
+    stats_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings):
         self.settings = settings

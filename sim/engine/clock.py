@@ -32,6 +32,7 @@ from ..grid.rtp import solve_day
 from ..outcome import ROLES, RunResult, SegmentOutcome
 from ..rowmath import block_sum
 from ..scenario.schema import Scenario
+from ..weather import weather_of
 from .backends import Backend, DaskShards, InProcess, split_blocks, tune_allocator
 from .shard import DEFAULT_CHUNK, Forecast, Shard, compile_all, forecast_population
 
@@ -67,6 +68,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     tune_allocator()
     cal = Calendar.from_scenario(scenario)
     compiled = compile_all(scenario, cal)
+    weather_of(scenario, cal)  # read (and checked: bad input stops the run here) before any customer
     if client is not None:
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:

@@ -23,6 +23,7 @@ from ..scenario.behavior import models_of
 from ..scenario.schema import Scenario
 from ..tariffs import BillAccumulator, BillSet, CompiledTariff, DayContext, compile_tariff, listed_day
 from ..tariffs.billing import ChoiceBills
+from ..weather import weather_of
 from .backends import trim_heap
 from .step import DayInputs, block_day, chunks
 
@@ -81,7 +82,7 @@ class SegmentState:
     def build(cls, seg, scenario: Scenario, cal: Calendar, compiled: dict, blocks) -> "SegmentState":
         """The customers of segment ``seg`` in stream blocks ``blocks`` ((first, stop) or
         None: all), with their bills on the compiled tariffs."""
-        pop = build_segment(seg, cal, scenario.seed, blocks)
+        pop = build_segment(seg, cal, scenario.seed, blocks, _temperature(scenario, cal))
         spans = pop.blocks
         tariffs = {r: tuple(compiled[name] for name, _ in seg.tariff.options(r)) for r in ROLES}
         if seg.participation.enrolment is not None:  # those not enrolled stay on the baseline tariff
@@ -107,7 +108,8 @@ class SegmentState:
         models = sorted((model_for(m) for m in models_of(seg.behavior)), key=lambda m: m.stage)
         soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
         stats = {**{f"utility_{r}": np.zeros(pop.n) for r in ROLES},
-                 "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n)}
+                 "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n),
+                 **{k: np.zeros(pop.n) for m in models for k in m.stats_keys}}
         return cls(pop, tariffs, bills, seg, soc, structural, stats, models)
 
     def close_month(self, m: int) -> None:
@@ -264,6 +266,8 @@ class Forecast:
 
     def __init__(self, pop: SegmentPopulation, mean_kw_by_block: np.ndarray, counts):
         self.curve, self.common, self.steps_per_day = pop.load.curve, pop.load.common, pop.load.steps_per_day
+        if pop.load.cooling is not None:  # the weather's load, as perfectly forecast as the rest
+            self.curve = self.curve + pop.load.cooling + pop.load.heating
         self.mean_kw_total = float(block_sum(mean_kw_by_block, ()))
         self.column_counts = counts
 
@@ -275,4 +279,10 @@ class Forecast:
 
 def forecast_population(scenario: Scenario, cal: Calendar, seg) -> SegmentPopulation:
     """A segment's shared curves (no customers), for the operator's forecast in the coordinator."""
-    return build_segment(seg, cal, scenario.seed, (0, 0))
+    return build_segment(seg, cal, scenario.seed, (0, 0), _temperature(scenario, cal))
+
+
+def _temperature(scenario: Scenario, cal: Calendar) -> np.ndarray | None:
+    """The run's outdoor temperature per step (days, spd), or None without weather."""
+    w = weather_of(scenario, cal)
+    return None if w is None else w.temp_c

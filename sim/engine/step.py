@@ -23,6 +23,7 @@ from ..outcome import ROLES
 from ..population import STREAM_BLOCK
 from ..rowmath import block_column_sums
 from ..tariffs import CompiledTariff, DayContext
+from ..weather import DayWeather
 
 __all__ = ["BlockDay", "Chunk", "DayInputs", "block_day", "chunks"]
 
@@ -189,7 +190,8 @@ def _respond_tariff(seg, role: str, cd: _Chunkday, day: DayInputs, tariff: Compi
                         _rows_of(cd.strength, mask) * (fatigue if scen else 1.0), fatigue if scen else 1.0,
                         day.step_hours, idx=idx, mean_kw=seg.population.load.mean_kw, month_peak_kw=peak,
                         stats=seg.stats if day.commit else None,
-                        soc=seg.soc[role][idx] if seg.soc is not None else None)
+                        soc=seg.soc[role][idx] if seg.soc is not None else None,
+                        weather=_day_weather(seg.population.load, day.d))
     got, ch, soc = respond(seg.models, seg.population, rday)
     if soc is not None and day.commit:
         seg.soc[role][idx] = soc
@@ -233,6 +235,13 @@ def _read_meters(seg, role: str, chunk: Chunk, day: DayInputs, load: np.ndarray,
                     acc.add_day(chunk.rows, load, day.contexts[acc.tariff.name], storage)
     if not fused:
         sums[:] = block_column_sums(load, storage, chunk.bounds)
+
+
+def _day_weather(load, d: int) -> DayWeather | None:
+    """Day ``d``'s weather as the response models see it (None without weather)."""
+    if load.cooling is None:
+        return None
+    return DayWeather(load.temp_c[d], load.cooling[d], load.heating[d])
 
 
 def _prices_of(price: np.ndarray, mask: np.ndarray | None) -> np.ndarray:

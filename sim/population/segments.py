@@ -21,6 +21,7 @@ from ..scenario.behavior import models_of
 from ..scenario.schema import CsvProfile, LogNormal, Normal, Param, Segment, Triangular, Uniform
 from . import profiles
 from .measured import read_measured_load
+from .thermal import thermal_parts
 
 #: Customers per stream block. Part of the model: changing it changes every draw.
 STREAM_BLOCK = 4096
@@ -93,6 +94,11 @@ class BaseLoad:
     common : ndarray, shape (days,), or None
         Day factor shared by the segment: weather, times the growth in consumption per
         customer (:func:`consumption_growth`).
+    cooling, heating : ndarray, shape (days, steps_per_day), or None
+        Built-in profiles with a scenario weather: the temperature-dependent load per kW of
+        mean load (:mod:`sim.population.thermal`), added unshifted; None without weather.
+    temp_c : ndarray, shape (days, steps_per_day), or None
+        The run's outdoor temperature (with a scenario weather). [degC]
     """
 
     name: str
@@ -104,6 +110,9 @@ class BaseLoad:
     shift: np.ndarray
     daily_sd: float
     common: np.ndarray | None = None
+    cooling: np.ndarray | None = None
+    heating: np.ndarray | None = None
+    temp_c: np.ndarray | None = None
     _daily: dict = field(default_factory=dict, repr=False)      #: block -> its daily stream
     _shifted_day: tuple | None = field(default=None, repr=False)  #: (day, its shifted curves)
 
@@ -134,7 +143,11 @@ class BaseLoad:
             # each customer's day is the segment's day shifted by its own offset (wrapping
             # midnight): the day's shifted curves are a small (shift, step) table, and each
             # customer takes its row (a row gather, cheaper than an element gather)
-            return _scaled_rows(self._shifted(day), self.shift[rows], self.mean_kw[rows] * factor)
+            scale = self.mean_kw[rows] * factor
+            if self.cooling is not None:  # the weather's part follows the clock, not the customer's habits
+                return _scaled_rows_plus(self._shifted(day), self.shift[rows], scale,
+                                         self.cooling[day] + self.heating[day])
+            return _scaled_rows(self._shifted(day), self.shift[rows], scale)
         idx = (np.arange(spd)[None, :] - self.shift[rows, None]) % spd
         return self.curve[day * spd + idx, self.column[rows, None]] * factor[:, None]
 
@@ -307,11 +320,15 @@ def n_blocks(n: int) -> int:
     return -(-n // STREAM_BLOCK)
 
 
-def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int, int] | None = None) -> SegmentPopulation:
+def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int, int] | None = None,
+                  temp_c: np.ndarray | None = None) -> SegmentPopulation:
     """Draw a segment's per-customer parameters and prepare its base load curve.
 
     ``blocks``: only stream blocks ``[first, stop)`` of the segment (a shard of a run spread
     over processes); each block's customers get the same draws as in the whole segment.
+    ``temp_c``: the run's outdoor temperature (days, steps_per_day) [degC], or None; with
+    it, a built-in profile gets its class's temperature-dependent load (measured profiles
+    already hold theirs).
     """
     spd = cal.steps_per_day
     measured = isinstance(segment.profile, CsvProfile)
@@ -333,6 +350,9 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
                            segment.variation.common_persistence)
     load = BaseLoad(segment.name, seed, spd, curve, column, mean_kw, d["shift"], segment.variation.daily_sd,
                     with_growth(common, consumption_growth(segment, cal)))
+    if temp_c is not None and not measured:
+        load.cooling, load.heating = thermal_parts(segment.customer_class, temp_c)
+        load.temp_c = temp_c
     pop = SegmentPopulation(segment.name, segment.customer_class, n, load,
                             _contracts(segment, d, mean_kw, spd, cal.step_minutes), _uptake(segment, d),
                             {name: CustomerParams(arrays) for name, arrays in d["params"].items()}, first)
@@ -436,4 +456,17 @@ def _scaled_rows(table, which, scale):
         w, c = which[i], scale[i]
         for t in range(spd):
             out[i, t] = table[w, t] * c
+    return out
+
+
+@jit
+def _scaled_rows_plus(table, which, scale, extra):
+    """``(table[which[i]] + extra) * scale[i]`` for every customer ``i``: the shifted shape
+    plus a part every customer shares unshifted (the weather's), scaled, in one pass."""
+    n, spd = which.shape[0], table.shape[1]
+    out = np.empty((n, spd))
+    for i in range(n):
+        w, c = which[i], scale[i]
+        for t in range(spd):
+            out[i, t] = (table[w, t] + extra[t]) * c
     return out

@@ -115,7 +115,8 @@ def participation_text(p: dict | None) -> str:
         parts.append(f"awareness {a['start']:.0%} to {a['end']:.0%}")
     if p.get("enabling_technology"):
         t = p["enabling_technology"]
-        parts.append(f"enabling technology {t['share']:.0%} (response x {_g(t['response_multiplier'])})")
+        mult = t.get("response_multiplier", 1.0)  # retired (default 1): devices are controllable_load models
+        parts.append(f"enabling technology {t['share']:.0%}" + (f" (response x {_g(mult)})" if mult != 1.0 else ""))
     if p.get("event_fatigue", 1.0) != 1.0:
         parts.append(f"event fatigue x {_g(p['event_fatigue'])} per consecutive event day")
     if p.get("learning"):

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from .defaults import SELF_SELECTION
 from .base import Loc, Model, Param, param_bounds, parse_hour_range, problems, shape_of
+from .weather import ControllableLoad
 
 
 def _within(name: str, lo: float, hi: float):
@@ -168,7 +169,7 @@ class ThermalStorage(Model):
 
 
 ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Ces, EventResponse, Flexible, DemandShaving,
-                                ThermalStorage],
+                                ThermalStorage, ControllableLoad],
                           Field(discriminator="model")]
 
 #: Models that respond to the scenario's energy prices relative to the baseline's.
@@ -224,10 +225,14 @@ class Awareness(Model):
 
 
 class EnablingTechnology(Model):
-    """Smart thermostats, automated controls: a share of customers responds more strongly."""
+    """Smart thermostats, automated controls: which customers have them (``share``, drawn per
+    customer). What a device does comes from a ``controllable_load`` model in the segment's
+    behaviour (docs/behavior.md, "Controllable load"); ``response_multiplier`` is the retired
+    shortcut (a factor on the price response), kept so that older scenarios run unchanged."""
 
     share: float = Field(ge=0, le=1, description="Share of customers with enabling technology.")
-    response_multiplier: float = Field(ge=1, le=10, description="Factor on their price response.")
+    response_multiplier: float = Field(1.0, ge=1, le=10, description=(
+        "Retired: a factor on their price response (1: none). Give a controllable_load model instead."))
 
 
 class Learning(Model):

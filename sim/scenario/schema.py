@@ -24,6 +24,7 @@ from .market import Growth, Market
 from .sectors import SECTORS, is_default, sector_problems, with_sector
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
                      tariff_boundaries)
+from .weather import Weather
 
 SCHEMA_VERSION = 1
 
@@ -469,6 +470,9 @@ class Scenario(Model):
     market: Market | None = Field(None, description=(
         "The market view: sales, revenue, cost and margin per segment and market year, their growth, "
         "and a screen (default: none; also shown when a segment has growth)."))
+    weather: Weather | None = Field(None, description=(
+        "Hourly outdoor temperature: adds the temperature-dependent load (docs/profiles.md) and drives "
+        "controllable loads (default: none; loads as the built-in profiles give them)."))
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
