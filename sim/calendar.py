@@ -32,6 +32,10 @@ class Calendar:
         Holidays within the horizon (public holidays and custom dates).
     holiday_names : dict
         Date -> name, for reports.
+    workday_dates : frozenset of datetime.date
+        Saturdays and Sundays within the horizon that are working days (the make-up working
+        days of China's holiday arrangements, 调休, and custom dates): weekdays in
+        :attr:`day_type`, with weekday loads and tariff schedules.
     """
 
     start: dt.date
@@ -39,20 +43,25 @@ class Calendar:
     steps_per_day: int
     holiday_dates: frozenset
     holiday_names: dict
+    workday_dates: frozenset = frozenset()
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Calendar:
         h, c = scenario.horizon, scenario.calendar.holidays
         end = h.start + dt.timedelta(days=h.days - 1)
         names: dict[dt.date, str] = {}
+        workdays = {d for d in c.workdays if h.start <= d <= end}
         if c.country:
             years = range(h.start.year, end.year + 1)
             cal = holidays_lib.country_holidays(c.country, subdiv=c.subdivision, years=years)
             names.update({d: n for d, n in cal.items() if h.start <= d <= end})
+            if c.make_up_workdays:  # the package's list holds other years too: the horizon's only
+                workdays |= {d for d in getattr(cal, "weekend_workdays", ()) if h.start <= d <= end}
         for d in c.dates:
             if h.start <= d <= end:
                 names.setdefault(d, "custom holiday")
-        return cls(h.start, h.days, h.steps_per_day, frozenset(names), dict(sorted(names.items())))
+        return cls(h.start, h.days, h.steps_per_day, frozenset(names), dict(sorted(names.items())),
+                   frozenset(d for d in workdays if d.weekday() >= 5 and d not in names))
 
     # ---- per day
     @cached_property
@@ -82,8 +91,12 @@ class Calendar:
 
     @cached_property
     def day_type(self) -> np.ndarray:
-        """WEEKDAY, WEEKEND or HOLIDAY for each day, shape (days,)."""
-        out = np.where(self.weekday >= 5, WEEKEND, WEEKDAY).astype(np.int8)
+        """WEEKDAY, WEEKEND or HOLIDAY for each day, shape (days,): a make-up working day
+        (:attr:`workday_dates`) is a weekday."""
+        weekend = self.weekday >= 5
+        if self.workday_dates:
+            weekend &= ~np.isin(self.dates, np.array(sorted(self.workday_dates), dtype="datetime64[D]"))
+        out = np.where(weekend, WEEKEND, WEEKDAY).astype(np.int8)
         out[self.is_holiday] = HOLIDAY
         return out
 

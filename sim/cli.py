@@ -169,6 +169,8 @@ def _calendar_for_year(year: int, steps_per_day: int, holidays: str | None):
 
         cal = holidays_lib.country_holidays(spec.country, subdiv=spec.subdivision, years=year)
         names = dict(sorted(cal.items()))
+        workdays = frozenset(d for d in getattr(cal, "weekend_workdays", ()) if d.year == year and d not in names)
+        return Calendar(start, days, steps_per_day, frozenset(names), names, workdays)
     return Calendar(start, days, steps_per_day, frozenset(names), names)
 
 

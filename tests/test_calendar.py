@@ -53,8 +53,46 @@ def test_holidays_from_package_and_custom_dates():
     assert {"2025-10-01", "2025-09-29"} <= hol
     assert cal.day_type[cal.dates.tolist().index(dt.date(2025, 10, 1))] == HOLIDAY
     assert cal.day_type[cal.dates.tolist().index(dt.date(2025, 9, 30))] == WEEKDAY
-    # 2025-09-28 is a Sunday and not a holiday in the package's list
-    assert cal.day_type[0] in (WEEKEND, HOLIDAY)
+    # 2025-09-28 is a Sunday worked in the National Day arrangement: a weekday
+    assert cal.day_type[0] == WEEKDAY
+
+
+def test_make_up_working_days_are_weekdays():
+    """China's 2025 make-up working days (State Council arrangement; the `holidays` package's
+    weekend_workdays) are weekdays: the other weekends stay weekends; without
+    make_up_workdays they are weekend days; custom workdays count only on weekends."""
+    made_up = {dt.date(2025, 1, 26), dt.date(2025, 2, 8), dt.date(2025, 4, 27), dt.date(2025, 9, 28),
+               dt.date(2025, 10, 11)}
+    cal = _cal("2025-01-01", 365, holidays={"country": "CN"})
+    assert set(cal.workday_dates) == made_up
+    dates = cal.dates.tolist()
+    weekend = {d for d in dates if d.weekday() >= 5}
+    for d in weekend:
+        expected = WEEKDAY if d in made_up else (HOLIDAY if d in cal.holiday_dates else WEEKEND)
+        assert cal.day_type[dates.index(d)] == expected, d
+    off = _cal("2025-01-01", 365, holidays={"country": "CN", "make_up_workdays": False})
+    assert not off.workday_dates and all(off.day_type[dates.index(d)] != WEEKDAY for d in weekend)
+    extra = _cal("2026-03-02", 14, holidays={"workdays": ["2026-03-07", "2026-03-09"]})  # a Saturday, a Monday
+    assert set(extra.workday_dates) == {dt.date(2026, 3, 7)} and extra.day_type[5] == WEEKDAY
+
+
+def test_a_make_up_working_day_takes_weekday_prices():
+    """On Sunday 26 January 2025 (worked) a TOU tariff bills its weekday hours."""
+    from sim.tariffs.compile import compile_tariff
+
+    data = scenario_dict(horizon={"start": "2025-01-13", "days": 14, "step_minutes": 60})
+    data["calendar"] = {"holidays": {"country": "CN"}}
+    weekday_hours = data["tariffs"]["tou"]["schedule"][0]["hours"]
+    data["tariffs"]["tou"]["schedule"] = [{"day_types": ["weekday"], "hours": weekday_hours},
+                                          {"day_types": ["weekend"], "hours": {"flat": ["09:00-21:00"],
+                                                                               "valley": ["21:00-09:00"]}}]
+    sc = build(data)
+    cal = Calendar.from_scenario(sc)
+    name, spec = next((n, t) for n, t in sc.tariffs.items() if getattr(t, "schedule", None))
+    period = compile_tariff(name, spec, cal).period.reshape(cal.days, 24)
+    worked, monday, sunday = (cal.dates.tolist().index(dt.date(2025, 1, d)) for d in (26, 20, 19))
+    assert (period[worked] == period[monday]).all()
+    assert (period[sunday] != period[monday]).any()      # the tariff's weekend hours differ
 
 
 def test_subdivision_holidays():

@@ -183,6 +183,9 @@ def _holidays_text(run: RunFolder) -> str:
     if cal.holiday_names:
         shown = list(cal.holiday_names.items())[:30]
         text += ": " + "; ".join(f"{d:%Y-%m-%d} {n}" for d, n in shown) + (" ..." if len(cal.holiday_names) > 30 else "")
+    if cal.workday_dates:
+        text += (f"; {len(cal.workday_dates)} weekend day(s) worked, counted as weekdays (make-up working days): "
+                 + ", ".join(f"{d:%Y-%m-%d}" for d in sorted(cal.workday_dates)[:30]))
     return text
 
 

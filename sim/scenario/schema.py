@@ -85,6 +85,9 @@ class Holidays(Model):
     country: str | None = Field(None, description="ISO 3166 country code, e.g. CN, US, DE.")
     subdivision: str | None = Field(None, description="Subdivision code, e.g. CA for California.")
     dates: list[dt.date] = Field(default_factory=list, description="Extra holiday dates.")
+    make_up_workdays: bool = Field(True, description=(
+        "Weekend days that the country's holiday arrangement makes working days (China's 调休) count as weekdays."))
+    workdays: list[dt.date] = Field(default_factory=list, description="Extra weekend dates that count as weekdays.")
 
     @model_validator(mode="after")
     def _known(self) -> Holidays:
