@@ -233,3 +233,22 @@ def test_the_operator_calls_events_on_the_forecast_hot_day(tmp_path):
               if e["source"] == "operator"]
     assert sorted({e["date"] for e in called}) == ["2025-07-17"]
     assert not [e for e in sim.run(scenario(None, threshold)).events if e["source"] == "operator"]
+
+
+def test_a_device_acts_on_the_event_also_where_event_response_answers_it(tmp_path):
+    """Beside event_response (which takes the events out of the prices the other models
+    see), the device still sees the event signal: it curtails more with the event than
+    without it, about as much as with no event model (the event model has lowered the load
+    it acts on a little)."""
+    from sim.scenario.defaults import default_behavior
+
+    csv = str(_weather_csv(tmp_path / "w.csv", 37.0))
+    device = {"model": "controllable_load", "adoption": 1.0, "device_share": 0.5, "manual_share": 0.0}
+    events = next(m for m in default_behavior("residential") if m["model"] == "event_response")
+
+    def curtailed(behavior, event=True):
+        res = sim.run(build(_cpp_data({"csv": csv}, behavior, event=event)))
+        return res.metrics["segments"]["r"]["change"]["device_curtailed_kwh"]
+
+    with_events, alone, no_event = curtailed([events, device]), curtailed(device), curtailed(device, event=False)
+    assert with_events > no_event and with_events == pytest.approx(alone, rel=0.2)

@@ -106,6 +106,7 @@ class ControllableLoadModel(ResponseModel):
     name = "controllable_load"
     params = ("fixed_share", "device_share", "manual_share", "precool_share", "rebound_share")
     stage = 25                      # after the energy-price models and demand shaving, before flexible loads
+    sees_events = True              # dispatched on the event signal, also where event_response answers the events
     roles = ("scenario",)
     stats_keys = ("device_curtailed_kwh", "device_precool_kwh", "device_rebound_kwh")
 

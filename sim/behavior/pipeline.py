@@ -94,7 +94,7 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
     plain = _without_events(models, day)
     for model in models:
         if day.role in model.roles:
-            seen = day if model.handles_events else plain
+            seen = day if model.handles_events or model.sees_events else plain
             if utility is None:
                 load = model.respond(load, seen, pop.params[model.name])
                 continue

@@ -148,6 +148,10 @@ class ResponseModel:
     #: other models then see the day's prices without the events' part
     #: (:meth:`sim.behavior.prices.PriceDay.without_events`).
     handles_events: ClassVar[bool] = False
+    #: Sees the day's event prices even where another model answers the events for the
+    #: price-responsive load (a device dispatched on the event signal, which acts on the load
+    #: it controls and nothing else).
+    sees_events: ClassVar[bool] = False
     #: Running per-customer sums it keeps in ``ResponseDay.stats`` (names; each starts at 0,
     #: shape (customers,), and reaches the run's ``SegmentOutcome.stats``).
     stats_keys: ClassVar[tuple[str, ...]] = ()
