@@ -67,6 +67,9 @@ def main():
     import sim
     workers = int(sys.argv[2])
     sc = sim.load_scenario(sys.argv[1], sys.argv[3:])
+    # drsim imports its engine on the first use of sim.run (lazy, for a fast command line);
+    # import it here, untimed, as revisions that imported it with `import sim` did
+    import sim.runner  # noqa: F401
     start_s, worker_rss = 0.0, []
     if workers > 1:
         from sim.sweep.execute import connect
