@@ -202,7 +202,8 @@ def cmd_bill(args) -> int:
     months = [{"month": label, "energy_kwh": float(kwh_month[m]), "max_kw": float(max_kw[m]),
                "charges": {c: float(v) for c, v in zip(CHARGES, monthly[m])}, "total": float(monthly[m].sum())}
               for m, label in enumerate(cal.month_labels)]
-    report = {"tariff": name, "currency": currency, "units": {"energy_kwh": "kWh", "max_kw": "kW", "charges": currency, "total": currency}, "year": year, "steps_per_day": spd,
+    units = {"energy_kwh": "kWh", "max_kw": "kW", "charges": currency, "total": currency}
+    report = {"tariff": name, "currency": currency, "units": units, "year": year, "steps_per_day": spd,
               "holidays": args.holidays,
               "months": months,
               "annual": {"energy_kwh": float(kwh.sum()), "max_kw": float(load_kw.max()),
@@ -216,7 +217,10 @@ def cmd_bill(args) -> int:
     shown = [c for c in CHARGES if monthly[:, CHARGES.index(c)].any()]
     t = Table(title=f"{name}: bills for {year} in {currency} ({cal.step_minutes}-minute steps"
                     f"{', holidays ' + args.holidays if args.holidays else ', no holidays'})", title_justify="left")
-    for col in ["month", "kWh", "max kW", *[f"{c.replace('_', ' ')} [{currency}]" for c in shown], f"total [{currency}]"]:
+    from rich.markup import escape
+
+    money = [escape(f"{c.replace('_', ' ')} [{currency}]") for c in (*shown, "total")]
+    for col in ["month", "kWh", "max kW", *money]:
         t.add_column(col, justify="left" if col == "month" else "right")
     for mo in months:
         t.add_row(mo["month"], f"{mo['energy_kwh']:,.1f}", f"{mo['max_kw']:,.2f}",

@@ -153,7 +153,8 @@ class RunFolder:
         path = self.path / f"{name}.parquet"
         spec = next((t for t in TABLES if t.name == name), None)
         names = {h: n for n, h in headers(spec, self.currency).items()} if spec and self.currency else {}
-        wanted = None if columns is None else list(dict.fromkeys([h for h, n in names.items() if n in columns] + columns))
+        wanted = None if columns is None else \
+            list(dict.fromkeys([h for h, n in names.items() if n in columns] + columns))
         try:
             if not path.is_file():
                 path = path.with_suffix(".csv")

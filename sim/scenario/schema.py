@@ -18,8 +18,8 @@ from pydantic_core import PydanticCustomError
 
 from .base import (CsvSeries, Distribution, LogNormal, Loc, Model, Normal, Param, Triangular, Uniform,
                    existing_file, param_bounds, parse_hour_range, problems, range_quarters, shape_of)
-from .currency import CURRENCY_PATTERN, DEFAULT_CURRENCY, currency_from_tariffs, currency_problems
 from .behavior import BehaviorSpec, Participation, behavior_problems, models_of
+from .currency import CURRENCY_PATTERN, DEFAULT_CURRENCY, currency_from_tariffs, currency_problems
 from .sectors import SECTORS, is_default, sector_problems, with_sector
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
                      tariff_boundaries)
@@ -422,7 +422,10 @@ class Scenario(Model):
     grid: Grid = Field(default_factory=Grid)
     operator: Operator | None = Field(None, description="Day-ahead event calls (default: only listed events).")
 
-    _currency_from_tariffs = model_validator(mode="before")(currency_from_tariffs)
+    @model_validator(mode="before")
+    @classmethod
+    def _currency_of_tariffs(cls, data):
+        return currency_from_tariffs(data)
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
