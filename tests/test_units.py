@@ -14,13 +14,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.cli import main
 from sim.errors import InputError
 from sim.scenario.currency import DEFAULT_CURRENCY
 from sim.sweep.plan import plan_sweep
-from sim.tables import UNITLESS
+from sim.tables import TABLES, UNITLESS, headers, system_load_spec
 from sim.tariffs.urdb import import_urdb
 
 from .conftest import build, scenario_dict, tiny
@@ -87,6 +89,53 @@ def test_mixing_currencies_exits_2_naming_file_line_and_field(write_yaml, tmp_pa
     assert main(["bill", str(path), str(load), "--year", "2024", "--tariff", "tou"]) == 2
     assert f"{path}:{line}: tariffs.tou.currency:" in " ".join(capsys.readouterr().err.split())
     assert main(["bill", str(path), str(load), "--year", "2024", "--tariff", "flat"]) == 0  # its own currency
+
+
+#: Three capital letters; not KWH, whose money suffix would read as energy (no ISO 4217 code).
+CODES = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3).filter(lambda c: c != "KWH")
+
+
+@settings(max_examples=25, deadline=None)
+@given(scenario_code=st.one_of(st.none(), CODES), tariff_codes=st.lists(st.one_of(st.none(), CODES), min_size=2,
+                                                                        max_size=2))
+def test_a_scenario_is_in_one_currency(scenario_code, tariff_codes):
+    """For any codes: the scenario's currency is its own, else the one all its tariffs name,
+    else CNY; it is valid exactly when no tariff names another, and each refusal names the
+    tariff's `currency` field."""
+    data = scenario_dict()
+    for (name, tariff), code in zip(data["tariffs"].items(), tariff_codes):
+        if code is not None:
+            tariff["currency"] = code
+    if scenario_code is not None:
+        data["currency"] = scenario_code
+    named = set(tariff_codes)
+    want = scenario_code or (tariff_codes[0] if len(named) == 1 and None not in named else "CNY")
+    wrong = sorted(n for n, code in zip(data["tariffs"], tariff_codes) if code not in (None, want))
+    try:
+        assert build(data).currency == want and not wrong
+    except InputError as e:
+        assert sorted(p.path for p in e.problems) == [f"tariffs.{n}.currency" for n in wrong] and wrong
+
+
+@settings(max_examples=25, deadline=None)
+@given(code=CODES)
+def test_headers_name_the_currency_for_any_code(code):
+    """Every money column's header ends in the code in lower case, the rest keep their name
+    (ending in _kw or _kwh when they hold power or energy); no two headers of a table are
+    the same; the Parquet schema carries the headers and their units."""
+    for spec in (*TABLES, system_load_spec(["a", "b"])):
+        names = headers(spec, code)
+        assert len(set(names.values())) == len(names)
+        schema = spec.schema(code)
+        assert schema.names == list(names.values())
+        for col in spec.columns:
+            unit = schema.field(names[col.name]).metadata[b"unit"].decode()
+            if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+                assert _check_labelled(names[col.name], unit, code) is None, (spec.name, col.name)
+            if col.unit == "currency":
+                assert unit == code and names[col.name] == f"{col.name}_{code.lower()}"
+            else:
+                assert names[col.name] == col.name
 
 
 def test_a_sweep_over_currencies_is_refused(write_yaml):
