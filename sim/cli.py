@@ -135,18 +135,19 @@ def _clean_partials(folder: Path) -> None:
 
 
 def _read_tariff(path: str, name: str | None):
-    """A tariff model from a drsim YAML file or an OpenEI URDB JSON file."""
-    from .scenario.loader import load_tariff
+    """A tariff model from a drsim YAML file or an OpenEI URDB JSON file: (name, tariff,
+    the currency of its bills)."""
+    from .scenario.loader import load_tariff_currency
 
     if str(path).lower().endswith(".json"):
         from pydantic import TypeAdapter
 
         from .scenario.tariff import Tariff
-        from .tariffs.urdb import import_urdb
+        from .tariffs.urdb import URDB_CURRENCY, import_urdb
 
         data = import_urdb(path)
-        return Path(path).stem, TypeAdapter(Tariff).validate_python(data)
-    return load_tariff(path, name)
+        return Path(path).stem, TypeAdapter(Tariff).validate_python(data), URDB_CURRENCY
+    return load_tariff_currency(path, name)
 
 
 def _calendar_for_year(year: int, steps_per_day: int, holidays: str | None):
@@ -183,7 +184,7 @@ def cmd_bill(args) -> int:
     for flag, value in (("--contract-kva", args.contract_kva), ("--firm-kw", args.firm_kw)):
         if value is not None and not (math.isfinite(value) and 0 <= value <= 1e12):
             raise InputError(Problem(flag, None, "", f"must be a finite number from 0 to 1e12; got {value}"))
-    name, tariff = _read_tariff(args.tariff_file, args.tariff)
+    name, tariff, currency = _read_tariff(args.tariff_file, args.tariff)
     kwh, year, spd = read_meter_csv(args.load, args.year)
     cal = _calendar_for_year(year, spd, args.holidays)
     boundaries = {m for m in _boundaries(tariff) if m % cal.step_minutes}
@@ -205,7 +206,9 @@ def cmd_bill(args) -> int:
     months = [{"month": label, "energy_kwh": float(kwh_month[m]), "max_kw": float(max_kw[m]),
                "charges": {c: float(v) for c, v in zip(CHARGES, monthly[m])}, "total": float(monthly[m].sum())}
               for m, label in enumerate(cal.month_labels)]
-    report = {"tariff": name, "year": year, "steps_per_day": spd, "holidays": args.holidays,
+    units = {"energy_kwh": "kWh", "max_kw": "kW", "charges": currency, "total": currency}
+    report = {"tariff": name, "currency": currency, "units": units, "year": year, "steps_per_day": spd,
+              "holidays": args.holidays,
               "months": months,
               "annual": {"energy_kwh": float(kwh.sum()), "max_kw": float(load_kw.max()),
                          "charges": {c: float(v) for c, v in zip(CHARGES, monthly.sum(axis=0))},
@@ -216,9 +219,12 @@ def cmd_bill(args) -> int:
     from rich.table import Table
 
     shown = [c for c in CHARGES if monthly[:, CHARGES.index(c)].any()]
-    t = Table(title=f"{name}: bills for {year} ({cal.step_minutes}-minute steps"
+    t = Table(title=f"{name}: bills for {year} in {currency} ({cal.step_minutes}-minute steps"
                     f"{', holidays ' + args.holidays if args.holidays else ', no holidays'})", title_justify="left")
-    for col in ["month", "kWh", "max kW", *[c.replace("_", " ") for c in shown], "total"]:
+    from rich.markup import escape
+
+    money = [escape(f"{c.replace('_', ' ')} [{currency}]") for c in (*shown, "total")]
+    for col in ["month", "kWh", "max kW", *money]:
         t.add_column(col, justify="left" if col == "month" else "right")
     for mo in months:
         t.add_row(mo["month"], f"{mo['energy_kwh']:,.1f}", f"{mo['max_kw']:,.2f}",
@@ -333,7 +339,8 @@ def cmd_import_urdb(args) -> int:
 
     _check_output(args.output)
     data = import_urdb(args.rate)
-    _write_text(args.output, tariff_yaml(data, f"imported from {Path(args.rate).name}"))
+    _write_text(args.output, tariff_yaml(data, f"imported from {Path(args.rate).name}\nprices in {data['currency']}: "
+                                               f"a scenario that uses this tariff is in {data['currency']} too"))
     return 0
 
 

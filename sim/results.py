@@ -107,6 +107,7 @@ def manifest(result, *, command: list[str] | None, started: dt.datetime, finishe
         "scenario_name": sc.name,
         "scenario_hash": scenario_hash(sc),
         "seed": sc.seed,
+        "currency": sc.currency,
         "scenario": resolved_scenario(sc),
         "inputs": inputs,
         "command": command,
@@ -238,8 +239,8 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_partial_dir(out_dir)
     try:
-        _write_json(tmp / "metrics.json", result.metrics)
         currency = result.scenario.currency
+        _write_json(tmp / "metrics.json", {"currency": currency, **result.metrics})  # money in it: docs/metrics.md
         write_table(tmp, system_load_spec(result.segments), system_load_chunks(result), currency=currency, csv=True)
         write_table(tmp, SEGMENT_BILLS, segment_bills_chunks(result), currency=currency, csv=True)
         write_table(tmp, CUSTOMER_BILLS, customer_bills_chunks(result.segments), currency=currency, csv=csv)

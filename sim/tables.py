@@ -7,12 +7,20 @@ and each chunk is written at once, as one Parquet row group and, when asked, as 
 so writing holds a chunk in memory, not a table (``docs/benchmarks.md``, "Writing the run
 folder").
 
+Units, one convention for every table (``docs/runs.md``, section 3): a column's header
+names its unit. Money columns end in the scenario's currency code in lower case
+(``energy_charge_cny``, ``bill_change_usd``: :meth:`Column.header`), energy columns in
+``_kwh`` and power columns in ``_kw``; the columns that end in neither are text, an index
+(``customer``), a count (``switches``) or dimensionless (``elasticity``). The Parquet file
+has the CSV's headers and names the units again in its schema: each field's metadata has
+``unit`` (``kW``, ``kWh``, the currency code, ``count``, ``1`` for dimensionless, ``index``,
+or ``""`` for text and times) and ``description``; the schema's metadata has
+``drsim.table``, ``drsim.currency`` and ``drsim.units`` (a JSON object header -> unit, for
+readers that do not show field metadata). The chunks name columns by :attr:`Column.name`,
+the header without its currency.
+
 Parquet keeps every float64 as computed; CSV carries a fixed number of decimals per
-column (6 for loads, energy and money; 3 in ``events.csv``). Every Parquet file names
-its units in its schema: each field's metadata has ``unit`` (``kW``, ``kWh``, the
-scenario's currency code for money, ``count``, or ``""``) and ``description``; the
-schema's metadata has ``drsim.table``, ``drsim.currency`` and ``drsim.units`` (a JSON
-object column -> unit, for readers that do not show field metadata).
+column (6 for loads, energy and money; 3 in ``events.csv``).
 """
 
 from __future__ import annotations
@@ -30,9 +38,9 @@ import pyarrow.parquet as pq
 from .ledger import segment_ledger
 from .tariffs import CHARGES
 
-__all__ = ["CUSTOMER_BILLS", "CUSTOMER_SURPLUS", "EVENTS", "SEGMENT_BILLS", "SYSTEM_LOAD", "TABLES", "WRITE_ROWS",
-           "Column", "TableSpec", "customer_bills_chunks", "customer_surplus_chunks", "events_chunks",
-           "segment_bills_chunks", "system_load_chunks", "system_load_spec", "write_table"]
+__all__ = ["CUSTOMER_BILLS", "CUSTOMER_SURPLUS", "EVENTS", "SEGMENT_BILLS", "SYSTEM_LOAD", "TABLES", "UNITLESS",
+           "WRITE_ROWS", "Column", "TableSpec", "customer_bills_chunks", "customer_surplus_chunks", "events_chunks",
+           "headers", "segment_bills_chunks", "system_load_chunks", "system_load_spec", "write_table"]
 
 #: Rows written at a time: one Parquet row group, one block of CSV lines. A chunk of the
 #: per-customer table is about 20 MiB of float64 columns (36 columns); its CSV text about
@@ -51,6 +59,13 @@ PARQUET_COMPRESSION = "zstd"
 #: The unit placeholder of money columns, replaced by the scenario's currency code.
 MONEY = "currency"
 
+#: Units of numeric columns whose header carries no unit: a number that names a row, a
+#: count, a dimensionless quantity (docs/runs.md, section 3).
+UNITLESS = ("index", "count", "1")
+
+#: The header suffix of each physical unit (money: the currency code in lower case).
+SUFFIX = {"kW": "_kw", "kWh": "_kwh"}
+
 
 @dataclass(frozen=True)
 class Column:
@@ -61,7 +76,8 @@ class Column:
     name : str
     type : pyarrow.DataType
     unit : str
-        ``kW``, ``kWh``, ``count``, :data:`MONEY` (the scenario's currency) or ``""``.
+        ``kW``, ``kWh``, :data:`MONEY` (the scenario's currency), one of :data:`UNITLESS`, or
+        ``""`` (text, times).
     description : str
     decimals : int or None
         Decimals of a float column in CSV.
@@ -73,6 +89,11 @@ class Column:
     description: str
     decimals: int | None = None
 
+    def header(self, currency: str) -> str:
+        """The column's name in the files: a money column's :attr:`name` with ``_<currency>``
+        (lower case) appended; any other column's name (which ends in its unit)."""
+        return f"{self.name}_{currency.lower()}" if self.unit == MONEY else self.name
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -83,10 +104,11 @@ class TableSpec:
     columns: tuple[Column, ...]
 
     def schema(self, currency: str) -> pa.Schema:
-        """The Arrow schema, with each column's unit (money in ``currency``) and description."""
-        units = {c.name: (currency if c.unit == MONEY else c.unit) for c in self.columns}
-        fields = [pa.field(c.name, c.type, metadata={"unit": units[c.name], "description": c.description})
-                  for c in self.columns]
+        """The Arrow schema: each column under its header, with its unit (money in
+        ``currency``) and description."""
+        units = {c.header(currency): (currency if c.unit == MONEY else c.unit) for c in self.columns}
+        fields = [pa.field(h, c.type, metadata={"unit": u, "description": c.description})
+                  for c, (h, u) in zip(self.columns, units.items())]
         return pa.schema(fields, metadata={"drsim.table": self.name, "drsim.description": self.description,
                                            "drsim.currency": currency, "drsim.units": json.dumps(units)})
 
@@ -102,7 +124,7 @@ def _num(name: str, unit: str, description: str, decimals: int = 6) -> Column:
 def _role_columns(role: str) -> tuple[Column, ...]:
     under = f"under the {role} tariff"
     return (_num(f"{role}_kwh", "kWh", f"energy on the main meter {under}"),
-            *(_num(f"{role}_{c}", MONEY, f"the {c} charges {under}, summed over the horizon") for c in CHARGES),
+            *(_num(f"{role}_{c}_charge", MONEY, f"the {c} charges {under}, summed over the horizon") for c in CHARGES),
             _num(f"{role}_bill", MONEY, f"the sum of the charges {under}"),
             _num(f"{role}_peak_kw", "kW", f"the highest step load on the main meter {under}"))
 
@@ -117,16 +139,16 @@ SEGMENT_BILLS = TableSpec("segment_bills", "one row per segment, tariff role, ta
     _text("segment", "segment name"), _text("month", "billing month, YYYY-MM"),
     _text("tariff_role", "baseline or scenario"), _text("tariff", "the tariff (a+b: the bills paid within a menu)"),
     _num("energy_kwh", "kWh", "energy on the customers' main meters in the month"),
-    *(_num(c, MONEY, f"the {c} charges, summed over the segment's customers") for c in CHARGES),
+    *(_num(f"{c}_charge", MONEY, f"the {c} charges, summed over the segment's customers") for c in CHARGES),
     _num("total", MONEY, "sum of the charges"),
 ))
 
 CUSTOMER_BILLS = TableSpec("customer_bills", "one row per customer: energy, charges, bills and peak under both tariffs", (
     _text("segment", "segment name"),
-    Column("customer", pa.int64(), "", "customer number within the segment, from 0"),
+    Column("customer", pa.int64(), "index", "customer number within the segment, from 0"),
     *_role_columns("baseline"), *_role_columns("scenario"),
     _num("bill_change", MONEY, "scenario_bill - baseline_bill"),
-    _num("elasticity", "", "the customer's own-price elasticity (constant_elasticity; 0 otherwise)"),
+    _num("elasticity", "1", "the customer's own-price elasticity (constant_elasticity; 0 otherwise)"),
     _text("scenario_tariff", "the customer's scenario tariff (with choice: the one it ended on)"),
     Column("switches", pa.int64(), "count", "tariff switches (with tariff choice; 0 otherwise)"),
 ))
@@ -145,7 +167,7 @@ EVENTS = TableSpec("events", "one row per event (listed or called by the operato
 #: Every table of a run folder, in the order they are written.
 CUSTOMER_SURPLUS = TableSpec("customer_surplus", "one row per customer: the consumer ledger (sim/ledger.py)", (
     _text("segment", "segment name"),
-    Column("customer", pa.int64(), "", "customer number within the segment, from 0"),
+    Column("customer", pa.int64(), "index", "customer number within the segment, from 0"),
     _num("baseline_utility", MONEY, "change of utility of consumption in the baseline role, against the load "
          "before any response"),
     _num("scenario_utility", MONEY, "the same in the scenario role"),
@@ -155,6 +177,11 @@ CUSTOMER_SURPLUS = TableSpec("customer_surplus", "one row per customer: the cons
 ))
 
 TABLES = (SYSTEM_LOAD, SEGMENT_BILLS, CUSTOMER_BILLS, CUSTOMER_SURPLUS, EVENTS)
+
+
+def headers(spec: TableSpec, currency: str) -> dict[str, str]:
+    """Each column's :attr:`Column.name` -> its header in a run folder of ``currency``."""
+    return {c.name: c.header(currency) for c in spec.columns}
 
 
 def system_load_spec(segments) -> TableSpec:
@@ -190,7 +217,7 @@ def segment_bills_chunks(result) -> Iterator[dict]:
                                        ("tariff", sheet.label), ("energy_kwh", kwh[m]), ("total", monthly[m].sum())):
                         out[key].append(value)
                     for j, c in enumerate(CHARGES):
-                        out[c].append(monthly[m, j])
+                        out[f"{c}_charge"].append(monthly[m, j])
     yield {k: np.array(v, dtype=object if k in ("segment", "month", "tariff_role", "tariff") else float)
            for k, v in out.items()}
 
@@ -213,7 +240,7 @@ def customer_bills_chunks(segments, rows: int = WRITE_ROWS) -> Iterator[dict]:
                 total = bills.total[a:z]
                 bill[role] = total.sum(axis=1)
                 out[f"{role}_kwh"] = bills.kwh[a:z]
-                out.update({f"{role}_{c}": total[:, j] for j, c in enumerate(CHARGES)})
+                out.update({f"{role}_{c}_charge": total[:, j] for j, c in enumerate(CHARGES)})
                 out[f"{role}_bill"], out[f"{role}_peak_kw"] = bill[role], bills.peak_kw[a:z]
             out["bill_change"] = bill["scenario"] - bill["baseline"]
             out["elasticity"] = seg.elasticity[a:z]
@@ -281,7 +308,7 @@ def write_table(folder: Path, spec: TableSpec, chunks: Iterator[dict], *, curren
         parquet = stack.enter_context(pq.ParquetWriter(paths[0], schema, compression=PARQUET_COMPRESSION))
         text = stack.enter_context(open(paths[1], "w", encoding="utf-8")) if csv else None
         if text:
-            text.write(",".join(c.name for c in spec.columns) + "\n")
+            text.write(",".join(schema.names) + "\n")
         for chunk in chunks:
             arrays = [_arrow(chunk[c.name], c.type) for c in spec.columns]
             parquet.write_batch(pa.record_batch(arrays, schema=schema))

@@ -34,7 +34,7 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
                      *(f"{t}.parquet" for t in ("system_load", "segment_bills", "customer_bills", "customer_surplus",
                                                 "events"))}
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics) == {"baseline", "scenario", "change", "segments", "headline"}
+    assert set(metrics) == {"currency", "baseline", "scenario", "change", "segments", "headline"} and metrics["currency"] == "CNY"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 11 and len(manifest["scenario_hash"]) == 64
     assert manifest["scenario"]["populations"][0]["count"] == 300
@@ -44,14 +44,14 @@ def test_run_writes_a_complete_folder(write_yaml, tmp_path, capsys):
     assert rows[0][:3] == ["timestamp", "baseline_kw", "scenario_kw"] and len(rows) == 14 * 24 + 1
     bills = pd.read_parquet(out / "customer_bills.parquet")
     assert len(bills) == 350
-    assert bills["scenario_bill"].sum() == pytest.approx(metrics["scenario"]["revenue"], rel=1e-12)  # unrounded
+    assert bills["scenario_bill_cny"].sum() == pytest.approx(metrics["scenario"]["revenue"], rel=1e-12)  # unrounded
     ledger = pd.read_parquet(out / "customer_surplus.parquet")
     assert len(ledger) == 350                 # the consumer ledger per customer: dCS = dV - dB
-    for key, col in (("consumer_surplus_change", "consumer_surplus_change"), ("revenue_change", "bill_change"),
-                     ("consumer_utility_change", "utility_change")):
+    for key, col in (("consumer_surplus_change", "consumer_surplus_change_cny"), ("revenue_change", "bill_change_cny"),
+                     ("consumer_utility_change", "utility_change_cny")):
         assert ledger[col].sum() == pytest.approx(metrics["change"][key], rel=1e-9, abs=1e-6), key
-    np.testing.assert_allclose(ledger["utility_change"] - ledger["bill_change"], ledger["consumer_surplus_change"],
-                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(ledger["utility_change_cny"] - ledger["bill_change_cny"],
+                               ledger["consumer_surplus_change_cny"], rtol=0, atol=1e-9)
     # never overwrite
     assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
     assert "never overwrites" in capsys.readouterr().err

@@ -46,7 +46,7 @@ def test_parquet_holds_the_csv_numbers(folder, name):
     table = pq.read_table(folder / f"{name}.parquet")
     assert table.column_names == list(csv.columns)
     assert len(csv) > 0 and table.num_rows == len(csv)
-    decimals = {c.name: c.decimals for c in spec.columns}
+    decimals = {c.header("CNY"): c.decimals for c in spec.columns}
     for col in csv.columns:
         values = table.column(col).to_pylist()
         if decimals.get(col) is not None:
@@ -60,8 +60,9 @@ def test_parquet_holds_the_csv_numbers(folder, name):
 
 @pytest.mark.parametrize("name", [t.name for t in TABLES])
 def test_parquet_names_every_unit(folder, name):
-    """Money columns carry the scenario's currency, loads kW, energy kWh, each field its
-    unit and description, and the schema the same units as one JSON object."""
+    """Money columns carry the scenario's currency (in their header and their unit), loads
+    kW, energy kWh, each field its unit and description, and the schema the same units as
+    one JSON object."""
     schema = pq.read_schema(folder / f"{name}.parquet")
     meta = {k.decode(): v.decode() for k, v in schema.metadata.items()}
     units = json.loads(meta["drsim.units"])
@@ -74,8 +75,10 @@ def test_parquet_names_every_unit(folder, name):
             assert fm["unit"] == "kW"
         if field.name.endswith("_kwh"):
             assert fm["unit"] == "kWh"
-        if field.name in CHARGES or field.name.endswith(("_bill", "bill_change", "total")):
+        if field.name.endswith("_cny"):
             assert fm["unit"] == "CNY"
+        if field.name.removesuffix("_cny").endswith(("_charge", "_bill", "bill_change", "total", "_utility")):
+            assert field.name.endswith("_cny")
     assert MONEY not in units.values()
 
 
@@ -116,8 +119,10 @@ def test_customer_table_does_not_depend_on_the_chunks(tmp_path_factory, rows, se
     assert len(bills) == n
     seg = segments["b"]
     rows_b = bills[bills.segment == "b"]
-    np.testing.assert_array_equal(rows_b["scenario_bill"], seg.bills["scenario"].bill)  # BillArrays' own sum
-    np.testing.assert_array_equal(rows_b["bill_change"], seg.bills["scenario"].bill - seg.bills["baseline"].bill)
+    np.testing.assert_array_equal(rows_b["scenario_bill_eur"], seg.bills["scenario"].bill)  # BillArrays' own sum
+    np.testing.assert_array_equal(rows_b["bill_change_eur"], seg.bills["scenario"].bill - seg.bills["baseline"].bill)
+    for j, c in enumerate(CHARGES):
+        np.testing.assert_array_equal(rows_b[f"scenario_{c}_charge_eur"], seg.bills["scenario"].total[:, j])
     assert (rows_b["scenario_tariff"] == np.array(["tou", "flat"])[seg.bills["scenario"].choice]).all()
 
 

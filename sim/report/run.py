@@ -10,8 +10,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ..errors import InputError, Problem
+from ..tables import TABLES, headers
 
 #: The files every finished run folder holds (results/README.md).
 RUN_FILES = ("manifest.json", "metrics.json")
@@ -143,16 +145,30 @@ class RunFolder:
         return self._table("events", text=("date", "start", "end", "programme", "tariff", "source"))
 
     def _table(self, name: str, columns: list[str] | None = None, text: tuple[str, ...] = ()) -> pd.DataFrame:
-        """A table from ``<name>.parquet``, else ``<name>.csv``; the ``text`` columns as strings
-        (a Parquet date as ``YYYY-MM-DD``, as in the CSV)."""
+        """A table from ``<name>.parquet``, else ``<name>.csv``, its columns under their
+        :attr:`sim.tables.Column.name` (a money column's header without its currency,
+        ``bill_change`` for ``bill_change_cny``; folders written before the headers named
+        their currency have those names already); the ``text`` columns as strings (a Parquet
+        date as ``YYYY-MM-DD``, as in the CSV)."""
         path = self.path / f"{name}.parquet"
+        spec = next((t for t in TABLES if t.name == name), None)
+        names = {h: n for n, h in headers(spec, self.currency).items()} if spec and self.currency else {}
+        wanted = None if columns is None else \
+            list(dict.fromkeys([h for h, n in names.items() if n in columns] + columns))
         try:
             if not path.is_file():
                 path = path.with_suffix(".csv")
-                return pd.read_csv(path, usecols=columns, dtype={c: str for c in text})
-            df = pd.read_parquet(path, columns=columns)
+                head = pd.read_csv(path, nrows=0).columns
+                df = pd.read_csv(path, usecols=None if wanted is None else [c for c in wanted if c in head],
+                                 dtype={c: str for c in text})
+            else:
+                have = pq.read_schema(path).names
+                df = pd.read_parquet(path, columns=None if wanted is None else [c for c in wanted if c in have])
         except (OSError, ValueError, pd.errors.ParserError) as e:
             raise _not_a_run(self.path, f"cannot read {path.name} ({e})") from None
+        df = df.rename(columns=names)
+        if columns is not None and set(columns) - set(df.columns):
+            raise _not_a_run(self.path, f"{path.name} has no column {sorted(set(columns) - set(df.columns))[0]!r}")
         for c in text:
             if c in df and len(df):
                 df[c] = df[c].astype(str)

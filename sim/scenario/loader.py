@@ -504,8 +504,22 @@ def load_tariff(path: str | Path, name: str | None = None):
     -------
     (name, tariff model)
     """
+    name, tariff, _ = load_tariff_currency(path, name)
+    return name, tariff
+
+
+def load_tariff_currency(path: str | Path, name: str | None = None):
+    """:func:`load_tariff`, and the currency its bills are in: the tariff's ``currency``, else
+    the scenario file's (``currency``, or the one all its tariffs name), else the default.
+    A tariff whose currency differs from its scenario file's is refused (file, line, field).
+
+    Returns
+    -------
+    (name, tariff model, ISO 4217 code)
+    """
     from pydantic import TypeAdapter
 
+    from .currency import DEFAULT_CURRENCY, currency_from_tariffs, currency_problems
     from .tariff import Tariff
 
     label = str(path)
@@ -513,6 +527,7 @@ def load_tariff(path: str | Path, name: str | None = None):
     if not isinstance(data, dict):
         raise InputError(Problem(label, 1, "", "a tariff file is a mapping of keys"))
     prefix: Loc = ()
+    scenario = currency_from_tariffs(data) if "tariffs" in data else {}
     if "tariffs" in data and isinstance(data["tariffs"], dict):
         tariffs = data["tariffs"]
         if name is None and len(tariffs) == 1:
@@ -528,10 +543,15 @@ def load_tariff(path: str | Path, name: str | None = None):
     name = name or Path(path).stem
     adapter = TypeAdapter(Tariff)
     try:
-        return name, adapter.validate_python(data, context={"base_dir": Path(path).parent})
+        tariff = adapter.validate_python(data, context={"base_dir": Path(path).parent})
     except ValidationError as exc:
         shifted = {k[len(prefix):]: v for k, v in lines.items() if k[:len(prefix)] == prefix}
         probs = _problems(exc, data, shifted, label, {}, root=Tariff)
         head = format_loc(prefix)
         raise InputError([Problem(p.file, p.line, ".".join(x for x in (head, p.path) if x).replace(".[", "["),
                                   p.message) for p in probs]) from None
+    currency = scenario.get("currency", DEFAULT_CURRENCY) if scenario else None  # a scenario file's
+    mixed = currency_problems(currency, {name: tariff}, named="currency" in scenario) if currency else []
+    if mixed:
+        raise InputError([_located(loc, message, lines, label, {}) for loc, message in mixed])
+    return name, tariff, tariff.currency or currency or DEFAULT_CURRENCY

@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 from .base import (CsvSeries, Distribution, LogNormal, Loc, Model, Normal, Param, Triangular, Uniform,
                    existing_file, param_bounds, parse_hour_range, problems, range_quarters, shape_of)
 from .behavior import BehaviorSpec, Participation, behavior_problems, models_of
+from .currency import CURRENCY_PATTERN, DEFAULT_CURRENCY, currency_from_tariffs, currency_problems
 from .market import Growth, Market
 from .sectors import SECTORS, is_default, sector_problems, with_sector
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
@@ -462,7 +463,8 @@ class Scenario(Model):
         "Scenario name (used in result paths)."))
     description: str = ""
     seed: int = Field(0, ge=0, lt=2**63, description="Seed of every random draw.")
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code.")
+    currency: str = Field(DEFAULT_CURRENCY, pattern=CURRENCY_PATTERN, description=(
+        "ISO 4217 code of every price, cost and bill; default: the one all the tariffs name, else CNY."))
     horizon: Horizon
     calendar: Calendar = Field(default_factory=Calendar)
     populations: list[Segment] = Field(min_length=1)
@@ -477,9 +479,14 @@ class Scenario(Model):
         "Hourly outdoor temperature: adds the temperature-dependent load (docs/profiles.md) and drives "
         "controllable loads (default: none; loads as the built-in profiles give them)."))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _currency_of_tariffs(cls, data):
+        return currency_from_tariffs(data)
+
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
-        errs: list[tuple[tuple[str | int, ...], str]] = []
+        errs = currency_problems(self.currency, self.tariffs, named="currency" in self.model_fields_set)
         names: set[str] = set()
         for i, seg in enumerate(self.populations):
             if seg.name in names:

@@ -15,6 +15,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from .base import CsvSeries, Loc, Model, parse_hour_range, problems, quarters_text, range_quarters, shape_of
+from .currency import CURRENCY_PATTERN
 
 DAY_TYPES = ("weekday", "weekend", "holiday")
 
@@ -457,6 +458,10 @@ class StorageRate(Model):
 
 class _TariffBase(Model):
     description: str = Field("", description="Free text shown in reports.")
+    currency: str | None = Field(None, pattern=CURRENCY_PATTERN, description=(
+        "ISO 4217 code of this tariff's prices (drsim tariff import-urdb writes USD); it must be the scenario's "
+        "currency, which a scenario naming none takes from its tariffs when they all name the same. Default: the "
+        "scenario's."))
     fixed_per_month: float = Field(0.0, ge=0, description="Fixed charge per customer per month. [currency]")
     fixed_per_day: float = Field(0.0, ge=0, description="Fixed charge per customer per day. [currency]")
     minimum_per_month: float = Field(0.0, ge=0, description=(

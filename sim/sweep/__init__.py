@@ -248,6 +248,7 @@ def _sweep_info(plan, notes: list[str], command: list[str] | None) -> dict:
         "drsim_sweep": 1,
         "scenario": plan.label,
         "scenario_name": plan.name,
+        "currency": plan.currency,
         "design": des.kind,
         "params": [{"path": p.path, "values": p.text, "kind": p.kind} for p in plan.params],
         **({"links": [{"path": link.path, "formula": link.formula.text, "given": link.given} for link in plan.links]}
@@ -382,10 +383,10 @@ class _Session:
         notes += sens_notes
         for note in sens_notes:
             self.say(f"note: {note}")
-        store.write_table(runs, "runs")
-        store.write_table(summary, "summary")
+        store.write_table(runs, "runs", plan.currency)
+        store.write_table(summary, "summary", plan.currency)
         if sens is not None:
-            store.write_table(sens, "sensitivity")
+            store.write_table(sens, "sensitivity", plan.currency)
         failed = int((runs["status"] != "ok").sum())
         store.update_meta(state="complete" if not failed else "complete with failed runs",
                           finished=len(plan.runs), failed=failed, notes=notes)

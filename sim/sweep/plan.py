@@ -78,6 +78,7 @@ class Plan:
     runs: list[Run]
     definition: dict
     links: list[Link] = field(default_factory=list)
+    currency: str = ""          # ISO 4217 code of every run's money (one for the whole sweep)
 
     @property
     def columns(self) -> list[str]:
@@ -306,6 +307,10 @@ def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | 
     problems.raise_first_ones()
     runs = _runs(des, seeds, src, swept, problems)
     problems.raise_first_ones()
+    currencies = sorted({r.scenario.get("currency", base.currency) for r in runs})
+    if len(currencies) > 1:  # one sweep's tables compare money across runs: one currency
+        raise InputError(Problem(src.label, None, "sweep.params", f"the runs would be in {len(currencies)} currencies "
+                                 f"({', '.join(currencies)}); drsim does not mix currencies in one sweep"))
 
     definition = {
         "scenario_sha256": scenario_hash(base),
@@ -319,7 +324,8 @@ def plan_sweep(scenario, *, params: dict[str, Any] | None = None, design: str | 
         definition["links"] = [[link.path, link.formula.text] for link in swept.links]
     return Plan(label=src.label, name=base.name, base_dir=str(src.base_dir), base_hash=definition["scenario_sha256"],
                 design=des, replications=opts.replications, seed=sweep_seed, seeds=seeds,
-                sensitivity=list(opts.sensitivity), runs=runs, definition=definition, links=swept.links)
+                sensitivity=list(opts.sensitivity), runs=runs, definition=definition, links=swept.links,
+                currency=currencies[0] if currencies else base.currency)
 
 
 def _gather(block, given: dict[str, Any], params: dict[str, Any] | None,

@@ -170,15 +170,28 @@ class SweepStore:
 
     # ---------------------------------------------------------------- tables
 
-    def write_table(self, df, name: str) -> list[Path]:
+    def write_table(self, df, name: str, currency: str = "") -> list[Path]:
         """``OUT/<name>.parquet`` and ``OUT/<name>.csv``, each written atomically.
+
+        The Parquet schema's metadata names the money's ``currency`` (``drsim.currency``) and
+        each column's unit (``drsim.units``, a JSON object column -> unit:
+        :func:`sim.sweep.units.column_units`), as a run folder's tables do.
 
         The CSV follows RFC 4180: lines end with CRLF, so that the csv module quotes a text
         cell holding a carriage return (with ``\\n`` line ends it writes one raw, which splits
         the row); text that a spreadsheet would run as a formula is neutralised (:func:`csv_safe`).
         """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from .units import column_units
+
         paths = [self.out / f"{name}.parquet", self.out / f"{name}.csv"]
-        write_atomic(paths[0], lambda p: df.to_parquet(p, index=False))
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"drsim.table": name.encode(),
+                                               b"drsim.currency": currency.encode(),
+                                               b"drsim.units": json.dumps(column_units(df.columns, currency)).encode()})
+        write_atomic(paths[0], lambda p: pq.write_table(table, p))
         safe = csv_safe(df)
         write_atomic(paths[1], lambda p: safe.to_csv(p, index=False, lineterminator="\r\n"))
         return paths
@@ -222,6 +235,7 @@ def make_record(run, params: dict, outcome: dict) -> dict:
         "status": outcome["status"],
         "error": outcome.get("error"),
         "seed": run.seed,
+        "currency": run.scenario.get("currency"),
         "point": run.point,
         "replication": run.replication,
         "params": params,

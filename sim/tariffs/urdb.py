@@ -46,7 +46,7 @@ import yaml
 
 from ..errors import InputError, Problem
 
-__all__ = ["import_urdb", "urdb_source_note", "tariff_yaml", "urdb_to_tariff", "read_urdb"]
+__all__ = ["URDB_CURRENCY", "import_urdb", "urdb_source_note", "tariff_yaml", "urdb_to_tariff", "read_urdb"]
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _KWH_UNITS = {"kwh"}
@@ -71,6 +71,14 @@ class _Problems:
 
 
 # --------------------------------------------------------------------------- reading
+
+
+#: The currency of every URDB rate: the database holds U.S. rates, and its own units say dollars
+#: (``fixedchargeunits`` "$/month", ``minchargeunits`` "$/month"; the rate fields are "$/kWh" and
+#: "$/kW" in OpenEI's URDB API documentation, https://openei.org/services/doc/rest/util_rates/?version=7).
+#: An imported tariff names it, so that a scenario in another currency refuses it
+#: (:mod:`sim.scenario.currency`).
+URDB_CURRENCY = "USD"
 
 
 def read_urdb(path: str | Path, index: int | None = None) -> tuple[dict, str]:
@@ -628,7 +636,7 @@ def urdb_to_tariff(rate: dict, file: str = "<urdb>", where: str = "") -> dict:
     desc += f" (OpenEI URDB {label})" if label else " (OpenEI URDB)"
     if where:
         desc += f"; {where}"
-    tariff: dict[str, Any] = {"type": energy.pop("type"), "description": desc}
+    tariff: dict[str, Any] = {"type": energy.pop("type"), "description": desc, "currency": URDB_CURRENCY}
     tariff.update(energy)
     if demand:
         tariff["demand"] = demand
