@@ -140,6 +140,9 @@ class ResponseModel:
     #: model's: the place the first energy-price model's draws have always had in a stream
     #: block, kept so that every seed gives the same customers.
     early_draw: ClassVar[bool] = False
+    #: Per-customer running sums it keeps in ``ResponseDay.stats`` (names, each an (n,)
+    #: array of zeros at the start, in the run's ``SegmentOutcome.stats``).
+    stats: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings):
         self.settings = settings

@@ -100,7 +100,8 @@ class SegmentState:
         models = sorted((model_for(m) for m in models_of(seg.behavior)), key=lambda m: m.stage)
         soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
         stats = {**{f"utility_{r}": np.zeros(pop.n) for r in ROLES},
-                 "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n)}
+                 "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n),
+                 **{k: np.zeros(pop.n) for m in models for k in m.stats}}
         return cls(pop, tariffs, bills, seg, soc, structural, stats, models)
 
     def close_month(self, m: int) -> None:
