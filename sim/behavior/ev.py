@@ -241,11 +241,24 @@ class EvModel(ResponseModel):
     params = ("charger_kw", "arrival_hour", "departure_hour", "daily_kwh")
     stage = 35                     # after flexible loads (30), before thermal storage (40)
     roles = ("baseline", "scenario")
-    stats = ("ev_kwh_baseline", "ev_kwh_scenario", "ev_shortfall_kwh_baseline", "ev_shortfall_kwh_scenario")
+    stats = ("ev_kwh_baseline", "ev_kwh_scenario", "ev_shortfall_kwh_baseline", "ev_shortfall_kwh_scenario",
+             "ev_block_kw_baseline", "ev_block_kw_scenario")
 
     def __init__(self, settings):
         super().__init__(settings)
         self._fleets: dict = {}
+        self._block_of = np.zeros(0, dtype=np.int64)
+
+    def new_stats(self, n: int, blocks: list, steps: int) -> dict[str, np.ndarray]:
+        """Per customer: ``ev_kwh_<role>`` (energy charged) and ``ev_shortfall_kwh_<role>``
+        (need that did not fit) [kWh]; per stream block and step: ``ev_block_kw_<role>``,
+        the block's EV charging load [kW], shape (blocks, steps) (the fleet's load at the
+        system peak, docs/metrics.md). Keeps each row's block."""
+        self._block_of = np.repeat(np.arange(len(blocks)), [b - a for a, b in blocks]) if blocks \
+            else np.zeros(0, dtype=np.int64)
+        out = {k: np.zeros(n) for k in self.stats[:4]}
+        out.update({k: np.zeros((len(blocks), steps)) for k in self.stats[4:]})
+        return out
 
     def draw(self, draw_param, rng: np.random.Generator, rows: int) -> dict[str, np.ndarray]:
         """The EV parameters from a stream of their own, keyed under the block's parameter
@@ -293,6 +306,12 @@ class EvModel(ResponseModel):
                     else np.asarray(day.idx))[sub]
             day.stats["ev_kwh_" + day.role][rows] += ev.sum(axis=1) * day.step_hours
             day.stats["ev_shortfall_kwh_" + day.role][rows] += short
+            if day.d is not None:
+                # each stream block's EV load, added row by row in row order: the same bits
+                # however the blocks are chunked or spread (a block is never split)
+                spd = ev.shape[1]
+                span = day.stats["ev_block_kw_" + day.role][:, day.d * spd:(day.d + 1) * spd]
+                np.add.at(span, self._block_of[rows], ev)
         return out
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:

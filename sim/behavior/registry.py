@@ -98,6 +98,9 @@ class ResponseDay:
         where the tariff has one. [kW]
     input_kw : ndarray, shape (n, spd)
         The load before any model of the day responded. [kW]
+    d : int, or None
+        The day's index in the horizon (its steps are ``d x spd`` to ``(d + 1) x spd``);
+        None where the caller has no horizon (a test's single day).
     """
 
     role: str
@@ -114,6 +117,7 @@ class ResponseDay:
     soc: np.ndarray | None
     input_kw: np.ndarray
     charge: tuple | None = None
+    d: int | None = None
 
 
 class ResponseModel:
@@ -146,6 +150,14 @@ class ResponseModel:
 
     def __init__(self, settings):
         self.settings = settings
+
+    def new_stats(self, n: int, blocks: list, steps: int) -> dict[str, np.ndarray]:
+        """The running sums of :attr:`stats` at the start of a run, for ``n`` customers in
+        stream ``blocks`` ((start, stop) rows each) over ``steps`` steps: an (n,) array of
+        zeros each (a model
+        that keeps sums per stream block and step overrides this; the shards' arrays are
+        joined along the first axis, in block order)."""
+        return {k: np.zeros(n) for k in self.stats}
 
     def draw(self, draw_param, rng: np.random.Generator, rows: int) -> dict[str, np.ndarray]:
         """This model's per-customer parameters for ``rows`` customers of a stream block,
