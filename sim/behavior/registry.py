@@ -131,8 +131,8 @@ class ResponseModel:
     #: Per-customer parameters: fields of the settings, drawn in this order.
     params: ClassVar[tuple[str, ...]] = ()
     #: Place in the day's chain (lower first): energy-price models 10, demand shaving 20,
-    #: flexible loads 30, thermal storage 40 (interruptible curtailment, a tariff programme,
-    #: always comes last).
+    #: flexible loads 30, EV charging 35, thermal storage 40 (interruptible curtailment, a
+    #: tariff programme, always comes last).
     stage: ClassVar[int] = 50
     #: The tariff roles it acts in.
     roles: ClassVar[tuple[str, ...]] = ("scenario",)
