@@ -226,3 +226,16 @@ def test_bad_ev_settings_exit_2_naming_the_field(field, value, expected, write_y
     err = capsys.readouterr().err
     assert code == 2 and expected in err and "Traceback" not in err, err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_stated_timer_holds_every_car_until_its_hour():
+    """``timer_start: 0.5`` on hourly steps: charging from 01:00 (the first step starting at
+    or after the timer); 8 kWh at 7 kW take two steps, which fit before any departure (>= 4:00),
+    so no car charges between noon and 01:00, and the same energy as unmanaged is charged."""
+    data = _scenario(dict(EV, daily_kwh=8.0, charger_kw=7.0, timer_start=0.5))
+    r = sim.run(build(data))
+    fleet = r.segments["res"].stats["ev_block_kw_scenario"].sum(axis=0).reshape(3, 24)
+    assert (fleet[:, 12:] == 0).all() and (fleet[:, 0] == 0).all()
+    assert fleet[:, 1].min() > 0
+    m = r.metrics["segments"]["res"]
+    assert m["scenario"]["ev_kwh"] == pytest.approx(m["baseline"]["ev_kwh"], rel=1e-12)

@@ -296,7 +296,8 @@ class EvModel(ResponseModel):
             return load
         s = self.settings
         mode = s.mode if day.role == "scenario" else s.baseline_mode
-        timer = None if s.timer_start is None else int(round(s.timer_start / day.step_hours))
+        # the first step starting at or after the timer's hour (as the window's start)
+        timer = None if s.timer_start is None else int(np.ceil(s.timer_start / day.step_hours - 1e-9))
         price = day.own.price if day.own.price.ndim == 1 else day.own.price[sub]
         ev, short = charge_ev(fleet, price, mode, day.step_hours, timer)
         out = load.copy()
