@@ -64,6 +64,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import jit
+from ..rowmath import block_column_sums
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
 __all__ = ["EvFleet", "MODES", "charge_ev", "EvModel", "window_steps"]
@@ -141,18 +142,23 @@ def charge_ev(fleet: EvFleet, price: np.ndarray, mode: str, step_hours: float,
     row = np.zeros(n, dtype=np.int64) if p.ndim == 1 else np.arange(n, dtype=np.int64)
     out = np.zeros((n, spd))
     short = np.zeros(n)
+    # managed: each price row's steps by price, sorted once (the order within a level of
+    # equal prices does not matter: a level is charged all at one power)
+    orders = (np.argsort(rows, axis=1, kind="stable") if mode == "managed"
+              else np.zeros((rows.shape[0], spd), dtype=np.intp))
     _charge_rows(fleet.start, fleet.steps, fleet.need_kwh, fleet.power_kw, MODES[mode],
-                 -1 if timer_step is None else int(timer_step) % spd, rows, row, float(step_hours), out, short)
+                 -1 if timer_step is None else int(timer_step) % spd, rows, row, orders, float(step_hours), out, short)
     return out, short
 
 
 @jit
-def _charge_rows(start, steps, need, power, mode, timer_step, rows, row, h, out, short):
+def _charge_rows(start, steps, need, power, mode, timer_step, rows, row, orders, h, out, short):
     """:func:`charge_ev` per car (window positions ``k = 0..L-1`` are steps ``(start + k) mod
     spd``): the energy ``e = min(E, cap x L)`` with ``cap = P h``, in full steps of ``cap``
     and one partial step, from position ``s`` on (unmanaged ``s = 0``; timer ``s = min(k0,
     L - m)`` with ``m`` the steps ``e`` needs), or (managed) by levels of equal price in
-    increasing order (a stable insertion sort), the last level reached at an even power."""
+    increasing order (``orders``: each price row's steps sorted by price; a level's steps
+    outside the window skipped), the last level reached at an even power."""
     n = start.shape[0]
     spd = out.shape[1]
     order = np.empty(spd, dtype=np.int64)
@@ -173,13 +179,6 @@ def _charge_rows(start, steps, need, power, mode, timer_step, rows, row, h, out,
         for k in range(L):
             order[k] = k
         if mode == 2:
-            for k in range(1, L):
-                x = p[(s0 + order[k]) % spd]
-                j = k
-                while j > 0 and p[(s0 + order[j - 1]) % spd] > x:
-                    order[j] = order[j - 1]
-                    j -= 1
-                order[j] = k
             first = 0
         elif mode == 1:
             if timer_step >= 0:
@@ -201,23 +200,29 @@ def _charge_rows(start, steps, need, power, mode, timer_step, rows, row, h, out,
             first = 0
         rem = e
         if mode == 2:
-            # level by level from the cheapest: a level the rest of the need fills only in
-            # part is charged at one even power over all its steps
+            # level by level from the cheapest (the row's steps by price, those in the
+            # window counted): a level the rest of the need fills only in part is charged
+            # at one even power over all its steps in the window
+            o = orders[row[i]]
             k = 0
-            while k < L and rem > 0.0:
-                x = p[(s0 + order[k]) % spd]
+            while k < spd and rem > 0.0:
+                x = p[o[k]]
                 j = k
-                while j < L and p[(s0 + order[j]) % spd] == x:
+                count = 0
+                while j < spd and p[o[j]] == x:
+                    if (o[j] - s0) % spd < L:
+                        count += 1
                     j += 1
-                if rem >= cap * (j - k):
+                if count > 0:
+                    if rem >= cap * count:
+                        level = power[i]
+                        rem -= cap * count
+                    else:
+                        level = rem / count / h
+                        rem = 0.0
                     for q in range(k, j):
-                        out[i, (s0 + order[q]) % spd] = power[i]
-                    rem -= cap * (j - k)
-                else:
-                    even = rem / (j - k) / h
-                    for q in range(k, j):
-                        out[i, (s0 + order[q]) % spd] = even
-                    rem = 0.0
+                        if (o[q] - s0) % spd < L:
+                            out[i, o[q]] = level
                 k = j
             continue
         for k in range(first, L):
@@ -308,11 +313,14 @@ class EvModel(ResponseModel):
             day.stats["ev_kwh_" + day.role][rows] += ev.sum(axis=1) * day.step_hours
             day.stats["ev_shortfall_kwh_" + day.role][rows] += short
             if day.d is not None:
-                # each stream block's EV load, added row by row in row order: the same bits
+                # each stream block's EV load, its rows added in row order: the same bits
                 # however the blocks are chunked or spread (a block is never split)
+                blocks = self._block_of[rows]                 # non-decreasing (rows ascending)
+                cut = np.flatnonzero(np.diff(blocks)) + 1
+                sums = block_column_sums(ev, None, np.concatenate(([0], cut, [len(rows)])))
                 spd = ev.shape[1]
-                span = day.stats["ev_block_kw_" + day.role][:, day.d * spd:(day.d + 1) * spd]
-                np.add.at(span, self._block_of[rows], ev)
+                day.stats["ev_block_kw_" + day.role][blocks[np.concatenate(([0], cut))],
+                                                     day.d * spd:(day.d + 1) * spd] += sums
         return out
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:
