@@ -459,6 +459,26 @@ def segment_controllable_load(run: RunView, name: str, entry: dict, c: dict) -> 
             "device_net_kept_off_kwh": cut - pre - reb}
 
 
+@metric("segment_role")
+def segment_ev(run: RunView, name: str, role: str, r: dict) -> dict:
+    """The segment's home EV charging (``model: ev``) in the role: energy and shortfall
+    [kWh], the fleet's own peak and its load at the role's system peak [kW], and that load's
+    share of the system peak [-]."""
+    stats = run.result.segments[name].stats
+    blocks = stats.get(f"ev_block_kw_{role}")
+    if blocks is None:
+        return {}
+    fleet = blocks.sum(axis=0)                     # (steps,) the same array however sharded
+    system = run.result.system_load_kw[role]
+    peak_t = int(system.argmax())
+    at_peak = float(fleet[peak_t]) if fleet.size else 0.0
+    return {"ev_kwh": float(stats[f"ev_kwh_{role}"].sum()),
+            "ev_shortfall_kwh": float(stats[f"ev_shortfall_kwh_{role}"].sum()),
+            "ev_peak_kw": float(fleet.max()) if fleet.size else 0.0,
+            "ev_kw_at_system_peak": at_peak,
+            "ev_share_of_system_peak": at_peak / float(system[peak_t]) if system[peak_t] > 0 else 0.0}
+
+
 def _welfare(ledgers: list, ch: dict) -> dict:
     """Consumer surplus change ``sum_i (dV_i - dB_i)`` over the customers of ``ledgers``, and
     the welfare change ``sum_i dV_i - dC`` (``ch``: the changes, with

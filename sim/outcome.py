@@ -176,9 +176,11 @@ class SegmentOutcome:
     bills : dict role -> BillArrays
     load_kw : dict role -> ndarray, shape (n_steps,)
         The segment's total load in each step. [kW]
-    stats : dict name -> ndarray, shape (n,)
+    stats : dict name -> ndarray, shape (n,) (or (blocks, n_steps): per stream block)
         Per-customer sums of the response over the horizon (``consumer_surplus``
-        [currency], ``interruptible_requested_kwh``, ``interruptible_delivered_kwh`` [kWh]).
+        [currency], ``interruptible_requested_kwh``, ``interruptible_delivered_kwh`` [kWh],
+        a model's own, such as ``ev_kwh_<role>``), or a model's sums per stream block and
+        step (``ev_block_kw_<role>`` [kW]).
     elasticity : ndarray, shape (n,)
         Each customer's own-price elasticity (constant-elasticity model; 0 without it).
     soc : dict role -> ndarray, shape (n,), or None

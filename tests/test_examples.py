@@ -23,6 +23,13 @@ def test_example_runs(path):
     if path.stem == "tou_peak_valley":
         assert m["change"]["peak_reduction_pct"] > 0
         assert m["change"]["peak_valley_rate_change"] < 0
+    if path.stem.startswith("ev_"):                   # the valley timer's peak; managed charging's valley fill
+        ev = m["segments"]["households"]
+        assert ev["scenario"]["ev_kwh"] == ev["baseline"]["ev_kwh"] > 0
+        if path.stem == "ev_timer_peak":
+            assert m["change"]["peak_reduction_kw"] < 0 and ev["scenario"]["ev_share_of_system_peak"] > 0.5
+        else:
+            assert m["change"]["peak_reduction_kw"] > 0 and ev["scenario"]["ev_peak_kw"] < ev["baseline"]["ev_peak_kw"]
 
 
 def test_examples_exist():

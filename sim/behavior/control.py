@@ -108,7 +108,7 @@ class ControllableLoadModel(ResponseModel):
     stage = 25                      # after the energy-price models and demand shaving, before flexible loads
     sees_events = True              # dispatched on the event signal, also where event_response answers the events
     roles = ("scenario",)
-    stats_keys = ("device_curtailed_kwh", "device_precool_kwh", "device_rebound_kwh")
+    stats = ("device_curtailed_kwh", "device_precool_kwh", "device_rebound_kwh")
 
     def draw(self, draw_param, rng: np.random.Generator, rows: int) -> dict[str, np.ndarray]:
         out = super().draw(draw_param, rng, rows)

@@ -15,6 +15,8 @@ tariff objects. The built-in models' stages:
    is the customer's baseline peak of the month so far, less the reduction x ``m``;
 3. flexible loads, in both roles, at each role's prices (automation reacts to absolute
    price differences: under a flat price nothing moves);
+3a. home EV charging (:mod:`sim.behavior.ev`), in both roles, a load added for the
+   customers with an EV, placed by each role's charging mode;
 4. thermal storage, in both roles, at each role's prices, for the customers who have it;
 5. interruptible curtailment in the role's called events, compliance x fatigue (a tariff
    programme, not a model: always last).

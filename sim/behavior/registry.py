@@ -101,6 +101,9 @@ class ResponseDay:
     weather : sim.weather.DayWeather, or None
         The day's outdoor temperature and the segment's temperature-dependent load per kW of
         mean load (a scenario with weather and a built-in profile); None otherwise.
+    d : int, or None
+        The day's index in the horizon (its steps are ``d x spd`` to ``(d + 1) x spd``);
+        None where the caller has no horizon (a test's single day).
     """
 
     role: str
@@ -118,6 +121,7 @@ class ResponseDay:
     input_kw: np.ndarray
     charge: tuple | None = None
     weather: object = None
+    d: int | None = None
 
 
 class ResponseModel:
@@ -131,8 +135,8 @@ class ResponseModel:
     #: Per-customer parameters: fields of the settings, drawn in this order.
     params: ClassVar[tuple[str, ...]] = ()
     #: Place in the day's chain (lower first): energy-price models 10, event response 12, demand shaving 20,
-    #: flexible loads 30, thermal storage 40 (interruptible curtailment, a tariff programme,
-    #: always comes last).
+    #: controllable loads 25, flexible loads 30, EV charging 35, thermal storage 40 (interruptible
+    #: curtailment, a tariff programme, always comes last).
     stage: ClassVar[int] = 50
     #: The tariff roles it acts in.
     roles: ClassVar[tuple[str, ...]] = ("scenario",)
@@ -152,12 +156,20 @@ class ResponseModel:
     #: price-responsive load (a device dispatched on the event signal, which acts on the load
     #: it controls and nothing else).
     sees_events: ClassVar[bool] = False
-    #: Running per-customer sums it keeps in ``ResponseDay.stats`` (names; each starts at 0,
-    #: shape (customers,), and reaches the run's ``SegmentOutcome.stats``).
-    stats_keys: ClassVar[tuple[str, ...]] = ()
+    #: Per-customer running sums it keeps in ``ResponseDay.stats`` (names, each an (n,)
+    #: array of zeros at the start, in the run's ``SegmentOutcome.stats``).
+    stats: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings):
         self.settings = settings
+
+    def new_stats(self, n: int, blocks: list, steps: int) -> dict[str, np.ndarray]:
+        """The running sums of :attr:`stats` at the start of a run, for ``n`` customers in
+        stream ``blocks`` ((start, stop) rows each) over ``steps`` steps: an (n,) array of
+        zeros each (a model
+        that keeps sums per stream block and step overrides this; the shards' arrays are
+        joined along the first axis, in block order)."""
+        return {k: np.zeros(n) for k in self.stats}
 
     def draw(self, draw_param, rng: np.random.Generator, rows: int) -> dict[str, np.ndarray]:
         """This model's per-customer parameters for ``rows`` customers of a stream block,

@@ -109,7 +109,7 @@ class SegmentState:
         soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
         stats = {**{f"utility_{r}": np.zeros(pop.n) for r in ROLES},
                  "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n),
-                 **{k: np.zeros(pop.n) for m in models for k in m.stats_keys}}
+                 **{k: v for m in models for k, v in m.new_stats(pop.n, spans, cal.n_steps).items()}}
         return cls(pop, tariffs, bills, seg, soc, structural, stats, models)
 
     def close_month(self, m: int) -> None:

@@ -191,7 +191,7 @@ def _respond_tariff(seg, role: str, cd: _Chunkday, day: DayInputs, tariff: Compi
                         day.step_hours, idx=idx, mean_kw=seg.population.load.mean_kw, month_peak_kw=peak,
                         stats=seg.stats if day.commit else None,
                         soc=seg.soc[role][idx] if seg.soc is not None else None,
-                        weather=_day_weather(seg.population.load, day.d))
+                        weather=_day_weather(seg.population.load, day.d), d=day.d)
     got, ch, soc = respond(seg.models, seg.population, rday)
     if soc is not None and day.commit:
         seg.soc[role][idx] = soc

@@ -3,7 +3,7 @@
 A segment's ``behavior`` is one model or a list of models that combine: at most one
 energy-price model (``constant_elasticity``, ``elasticity_matrix``, ``prism`` or ``ces``), plus any
 of ``event_response`` (critical-peak and rebate events), ``flexible`` (deferrable loads),
-``demand_shaving`` and ``thermal_storage``.
+``demand_shaving``, ``thermal_storage`` and ``ev`` (home EV charging).
 ``participation`` says who takes the scenario tariff and how strongly they respond over
 time (enrolment, awareness, enabling technology, event fatigue, learning).
 docs/behavior.md gives the equations and the published evidence behind the defaults.
@@ -17,7 +17,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .defaults import SELF_SELECTION
-from .base import Loc, Model, Param, param_bounds, parse_hour_range, problems, shape_of
+from .base import LogNormal, Loc, Model, Normal, Param, param_bounds, parse_hour_range, problems, shape_of
 from .weather import ControllableLoad
 
 
@@ -168,8 +168,35 @@ class ThermalStorage(Model):
     _loss = _within("loss_per_hour", 0.0, 0.99)
 
 
+class ElectricVehicles(Model):
+    """Home EV charging added to the load of a share of the segment's customers, charged
+    unmanaged, on a timer, or managed against the prices (sim.behavior.ev; defaults and their
+    sources in docs/behavior.md, "Electric vehicles")."""
+
+    model: Literal["ev"]
+    adoption: float = Field(ge=0, le=1, description="Share of the segment's customers with an EV charged at home.")
+    charger_kw: Param = Field(7.0, description="Home charger rating per customer. [kW]")
+    arrival_hour: Param = Field(Normal(dist="normal", mean=18.0, sd=2.0, min=12.0, max=24.0), description=(
+        "Hour the car is plugged in at home each day, in [0, 24]. [h]"))
+    departure_hour: Param = Field(Normal(dist="normal", mean=7.5, sd=1.0, min=4.0, max=11.0), description=(
+        "Hour the car leaves (the next morning when earlier than the arrival), in [0, 24]. [h]"))
+    daily_kwh: Param = Field(LogNormal(dist="lognormal", mean=6.5, cv=0.6), description=(
+        "Energy the car needs each day (charged every day). [kWh]"))
+    mode: Literal["unmanaged", "timer", "managed"] = Field("unmanaged", description=(
+        "Charging in the scenario role: at arrival, from the timer, or the cheapest steps before departure."))
+    baseline_mode: Literal["unmanaged", "timer", "managed"] = Field("unmanaged", description=(
+        "Charging in the baseline role (the same cars and energy)."))
+    timer_start: float | None = Field(None, ge=0, lt=24, description=(
+        "Timer mode: hour the timer starts charging (default: the first step of the cheapest price "
+        "in each car's window, the valley start). [h]"))
+    _kw = _within("charger_kw", 0.0, 1000.0)
+    _arr = _within("arrival_hour", 0.0, 24.0)
+    _dep = _within("departure_hour", 0.0, 24.0)
+    _kwh = _within("daily_kwh", 0.0, float("inf"))
+
+
 ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Ces, EventResponse, Flexible, DemandShaving,
-                                ThermalStorage, ControllableLoad],
+                                ThermalStorage, ControllableLoad, ElectricVehicles],
                           Field(discriminator="model")]
 
 #: Models that respond to the scenario's energy prices relative to the baseline's.
