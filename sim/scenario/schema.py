@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from .base import (CsvSeries, Distribution, LogNormal, Loc, Model, Normal, Param, Triangular, Uniform,
                    existing_file, param_bounds, parse_hour_range, problems, range_quarters, shape_of)
 from .behavior import BehaviorSpec, Participation, behavior_problems, models_of
+from .network import Network
 from .sectors import SECTORS, is_default, sector_problems, with_sector
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
                      tariff_boundaries)
@@ -419,6 +420,7 @@ class Scenario(Model):
         min_length=1, description="Tariff name (letters, digits, _ -) -> tariff.")
     grid: Grid = Field(default_factory=Grid)
     operator: Operator | None = Field(None, description="Day-ahead event calls (default: only listed events).")
+    network: Network | None = Field(None, description="A segment's customers on transformers and feeders (optional).")
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
@@ -473,6 +475,10 @@ class Scenario(Model):
                     errs.append((("populations", i, "storage", "charge_hours"),
                                  f"boundaries at minute {bad[0] % 1440} do not fall on "
                                  f"{self.horizon.step_minutes}-minute steps"))
+        segments = sorted(seg.name for seg in self.populations)
+        if self.network is not None and self.network.segment not in segments:
+            errs.append((("network", "segment"), f"unknown segment {self.network.segment!r} "
+                                                 f"(segments: {', '.join(segments)})"))
         if errs:
             raise problems(errs)
         return self

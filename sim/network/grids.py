@@ -1,0 +1,59 @@
+"""The low-voltage networks the power flow runs on: pandapower's shipped networks by name,
+or a network in pandapower's JSON format.
+
+Nothing downloads: the shipped networks are built by ``pandapower.networks`` from the data
+that comes with the package (docs/network.md gives each one's source).
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["load_grid", "load_points"]
+
+
+def _dickert(feeders_range: str, customer: str):
+    import pandapower.networks as pn
+
+    return pn.create_dickert_lv_network(feeders_range=feeders_range, linetype="cable", customer=customer, case="good")
+
+
+def _shipped(name: str):
+    import pandapower.networks as pn
+
+    if name.startswith("kerber_"):
+        return getattr(pn, "create_" + name)()
+    if name == "cigre_lv":
+        return pn.create_cigre_network_lv()
+    if name.startswith("dickert_lv_"):
+        rng = name.split("_")[2]
+        return _dickert(rng, "single" if rng == "short" else "multiple")
+    raise KeyError(name)
+
+
+@lru_cache(maxsize=8)
+def _cached(grid: str | None, file: str | None):
+    if grid is not None:
+        return _shipped(grid)
+    import pandapower as pp
+
+    return pp.from_json(file)
+
+
+def load_grid(power_flow):
+    """A fresh copy of the network a scenario's ``network.power_flow`` names (its loads in
+    the network's own order are the transformer's load points)."""
+    return copy.deepcopy(_cached(power_flow.grid, None if power_flow.file is None else str(Path(power_flow.file))))
+
+
+def load_points(network) -> int:
+    """Load points per transformer of a scenario's ``network`` section: the loads of its
+    power-flow network, or one (the transformer) without a power flow."""
+    pf = network.power_flow
+    if pf is None:
+        return 1
+    if pf.customers_per_load is not None:
+        return len(pf.customers_per_load)
+    return len(_cached(pf.grid, None if pf.file is None else str(Path(pf.file))).load)
