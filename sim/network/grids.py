@@ -8,16 +8,37 @@ that comes with the package (docs/network.md gives each one's source).
 from __future__ import annotations
 
 import copy
+import random
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["load_grid", "load_points"]
+__all__ = ["BUILD_SEED", "load_grid", "load_points", "shipped"]
 
 
 def _dickert(feeders_range: str, customer: str):
     import pandapower.networks as pn
 
     return pn.create_dickert_lv_network(feeders_range=feeders_range, linetype="cable", customer=customer, case="good")
+
+
+#: Seed of the branch-out cable draws of pandapower's Kerber networks: their constructors
+#: pick some branch-out cable types with ``random.random()`` (module
+#: ``pandapower.networks.kerber_networks``, imported there as ``rd``); drsim hands them a
+#: ``random.Random(BUILD_SEED)`` of their own while they build, so the network is the same
+#: in every process whatever else has drawn from Python's generator.
+BUILD_SEED = 0
+
+
+def shipped(name: str):
+    """A shipped network, its random choices drawn from ``random.Random(BUILD_SEED)``."""
+    import pandapower.networks.kerber_networks as kn
+
+    saved = kn.rd
+    kn.rd = random.Random(BUILD_SEED)
+    try:
+        return _shipped(name)
+    finally:
+        kn.rd = saved
 
 
 def _shipped(name: str):
@@ -36,7 +57,7 @@ def _shipped(name: str):
 @lru_cache(maxsize=8)
 def _cached(grid: str | None, file: str | None):
     if grid is not None:
-        return _shipped(grid)
+        return shipped(grid)
     import pandapower as pp
 
     return pp.from_json(file)
