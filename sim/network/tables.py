@@ -69,7 +69,7 @@ def write_network_tables(folder: Path, result) -> None:
         return
     out = Path(folder) / "network"
     out.mkdir(exist_ok=True)
-    ts = np.asarray(result.calendar.timestamps)
+    ts = np.asarray(result.calendar.timestamps).astype("datetime64[s]")
     pq.write_table(_series(nr.transformers_kw, "t", ts), out / "transformer_load.parquet")
     pq.write_table(_series(nr.feeders_kw, "f", ts), out / "feeder_load.parquet")
     pq.write_table(_balance(nr), out / "load_balance.parquet")
