@@ -42,7 +42,10 @@ class PowerFlow(Model):
         "Customers of a transformer on each load of the network, in the network's load order (they must "
         "add up to customers_per_transformer); default: spread evenly over the loads."))
 
-    _exists = field_validator("file")(existing_file)
+    @field_validator("file")
+    @classmethod
+    def _exists(cls, v, info):
+        return None if v is None else existing_file(v, info)
 
     @field_validator("steps")
     @classmethod
