@@ -156,6 +156,9 @@ def test_same_bits_on_dask_workers():
     (lambda n: n.update(transformer_kva=-1), "network.transformer_kva"),
     (lambda n: n["power_flow"].update(grid="atlantis"), "network.power_flow.grid"),
     (lambda n: n["power_flow"].update(customers_per_load=[1, 2]), "network.power_flow.customers_per_load"),
+    (lambda n: n["power_flow"].update(customers_per_load=[14, 14]),
+     "network.power_flow.customers_per_load: lists 2 loads; the network has 14"),
+    (lambda n: n["power_flow"].update(grid=None, file="nowhere.json"), "network.power_flow.file: file not found"),
 ])
 def test_bad_network_input_exits_2_naming_line_and_field(change, expected, write_yaml, tmp_path, capsys):
     data = _network_data()

@@ -12,7 +12,9 @@ import random
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["BUILD_SEED", "load_grid", "load_points", "shipped"]
+from ..errors import InputError, Problem
+
+__all__ = ["BUILD_SEED", "check_network", "load_grid", "load_points", "shipped"]
 
 
 def _dickert(feeders_range: str, customer: str):
@@ -78,3 +80,24 @@ def load_points(network) -> int:
     if pf.customers_per_load is not None:
         return len(pf.customers_per_load)
     return len(_cached(pf.grid, None if pf.file is None else str(Path(pf.file))).load)
+
+
+def check_network(scenario, label: str | None = None) -> None:
+    """Before any work: the power-flow network loads (a JSON file pandapower can read), has
+    loads, and has as many as ``customers_per_load`` lists. InputError naming the field and
+    ``label`` (the scenario file; default: the scenario's name)."""
+    spec = scenario.network
+    pf = None if spec is None else spec.power_flow
+    if pf is None:
+        return
+    where = str(pf.file) if pf.file is not None else scenario.name
+    try:
+        net = _cached(pf.grid, None if pf.file is None else str(Path(pf.file)))
+    except Exception as e:  # pandapower raises several kinds on a bad file
+        raise InputError(Problem(where, None, "network.power_flow.file",
+                                 f"pandapower cannot read the network: {type(e).__name__}: {e}")) from None
+    if len(net.load) == 0:
+        raise InputError(Problem(where, None, "network.power_flow", "the network has no loads to place customers on"))
+    if pf.customers_per_load is not None and len(pf.customers_per_load) != len(net.load):
+        raise InputError(Problem(label or scenario.name, None, "network.power_flow.customers_per_load",
+                                 f"lists {len(pf.customers_per_load)} loads; the network has {len(net.load)}"))
