@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/billing.py
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/sweep.py --runs 20
+	$(BIN)/python benchmarks/powerflow.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -72,6 +72,10 @@ def cmd_run(args) -> int:
     from .results import check_target, default_run_dir, write_run
 
     sc = _scenario(args)
+    if sc.network is not None:  # the power-flow network read and checked before any work
+        from .network.grids import check_network
+
+        check_network(sc, str(args.file))
     if args.chunk is None:
         args.chunk = DEFAULT_CHUNK
     if args.chunk < 1:

@@ -192,6 +192,11 @@ class SegmentOutcome:
         structural bill is then the baseline bill). [currency]
     spec : Segment
         The scenario's segment.
+    network : dict or None
+        The scenario's network segment only: ``kw``, shape (roles, pieces, n_steps), its
+        load summed over each piece (rows of one stream block on one load point, in block
+        order) [kW], and ``group``, shape (pieces,), each piece's load point
+        (:mod:`sim.network.placement`).
     """
 
     name: str
@@ -205,9 +210,10 @@ class SegmentOutcome:
     soc: dict | None = None
     structural_bill: np.ndarray | None = None
     spec: object = None
+    network: dict | None = None
 
     def __post_init__(self):
-        for a in (self.elasticity, self.structural_bill, *self.stats.values(), *self.load_kw.values(),
+        for a in (self.elasticity, self.structural_bill, *(self.network or {}).values(), *self.stats.values(), *self.load_kw.values(),
                   *(self.soc or {}).values()):
             _frozen(a)
 
@@ -227,7 +233,9 @@ class SegmentOutcome:
                    cat(p.elasticity for p in parts),
                    None if first.soc is None else {r: cat(p.soc[r] for p in parts) for r in first.soc},
                    None if first.structural_bill is None else cat((p.structural_bill for p in parts), axis=1),
-                   first.spec)
+                   first.spec, None if first.network is None else
+                   {"kw": cat((p.network["kw"] for p in parts), axis=1),
+                    "group": cat(p.network["group"] for p in parts)})
 
     def with_load(self, load_kw: dict) -> "SegmentOutcome":
         """The same outcome with the segment's load series (added by the coordinator)."""
@@ -262,3 +270,5 @@ class RunResult:
     shard_busy_s: list = field(default_factory=list)  #: seconds each shard spent computing days
     #: tariff name -> what it charged over the horizon: listed and called events, formed prices
     realized: dict = field(default_factory=dict)
+    #: the scenario's network section: loads, load balance and power flow (sim.network.analysis), or None
+    network: object = None

@@ -247,6 +247,10 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
         write_table(tmp, CUSTOMER_SURPLUS, customer_surplus_chunks(result.segments), currency=currency, csv=csv)
         write_table(tmp, EVENTS, events_chunks(result.events, result.calendar.step_minutes), currency=currency,
                     csv=True)
+        if getattr(result, "network", None) is not None:
+            from .network.tables import write_network_tables
+
+            write_network_tables(tmp, result)
         _write_json(tmp / "manifest.json", manifest(result, command=command, started=started,
                                                     finished=finished, chunk_customers=chunk_customers))
         return land(tmp, out_dir)

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from .engine import DEFAULT_CHUNK, check_memory, simulate
 from .metrics import compute as compute_metrics
+from .network.analysis import analyze as network_analysis
+from .network.analysis import network_metrics
+from .network.grids import check_network
 from .outcome import RunResult
 from .scenario import Scenario, load_scenario
 
@@ -49,9 +52,11 @@ def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    check_network(scenario)
     if client is None and scheduler is None and workers <= 1:
         check_memory(scenario, limit=memory_limit)
         result = simulate(scenario, chunk_customers=chunk_customers, progress=progress)
+        result.network = network_analysis(result, None)
     else:
         from .cluster import connect, worker_memory_limits
 
@@ -63,8 +68,12 @@ def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK
                 check_memory(scenario, workers=max(len(limits), 1), limit=memory_limit,
                              worker_limit=min((x for x in limits if x), default=None), local=False)
             result = simulate(scenario, chunk_customers=chunk_customers, progress=progress, client=c)
+            result.network = network_analysis(result, c)
         if scheduler is None and client is None:  # a LocalCluster of this run's own: no address worth keeping
             result.execution.pop("scheduler", None)
             result.execution["where"] = "dask local cluster"
     result.metrics = compute_metrics(result)
+    if result.network is not None:
+        result.metrics["network"] = network_metrics(result.network, scenario.network,
+                                                    result.calendar.step_minutes / 60.0)
     return result

@@ -115,3 +115,20 @@ def print_summary(metrics: dict, currency: str, console) -> None:
                   f"({fmt.number(c['peak_reduction_pct'], 'pct', signed=True)} % of the baseline peak); money in "
                   f"{currency} over the horizon, tax included; shares of customers in %, their changes in pp",
                   highlight=False)
+    if metrics.get("network"):
+        console.print(network_line(metrics["network"]), highlight=False)
+
+
+def network_line(n: dict) -> str:
+    """One line on the network (docs/network.md): transformers over rating, the largest
+    loading and step rise, and power-flow steps in violation, baseline -> scenario."""
+    b, s = n["baseline"], n["scenario"]
+    bt, st = b["transformers"], s["transformers"]
+    text = (f"network ({n['segment']}, {n['transformers']} transformers of {n['transformer_kva']:g} kVA): over rating "
+            f"{bt['over_rating']} -> {st['over_rating']}; largest loading {fmt.number(bt['peak_loading_percent_max'], 'pct')}"
+            f" -> {fmt.number(st['peak_loading_percent_max'], 'pct')} %; largest step rise "
+            f"{fmt.number(bt['max_rise_kw'], 'kw')} -> {fmt.number(st['max_rise_kw'], 'kw')} kW")
+    if "power_flow" in b:
+        text += (f"; power-flow steps in violation {b['power_flow']['steps_in_violation']} -> "
+                 f"{s['power_flow']['steps_in_violation']} of {s['power_flow']['steps_run']}")
+    return text

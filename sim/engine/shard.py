@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..behavior.registry import model_for
+from ..network.grids import load_points
+from ..network.placement import PieceSums, Placement
 from ..calendar import Calendar
 from ..outcome import ROLES, SegmentOutcome
 from ..population import STREAM_BLOCK, SegmentPopulation, build_segment
@@ -72,6 +74,7 @@ class SegmentState:
     structural: list | None = None
     stats: dict = field(default_factory=dict)
     models: list = field(default_factory=list)
+    net: PieceSums | None = None  #: the network's per-piece load sums (the scenario's network segment only)
 
     @property
     def needs_month_peak(self) -> bool:
@@ -126,8 +129,9 @@ class SegmentState:
         structural = None
         if self.structural is not None:
             structural = np.stack([bills["baseline"].bill if acc is None else acc.bill for acc in self.structural])
+        net = None if self.net is None else {"kw": self.net.kw, "group": self.net.group}
         return SegmentOutcome(pop.name, pop.customer_class, pop.n, self.tariffs, bills, {}, self.stats,
-                              pop.elasticity, self.soc, structural, self.spec)
+                              pop.elasticity, self.soc, structural, self.spec, net)
 
 
 class Shard:
@@ -162,6 +166,8 @@ class Shard:
             seg.name: SegmentState.build(seg, scenario, cal, self.compiled, None if blocks is None else blocks[seg.name])
             for seg in scenario.populations}
         self.work = [(s, chunks(s.population.blocks, chunk_customers)) for s in self.segments.values()]
+        if scenario.network is not None:
+            attach_network(self.segments[scenario.network.segment], self.work, scenario.network, cal.n_steps)
         self._factors: dict = {}
         self._factors_day = -1
         self.busy_s = 0.0  #: time spent computing days [s] (how evenly shards share the work)
@@ -196,9 +202,11 @@ class Shard:
         for s, work in self.work:
             sums = np.zeros((len(ROLES), _n_blocks(work), spd))
             result.append(sums)
-            for chunk in work:
+            for k, chunk in enumerate(work):
                 out = block_day(s, chunk, day, self._day_factors(s, chunk))
                 sums[:, chunk.first_block:chunk.stop_block] = out.sums
+                if commit and s.net is not None:
+                    s.net.add(k, slice(d * spd, (d + 1) * spd), [(out.load[r], out.storage[r]) for r in ROLES])
         self.busy_s += time.perf_counter() - started
         return result
 
@@ -246,6 +254,15 @@ class Shard:
         if trim:
             trim_heap()
         return out
+
+
+def attach_network(s: SegmentState, work: list, network, n_steps: int) -> None:
+    """Give the network's segment its per-piece load sums (sim.network.placement)."""
+    pop = s.population
+    row0 = pop.first_block * STREAM_BLOCK
+    placement = Placement.of(network, row0 + pop.n, load_points(network))
+    seg_work = next(w for st, w in work if st is s)
+    s.net = PieceSums(placement, row0, seg_work, n_steps, len(ROLES))
 
 
 def _n_blocks(work: list) -> int:

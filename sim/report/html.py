@@ -28,6 +28,7 @@ from ..errors import InputError, Problem
 from . import charts, fmt, sources
 from .market import market_context
 from .run import RunFolder, day_matrix
+from .network import network_blocks
 from .tariffs import tariff_views
 from .opening import equity_tables, summary_intro, summary_tables
 from .templating import (BLANK, CSS, Cell, Figure, KeyValues, Row, Section, Table, cell, esc, figure, head, kv_table,
@@ -45,6 +46,7 @@ SECTIONS = [
     ("load-curves", "Load curves"),
     ("load-duration", "Load duration curve"),
     ("monthly", "Monthly peak and energy"),
+    ("network", "Transformers and feeders"),
     ("metrics", "Metrics"),
     ("revenue", "Revenue, cost and margin"),
     ("market", "Market segments"),
@@ -402,6 +404,11 @@ def _system_rows(run: RunFolder) -> list[Row]:
     return rows
 
 
+def section_network(run: RunFolder) -> Section:
+    """Transformer loading and the worst feeder's day (sim.report.network); empty without a network."""
+    return _section("network", blocks=network_blocks(run))
+
+
 def section_metrics(run: RunFolder) -> Section:
     cur = run.currency
     ch = run.metrics["change"]
@@ -664,8 +671,8 @@ def drsim_version() -> str:
 
 #: The sections of the page, in page order.
 BUILDERS = [section_summary, section_scenario, section_tariffs, section_population, section_load_curves,
-            section_duration, section_monthly, section_metrics, section_revenue, section_market, section_bills,
-            section_events,
+            section_duration, section_monthly, section_network, section_metrics, section_revenue, section_market,
+            section_bills, section_events,
             section_assumptions, section_provenance]
 
 

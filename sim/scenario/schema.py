@@ -22,6 +22,7 @@ from .base import (CsvSeries, Distribution, LogNormal, Loc, Model, Normal, Param
 from .behavior import BehaviorSpec, Participation, behavior_problems, models_of
 from .currency import CURRENCY_PATTERN, DEFAULT_CURRENCY, currency_from_tariffs, currency_problems
 from .market import Growth, Market
+from .network import Network
 from .sectors import SECTORS, is_default, sector_problems, with_sector
 from .tariff import (DAY_TYPES, FlatTariff, Period, RtpTariff, Season, ScheduleRule, Tariff, TouTariff,
                      tariff_boundaries)
@@ -472,6 +473,7 @@ class Scenario(Model):
         min_length=1, description="Tariff name (letters, digits, _ -) -> tariff.")
     grid: Grid = Field(default_factory=Grid)
     operator: Operator | None = Field(None, description="Day-ahead event calls (default: only listed events).")
+    network: Network | None = Field(None, description="A segment's customers on transformers and feeders (optional).")
     market: Market | None = Field(None, description=(
         "The market view: sales, revenue, cost and margin per segment and market year, their growth, "
         "and a screen (default: none; also shown when a segment has growth)."))
@@ -537,6 +539,10 @@ class Scenario(Model):
                     errs.append((("populations", i, "storage", "charge_hours"),
                                  f"boundaries at minute {bad[0] % 1440} do not fall on "
                                  f"{self.horizon.step_minutes}-minute steps"))
+        segments = sorted(seg.name for seg in self.populations)
+        if self.network is not None and self.network.segment not in segments:
+            errs.append((("network", "segment"), f"unknown segment {self.network.segment!r} "
+                                                 f"(segments: {', '.join(segments)})"))
         if errs:
             raise problems(errs)
         return self

@@ -1,0 +1,103 @@
+"""The low-voltage networks the power flow runs on: pandapower's shipped networks by name,
+or a network in pandapower's JSON format.
+
+Nothing downloads: the shipped networks are built by ``pandapower.networks`` from the data
+that comes with the package (docs/network.md gives each one's source).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import InputError, Problem
+
+__all__ = ["BUILD_SEED", "check_network", "load_grid", "load_points", "shipped"]
+
+
+def _dickert(feeders_range: str, customer: str):
+    import pandapower.networks as pn
+
+    return pn.create_dickert_lv_network(feeders_range=feeders_range, linetype="cable", customer=customer, case="good")
+
+
+#: Seed of the branch-out cable draws of pandapower's Kerber networks: their constructors
+#: pick some branch-out cable types with ``random.random()`` (module
+#: ``pandapower.networks.kerber_networks``, imported there as ``rd``); drsim hands them a
+#: ``random.Random(BUILD_SEED)`` of their own while they build, so the network is the same
+#: in every process whatever else has drawn from Python's generator.
+BUILD_SEED = 0
+
+
+def shipped(name: str):
+    """A shipped network, its random choices drawn from ``random.Random(BUILD_SEED)``."""
+    import pandapower.networks.kerber_networks as kn
+
+    saved = kn.rd
+    kn.rd = random.Random(BUILD_SEED)
+    try:
+        return _shipped(name)
+    finally:
+        kn.rd = saved
+
+
+def _shipped(name: str):
+    import pandapower.networks as pn
+
+    if name.startswith("kerber_"):
+        return getattr(pn, "create_" + name)()
+    if name == "cigre_lv":
+        return pn.create_cigre_network_lv()
+    if name.startswith("dickert_lv_"):
+        rng = name.split("_")[2]
+        return _dickert(rng, "single" if rng == "short" else "multiple")
+    raise KeyError(name)
+
+
+@lru_cache(maxsize=8)
+def _cached(grid: str | None, file: str | None):
+    if grid is not None:
+        return shipped(grid)
+    import pandapower as pp
+
+    return pp.from_json(file)
+
+
+def load_grid(power_flow):
+    """A fresh copy of the network a scenario's ``network.power_flow`` names (its loads in
+    the network's own order are the transformer's load points)."""
+    return copy.deepcopy(_cached(power_flow.grid, None if power_flow.file is None else str(Path(power_flow.file))))
+
+
+def load_points(network) -> int:
+    """Load points per transformer of a scenario's ``network`` section: the loads of its
+    power-flow network, or one (the transformer) without a power flow."""
+    pf = network.power_flow
+    if pf is None:
+        return 1
+    if pf.customers_per_load is not None:
+        return len(pf.customers_per_load)
+    return len(_cached(pf.grid, None if pf.file is None else str(Path(pf.file))).load)
+
+
+def check_network(scenario, label: str | None = None) -> None:
+    """Before any work: the power-flow network loads (a JSON file pandapower can read), has
+    loads, and has as many as ``customers_per_load`` lists. InputError naming the field and
+    ``label`` (the scenario file; default: the scenario's name)."""
+    spec = scenario.network
+    pf = None if spec is None else spec.power_flow
+    if pf is None:
+        return
+    where = str(pf.file) if pf.file is not None else scenario.name
+    try:
+        net = _cached(pf.grid, None if pf.file is None else str(Path(pf.file)))
+    except Exception as e:  # pandapower raises several kinds on a bad file
+        raise InputError(Problem(where, None, "network.power_flow.file",
+                                 f"pandapower cannot read the network: {type(e).__name__}: {e}")) from None
+    if len(net.load) == 0:
+        raise InputError(Problem(where, None, "network.power_flow", "the network has no loads to place customers on"))
+    if pf.customers_per_load is not None and len(pf.customers_per_load) != len(net.load):
+        raise InputError(Problem(label or scenario.name, None, "network.power_flow.customers_per_load",
+                                 f"lists {len(pf.customers_per_load)} loads; the network has {len(net.load)}"))

@@ -1,0 +1,62 @@
+"""The network's load series and load balance: each load point's, transformer's and
+feeder's load, their peaks, hours over rating, after-diversity maximum demand and the
+timer or rebound peak (the largest rise from one step to the next).
+
+Series are built from the engine's per-piece sums (:mod:`sim.network.placement`) added in
+block order, load points added in load order, transformers in transformer order: the same
+bits whatever the chunks, shards or workers. Definitions: docs/metrics.md, "Network".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..outcome import ROLES
+from .placement import Placement
+
+__all__ = ["balance", "group_series", "sum_groups"]
+
+
+def group_series(network: dict, groups: int) -> np.ndarray:
+    """Each load point's load, shape (roles, groups, steps) [kW]: the pieces of a segment
+    outcome's ``network`` added in block order (an empty load point: zeros)."""
+    kw, group = network["kw"], network["group"]
+    out = np.zeros((kw.shape[0], groups, kw.shape[2]))
+    for p, g in enumerate(group):
+        out[:, g] += kw[:, p]
+    return out
+
+
+def sum_groups(series: np.ndarray, size: int) -> np.ndarray:
+    """Consecutive runs of ``size`` rows of ``series`` (roles, rows, steps) added in order
+    (the last run may be shorter): shape (roles, ceil(rows / size), steps)."""
+    rows = series.shape[1]
+    out = np.zeros((series.shape[0], -(-rows // size), series.shape[2]))
+    for i in range(rows):
+        out[:, i // size] += series[:, i]
+    return out
+
+
+def _one(kw: np.ndarray, rating_kva: float, pf: float, customers: np.ndarray, step_h: float) -> dict:
+    """Load balance of units (transformers or feeders), kw shape (units, steps)."""
+    kva = kw / pf
+    rise = np.diff(kw, axis=1)
+    at = rise.argmax(axis=1) + 1
+    return {"peak_kw": kw.max(axis=1), "peak_loading_percent": 100.0 * kva.max(axis=1) / rating_kva,
+            "hours_over_rating": (kva > rating_kva).sum(axis=1) * step_h,
+            "admd_kw": kw.max(axis=1) / np.maximum(customers, 1),
+            "max_rise_kw": rise.max(axis=1), "max_rise_step": at}
+
+
+def balance(series: dict, placement: Placement, network, step_h: float) -> dict:
+    """Per role, the transformers' and feeders' load balance: arrays per unit (see
+    :func:`_one`) under ``transformers`` and ``feeders``. ``series``: role ->
+    {"transformers": (T, steps), "feeders": (F, steps)} [kW]."""
+    per_t = placement.transformer_customers()
+    per_f = np.array([per_t[f * placement.per_feeder:(f + 1) * placement.per_feeder].sum()
+                      for f in range(placement.feeders)])
+    feeder_kva = network.feeder_kva or network.transformer_kva * placement.per_feeder
+    return {role: {"transformers": _one(series[role]["transformers"], network.transformer_kva,
+                                        network.power_factor, per_t, step_h),
+                   "feeders": _one(series[role]["feeders"], feeder_kva, network.power_factor, per_f, step_h)}
+            for role in ROLES}

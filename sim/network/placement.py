@@ -1,0 +1,144 @@
+"""Where a segment's customers sit on the network: transformers, feeders and load points.
+
+The placement is a fixed cut of the segment's customers, in segment order, into
+contiguous runs: transformer ``t`` takes customers ``[t C, (t + 1) C)`` (``C`` customers per
+transformer, the last one the remainder), feeder ``f`` takes transformers
+``[f T, (f + 1) T)``, and within a transformer its customers are split over the load points
+of its low-voltage network (one point without a power flow). Customers are independent
+draws, so a contiguous run is a random sample of the segment, drawn from the seed with the
+customers themselves.
+
+A *group* is one load point of one transformer (``group = t x L + l``). The engine sums the
+customers' loads over each *piece*: the rows of one stream block that belong to one group,
+in row order (:func:`pieces`). A piece never depends on how blocks are chunked in memory or
+spread over processes, and the groups' series are the pieces added in block order
+(:func:`sim.network.loads.group_series`): the same bits whatever the workers.
+
+This module imports numpy and :mod:`sim.rowmath` only (the engine uses it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..rowmath import block_column_sums
+
+__all__ = ["PieceSums", "Placement", "pieces"]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A segment's customers on transformers, feeders and load points.
+
+    Attributes
+    ----------
+    n : int
+        Customers of the segment.
+    per_transformer : int
+        Customers on each transformer (the last one: the remainder).
+    per_feeder : int
+        Transformers on each feeder (the last feeder: the remainder).
+    per_load : tuple of int
+        Customers on each load point of a full transformer (adds up to ``per_transformer``).
+    """
+
+    n: int
+    per_transformer: int
+    per_feeder: int
+    per_load: tuple[int, ...]
+
+    @classmethod
+    def of(cls, network, n: int, loads: int = 1) -> "Placement":
+        """The placement a scenario's ``network`` section gives ``n`` customers, on ``loads``
+        load points per transformer (spread evenly unless the section lists them)."""
+        c = network.customers_per_transformer
+        pf = network.power_flow
+        if pf is not None and pf.customers_per_load is not None:
+            per_load = tuple(pf.customers_per_load)
+        else:
+            edges = (np.arange(loads + 1) * c) // loads
+            per_load = tuple(int(x) for x in np.diff(edges))
+        return cls(n, c, network.transformers_per_feeder, per_load)
+
+    @property
+    def loads(self) -> int:
+        return len(self.per_load)
+
+    @property
+    def transformers(self) -> int:
+        return -(-self.n // self.per_transformer)
+
+    @property
+    def feeders(self) -> int:
+        return -(-self.transformers // self.per_feeder)
+
+    @property
+    def groups(self) -> int:
+        return self.transformers * self.loads
+
+    def group_starts(self) -> np.ndarray:
+        """First customer of every group (segment order), then ``n``: shape (groups + 1,).
+        Groups of a last, partly filled transformer may be empty (equal bounds)."""
+        offsets = np.concatenate([[0], np.cumsum(self.per_load)])[:-1]
+        starts = (np.arange(self.transformers)[:, None] * self.per_transformer + offsets[None, :]).ravel()
+        return np.minimum(np.append(starts, self.n), self.n).astype(np.int64)
+
+    def transformer_customers(self) -> np.ndarray:
+        """Customers on each transformer, shape (transformers,)."""
+        starts = np.append(np.arange(self.transformers) * self.per_transformer, self.n)
+        return np.diff(starts)
+
+
+def pieces(starts: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pieces of the customer rows ``[lo, hi)`` (segment order; one stream block or a
+    run of whole blocks): each non-empty intersection of a group with the rows.
+
+    Returns ``(bounds, group)``: the pieces' first rows relative to ``lo``, then ``hi - lo``
+    (shape (pieces + 1,)), and each piece's group (shape (pieces,))."""
+    inner = starts[(starts > lo) & (starts < hi)]
+    bounds = np.unique(np.concatenate([[lo], inner, [hi]]))
+    # the group of a piece is the last group starting at or before its first row (empty groups skipped)
+    group = np.searchsorted(starts, bounds[:-1], side="right") - 1
+    return (bounds - lo).astype(np.int64), group.astype(np.int64)
+
+
+class PieceSums:
+    """A shard's running sums of its customers' load over each piece of the placement (the
+    engine's side of the network: rows of one stream block on one load point), over the
+    horizon, for both roles.
+
+    Parameters
+    ----------
+    placement : Placement
+        The placement (``n`` at least the last customer row held).
+    row0 : int
+        Segment row of the shard's first customer.
+    chunks : list of Chunk
+        The shard's chunks of the segment (:func:`sim.engine.step.chunks`), in order.
+    n_steps, roles : int
+    """
+
+    def __init__(self, placement: Placement, row0: int, chunks: list, n_steps: int, roles: int):
+        starts = placement.group_starts()
+        self.cuts: list[tuple[np.ndarray, int, int]] = []  # per chunk: piece bounds in the chunk, pieces [p0, p1)
+        groups = []
+        for ch in chunks:
+            bounds, p0 = [], sum(len(g) for g in groups)
+            for k in range(len(ch.bounds) - 1):  # each stream block of the chunk: its own pieces
+                lo = row0 + ch.rows.start + int(ch.bounds[k])
+                b, g = pieces(starts, lo, row0 + ch.rows.start + int(ch.bounds[k + 1]))
+                bounds.append(b[:-1] + ch.bounds[k])
+                groups.append(g)
+            self.cuts.append((np.append(np.concatenate(bounds), ch.bounds[-1]).astype(np.int64), p0,
+                              p0 + sum(len(x) for x in bounds)))
+        self.group = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
+        self.kw = np.zeros((roles, len(self.group), n_steps))
+
+    def add(self, k: int, steps: slice, loads: list) -> None:
+        """Chunk ``k``'s day: ``loads`` per role, (main-meter load, storage-meter load or
+        None), each (rows, spd) [kW], summed over each piece in row order."""
+        bounds, p0, p1 = self.cuts[k]
+        for r, (load, storage) in enumerate(loads):
+            self.kw[r, p0:p1, steps] = block_column_sums(load, storage, bounds)

@@ -1,0 +1,111 @@
+"""The run report's network section: transformer loading duration curves, the worst
+feeder's day (baseline and scenario) and the load-balance and power-flow figures, read from
+the run folder's ``network/`` tables and ``metrics.json`` (docs/network.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import charts, fmt
+from .charts import BASELINE, SCENARIO
+from .run import RunFolder
+from .templating import Figure, Row, Section, Table, cell, head
+
+__all__ = ["network_blocks"]
+
+
+def _loading_curves(chart_id: str, b: np.ndarray, s: np.ndarray, label: str) -> str:
+    """Every transformer's loading [%] sorted from highest to lowest, baseline dashed."""
+    def draw(fig):
+        ax = fig.subplots()
+        for rows, c, ls, name in ((b, BASELINE, "--", "baseline"), (s, SCENARIO, "-", "scenario")):
+            for i, y in enumerate(rows):
+                y = np.sort(y)[::-1]
+                ax.plot((np.arange(y.size) + 0.5) / y.size * 100.0, y, color=c, linestyle=ls, lw=1.0,
+                        label=name if i == 0 else None)
+        ax.axhline(100.0, color="0.3", lw=0.8, linestyle=":")
+        ax.set_xlim(0, 100)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("share of the steps of the horizon [%]")
+        ax.set_ylabel("transformer loading [% of rating]")
+        ax.legend(frameon=False)
+
+    return charts.render(chart_id, (7.5, 3.2), draw, label)
+
+
+def _feeder_day(chart_id: str, b: np.ndarray, s: np.ndarray, rating_kw: float, label: str) -> str:
+    def draw(fig):
+        ax = fig.subplots()
+        x = np.arange(len(b) + 1) * 24.0 / len(b)
+        ax.stairs(b, x, baseline=None, color=BASELINE, linestyle="--", label="baseline")
+        ax.stairs(s, x, baseline=None, color=SCENARIO, label="scenario")
+        ax.axhline(rating_kw, color="0.3", lw=0.8, linestyle=":", label="rating x power factor")
+        ax.set_xlim(0, 24)
+        ax.set_xticks(range(0, 25, 3))
+        ax.set_xlabel("hour of day")
+        ax.set_ylabel("feeder load [kW]")
+        ax.set_ylim(bottom=0)
+        ax.legend(frameon=False, loc="upper right")
+
+    return charts.render(chart_id, (7.5, 3.0), draw, label)
+
+
+def _columns(df: pd.DataFrame, role: str) -> np.ndarray:
+    cols = [c for c in df.columns if c.startswith(role + "_")]
+    return df[cols].to_numpy().T
+
+
+def _summary_rows(m: dict) -> list[Row]:
+    rows = []
+    for key, label, kind in (("over_rating", "transformers over rating", "count"),
+                             ("peak_loading_percent_max", "largest transformer loading [%]", "pct"),
+                             ("hours_over_rating", "transformer-hours over rating [h]", "count"),
+                             ("admd_kw_mean", "after-diversity maximum demand, mean [kW per customer]", "generic"),
+                             ("max_rise_kw", "largest step-to-step rise (timer or rebound peak) [kW]", "kw"),
+                             ("max_rise_hour_of_day", "hour of day of that rise [h]", "count")):
+        vals = [m[r]["transformers"][key] for r in ("baseline", "scenario")]
+        rows.append(Row([head(label)] + [cell(fmt.number(v, kind), True) for v in vals]))
+    if "power_flow" in m["baseline"]:
+        for key, label, kind in (("steps_in_violation", "power-flow steps in violation", "count"),
+                                 ("steps_run", "power-flow steps run", "count"),
+                                 ("vm_min_pu", "lowest bus voltage [p.u.]", "ratio"),
+                                 ("line_loading_max_percent", "largest line loading [%]", "pct"),
+                                 ("trafo_loading_max_percent", "largest transformer loading, power flow [%]", "pct"),
+                                 ("losses_kwh_in_steps_run", "losses over the steps run [kWh]", "kw")):
+            vals = [m[r]["power_flow"][key] for r in ("baseline", "scenario")]
+            rows.append(Row([head(label)] + [cell(fmt.number(v, kind), True) for v in vals]))
+    return rows
+
+
+def network_blocks(run: RunFolder) -> list:
+    """The section's blocks, or [] for a run without a network."""
+    m = run.metrics.get("network")
+    folder = run.path / "network"
+    if not m or not (folder / "transformer_load.parquet").is_file():
+        return []
+    spec = run.scenario["network"]
+    pf, rating = float(spec["power_factor"]), float(spec["transformer_kva"])
+    t = pd.read_parquet(folder / "transformer_load.parquet")
+    f = pd.read_parquet(folder / "feeder_load.parquet")
+    tb, ts = (_columns(t, r) / pf / rating * 100.0 for r in ("baseline", "scenario"))
+    fb, fs = _columns(f, "baseline"), _columns(f, "scenario")
+    worst = int(fs.max(axis=1).argmax())
+    spd = run.steps_per_day
+    day = int(fs[worst].argmax()) // spd
+    feeder_kva = spec.get("feeder_kva") or rating * spec["transformers_per_feeder"]
+    date = pd.Timestamp(t["timestamp"].iloc[day * spd]).strftime("%Y-%m-%d")
+    return [
+        Figure("fig-network-duration", _loading_curves("fig-network-duration", tb, ts, "Transformer loading"),
+               f"Loading duration curves of the {m['transformers']} transformers (segment {m['segment']}): each "
+               f"transformer's apparent power (kW / power factor {pf:g}) as a share of its {rating:g} kVA rating, "
+               "sorted from highest to lowest, baseline (dashed) and scenario; the dotted line is the rating."),
+        Figure("fig-network-feeder-day", _feeder_day("fig-network-feeder-day", fb[worst, day * spd:(day + 1) * spd],
+                                                     fs[worst, day * spd:(day + 1) * spd], feeder_kva * pf,
+                                                     "Worst feeder's day"),
+               f"Feeder {worst} (the highest scenario peak) on {date}, the day of that peak: baseline (dashed) and "
+               "scenario load; each step shows its mean power. The dotted line is the feeder's rating in kW at the "
+               "power factor."),
+        Table("tab-network", "Transformers and power flow (metrics.json, network)",
+              ["", "baseline", "scenario"], _summary_rows(m)),
+    ]
