@@ -200,3 +200,16 @@ class CsvSeries(Model):
     column: str | int = Field(-1, description="Column name, or index (default: the last column).")
 
     _exists = field_validator("csv")(existing_file)
+
+def within(name: str, lo: float, hi: float):
+    """A field validator: every customer's value of a parameter lies in [lo, hi]."""
+
+    def check(cls, v):
+        a, b = param_bounds(v)
+        if a < lo or b > hi:
+            raise PydanticCustomError("drsim_bound", "{name} must lie in [{lo}, {hi}] for every customer; "
+                                      "this one spans [{a}, {b}] (truncate a normal with min/max)",
+                                      {"name": name, "lo": lo, "hi": hi, "a": a, "b": b})
+        return v
+
+    return field_validator(name)(classmethod(check))

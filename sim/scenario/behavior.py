@@ -13,26 +13,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from .defaults import SELF_SELECTION
-from .base import LogNormal, Loc, Model, Normal, Param, param_bounds, parse_hour_range, problems, shape_of
+from .base import LogNormal, Loc, Model, Normal, Param, parse_hour_range, problems, shape_of, within as _within
 from .weather import ControllableLoad
-
-
-def _within(name: str, lo: float, hi: float):
-    """A field validator: every customer's value of a parameter lies in [lo, hi]."""
-
-    def check(cls, v):
-        a, b = param_bounds(v)
-        if a < lo or b > hi:
-            raise PydanticCustomError("drsim_bound", "{name} must lie in [{lo}, {hi}] for every customer; "
-                                      "this one spans [{a}, {b}] (truncate a normal with min/max)",
-                                      {"name": name, "lo": lo, "hi": hi, "a": a, "b": b})
-        return v
-
-    return field_validator(name)(classmethod(check))
 
 
 class ConstantElasticity(Model):

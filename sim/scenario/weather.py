@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .base import Model, Param, param_bounds, problems
+from .base import Model, Param, problems, within as _within
 
 #: ``tmy3:`` values that name a typical-year file shipped with pvlib (read offline).
 PVLIB_SAMPLES = ("pvlib:723170TYA.CSV", "pvlib:703165TY.csv")
@@ -86,16 +86,6 @@ class Weather(Model):
         return _pvlib_sample(self.tmy3) if self.tmy3.startswith("pvlib:") else Path(self.tmy3)
 
 
-def _within(name: str, lo: float, hi: float):
-    def check(cls, v):
-        a, b = param_bounds(v)
-        if a < lo or b > hi:
-            raise PydanticCustomError("drsim_bound", "{name} must lie in [{lo}, {hi}] for every customer; "
-                                      "this one spans [{a}, {b}] (truncate a normal with min/max)",
-                                      {"name": name, "lo": lo, "hi": hi, "a": a, "b": b})
-        return v
-
-    return field_validator(name)(classmethod(check))
 
 
 class ControllableLoad(Model):
