@@ -49,6 +49,20 @@ def scenario_dict(**changes) -> dict:
     return data
 
 
+def run_sweep(tmp_path, *args, days: int = 3, counts: tuple[int, int] = (30, 10)) -> Path:
+    """``drsim sweep`` (one worker) over :func:`scenario_dict` with ``days`` days and ``counts``
+    customers in its two segments; the sweep folder (the command must exit 0)."""
+    from sim.cli import main
+
+    data = scenario_dict(horizon={"start": "2025-07-01", "days": days, "step_minutes": 60})
+    data["populations"][0]["count"], data["populations"][1]["count"] = counts
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", *args]) == 0
+    return out
+
+
 def build(data: dict):
     """Validate raw scenario data into a Scenario."""
     from sim.scenario import validate

@@ -5,22 +5,14 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-import yaml
 
 from sim.cli import main
 
-from .conftest import scenario_dict
+from .conftest import run_sweep
 
 
 def _sweep(tmp_path, *args):
-    data = scenario_dict(horizon={"start": "2025-07-01", "days": 7, "step_minutes": 60})
-    data["populations"][0]["count"] = 60
-    data["populations"][1]["count"] = 20
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(data))
-    out = tmp_path / "sweep"
-    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", *args]) == 0
-    return out
+    return run_sweep(tmp_path, *args, days=7, counts=(60, 20))
 
 
 def test_grid_sweep_report_has_a_heat_map_of_the_metric(tmp_path, capsys):

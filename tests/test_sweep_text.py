@@ -14,18 +14,11 @@ from hypothesis import strategies as st
 from sim.cli import main
 from sim.sweep.store import FORMULA_START, csv_safe, csv_safe_cell
 
-from .conftest import scenario_dict
+from .conftest import run_sweep
 
 
 def _sweep(tmp_path, *args):
-    data = scenario_dict(horizon={"start": "2025-07-01", "days": 3, "step_minutes": 60})
-    data["populations"][0]["count"] = 30
-    data["populations"][1]["count"] = 10
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(data))
-    out = tmp_path / "sweep"
-    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet", *args]) == 0
-    return out
+    return run_sweep(tmp_path, "--quiet", *args)
 
 
 def test_report_of_a_sweep_over_a_tariff_name(tmp_path, capsys):
