@@ -119,8 +119,11 @@ def main():
     workers = int(sys.argv[2])
     sc = sim.load_scenario(sys.argv[1], sys.argv[3:])
     # drsim imports its engine on the first use of sim.run (lazy, for a fast command line);
-    # import it here, untimed, as revisions that imported it with `import sim` did
-    import sim.runner  # noqa: F401
+    # import it here, untimed, as revisions that imported it with `import sim` did (those
+    # have no sim/runner.py; importing the name there would find the editable install's)
+    import os
+    if os.path.exists(os.path.join(os.path.dirname(sim.__file__), "runner.py")):
+        import sim.runner  # noqa: F401
     start_s, worker_files, worker_cpu = 0.0, [], 0.0
     if workers > 1:
         from sim.sweep.execute import connect
