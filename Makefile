@@ -7,15 +7,23 @@ STAMP  := $(VENV)/.installed
 #: The scenario of `make run`, `make report` and `make check` (e.g. make run SCENARIO=scenarios/flat.yaml).
 SCENARIO ?= scenarios/tou_peak_valley.yaml
 
-.PHONY: help run report check check-all validate sweep test bench setup clean browser
+.PHONY: help run report check check-all validate sweep test bench setup clean browser lock
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every library's version: a fresh machine computes the same bits as the
+# saved golden outputs (benchmarks/golden.py), which depend on numpy, scipy, pandas and numba.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+# Re-pin constraints.txt to what is installed now (after changing pyproject.toml's dependencies:
+# install without the pins first, e.g. `.venv/bin/pip install -e '.[test]'`).
+lock:
+	@{ head -2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^drsim'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 help:
 	@echo "make run          install drsim into .venv and run $(SCENARIO) (SCENARIO=... for another)"
@@ -25,6 +33,7 @@ help:
 	@echo "make sweep        the README's sweep: peak reduction against the peak price and the elasticity"
 	@echo "make test         the test suite (installs Debian's chromium for the browser test when root)"
 	@echo "make bench        the benchmarks (docs/benchmarks.md)"
+	@echo "make lock         re-pin constraints.txt to the installed library versions"
 	@echo "then: . .venv/bin/activate   to have drsim on the PATH (or call .venv/bin/drsim)"
 
 run: $(STAMP)
