@@ -11,7 +11,8 @@ model of the base loads (:func:`sim.population.thermal.heating_degrees`, and by 
 class's ``heat_base_c``).
 
 **Heat pump** (air source): electric load ``Q_i[t] / COP[t]`` with the When2Heat COP curve
-[1]_: ``COP = f x (6.08 - 0.0941 dT + 0.0005 dT^2)``, ``dT = max(T_sink - T, 15 K)``, the
+[1]_: ``COP = f x (6.0801 - 0.0941 dT + 0.0005 dT^2)``, ``dT = max(T_sink - T, 15 K)`` (held at
+the curve's vertex, 94.1 K, beyond it: an assumption), the
 sink (flow) temperature of a radiator system ``40 - T`` and of floor heating
 ``30 - 0.5 T`` [degC], and the dataset's correction of the curve, fitted to manufacturers'
 data, to field measurements, ``f = 0.85``. So ``heat = electric x COP`` in every step. The
@@ -108,7 +109,9 @@ FUEL_CODES = {"electric": 0, "coal": 1, "gas": 2, "oil": 3, "other": -1}
 def cop_air_source(temp_c: np.ndarray, sink: str = "radiator") -> np.ndarray:
     """An air-source heat pump's COP at outdoor temperature ``temp_c`` (When2Heat [1]_):
     ``0.85 x (6.0801 - 0.0941 dT + 0.0005 dT^2)``, ``dT = max(T_sink - T, 15)``, ``T_sink =
-    40 - T`` (radiator) or ``30 - 0.5 T`` (floor). [-]"""
+    40 - T`` (radiator) or ``30 - 0.5 T`` (floor). The quadratic turns up beyond its vertex,
+    ``dT = 94.1 K`` (below about -27 degC with radiators); the COP is held at that minimum
+    there (an assumption: the curve's data do not reach such lifts). [-]"""
     t = np.asarray(temp_c, dtype=np.float64)
     if sink == "radiator":
         t_sink = 40.0 - t
@@ -116,8 +119,8 @@ def cop_air_source(temp_c: np.ndarray, sink: str = "radiator") -> np.ndarray:
         t_sink = 30.0 - 0.5 * t
     else:
         raise ValueError(f"sink must be 'radiator' or 'floor'; got {sink!r}")
-    lift = np.maximum(t_sink - t, MIN_LIFT_K)
     c0, c1, c2 = COP_AIR
+    lift = np.clip(t_sink - t, MIN_LIFT_K, -c1 / (2.0 * c2))
     return COP_CORRECTION * (c0 + c1 * lift + c2 * lift * lift)
 
 
@@ -144,7 +147,8 @@ def annuity_factor(rate: np.ndarray, years: float) -> np.ndarray:
     yearly payment that repays 1 over ``L`` years at the rate ``r``. [1/year]"""
     r = np.asarray(rate, dtype=np.float64)
     safe = np.where(r > 0, r, 1.0)
-    return np.where(r > 0, safe / (1.0 - (1.0 + safe) ** -years), 1.0 / years)
+    # 1 - (1 + r) ** -L, accurate for small r
+    return np.where(r > 0, safe / -np.expm1(-years * np.log1p(safe)), 1.0 / years)
 
 
 def switch_saving(fuel_cost: np.ndarray, electric_cost: np.ndarray, equipment_cost: np.ndarray,
