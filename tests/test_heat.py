@@ -298,3 +298,39 @@ def test_bad_heat_settings_exit_2_naming_file_line_and_field(change, expected, w
     assert code == 2 and expected in err and "Traceback" not in err, err
     assert "scenario.yaml:" in err and "populations[0].behavior" in err, err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_switchers_utility_term_is_its_fuel_cost_avoided_less_its_annuity():
+    """With one cost, rate and non-monetary cost for all: each switcher's utility over the
+    horizon is ``(U p_f / (k eta) - (K a(r, L) + O) / H) x DH_horizon``, with ``H`` the
+    TMY3 file's whole year read here with pvlib, independently of the model."""
+    import pvlib
+    from sim.scenario.weather import Weather
+
+    heat = dict(equipment_cost=2000.0, discount_rate=0.2, lifetime_years=12, other_cost_per_year=50.0)
+    data = _scenario(heat, count=200)
+    data["populations"][0]["behavior"] = data["populations"][0]["behavior"][1:]   # the heat model alone
+    sc = build(data)
+    r = sim.run(sc)
+    st_ = r.segments["res"].stats
+    year, _ = pvlib.iotools.read_tmy3(str(Weather(tmy3="pvlib:703165TY.csv").path()), map_variables=True)
+    H = np.maximum(15.0 - year["temp_air"].to_numpy(), 0).sum()
+    dh = float(heating_degrees(weather_of(sc, Calendar.from_scenario(sc)).temp_c, 15.0).sum())
+    a = 0.2 / (1 - 1.2 ** -12)
+    switched = st_["heat_switched"] > 0
+    assert switched.sum() > 10
+    code = st_["heat_heating"][switched]
+    per_kwh = np.where(code == 1, 1000.0 / 6000.0 / 0.55, 2.6 / 10.0 / 0.85)
+    ua = st_["heat_kwh_scenario"][switched] / dh
+    expected = (ua * per_kwh - (2000.0 * a + 50.0) / H) * dh
+    np.testing.assert_allclose(st_["utility_scenario"][switched], expected, rtol=1e-9)
+    assert (st_["utility_scenario"][~switched] == 0).all() and (st_["utility_baseline"] == 0).all()
+
+
+def test_the_market_view_names_electric_heats_part_of_the_sales_change():
+    r = sim.run(build(_scenario(market={})))
+    mk = r.metrics["market"]["segments"]["res"]["change"]
+    m = r.metrics["segments"]["res"]["change"]
+    assert mk["sales_change_from_electric_heat_kwh"] == pytest.approx(m["electrification_kwh"], rel=1e-12)
+    assert mk["sales_change_from_electric_heat_pct"] == pytest.approx(
+        m["electrification_kwh"] / r.metrics["market"]["segments"]["res"]["baseline"]["sales_kwh"] * 100)

@@ -160,7 +160,7 @@ class ResponseModel:
     #: Per-customer parameters: fields of the settings, drawn in this order.
     params: ClassVar[tuple[str, ...]] = ()
     #: Place in the day's chain (lower first): energy-price models 10, event response 12, demand shaving 20,
-    #: controllable loads 25, flexible loads 30, EV charging 35, thermal storage 40 (interruptible
+    #: controllable loads 25, flexible loads 30, EV charging 35, electric heat 36, thermal storage 40 (interruptible
     #: curtailment, a tariff programme, always comes last).
     stage: ClassVar[int] = 50
     #: The tariff roles it acts in.
