@@ -25,7 +25,7 @@ import numpy as np
 
 from .outcome import ROLES
 
-__all__ = ["MarketYears", "market_view", "market_years", "role_by_year", "wants_market"]
+__all__ = ["MarketYears", "electrification_sales", "market_view", "market_years", "role_by_year", "wants_market"]
 
 #: Days of a year in annual figures (sales per day x 365: a year of 365 days).
 DAYS_PER_YEAR = 365.0
@@ -111,6 +111,25 @@ def role_by_year(result, name: str, role: str, years: MarketYears) -> dict[str, 
             "cost": energy_cost + capacity}
 
 
+def electrification_sales(seg, weight: np.ndarray, years: MarketYears, base_sales: float) -> dict:
+    """The part of a segment's sales change that electric space heating brings
+    (``model: electric_heat``: today's electric heating in both roles, the switchers' in the
+    scenario role): its electricity, scenario less baseline, in each market year, weighted
+    as the sales are [kWh], and as a share of the baseline sales [%]. Empty without the
+    model."""
+    if "heat_block_kw_scenario" not in seg.stats:
+        return {}
+    spd = seg.load_kw["scenario"].size // years.of_day.size
+    h = 24.0 / spd
+    by_year = {}
+    for role in ROLES:
+        per_day = seg.stats[f"heat_block_kw_{role}"].sum(axis=0).reshape(-1, spd).sum(axis=1) * h
+        by_year[role] = np.bincount(years.of_day, per_day, minlength=years.n) * weight
+    gained = float((by_year["scenario"] - by_year["baseline"]).sum())
+    return {"sales_change_from_electric_heat_kwh": gained,
+            "sales_change_from_electric_heat_pct": gained / base_sales * 100 if base_sales else None}
+
+
 def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
@@ -188,6 +207,7 @@ def market_view(result) -> dict:
             w = {k: v * weight for k, v in by_year.items()}
             sums[role] = w if sums[role] is None else {k: sums[role][k] + v for k, v in w.items()}
         entry["change"] = _changes(entry["baseline"], entry["scenario"])
+        entry["change"].update(electrification_sales(seg, weight, years, entry["baseline"]["sales_kwh"]))
         segments[name] = entry
     customers = sum(seg.n for seg in result.segments.values())
     system = {role: role_figures(sums[role], np.ones(years.n), customers, years) for role in ROLES}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .behavior.heat import FUEL_CODES
 from .equity import bill_split, customer_groups, equity_figures, group_figures, split_of
 from .headline import headline
 from .ledger import segment_ledger
@@ -468,15 +469,79 @@ def segment_ev(run: RunView, name: str, role: str, r: dict) -> dict:
     blocks = stats.get(f"ev_block_kw_{role}")
     if blocks is None:
         return {}
-    fleet = blocks.sum(axis=0)                     # (steps,) the same array however sharded
-    system = run.result.system_load_kw[role]
-    peak_t = int(system.argmax())
-    at_peak = float(fleet[peak_t]) if fleet.size else 0.0
+    peak, at_peak, share = _load_at_system_peak(blocks, run.result.system_load_kw[role])
     return {"ev_kwh": float(stats[f"ev_kwh_{role}"].sum()),
             "ev_shortfall_kwh": float(stats[f"ev_shortfall_kwh_{role}"].sum()),
-            "ev_peak_kw": float(fleet.max()) if fleet.size else 0.0,
-            "ev_kw_at_system_peak": at_peak,
-            "ev_share_of_system_peak": at_peak / float(system[peak_t]) if system[peak_t] > 0 else 0.0}
+            "ev_peak_kw": peak, "ev_kw_at_system_peak": at_peak, "ev_share_of_system_peak": share}
+
+
+def _load_at_system_peak(blocks: np.ndarray, system: np.ndarray) -> tuple[float, float, float]:
+    """A load kept per stream block and step (blocks, steps): its own peak, its load at the
+    system's peak step and that load's share of the system peak. ([kW], [kW], [-])"""
+    load = blocks.sum(axis=0)                      # (steps,) the same array however sharded
+    peak_t = int(system.argmax())
+    at_peak = float(load[peak_t]) if load.size else 0.0
+    return (float(load.max()) if load.size else 0.0, at_peak,
+            at_peak / float(system[peak_t]) if system[peak_t] > 0 else 0.0)
+
+
+@metric("role")
+def system_heat(run: RunView, role: str, m: dict) -> dict:
+    """Electric space heating's load at the role's system peak, over all segments with
+    ``model: electric_heat`` [kW], and its share of the system peak [-] (each segment's own
+    share, and its EV charging's, are in its figures)."""
+    system = run.result.system_load_kw[role]
+    found = [s.stats[f"heat_block_kw_{role}"] for s in run.result.segments.values()
+             if f"heat_block_kw_{role}" in s.stats]
+    if not found:
+        return {}
+    at_peak = sum(_load_at_system_peak(b, system)[1] for b in found)
+    return {"heat_kw_at_system_peak": at_peak,
+            "heat_share_of_system_peak": at_peak / float(system.max()) if system.max() > 0 else 0.0}
+
+
+@metric("segment_role")
+def segment_heat(run: RunView, name: str, role: str, r: dict) -> dict:
+    """The segment's space heating (``model: electric_heat``) in the role: heat delivered by
+    electricity, the electricity it took and the final energy of fuel heating [kWh];
+    electricity's share of the segment's final heating energy [-]; the electric heating's own
+    peak and its load at the role's system peak [kW], and that load's share of the system
+    peak [-]."""
+    stats = run.result.segments[name].stats
+    blocks = stats.get(f"heat_block_kw_{role}")
+    if blocks is None:
+        return {}
+    elec = float(stats[f"heat_electric_kwh_{role}"].sum())
+    fuel = float(stats[f"heat_fuel_kwh_{role}"].sum())
+    peak, at_peak, share = _load_at_system_peak(blocks, run.result.system_load_kw[role])
+    return {"heat_kwh": float(stats[f"heat_kwh_{role}"].sum()), "heat_electric_kwh": elec, "heat_fuel_kwh": fuel,
+            "heat_electric_share": elec / (elec + fuel) if elec + fuel > 0 else 0.0,
+            "heat_peak_kw": peak, "heat_kw_at_system_peak": at_peak, "heat_share_of_system_peak": share}
+
+
+@metric("segment_change")
+def segment_electrification(run: RunView, name: str, entry: dict, c: dict) -> dict:
+    """The electrification the scenario tariff brings (``model: electric_heat``): customers
+    heating with each fuel and those who switched, the electricity gained [kWh] and its share of
+    the segment's baseline sales [%], electricity's share of the segment's final heating energy
+    before (baseline) and after (scenario) [-], and the switchers' mean yearly saving
+    [currency/year]."""
+    stats = run.result.segments[name].stats
+    if "heat_switched" not in stats:
+        return {}
+    code, switched = stats["heat_heating"], stats["heat_switched"] > 0
+    fuels = {f: k for f, k in FUEL_CODES.items() if k > 0 and (code == k).any()}
+    gained = entry["scenario"]["heat_electric_kwh"] - entry["baseline"]["heat_electric_kwh"]
+    base_sales = entry["baseline"]["energy_kwh"]
+    saving = stats["heat_annual_saving"][switched]
+    return {"heat_fuel_customers": {f: int((code == k).sum()) for f, k in fuels.items()},
+            "heat_switched_customers": {f: int((switched & (code == k)).sum()) for f, k in fuels.items()},
+            "heat_switched_total": int(switched.sum()),
+            "electrification_kwh": gained,
+            "electrification_sales_growth_pct": gained / base_sales * 100 if base_sales > 0 else 0.0,
+            "heat_electric_share_before": entry["baseline"]["heat_electric_share"],
+            "heat_electric_share_after": entry["scenario"]["heat_electric_share"],
+            "heat_switcher_saving_mean": float(saving.mean()) if saving.size else 0.0}
 
 
 def _welfare(ledgers: list, ch: dict) -> dict:

@@ -17,6 +17,9 @@ tariff objects. The built-in models' stages:
    price differences: under a flat price nothing moves);
 3a. home EV charging (:mod:`sim.behavior.ev`), in both roles, a load added for the
    customers with an EV, placed by each role's charging mode;
+3b. electric space heating (:mod:`sim.behavior.heat`), in both roles, a load from the
+   weather for the customers heating electrically (the switchers from coal, gas and oil in
+   the scenario role only);
 4. thermal storage, in both roles, at each role's prices, for the customers who have it;
 5. interruptible curtailment in the role's called events, compliance x fatigue (a tariff
    programme, not a model: always last).

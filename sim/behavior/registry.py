@@ -32,7 +32,7 @@ from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["CustomerParams", "ResponseDay", "ResponseModel", "model_for", "register", "registered", "unregister"]
+__all__ = ["CustomerParams", "ModelSetup", "ResponseDay", "ResponseModel", "model_for", "register", "registered", "unregister"]
 
 
 class CustomerParams:
@@ -100,7 +100,8 @@ class ResponseDay:
         The load before any model of the day responded. [kW]
     weather : sim.weather.DayWeather, or None
         The day's outdoor temperature and the segment's temperature-dependent load per kW of
-        mean load (a scenario with weather and a built-in profile); None otherwise.
+        mean load (a scenario with weather; a measured profile's parts are 0, its load holds
+        them); None otherwise.
     d : int, or None
         The day's index in the horizon (its steps are ``d x spd`` to ``(d + 1) x spd``);
         None where the caller has no horizon (a test's single day).
@@ -124,6 +125,30 @@ class ResponseDay:
     d: int | None = None
 
 
+@dataclass(frozen=True)
+class ModelSetup:
+    """What a model may read once, before the first day (:meth:`ResponseModel.prepare`).
+
+    Attributes
+    ----------
+    population : SegmentPopulation
+        The segment's customers held here (their drawn parameters in ``params``).
+    tariffs : dict role -> tuple of CompiledTariff
+        The tariff of each role (or its menu), frozen arrays over the horizon.
+    calendar : sim.calendar.Calendar
+    scenario : Scenario
+    stats : dict
+        The segment's running sums as :meth:`ResponseModel.new_stats` made them (a model may
+        record its own once-for-the-run figures in its own).
+    """
+
+    population: object
+    tariffs: dict
+    calendar: object
+    scenario: object
+    stats: dict
+
+
 class ResponseModel:
     """A behaviour model. Subclasses set the class attributes and define :meth:`respond`.
 
@@ -135,7 +160,7 @@ class ResponseModel:
     #: Per-customer parameters: fields of the settings, drawn in this order.
     params: ClassVar[tuple[str, ...]] = ()
     #: Place in the day's chain (lower first): energy-price models 10, event response 12, demand shaving 20,
-    #: controllable loads 25, flexible loads 30, EV charging 35, thermal storage 40 (interruptible
+    #: controllable loads 25, flexible loads 30, EV charging 35, electric heat 36, thermal storage 40 (interruptible
     #: curtailment, a tariff programme, always comes last).
     stage: ClassVar[int] = 50
     #: The tariff roles it acts in.
@@ -170,6 +195,12 @@ class ResponseModel:
         that keeps sums per stream block and step overrides this; the shards' arrays are
         joined along the first axis, in block order)."""
         return {k: np.zeros(n) for k in self.stats}
+
+    def prepare(self, setup: ModelSetup) -> None:
+        """Once per segment and shard, before the first day: what the model decides for the
+        whole run from the horizon's inputs (an adoption choice). Nothing by default; it
+        must give each customer the same result whatever the shard or chunk holding it."""
+        return None
 
     def draw(self, draw_param, rng: np.random.Generator, rows: int) -> dict[str, np.ndarray]:
         """This model's per-customer parameters for ``rows`` customers of a stream block,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..behavior.registry import model_for
+from ..behavior.registry import ModelSetup, model_for
 from ..network.grids import load_points
 from ..network.placement import PieceSums, Placement
 from ..calendar import Calendar
@@ -113,6 +113,8 @@ class SegmentState:
         stats = {**{f"utility_{r}": np.zeros(pop.n) for r in ROLES},
                  "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n),
                  **{k: v for m in models for k, v in m.new_stats(pop.n, spans, cal.n_steps).items()}}
+        for m in models:  # decisions made once for the run (an electrification choice)
+            m.prepare(ModelSetup(pop, tariffs, cal, scenario, stats))
         return cls(pop, tariffs, bills, seg, soc, structural, stats, models)
 
     def close_month(self, m: int) -> None:

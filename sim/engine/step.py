@@ -239,8 +239,11 @@ def _read_meters(seg, role: str, chunk: Chunk, day: DayInputs, load: np.ndarray,
 
 def _day_weather(load, d: int) -> DayWeather | None:
     """Day ``d``'s weather as the response models see it (None without weather)."""
-    if load.cooling is None:
+    if load.temp_c is None:
         return None
+    if load.cooling is None:  # a measured profile: its temperature-dependent load is in the profile
+        zero = np.zeros(load.temp_c.shape[1])
+        return DayWeather(load.temp_c[d], zero, zero)
     return DayWeather(load.temp_c[d], load.cooling[d], load.heating[d])
 
 

@@ -98,7 +98,7 @@ class BaseLoad:
         Built-in profiles with a scenario weather: the temperature-dependent load per kW of
         mean load (:mod:`sim.population.thermal`), added unshifted; None without weather.
     temp_c : ndarray, shape (days, steps_per_day), or None
-        The run's outdoor temperature (with a scenario weather). [degC]
+        The run's outdoor temperature (with a scenario weather; measured profiles too). [degC]
     """
 
     name: str
@@ -350,8 +350,9 @@ def build_segment(segment: Segment, cal: Calendar, seed: int, blocks: tuple[int,
                            segment.variation.common_persistence)
     load = BaseLoad(segment.name, seed, spd, curve, column, mean_kw, d["shift"], segment.variation.daily_sd,
                     with_growth(common, consumption_growth(segment, cal)))
-    if temp_c is not None and not measured:
-        load.cooling, load.heating = thermal_parts(segment.customer_class, temp_c)
+    if temp_c is not None:
+        if not measured:  # measured loads hold their temperature-dependent part already
+            load.cooling, load.heating = thermal_parts(segment.customer_class, temp_c)
         load.temp_c = temp_c
     pop = SegmentPopulation(segment.name, segment.customer_class, n, load,
                             _contracts(segment, d, mean_kw, spd, cal.step_minutes), _uptake(segment, d),

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CLASS_THERMAL", "ThermalCoefficients", "thermal_parts"]
+__all__ = ["CLASS_THERMAL", "ThermalCoefficients", "heating_degrees", "thermal_parts"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,13 @@ CLASS_THERMAL = {
 }
 
 
+def heating_degrees(temp_c: np.ndarray, base_c: float) -> np.ndarray:
+    """Degrees below the heating balance temperature in each step, ``max(base_c - T, 0)``
+    (shaped as ``temp_c``); times a slope per degree, the heating part of the degree-hour
+    model. [K]"""
+    return np.maximum(base_c - temp_c, 0.0)
+
+
 def thermal_parts(customer_class: str, temp_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The cooling and heating load in each step per kW of mean load, each shaped as
     ``temp_c`` (days, steps_per_day). [kW/kW]"""
@@ -79,5 +86,5 @@ def thermal_parts(customer_class: str, temp_c: np.ndarray) -> tuple[np.ndarray, 
         raise ValueError(f"no degree-hour model for class {customer_class!r}; valid: {', '.join(CLASS_THERMAL)}")
     c = CLASS_THERMAL[customer_class]
     cooling = c.cool_per_degc * np.maximum(temp_c - c.cool_base_c, 0.0)  # no cooling below the balance point
-    heating = c.heat_per_degc * np.maximum(c.heat_base_c - temp_c, 0.0)
+    heating = c.heat_per_degc * heating_degrees(temp_c, c.heat_base_c)
     return cooling, heating

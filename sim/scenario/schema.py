@@ -532,6 +532,7 @@ class Scenario(Model):
                         errs.append((("populations", i, "behavior"),
                                      f"{model.model}: periods {missing} are not periods of the scenario tariff "
                                      f"{tname!r} (its periods: {', '.join(sorted(known))})"))
+            errs += _electric_heat_problems(i, seg, self.weather)
             if seg.storage is not None:
                 bad = sorted(m for text in seg.storage.charge_hours for m in parse_hour_range(text)
                              if m % self.horizon.step_minutes)
@@ -552,6 +553,23 @@ class Scenario(Model):
             if seg.name == name:
                 return seg
         raise KeyError(name)
+
+
+def _electric_heat_problems(i: int, seg: Segment, weather) -> list:
+    """``electric_heat`` needs the run's weather; its electrification choice is made under one
+    scenario tariff (no menu, no enrolment)."""
+    errs = []
+    for model in models_of(seg.behavior):
+        if model.model != "electric_heat":
+            continue
+        if weather is None:
+            errs.append((("populations", i, "behavior"), "electric_heat needs the run's weather: add a `weather:` "
+                                                         "section (tmy3 or csv)"))
+        if model.fuels and (isinstance(seg.tariff.scenario, list) or seg.participation.enrolment is not None):
+            errs.append((("populations", i, "behavior"), "electric_heat: the electrification choice (fuels) is made "
+                                                         "under one scenario tariff: give a single scenario tariff "
+                                                         "without a menu or enrolment"))
+    return errs
 
 
 def tariff_references(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
