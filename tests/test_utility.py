@@ -50,7 +50,8 @@ def test_ces_utility_is_the_integral_of_the_aggregate_inverse_demand(seed, group
 @given(seed=st.integers(0, 10_000), e=st.floats(-1.5, 0.0))
 def test_ces_utility_with_one_group_is_the_constant_elasticity_one(seed, e):
     """One price group: the CES index is the group's price relative, and the utility change is
-    the constant-elasticity integral of inverse demand (rtol 1e-9)."""
+    the constant-elasticity integral of inverse demand (rtol 1e-8: near e = -1 both closed
+    forms divide by 1 + e, and hypothesis found e = -0.99999 at 1.9e-9 relative)."""
     rng = np.random.default_rng(seed)
     n = 6
     q0 = rng.uniform(0.1, 5.0, (n, 1))
@@ -60,7 +61,7 @@ def test_ces_utility_with_one_group_is_the_constant_elasticity_one(seed, e):
     q1 = constant_elasticity(q0, price_ratio(p0, p1), el)
     ref = utility_change_from_response(q0, q1, p0, p1, el, 1.0)
     got = utility_change_ces(q0, q1, p0, p1, rng.uniform(-2, 0, n), el)
-    assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
+    assert_allclose(got, ref, rtol=1e-8, atol=1e-12)
 
 
 def test_prism_utility_is_zero_without_response_and_negative_for_a_dearer_day():
