@@ -1,0 +1,161 @@
+"""Exports billed by drsim and by NREL SAM (PySAM ``Utilityrate5``), to the cent, for every
+``ur_metering_option`` SAM offers, on real URDB rates (tests/data/urdb/SOURCES.md) and a
+rooftop-PV net load on the real 2018 calendar (1 January 2018 is a Monday, as SAM assumes).
+
+The load is tests/test_urdb.py's synthetic 8,760-hour load; the generation is pvlib's PVWatts
+model on the Greensboro, NC typical year that pvlib ships (``pvlib/data/723170TYA.CSV``), so
+that the net load goes below zero around midday. SAM takes the load and the generation apart
+(``Load.load``, ``SystemOutput.gen``); drsim bills their difference, the net load, as the
+billing contract between customers and tariffs says. SAM's rules are read from ssc
+(``ssc/cmod_utilityrate5.cpp``: ``ur_calc`` for options 0-1, ``ur_calc_timestep`` for 2-4;
+``shared/lib_utility_rate_equations.cpp``: ``rate_data::transfer_surplus``,
+``compute_surplus``); sim/tariffs/export.py says which drsim rule matches which option.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter
+
+from sim.scenario.tariff import Tariff
+from sim.tariffs.billing import CHARGES, bill_loads
+from sim.tariffs.compile import compile_tariff
+from sim.tariffs.export import EXPORT_PARTS
+from sim.tariffs.urdb import urdb_to_tariff
+
+from .test_urdb import ENTERGY, FPL, SCE, SDGE, TOL, _open_ended, _tiered_demand, calendar, synthetic_load
+
+ur5 = pytest.importorskip("PySAM.Utilityrate5")
+tools = pytest.importorskip("PySAM.UtilityRateTools")
+pvlib = pytest.importorskip("pvlib")
+
+E, T = CHARGES.index("energy"), EXPORT_PARTS.index("true_up")
+DEMAND = [i for i, c in enumerate(CHARGES) if c.startswith("demand")]
+
+
+def pv_kw(kw_dc: float) -> np.ndarray:
+    """Hourly AC output [kW] of a south-facing, 25-degree-tilt array of ``kw_dc`` kW DC on the
+    Greensboro typical year (pvlib: solar position, Perez-free isotropic sky, PVWatts DC with
+    -0.4 %/K, SAPM cell temperature, PVWatts inverter at 96 %), in the file's hour order."""
+    path = os.path.join(os.path.dirname(pvlib.__file__), "data", "723170TYA.CSV")
+    data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
+    loc = pvlib.location.Location(meta["latitude"], meta["longitude"], altitude=meta["altitude"])
+    times = data.index - np.timedelta64(30, "m")  # mid-hour sun for the hour ending at the stamp
+    sun = loc.get_solarposition(times)
+    poa = pvlib.irradiance.get_total_irradiance(25, 180, sun["apparent_zenith"].values, sun["azimuth"].values,
+                                                data["dni"].values, data["ghi"].values, data["dhi"].values)
+    params = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_glass"]
+    cell = pvlib.temperature.sapm_cell(poa["poa_global"], data["temp_air"].values, data["wind_speed"].values, **params)
+    dc = pvlib.pvsystem.pvwatts_dc(poa["poa_global"], cell, kw_dc, -0.004)
+    ac = pvlib.inverter.pvwatts(dc, kw_dc / 1.2)
+    return np.clip(np.nan_to_num(np.asarray(ac, dtype=float)), 0.0, None)[:8760]
+
+
+def sam_bill(rate: dict, load: np.ndarray, gen: np.ndarray, option: int, **rates) -> dict[str, np.ndarray]:
+    """SAM's monthly bill with the system, configured from the URDB rate by PySAM's converter,
+    ``ur_metering_option`` and the ``ElectricityRates`` values ``rates`` set after it."""
+    m = ur5.new()
+    m.Lifetime.analysis_period = 1
+    m.Lifetime.system_use_lifetime_output = 0
+    m.Lifetime.inflation_rate = 0
+    m.Load.load = load.tolist()
+    m.Load.load_escalation = [0]
+    m.SystemOutput.gen = gen.tolist()
+    m.SystemOutput.degradation = [0]
+    er = m.ElectricityRates
+    er.rate_escalation = [0]
+    er.ur_monthly_fixed_charge = 0
+    er.ur_monthly_min_charge = 0
+    er.ur_annual_min_charge = 0
+    er.assign(tools.URDBv8_to_ElectricityRates(copy.deepcopy(rate)))
+    lower = {k.lower(): v for k, v in rate.items()}
+    if "fixedchargefirstmeter" not in lower and "fixedmonthlycharge" in lower:
+        er.ur_monthly_fixed_charge = lower["fixedmonthlycharge"]
+    if "minmonthlycharge" in lower and "mincharge" not in lower:
+        er.ur_monthly_min_charge = lower["minmonthlycharge"]
+    settings = {"ur_nm_credit_month": 11, "ur_nm_credit_rollover": 0, "ur_nm_yearend_sell_rate": 0.0,
+                "ur_nb_credit_expire": 0, "ur_nb_apply_credit_current_month": 1, "ur_sell_eq_buy": 0,
+                "ur_en_ts_sell_rate": 0, "TOU_demand_single_peak": 0, **rates}
+    for key, value in settings.items():
+        setattr(er, key, value)
+    er.ur_metering_option = option
+    m.execute(0)
+    o = m.Outputs
+    return {
+        "energy": np.array(o.year1_monthly_ec_charge_with_system),
+        "demand": np.array(o.year1_monthly_dc_fixed_with_system) + np.array(o.year1_monthly_dc_tou_with_system),
+        "fixed": np.array(o.year1_monthly_fixed_with_system),
+        "minimum": np.array(o.year1_monthly_minimum_with_system),
+        "true_up": -np.array(o.year1_true_up_credits),
+        "total": np.array(o.year1_monthly_utility_bill_w_sys),
+    }
+
+
+def drsim_bill(tariff: dict, net_kw: np.ndarray):
+    """drsim's monthly bill of one meter's net load: (months, charges) and the accumulator."""
+    cal = calendar(2018)
+    compiled = compile_tariff("urdb", TypeAdapter(Tariff).validate_python(tariff), cal)
+    acc = bill_loads(compiled, net_kw[None, :], cal, keep_monthly=True)
+    return acc.monthly_by_customer[0], acc
+
+
+def ours_by_charge(bill: np.ndarray, acc) -> dict[str, np.ndarray]:
+    """drsim's monthly bill in SAM's outputs: the true-up (booked in drsim's energy column after
+    the minimum bill) apart from the energy charge."""
+    true_up = acc.export.monthly[0, :, T] if acc.export is not None else np.zeros(12)
+    return {"energy": bill[:, E] - true_up, "demand": bill[:, DEMAND].sum(axis=1),
+            "fixed": bill[:, CHARGES.index("fixed")], "minimum": bill[:, CHARGES.index("minimum")],
+            "true_up": true_up, "total": bill.sum(axis=1)}
+
+
+def assert_agree(rate: dict, tariff: dict, load: np.ndarray, gen: np.ndarray, option: int, **rates):
+    """Every month's energy, demand, fixed and minimum charges, true-up and bill agree with
+    SAM's to half a cent, and the year's bill too."""
+    bill, acc = drsim_bill(tariff, load - gen)
+    ours, sam = ours_by_charge(bill, acc), sam_bill(rate, load, gen, option, **rates)
+    for c in ("energy", "demand", "fixed", "minimum", "true_up", "total"):
+        np.testing.assert_allclose(ours[c], sam[c], rtol=0, atol=TOL, err_msg=f"option {option}: monthly {c}")
+    np.testing.assert_allclose(bill.sum(), sam["total"].sum(), rtol=0, atol=TOL, err_msg="annual bill")
+    return ours, sam, acc
+
+
+def with_sell(rate: dict, sell: list[float], dgrules: str | None = None) -> dict:
+    """A derived variant of a real rate: each energy period's export (sell) rate, and dgrules."""
+    out = copy.deepcopy(rate)
+    for i, period in enumerate(out["energyratestructure"]):
+        for tier in period:
+            tier["sell"] = sell[i % len(sell)]
+    if dgrules is not None:
+        out["dgrules"] = dgrules
+    return out
+
+
+#: The residential meter: FPL RS-1's load (tiers at 1,000 kWh) with a 6 kW-DC array.
+RES_LOAD = synthetic_load(1.6)
+RES_GEN = pv_kw(6.0)
+#: The commercial meter: SDG&E AL-TOU's load with a 400 kW-DC array.
+COM_LOAD = synthetic_load(300.0)
+COM_GEN = pv_kw(400.0)
+
+
+def test_the_meters_export_at_midday_in_some_months_and_import_overall():
+    for load, gen in ((RES_LOAD, RES_GEN), (COM_LOAD, COM_GEN)):
+        net = load - gen
+        hour = np.arange(8760) % 24
+        assert (net < 0).sum() > 300 and (net[(hour < 6) | (hour > 20)] > 0).all()
+        month = np.repeat(calendar(2018).billing_month, 24)
+        monthly_net = np.bincount(month, weights=net)
+        assert net.sum() > 0
+
+
+def fpl(**export) -> tuple[dict, dict]:
+    """FPL RS-1 (real) with a sell rate of 0.04 $/kWh (derived), and its drsim tariff with ``export``."""
+    rate = with_sell(json.loads(FPL.read_text()), [0.04])
+    tariff = urdb_to_tariff(json.loads(FPL.read_text()))
+    tariff["export"] = export
+    return rate, tariff
