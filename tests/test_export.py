@@ -56,7 +56,7 @@ def pv_kw(kw_dc: float) -> np.ndarray:
     return np.clip(np.nan_to_num(np.asarray(ac, dtype=float)), 0.0, None)[:8760]
 
 
-def sam_bill(rate: dict, load: np.ndarray, gen: np.ndarray, option: int, **rates) -> dict[str, np.ndarray]:
+def sam_bill(rate: dict, load: np.ndarray, gen: np.ndarray, option: int | None, **rates) -> dict[str, np.ndarray]:
     """SAM's monthly bill with the system, configured from the URDB rate by PySAM's converter,
     ``ur_metering_option`` and the ``ElectricityRates`` values ``rates`` set after it."""
     m = ur5.new()
@@ -83,7 +83,8 @@ def sam_bill(rate: dict, load: np.ndarray, gen: np.ndarray, option: int, **rates
                 "ur_en_ts_sell_rate": 0, "TOU_demand_single_peak": 0, **rates}
     for key, value in settings.items():
         setattr(er, key, value)
-    er.ur_metering_option = option
+    if option is not None:  # else the converter's choice from dgrules
+        er.ur_metering_option = option
     m.execute(0)
     o = m.Outputs
     return {
@@ -290,3 +291,19 @@ def test_sam_net_billing_with_credits_applied_next_month():
     later = sam_bill(with_sell(rate, SELL[:1]), load, gen, 3, ur_nb_apply_credit_current_month=0)
     assert abs(bill.sum(axis=1) - later["total"]).max() > 1.0
     np.testing.assert_allclose(bill.sum(), later["total"].sum(), rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("dgrules, option", [("Net Metering", 0), ("Net Billing Instantaneous", 2),
+                                             ("Net Billing Hourly", 3)])
+@pytest.mark.parametrize("meter", ["fpl", "sdge"])
+def test_imported_dgrules_and_sell_rates_bill_as_sam(meter, dgrules, option):
+    """`drsim tariff import-urdb` reads dgrules and the tiers' sell rates into the export
+    section; the imported tariff bills what SAM bills with the metering option PySAM's converter
+    picks from the same rate (SAM's defaults: true-up in December at 0 $/kWh)."""
+    rate, load, gen = METERS[meter]
+    n = len(rate["energyratestructure"])
+    rate = with_sell(rate, SELL[:n], dgrules)
+    tariff = urdb_to_tariff(rate)
+    assert tariff["export"]["rule"] == ("net_metering" if option == 0 else "net_billing")
+    assert tools.URDBv8_to_ElectricityRates(copy.deepcopy(rate))["ur_metering_option"] == option
+    assert_agree(rate, tariff, load, gen, None)
