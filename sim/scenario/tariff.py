@@ -684,6 +684,9 @@ class RtpTariff(_TariffBase):
         errs = self._price_problems({})
         if self.tiers is not None:
             errs.append((("tiers",), "tiers do not combine with real-time prices"))
+        if self.export is not None and self.export.rule == "net_metering":
+            errs.append((("export", "rule"), "real-time prices net step by step: without an export section an "
+                                             "export earns the step's price; for another price use net_billing"))
         if errs:
             raise problems(errs)
         return self

@@ -43,8 +43,8 @@ __all__ = ["EXPORT_PARTS", "ExportMeter"]
 
 #: What `drsim bill` shows of each month's exports, per customer: energies [kWh] and money
 #: [currency] (a credit is negative). All the money is inside the bill's ``energy`` column.
-EXPORT_PARTS = ("import_kwh", "export_kwh", "curtailed_kwh", "netted_kwh", "export_credit", "non_bypassable",
-                "true_up", "carried_kwh", "carried_credit")
+EXPORT_PARTS = ("import_kwh", "export_kwh", "curtailed_kwh", "netted_kwh", "billed_kwh", "export_credit",
+                "non_bypassable", "true_up", "carried_kwh", "carried_credit")
 _P = {p: i for i, p in enumerate(EXPORT_PARTS)}
 
 _NONE_1D = np.zeros(0)
@@ -192,6 +192,7 @@ class ExportMeter:
         p[:, _P["export_kwh"]] = self.month_export.sum(axis=1)
         p[:, _P["curtailed_kwh"]] = self.month_curtailed
         self.billed_kwh = billed_kwh.sum(axis=1)
+        p[:, _P["billed_kwh"]] = self.billed_kwh
         return out + nbc if t.non_bypassable_per_kwh else out
 
     def settle(self, month_number: int) -> np.ndarray | None:
