@@ -177,3 +177,19 @@ def test_a_scenario_tariff_with_an_export_section_runs_and_bills(write_yaml):
         for role in ("baseline", "scenario"):
             np.testing.assert_array_equal(ours.segments[name].bills[role].total, seg.bills[role].total)
     assert ours.metrics["scenario"]["revenue"] == plain.metrics["scenario"]["revenue"]
+
+
+def test_avoided_cost_is_the_series_handed_in():
+    """`price: avoided_cost` pays each step's export at the energy cost handed to the compiler
+    (the grid side computes it; tariffs do not import the grid); without one it is refused."""
+    from sim.errors import InputError
+
+    d = {"type": "flat", "price_per_kwh": 0.2, "export": {"rule": "net_billing", "price": "avoided_cost"}}
+    t = TypeAdapter(Tariff).validate_python(d)
+    cost = np.linspace(0.01, 0.2, CAL1.n_steps)
+    load = np.where(np.arange(CAL1.n_steps) % 24 == 12, -2.0, 0.5)
+    acc = bill_loads(compile_tariff("t", t, CAL1, avoided_cost=cost), load[None, :], CAL1, keep_monthly=True)
+    credit = (2.0 * cost[load < 0]).sum()
+    assert acc.export.monthly[0, 0, P["export_credit"]] == pytest.approx(-credit, rel=1e-12)
+    with pytest.raises(InputError, match="avoided_cost needs the grid's energy cost"):
+        compile_tariff("t", t, CAL1)

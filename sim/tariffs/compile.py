@@ -8,6 +8,7 @@ prices, critical-peak adders), demand period masks and the per-month rates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -299,7 +300,7 @@ def compile_tariff(name: str, tariff, cal: Calendar, avoided_cost: np.ndarray | 
     programmes = _programmes(tariff, cal, rate, period, rtp)
     export = None
     if tariff.export is not None:
-        export = _export(name, tariff, cal, names, period, rate, rtp, programmes["cpp_adder"], avoided_cost)
+        export = _export(name, tariff, cal, _Rates(names, period, rate, rtp, programmes["cpp_adder"]), avoided_cost)
     return CompiledTariff(
         name=name, period_names=names, period=period.astype(np.int16), rate=rate, export=export,
         tier_bounds=np.asarray(tariff.tiers.bounds_kwh if tariff.tiers else [], dtype=float),
@@ -314,10 +315,20 @@ def compile_tariff(name: str, tariff, cal: Calendar, avoided_cost: np.ndarray | 
         **programmes)
 
 
-def _export(name: str, tariff, cal: Calendar, names: tuple[str, ...], period: np.ndarray, rate: np.ndarray,
-            rtp: np.ndarray | None, cpp: np.ndarray | None, avoided_cost: np.ndarray | None) -> ExportTerms:
+class _Rates(NamedTuple):
+    """A compiled tariff's energy prices, as the export price reads them."""
+
+    names: tuple[str, ...]
+    period: np.ndarray
+    rate: np.ndarray
+    rtp: np.ndarray | None
+    cpp: np.ndarray | None
+
+
+def _export(name: str, tariff, cal: Calendar, rates: _Rates, avoided_cost: np.ndarray | None) -> ExportTerms:
     """The export section as :class:`ExportTerms`: its price as a price per step (net billing)
     or per energy period (money credits of net metering)."""
+    names, rate = rates.names, rates.rate
     ex = tariff.export
     price, sell, per_period = ex.price, None, None
     if ex.rule == "net_metering" and ex.credits == "money":
@@ -328,7 +339,7 @@ def _export(name: str, tariff, cal: Calendar, names: tuple[str, ...], period: np
         else:
             per_period = np.full(len(names), float(price))
     elif ex.rule == "net_billing":
-        sell = _sell_price(name, price, cal, period, rate, rtp, cpp, avoided_cost, names)
+        sell = _sell_price(name, price, cal, rates, avoided_cost)
     return ExportTerms(rule=ex.rule, money_credits=ex.credits == "money", carry=ex.carry_credits, sell_price=sell,
                        period_price=per_period, true_up_month=ex.true_up.month,
                        true_up_per_kwh=ex.true_up.price_per_kwh, forfeit=ex.true_up.forfeit,
@@ -336,9 +347,9 @@ def _export(name: str, tariff, cal: Calendar, names: tuple[str, ...], period: np
                        non_bypassable_per_kwh=ex.non_bypassable_per_kwh, minimum_per_month=ex.minimum_per_month)
 
 
-def _sell_price(name: str, price, cal: Calendar, period: np.ndarray, rate: np.ndarray, rtp: np.ndarray | None,
-                cpp: np.ndarray | None, avoided_cost: np.ndarray | None, names: tuple[str, ...]) -> np.ndarray:
+def _sell_price(name: str, price, cal: Calendar, rates: _Rates, avoided_cost: np.ndarray | None) -> np.ndarray:
     """Net billing's export price of every step. [currency/kWh], shape (n_steps,)"""
+    names, period, rate, rtp, cpp = rates
     if price == "retail":
         p = rate[period, 0]
         if rtp is not None:
@@ -349,8 +360,9 @@ def _sell_price(name: str, price, cal: Calendar, period: np.ndarray, rate: np.nd
     if price == "avoided_cost":
         if avoided_cost is None or len(avoided_cost) != cal.n_steps:
             raise InputError(Problem(f"tariffs.{name}", None, "export.price",
-                                     "avoided_cost needs the run's energy cost per step, which only a scenario run "
-                                     "with a grid knows; give a number, periods or a CSV series here"))
+                                     "avoided_cost needs the grid's energy cost per step handed to compile_tariff "
+                                     "(avoided_cost=...), which this caller does not do; give a number, periods or a "
+                                     "CSV series of the avoided cost here"))
         return np.array(avoided_cost, dtype=float)
     if isinstance(price, PeriodPrices):
         return np.array([price.periods[n.split(".")[-1]] for n in names])[period]
