@@ -217,6 +217,8 @@ def cmd_bill(args) -> int:
               "annual": {"energy_kwh": float(kwh.sum()), "max_kw": float(load_kw.max()),
                          "charges": {c: float(v) for c, v in zip(CHARGES, monthly.sum(axis=0))},
                          "total": float(monthly.sum())}}
+    if acc.export is not None:
+        report["export"] = _export_report(acc.export, cal, currency)
     if args.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
         return 0
@@ -237,7 +239,38 @@ def cmd_bill(args) -> int:
     t.add_row("year", f"{a['energy_kwh']:,.1f}", f"{a['max_kw']:,.2f}", *[f"{a['charges'][c]:,.2f}" for c in shown],
               f"{a['total']:,.2f}", style="bold")
     out_console.print(t)
+    if acc.export is not None:
+        _print_export(report["export"], currency)
     return 0
+
+
+def _export_report(meter, cal, currency: str) -> dict:
+    """`drsim bill`'s export block: each month's export parts (sim/tariffs/export.py), all of
+    whose money is inside the bill's energy charge."""
+    from .tariffs.export import EXPORT_PARTS
+
+    parts = meter.monthly[0]
+    units = {p: ("kWh" if p.endswith("_kwh") else currency) for p in EXPORT_PARTS}
+    annual = {p: float(parts[:, i].sum()) for i, p in enumerate(EXPORT_PARTS) if not p.startswith("carried")}
+    annual.update({p: float(parts[-1, i]) for i, p in enumerate(EXPORT_PARTS) if p.startswith("carried")})
+    return {"rule": meter.terms.rule, "units": units, "note": "the money parts are inside the energy charge",
+            "months": [{"month": label, **{p: float(parts[m, i]) for i, p in enumerate(EXPORT_PARTS)}}
+                       for m, label in enumerate(cal.month_labels)], "annual": annual}
+
+
+def _print_export(report: dict, currency: str) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=f"exports ({report['rule'].replace('_', ' ')}; the money is inside the energy charge)",
+              title_justify="left")
+    names = list(report["units"])
+    t.add_column("month")
+    for p in names:
+        t.add_column(escape(f"{p.removesuffix('_kwh').replace('_', ' ')} [{report['units'][p]}]"), justify="right")
+    for row in [*report["months"], {"month": "year", **report["annual"]}]:
+        t.add_row(row["month"], *[f"{row[p]:,.2f}" for p in names])
+    out_console.print(t)
 
 
 def _check_output(path: str | None) -> None:

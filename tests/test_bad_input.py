@@ -86,6 +86,20 @@ CASES = [
     ("demand block with 11 monthly rates", lambda d: d["tariffs"]["flat"].update(
         demand={"blocks": {"bounds_kw": [50], "per_kw_month": [10, [8] * 11]}}),
      "tariffs.flat.demand.blocks.per_kw_month[1]: a list needs 12 monthly rates; got 11"),
+    ("net billing without a price", lambda d: d["tariffs"]["flat"].update(export={"rule": "net_billing"}),
+     "tariffs.flat.export.price: net_billing needs an export price"),
+    ("export price of an unknown period", lambda d: d["tariffs"]["tou"].update(
+        export={"rule": "net_billing", "price": {"periods": {"peak": 0.1, "valley": 0.05, "flat": 0.1, "mid": 0.2}}}),
+     "tariffs.tou.export.price.periods.mid: unknown period 'mid'"),
+    ("true-up month 13", lambda d: d["tariffs"]["flat"].update(export={"rule": "net_metering",
+                                                                        "true_up": {"month": 13}}),
+     "tariffs.flat.export.true_up.month: must be <= 12; got 13"),
+    ("negative export limit", lambda d: d["tariffs"]["flat"].update(
+        export={"rule": "net_billing", "price": 0.1, "limit_kw": -5}),
+     "tariffs.flat.export.limit_kw: must be > 0; got -5"),
+    ("net metering on real-time prices", lambda d: d["tariffs"].update(
+        rtp={"type": "rtp", "prices": "system_marginal_cost", "export": {"rule": "net_metering"}}),
+     "tariffs.rtp.export.rule: real-time prices net step by step"),
     ("negative capacity", lambda d: d["tariffs"]["flat"].update(capacity={"per_kva_month": -26}),
      "tariffs.flat.capacity.per_kva_month: must be >= 0; got -26"),
     ("capacity charge without contract", lambda d: d["tariffs"]["flat"].update(capacity={"per_kva_month": 26}),

@@ -70,7 +70,7 @@ def test_bill_half_hourly_leap_year_and_table(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("body,expected", [
-    ("kwh\n1\n2\n-3\n", ":4: must be a finite number >= 0 (kWh); got -3"),
+    ("kwh\n1\n2\nnan\n", ":4: must be a finite number (kWh; below 0: exported); got nan"),
     ("kwh\n1\nabc\n", ":3: not a number: 'abc'"),
     ("kwh\n" + "1\n" * 100, "100 rows: expected one value per step of a year"),
 ])

@@ -213,12 +213,25 @@ def test_month_close_rows_have_numpys_bits(minimum):
     total0 = rng.normal(0.0, 10.0, (n, k))
     by_block, kwh_by_block = np.full((3, k), np.nan), np.full(3, np.nan)
     total = total0.copy()
-    _close_rows(c, kwh, minimum, rate, 3, 4, total, spans, by_block, kwh_by_block)
+    c_export = c.copy()
+    _close_rows(c, kwh, minimum, rate, 3, 4, total, spans, by_block, kwh_by_block, np.zeros(0), np.zeros(0), 0)
     assert np.array_equal(c, ref) and np.array_equal(np.signbit(c), np.signbit(ref))
     assert np.array_equal(total, total0 + ref)
     for s, (a, b) in enumerate(spans):
         assert np.array_equal(by_block[s], ref[a:b].sum(axis=0))
         assert kwh_by_block[s] == kwh[a:b].sum()
+    # under an export section: each row's minimum tops up max(subtotal, 0); the true-up payment
+    # goes into column 0 after the tax
+    late = -rng.gamma(1.0, 1.0, n)
+    mins = np.full(n, minimum) + rng.uniform(0, 1, n)
+    ref = c_export.copy()
+    ref[:, 3] = np.maximum(mins - np.maximum(subtotal, 0.0), 0.0)
+    ref[:, 4] = rate * (subtotal + ref[:, 3])
+    ref[:, 0] += late
+    total = total0.copy()
+    _close_rows(c_export, kwh, minimum, rate, 3, 4, total, spans, by_block, kwh_by_block, mins, late, 0)
+    np.testing.assert_array_equal(c_export, ref)
+    np.testing.assert_array_equal(total, total0 + ref)
 
 
 def test_pickled_bills_keep_every_bit():

@@ -91,17 +91,17 @@ def test_blank_lines_do_not_shift_line_numbers(blank, tmp_path, files, capsys):
     """A bad value is reported at its own line of the file, whatever blank lines come before."""
     tariff, _ = files
     rows = ["1.0"] * 8760
-    rows[5], rows[100] = "x", "-2"
+    rows[5], rows[100] = "x", "inf"
     text = "kwh\n" + blank + "\n".join(rows[:50]) + "\n" + blank + "\n".join(rows[50:]) + "\n"
     load = tmp_path / "blank.csv"
     load.write_text(text)
     lines = text.splitlines()
     at_x = lines.index("x") + 1
-    at_neg = lines.index("-2") + 1
+    at_neg = lines.index("inf") + 1
     code, _, err = _cli(["bill", tariff, load, "--contract-kva", 1, "--firm-kw", 1], capsys)
     assert code == 2
     assert f"{load}:{at_x}: not a number: 'x'" in err, err
-    assert f"{load}:{at_neg}: must be a finite number >= 0 (kWh); got -2" in err, err
+    assert f"{load}:{at_neg}: must be a finite number (kWh; below 0: exported); got inf" in err, err
 
 
 def test_a_timestamp_error_after_blank_lines_names_its_line(tmp_path, files, capsys):

@@ -329,6 +329,14 @@ BAD = {
     "negative price": (_fpl(energyratestructure=[[{"max": 1000, "rate": 0.05, "adj": -0.08}, {"rate": 0.1}]]),
                        ["negative energy price"]),
     "text rate": (_fpl(energyratestructure=[[{"rate": "0.1"}]]), ["rate and adj must be numbers"]),
+    "buy all sell all": (_fpl(dgrules="Buy All Sell All"), ["dgrules: 'Buy All Sell All' bills the load and the "
+                                                            "generation on two meters"]),
+    "unknown dgrules": (_fpl(dgrules="Net Metering Plus"), ["dgrules: unknown rule 'Net Metering Plus'"]),
+    "sell by tier": (_fpl(dgrules="Net Billing Instantaneous",
+                          energyratestructure=[[{"max": 1000, "rate": 0.1, "sell": 0.03}, {"rate": 0.12, "sell": 0.04}]]),
+                     ["energyratestructure[0]: sell rates differ between the period's tiers"]),
+    "negative sell": (_fpl(dgrules="Net Billing Hourly", energyratestructure=[[{"rate": 0.1, "sell": -0.02}]]),
+                      ["energyratestructure[0][0].sell: must be a number >= 0"]),
 }
 
 

@@ -453,6 +453,113 @@ class StorageRate(Model):
         return Scheduled(seasons=self.seasons, schedule=self.schedule, holidays_as=self.holidays_as)
 
 
+class TrueUp(Model):
+    """The settlement of export credits once a year, in the bill of ``month``: kWh credits
+    left are paid at ``price_per_kwh`` (a net-surplus compensation rate; 0 forfeits them),
+    money credits left are paid in full unless ``forfeit``. Nothing is carried past it."""
+
+    month: int = Field(12, ge=1, le=12, description="Calendar month whose bill settles the credits (1-12).")
+    price_per_kwh: float = Field(0.0, ge=0, description=(
+        "Price paid for each kWh credit left at the true-up (e.g. a net-surplus compensation rate); "
+        "0 forfeits them. [currency/kWh]"))
+    forfeit: bool = Field(False, description="Money credits left at the true-up are forfeited instead of paid.")
+
+
+class ExportSchedule(Scheduled):
+    """An export price of its own by period, hour, day type and season."""
+
+    periods: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1, description=(
+        "Export period name -> price. [currency/kWh]"))
+
+    @model_validator(mode="after")
+    def _check(self) -> ExportSchedule:
+        errs = self.schedule_problems(list(self.periods))
+        if errs:
+            raise problems(errs)
+        return self
+
+
+class PeriodPrices(Model):
+    """An export price per energy period of the tariff itself."""
+
+    periods: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1, description=(
+        "The tariff's period name -> export price; every period of the tariff needs one. [currency/kWh]"))
+
+
+def _price_shape(v) -> str:
+    """Which form of export price: a number, a keyword, the tariff's periods, its own schedule, a CSV series."""
+    if isinstance(v, str):
+        return "keyword"
+    if isinstance(v, dict):
+        return "series" if "csv" in v else "schedule" if "schedule" in v else "periods"
+    return shape_of(v)
+
+
+ExportPrice = Annotated[Union[
+    Annotated[Annotated[float, Field(ge=0)], Tag("value")],
+    Annotated[Literal["retail", "avoided_cost"], Tag("keyword")],
+    Annotated[PeriodPrices, Tag("periods")],
+    Annotated[ExportSchedule, Tag("schedule")],
+    Annotated[CsvSeries, Tag("series")]], Discriminator(_price_shape)]
+
+
+class Export(Model):
+    """What a customer's exports (steps where its net load is negative) earn, and what netting
+    cannot offset. docs/tariffs.md 5.17 gives the rules and their NREL SAM equivalents.
+
+    ``rule: net_metering`` nets each billing month's energy per energy period; a period's
+    surplus becomes a credit carried to later months (in kWh, or in money at ``price``) and
+    settled at the ``true_up``. ``rule: net_billing`` bills each step's import at the tariff's
+    prices and pays each step's export at ``price``; with ``carry_credits`` credits beyond the
+    month's energy charge are carried to later months and settled at the true-up, otherwise
+    the month's energy charge may go below zero.
+    """
+
+    rule: Literal["net_metering", "net_billing"] = Field(description="net_metering or net_billing.")
+    credits: Literal["kwh", "money"] = Field("kwh", description=(
+        "net_metering: a period's monthly surplus is carried as kWh (offsetting the same period's energy in later "
+        "months) or as money at `price`."))
+    carry_credits: bool = Field(False, description=(
+        "net_billing: export credits beyond the month's energy charge are carried to later months (settled at the "
+        "true-up) instead of taking the month's energy charge below zero."))
+    price: ExportPrice | None = Field(None, description=(
+        "Export price [currency/kWh]: a number; `retail` (the first-tier energy price of the step, real-time and "
+        "critical-peak prices included); `avoided_cost` (the run's energy cost per step); {periods: {...}} by the "
+        "tariff's own periods; a schedule of its own (periods, seasons, schedule); or a CSV series {csv: ...}. "
+        "Needed by net_billing and by money credits."))
+    true_up: TrueUp = Field(default_factory=TrueUp, description="The yearly settlement of credits left.")
+    limit_kw: float | None = Field(None, gt=0, description=(
+        "Largest export credited in a step; the part above it earns nothing (curtailed). [kW]"))
+    non_bypassable_per_kwh: float = Field(0.0, ge=0, description=(
+        "Charge on every kWh imported (gross, step by step), which no netting or credit offsets. [currency/kWh]"))
+    minimum_per_month: float | None = Field(None, ge=0, description=(
+        "Minimum bill of a customer with exports or credits in the month, in place of the tariff's "
+        "minimum_per_month. [currency]"))
+
+    @model_validator(mode="after")
+    def _check(self) -> Export:
+        errs: list[tuple[Loc, str]] = []
+        if self.rule == "net_billing" and self.price is None:
+            errs.append((("price",), "net_billing needs an export price"))
+        if self.rule == "net_metering" and self.credits == "money" and self.price is None:
+            errs.append((("price",), "money credits need an export price (e.g. `retail`)"))
+        if self.rule == "net_metering" and self.credits == "kwh" and self.price is not None:
+            errs.append((("price",), "kWh credits have no export price (they offset later kWh; the true-up "
+                                     "pays what is left at true_up.price_per_kwh)"))
+        if self.rule == "net_metering" and self.carry_credits:
+            errs.append((("carry_credits",), "net_metering always carries its credits; carry_credits is for "
+                                             "net_billing"))
+        if self.rule == "net_billing" and self.credits != "kwh":
+            errs.append((("credits",), "net_billing credits are money; `credits` is for net_metering"))
+        if self.rule == "net_metering" and self.credits == "money" and not isinstance(
+                self.price, (float, int, PeriodPrices)) and self.price != "retail":
+            errs.append((("price",), "money credits value a period's monthly surplus: give a number, `retail` or "
+                                     "{periods: ...} (not a series or a schedule of its own)"))
+        if errs:
+            raise problems(errs)
+        return self
+
+
 # --------------------------------------------------------------------------- tariffs
 
 
@@ -478,6 +585,10 @@ class _TariffBase(Model):
     storage_rate: StorageRate | None = Field(None, description=(
         "Rate of a separately metered thermal-storage load (heat or cold storage); without it a "
         "segment's storage load is billed on the main meter."))
+    export: Export | None = Field(None, description=(
+        "What exports earn (net metering or net billing), export limit, non-bypassable charges, minimum bill "
+        "(docs/tariffs.md 5.17). Without it a negative net load is netted at the energy prices within each "
+        "period and month."))
 
     def _price_problems(self, prices: dict[str, float | list[float]]) -> list[tuple[Loc, str]]:
         errs: list[tuple[Loc, str]] = []
@@ -489,6 +600,7 @@ class _TariffBase(Model):
                 errs.append((loc, f"must be >= 0; got {price}"))
             if isinstance(price, list) and len(price) != k:
                 errs.append((loc, f"one price per tier: needs {k}; got {len(price)}"))
+        errs += self._export_problems()
         if self.load_factor:
             for i, band in enumerate(self.load_factor):
                 if band.min >= band.max:
@@ -497,6 +609,23 @@ class _TariffBase(Model):
             for a, b in zip(bands, bands[1:]):
                 if b.min < a.max:
                     errs.append((("load_factor",), f"bands [{a.min}, {a.max}) and [{b.min}, {b.max}) overlap"))
+        return errs
+
+
+    def _export_problems(self) -> list[tuple[Loc, str]]:
+        """An export price by the tariff's periods names each of them, and only them."""
+        ex = self.export
+        if ex is None or not isinstance(ex.price, PeriodPrices):
+            return []
+        own = list(self.periods) if isinstance(self, TouTariff) else ["all"]
+        errs: list[tuple[Loc, str]] = []
+        for p in ex.price.periods:
+            if p not in own:
+                errs.append((("export", "price", "periods", p), f"unknown period {p!r} (the tariff's: {', '.join(own)})"))
+        missing = [p for p in own if p not in ex.price.periods]
+        if missing:
+            errs.append((("export", "price", "periods"), f"needs a price for every period of the tariff; missing "
+                                                         f"{', '.join(missing)}"))
         return errs
 
 
@@ -555,6 +684,9 @@ class RtpTariff(_TariffBase):
         errs = self._price_problems({})
         if self.tiers is not None:
             errs.append((("tiers",), "tiers do not combine with real-time prices"))
+        if self.export is not None and self.export.rule == "net_metering":
+            errs.append((("export", "rule"), "real-time prices net step by step: without an export section an "
+                                             "export earns the step's price; for another price use net_billing"))
         if errs:
             raise problems(errs)
         return self
@@ -577,4 +709,6 @@ def tariff_boundaries(tariff) -> set[int]:
                 out |= {a % 1440, b % 1440}
     if tariff.storage_rate is not None and tariff.storage_rate.schedule:
         out |= tariff.storage_rate.as_schedule().boundaries_minutes()
+    if tariff.export is not None and isinstance(tariff.export.price, ExportSchedule):
+        out |= tariff.export.price.boundaries_minutes()
     return out

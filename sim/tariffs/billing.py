@@ -19,6 +19,7 @@ from .._jit import jit
 from ..outcome import BillArrays, MonthlySums
 from ..rowmath import RowGroups, block_sum, numpy_sum, row_dot, row_matmul
 from .charges import CHARGES, MONTHLY_CHARGES, MonthClose
+from .export import ExportMeter
 
 #: Bill components, in the column order of every bill array. A credit is negative.
 _C = {c: i for i, c in enumerate(CHARGES)}
@@ -42,7 +43,8 @@ class DayContext:
     """
 
     __slots__ = ("period_cols", "period_bounds", "n_periods", "rtp", "cpp", "demand_runs", "period", "ptr_mask",
-                 "ptr_eligible", "intr_mask", "storage_price", "day", "first_day", "days", "intr_events")
+                 "ptr_eligible", "intr_mask", "storage_price", "day", "first_day", "days", "intr_events",
+                 "export_sell")
 
     def __init__(self, tariff: CompiledTariff, d: int, spd: int, days: int = 1, day: TariffDay | None = None):
         span = slice(d * spd, (d + days) * spd)
@@ -76,6 +78,8 @@ class DayContext:
                 m = self.day.intr_event
                 self.intr_mask = m if m.any() else None
         self.storage_price = tariff.storage_price[span] if tariff.storage_price is not None else None
+        ex = tariff.export
+        self.export_sell = ex.sell_price[span] if ex is not None and ex.sell_price is not None else None
 
 
 #: Stand-in for an absent price vector or running sum in :func:`_add_day_kernel`.
@@ -194,19 +198,32 @@ def _lanes_max(lanes: np.ndarray) -> np.ndarray:
 
 
 @jit
-def _close_rows(c, kwh, minimum, tax_rate, i_min, i_tax, total, spans, by_block, kwh_by_block):  # pragma: no cover
+def _close_rows(c, kwh, minimum, tax_rate, i_min, i_tax, total, spans, by_block, kwh_by_block, min_rows, late,
+                i_late):  # pragma: no cover
     """A month's close, row by row, with numpy's arithmetic (the same bits as the array
     expressions it replaces): ``subtotal = c[i].sum()`` (pairwise, :func:`numpy_sum`);
     ``c[i, i_min] = np.maximum(minimum - subtotal, 0.0)``; ``c[i, i_tax] = tax_rate *
     (subtotal + c[i, i_min])``; ``total[i] += c[i]``. Then per span ``(a, b)`` of rows:
     ``by_block[k] = c[a:b].sum(axis=0)`` (rows added one after another) and ``kwh_by_block[k]
-    = kwh[a:b].sum()`` (pairwise)."""
+    = kwh[a:b].sum()`` (pairwise).
+
+    A tariff with an export section passes ``min_rows`` (each row's minimum, instead of
+    ``minimum``) and ``late`` (the true-up payment); then the minimum tops up ``max(subtotal,
+    0)`` (a bill below zero is not raised to the minimum: NREL SAM's rule, ssc
+    ``cmod_utilityrate5.cpp`` ``ur_calc``), and ``late[i]`` is added to ``c[i, i_late]`` after
+    the tax. Without them (empty arrays) the arithmetic is the first paragraph's."""
     n, k_charges = c.shape
+    export = min_rows.shape[0] > 0
     for i in range(n):
         subtotal = numpy_sum(c[i])
-        x = minimum - subtotal
+        if export:
+            x = min_rows[i] - (subtotal if subtotal > 0.0 else 0.0)
+        else:
+            x = minimum - subtotal
         c[i, i_min] = x if (x > 0.0 or x != x) else 0.0  # np.maximum(x, 0.0), signed zeros too
         c[i, i_tax] = tax_rate * (subtotal + c[i, i_min])
+        if late.shape[0] > 0:
+            c[i, i_late] += late[i]
         for k in range(k_charges):
             total[i, k] += c[i, k]
     for s in range(spans.shape[0]):
@@ -295,6 +312,8 @@ class BillAccumulator:
         self.last_month = None
         self._month_days = np.bincount(calendar.billing_month, minlength=n_months)
         self._month_number = np.array([int(lbl[5:7]) for lbl in calendar.month_labels])
+        #: the export sums and credits of a tariff with an export section (docs/tariffs.md 5.17)
+        self.export = ExportMeter(tariff.export, n, tariff.n_periods, n_months) if tariff.export is not None else None
 
     @property
     def monthly(self) -> np.ndarray:
@@ -313,6 +332,8 @@ class BillAccumulator:
     def keep_monthly(self) -> None:
         """Also keep every customer's bill of every month (n x months floats), e.g. for `drsim bill`."""
         self.monthly_by_customer = np.zeros((len(self.kwh), self.cal.n_months, len(CHARGES)))
+        if self.export is not None:
+            self.export.keep_monthly()
 
     # ------------------------------------------------------------------ daily
 
@@ -359,9 +380,14 @@ class BillAccumulator:
             self.month_excess_kwh[rows] += excess.sum(axis=1) * h
         if ctx.ptr_eligible:
             self._remember_day(rows, load_kw)
+        rtp, cpp = ctx.rtp, ctx.cpp
+        if self.export is not None:
+            self.export.add_day(rows, load_kw, ctx, h, self)
+            if self.export.terms.net_billing:  # the export meter took the imports' real-time and event amounts
+                rtp = cpp = None
         _add_day_kernel(load_kw, h, ctx.period_cols, ctx.period_bounds, self.month_kwh_by_period[rows],
-                        _NONE_1D if ctx.rtp is None else ctx.rtp, _NONE_1D if ctx.rtp is None else self.month_rtp[rows],
-                        _NONE_1D if ctx.cpp is None else ctx.cpp, _NONE_1D if ctx.cpp is None else self.month_cpp[rows],
+                        _NONE_1D if rtp is None else rtp, _NONE_1D if rtp is None else self.month_rtp[rows],
+                        _NONE_1D if cpp is None else cpp, _NONE_1D if cpp is None else self.month_cpp[rows],
                         storage_kw if own_meter else _NONE_2D, ctx.storage_price if own_meter else _NONE_1D,
                         self.month_storage[rows] if own_meter else _NONE_1D,
                         self.max_lanes[rows], ctx.demand_runs, self.month_max_tou_kw[rows],
@@ -431,21 +457,29 @@ class BillAccumulator:
         np.maximum(self.peak_kw, self.month_max_kw, out=self.peak_kw)
         kwh = self.month_kwh_by_period.sum(axis=1)
         c = np.zeros((n, len(CHARGES)))
+        min_rows, late = _NONE_1D, _NONE_1D
+        if self.export is not None:
+            min_rows = self._export_minimum(frac)
         month = MonthClose(self, m, frac, kwh, self.month_max_kw, self._month_days[m])
         for name, charge in MONTHLY_CHARGES.items():  # each charge's column (sim/tariffs/charges.py)
             value = charge(month)
             if value is not None:
                 c[:, _C[name]] = value
+        if self.export is not None:
+            paid = self.export.settle(int(self._month_number[m]))
+            late = paid if paid is not None else np.zeros(n)
         # minimum bill and tax on each customer's subtotal; horizon totals; block sums
         spans = np.array(self.spans, dtype=np.intp).reshape(-1, 2)
         _close_rows(c, kwh, t.minimum_per_month * frac, t.tax_pct / 100.0, _C["minimum"], _C["tax"], self.total,
-                    spans, self.monthly_by_block[:, m], self.monthly_kwh_by_block[:, m])
+                    spans, self.monthly_by_block[:, m], self.monthly_kwh_by_block[:, m], min_rows, late, _C["energy"])
+        if self.export is not None:
+            self.export.finish_month(m)
 
         self.last_month = c if self.keep_last else None
         self.kwh += kwh
         if self.monthly_by_customer is not None:
             self.monthly_by_customer[:, m] = c
-        self.ytd_kwh += kwh
+        self.ytd_kwh += kwh if self.export is None else self.export.billed_kwh  # annual tiers: the kWh billed
         if self._month_number[m] == 12:
             self.ytd_kwh[:] = 0.0
         self.month_kwh_by_period[:] = 0.0
@@ -454,6 +488,15 @@ class BillAccumulator:
         for acc in (self.month_rtp, self.month_cpp, self.month_ptr_kwh, self.month_excess_kwh, self.month_storage):
             if acc is not None:
                 acc[:] = 0.0
+
+    def _export_minimum(self, frac: float) -> np.ndarray:
+        """Each customer's minimum bill of the month under an export section: the section's
+        for customers with exports or credits, the tariff's for the others, prorated. [currency]"""
+        t = self.tariff
+        out = np.full(len(self.kwh), t.minimum_per_month * frac)
+        if t.export.minimum_per_month is not None:
+            out[self.export.had_exports()] = t.export.minimum_per_month * frac
+        return out
 
     @property
     def bill(self) -> np.ndarray:

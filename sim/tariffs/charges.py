@@ -80,9 +80,12 @@ class MonthClose:
 
 @monthly_charge("energy")
 def energy(mc: MonthClose):
-    """Energy by period at its (tiered) rates, plus the real-time price charges."""
+    """Energy by period at its (tiered) rates, plus the real-time price charges; under an
+    export section, the energy left after netting and credits (sim/tariffs/export.py)."""
     acc, t = mc.acc, mc.tariff
     prior = acc.ytd_kwh if t.tier_basis == "annual" else np.zeros(len(mc.kwh))
+    if acc.export is not None:
+        return acc.export.energy(acc, prior)
     out = acc.energy_charge(acc.month_kwh_by_period, prior)
     if acc.month_rtp is not None:
         out += acc.month_rtp

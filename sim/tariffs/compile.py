@@ -8,15 +8,70 @@ prices, critical-peak adders), demand period masks and the per-month rates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from ..calendar import HOLIDAY, WEEKDAY, WEEKEND, Calendar
 from ..series import read_series
 from ..scenario.base import parse_hour_range, range_quarters
-from ..scenario.tariff import FlatTariff, RtpTariff, Scheduled, TouTariff
+from ..errors import InputError, Problem
+from ..scenario.tariff import ExportSchedule, FlatTariff, PeriodPrices, RtpTariff, Scheduled, TouTariff
 
 _DAY_TYPE_CODE = {"weekday": WEEKDAY, "weekend": WEEKEND, "holiday": HOLIDAY}
+
+
+@dataclass(frozen=True)
+class ExportTerms:
+    """A tariff's export section, compiled (docs/tariffs.md 5.17).
+
+    Attributes
+    ----------
+    rule : 'net_metering' or 'net_billing'
+    money_credits : bool
+        Net metering: a period's monthly surplus is credited in money at ``period_price``
+        (else carried as kWh).
+    carry : bool
+        Net billing: credits beyond the month's energy charge are carried (else the energy
+        charge may go below zero).
+    sell_price : ndarray, shape (n_steps,), or None
+        Net billing: the price each step's export earns. [currency/kWh]
+    period_price : ndarray, shape (n_periods,), or None
+        Net metering with money credits: the price of a period's surplus kWh. [currency/kWh]
+    true_up_month : int
+        Calendar month (1-12) whose bill settles the credits left.
+    true_up_per_kwh : float
+        Price of each kWh credit left at the true-up. [currency/kWh]
+    forfeit : bool
+        Money credits left at the true-up are forfeited (else paid).
+    limit_kw : float
+        Largest export credited in a step (inf without a limit). [kW]
+    non_bypassable_per_kwh : float
+        Charge on every kWh imported. [currency/kWh]
+    minimum_per_month : float or None
+        Minimum bill of a customer with exports or credits in the month. [currency]
+    """
+
+    rule: str
+    money_credits: bool
+    carry: bool
+    sell_price: np.ndarray | None
+    period_price: np.ndarray | None
+    true_up_month: int
+    true_up_per_kwh: float
+    forfeit: bool
+    limit_kw: float
+    non_bypassable_per_kwh: float
+    minimum_per_month: float | None
+
+    def __post_init__(self):
+        for value in (self.sell_price, self.period_price):
+            if value is not None:
+                value.flags.writeable = False
+
+    @property
+    def net_billing(self) -> bool:
+        return self.rule == "net_billing"
 
 
 @dataclass(frozen=True)
@@ -97,6 +152,7 @@ class CompiledTariff:
     demand_block_rate: np.ndarray | None = None
     demand_period_blocks_kw: np.ndarray | None = None
     demand_period_block_rate: np.ndarray | None = None
+    export: ExportTerms | None = None            #: the export section (None: exports netted at the energy prices)
 
     source: object = field(repr=False, default=None)
 
@@ -229,16 +285,24 @@ def _tier_prices(price, n_tiers: int) -> np.ndarray:
     return np.asarray(price if isinstance(price, list) else [price] * n_tiers, dtype=float)
 
 
-def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
-    """Compile a validated tariff (flat, TOU or RTP, with its components) onto a calendar."""
+def compile_tariff(name: str, tariff, cal: Calendar, avoided_cost: np.ndarray | None = None) -> CompiledTariff:
+    """Compile a validated tariff (flat, TOU or RTP, with its components) onto a calendar.
+
+    ``avoided_cost`` (n_steps,) is the run's energy cost per step [currency/kWh], the price
+    of exports under an export section with ``price: avoided_cost`` (the grid side computes
+    it; tariffs do not import the grid)."""
     names, period, rate, rtp = _energy_rates(tariff, cal)
     demand = _demand(tariff, cal)
     vr = tariff.volume_rebate
     bands = None
     if tariff.load_factor:
         bands = np.array([[b.min, b.max, b.adder_per_kwh] for b in tariff.load_factor])
+    programmes = _programmes(tariff, cal, rate, period, rtp)
+    export = None
+    if tariff.export is not None:
+        export = _export(name, tariff, cal, _Rates(names, period, rate, rtp, programmes["cpp_adder"]), avoided_cost)
     return CompiledTariff(
-        name=name, period_names=names, period=period.astype(np.int16), rate=rate,
+        name=name, period_names=names, period=period.astype(np.int16), rate=rate, export=export,
         tier_bounds=np.asarray(tariff.tiers.bounds_kwh if tariff.tiers else [], dtype=float),
         tier_basis=tariff.tiers.basis if tariff.tiers else "monthly",
         rtp_price=rtp, **demand,
@@ -248,7 +312,67 @@ def compile_tariff(name: str, tariff, cal: Calendar) -> CompiledTariff:
         volume_rebate=(vr.threshold_kwh, vr.cost_saving_per_kwh, vr.share) if vr else None,
         load_factor_bands=bands, source=tariff,
         rtp_from_system=isinstance(tariff, RtpTariff) and isinstance(tariff.prices, str),
-        **_programmes(tariff, cal, rate, period, rtp))
+        **programmes)
+
+
+class _Rates(NamedTuple):
+    """A compiled tariff's energy prices, as the export price reads them."""
+
+    names: tuple[str, ...]
+    period: np.ndarray
+    rate: np.ndarray
+    rtp: np.ndarray | None
+    cpp: np.ndarray | None
+
+
+def _export(name: str, tariff, cal: Calendar, rates: _Rates, avoided_cost: np.ndarray | None) -> ExportTerms:
+    """The export section as :class:`ExportTerms`: its price as a price per step (net billing)
+    or per energy period (money credits of net metering)."""
+    names, rate = rates.names, rates.rate
+    ex = tariff.export
+    price, sell, per_period = ex.price, None, None
+    if ex.rule == "net_metering" and ex.credits == "money":
+        if price == "retail":
+            per_period = rate[:, 0].copy()
+        elif isinstance(price, PeriodPrices):
+            per_period = np.array([price.periods[n.split(".")[-1]] for n in names])  # 'season.period' names too
+        else:
+            per_period = np.full(len(names), float(price))
+    elif ex.rule == "net_billing":
+        sell = _sell_price(name, price, cal, rates, avoided_cost)
+    return ExportTerms(rule=ex.rule, money_credits=ex.credits == "money", carry=ex.carry_credits, sell_price=sell,
+                       period_price=per_period, true_up_month=ex.true_up.month,
+                       true_up_per_kwh=ex.true_up.price_per_kwh, forfeit=ex.true_up.forfeit,
+                       limit_kw=ex.limit_kw if ex.limit_kw is not None else np.inf,
+                       non_bypassable_per_kwh=ex.non_bypassable_per_kwh, minimum_per_month=ex.minimum_per_month)
+
+
+def _sell_price(name: str, price, cal: Calendar, rates: _Rates, avoided_cost: np.ndarray | None) -> np.ndarray:
+    """Net billing's export price of every step. [currency/kWh], shape (n_steps,)"""
+    names, period, rate, rtp, cpp = rates
+    if price == "retail":
+        p = rate[period, 0]
+        if rtp is not None:
+            p = p + rtp
+        if cpp is not None:
+            p = p + cpp
+        return np.ascontiguousarray(p, dtype=float)
+    if price == "avoided_cost":
+        if avoided_cost is None or len(avoided_cost) != cal.n_steps:
+            raise InputError(Problem(f"tariffs.{name}", None, "export.price",
+                                     "avoided_cost needs the grid's energy cost per step handed to compile_tariff "
+                                     "(avoided_cost=...), which this caller does not do; give a number, periods or a "
+                                     "CSV series of the avoided cost here"))
+        return np.array(avoided_cost, dtype=float)
+    if isinstance(price, PeriodPrices):
+        return np.array([price.periods[n.split(".")[-1]] for n in names])[period]
+    if isinstance(price, ExportSchedule):
+        own = tuple(price.periods)
+        per, _ = compile_schedule(price, own, cal)
+        return np.array([price.periods[p] for p in own])[per]
+    if isinstance(price, (int, float)):
+        return np.full(cal.n_steps, float(price))
+    return np.array(read_series(price, cal), dtype=float)
 
 
 def _energy_rates(tariff, cal: Calendar) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]:

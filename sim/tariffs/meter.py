@@ -1,7 +1,7 @@
 """One meter's load from a CSV file, for `drsim bill`.
 
-Layout: one value per step of a calendar year, the energy used in that step in kWh (for
-hourly steps this equals the mean kW). A header row is optional; so is a leading timestamp
+Layout: one value per step of a calendar year, the net energy used in that step in kWh (for
+hourly steps this equals the mean kW; below zero where the meter exports). A header row is optional; so is a leading timestamp
 column (ISO 8601, step start), from which the year is taken. The number of rows fixes the
 step: 365 or 366 days x 24, 48 or 96 steps.
 """
@@ -59,8 +59,8 @@ def read_meter_csv(path: str | Path, year: int | None = None) -> tuple[np.ndarra
             if len(problems) >= 20:
                 break
             continue
-        if not np.isfinite(values[k]) or values[k] < 0:
-            problems.append(Problem(label, lines[k], "", f"must be a finite number >= 0 (kWh); got {cell}"))
+        if not np.isfinite(values[k]):
+            problems.append(Problem(label, lines[k], "", f"must be a finite number (kWh; below 0: exported); got {cell}"))
     if problems:
         raise InputError(problems)
     if has_time and year is None:

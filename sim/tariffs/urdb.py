@@ -20,6 +20,14 @@ drsim tariff dict (YAML-able, validated by :data:`sim.scenario.tariff.Tariff`):
   ``fixedmonthlycharge`` -> ``fixed_per_month`` / ``fixed_per_day``; ``mincharge`` with
   ``minchargeunits: $/month`` and the legacy ``minmonthlycharge`` -> ``minimum_per_month``.
 - every price is ``rate + adj``.
+- ``dgrules`` -> the ``export`` section, as PySAM's converter picks SAM's metering option
+  (``UtilityRateTools.URDBv8_to_ElectricityRates``): "Net Metering" -> ``rule: net_metering``
+  (kWh credits, settled in December at 0: SAM's option 0 with its defaults), "Net Billing
+  Instantaneous" -> ``rule: net_billing`` (option 2), "Net Billing Hourly" -> ``rule:
+  net_billing`` with ``carry_credits`` (option 3); each tier's ``sell`` -> the export price
+  (one number, or one per period). "Buy All Sell All" (two meters) is refused: drsim bills one
+  net load per customer. Without ``dgrules`` no section is written (a negative net load is
+  then netted at the energy prices, as drsim bills any tariff without one).
 
 URDB and SAM know no holidays: schedules use ``holidays_as: weekend``. drsim places weekdays on
 the real calendar; SAM assumes 1 January is a Monday (see docs/urdb.md).
@@ -604,6 +612,67 @@ def _other_charges(r: dict, out: dict, probs: _Problems) -> None:
             probs.add(key, message)
 
 
+#: URDB ``dgrules`` -> the export section (PySAM's converter maps them to SAM's metering options 0, 2, 3).
+_DG_RULES = {"net metering": {"rule": "net_metering"},
+             "net billing instantaneous": {"rule": "net_billing"},
+             "net billing hourly": {"rule": "net_billing", "carry_credits": True}}
+
+
+def _sell_prices(r: dict, probs: _Problems) -> dict[str, float] | None:
+    """Each energy period's export (``sell``) rate: 0 where absent (as PySAM's converter), one
+    rate per period (a period whose tiers sell at different rates is refused)."""
+    structure = r.get("energyratestructure")
+    if not isinstance(structure, list):
+        return None  # reported by _energy
+    out: dict[str, float] = {}
+    for i, period in enumerate(structure):
+        if not isinstance(period, list):
+            return None
+        sells = []
+        for j, tier in enumerate(period):
+            v = tier.get("sell", 0.0) if isinstance(tier, dict) else 0.0
+            v = 0.0 if v is None else v
+            if not _is_num(v) or v < 0:
+                probs.add(f"energyratestructure[{i}][{j}].sell", f"must be a number >= 0 ($/kWh); got {v!r}")
+                return None
+            sells.append(_price(v))
+        if len(set(sells)) > 1:
+            probs.add(f"energyratestructure[{i}]", f"sell rates differ between the period's tiers ({sells}): drsim's "
+                                                   "export price is one per period")
+            return None
+        out[f"p{i}"] = sells[0]
+    return out
+
+
+def _only_period(r: dict) -> str:
+    """The name of the one energy period a flat tariff's schedules use."""
+    return f"p{int(r['energyweekdayschedule'][0][0])}"
+
+
+def _export(r: dict, probs: _Problems) -> dict | None:
+    """The export section from ``dgrules`` and the tiers' ``sell`` rates (None without dgrules)."""
+    rules = r.get("dgrules")
+    if rules is None:
+        return None
+    key = str(rules).strip().lower()
+    if key == "buy all sell all":
+        probs.add("dgrules", "'Buy All Sell All' bills the load and the generation on two meters; drsim bills one "
+                             "net load per customer, so it cannot be imported (bill the load without an export section "
+                             "and the generation as a net billing meter of its own: docs/urdb.md)")
+        return None
+    if key not in _DG_RULES:
+        probs.add("dgrules", f"unknown rule {rules!r} (known: Net Metering, Net Billing Instantaneous, Net Billing "
+                             "Hourly, Buy All Sell All)")
+        return None
+    export = dict(_DG_RULES[key])
+    if export["rule"] == "net_billing":
+        sells = _sell_prices(r, probs)
+        if sells is None:
+            return None
+        export["price"] = {"periods": sells}
+    return export
+
+
 def urdb_to_tariff(rate: dict, file: str = "<urdb>", where: str = "") -> dict:
     """Convert one URDB rate object (a dict) into a validated drsim tariff dict.
 
@@ -629,6 +698,7 @@ def urdb_to_tariff(rate: dict, file: str = "<urdb>", where: str = "") -> dict:
     demand = _demand(r, probs)
     out: dict[str, Any] = {}
     _other_charges(r, out, probs)
+    export = _export(r, probs)
     probs.raise_if_any()
     assert energy is not None
     label = r.get("label")
@@ -641,6 +711,16 @@ def urdb_to_tariff(rate: dict, file: str = "<urdb>", where: str = "") -> dict:
     if demand:
         tariff["demand"] = demand
     tariff.update(out)
+    if export is not None:
+        if isinstance(export.get("price"), dict):  # a price per period: the periods the tariff kept
+            sells = export["price"]["periods"]
+            if tariff["type"] == "tou":
+                prices = {p: sells[p] for p in tariff["periods"]}
+                one = len(set(prices.values())) == 1
+                export["price"] = next(iter(prices.values())) if one else {"periods": prices}
+            else:  # one period in use: its index is the only one the schedules name
+                export["price"] = sells[_only_period(r)]
+        tariff["export"] = export
     _validate(tariff, file)
     return tariff
 
