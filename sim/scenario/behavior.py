@@ -3,7 +3,8 @@
 A segment's ``behavior`` is one model or a list of models that combine: at most one
 energy-price model (``constant_elasticity``, ``elasticity_matrix``, ``prism`` or ``ces``), plus any
 of ``event_response`` (critical-peak and rebate events), ``flexible`` (deferrable loads),
-``demand_shaving``, ``thermal_storage`` and ``ev`` (home EV charging).
+``demand_shaving``, ``thermal_storage``, ``ev`` (home EV charging) and ``pv`` (rooftop PV,
+:mod:`sim.scenario.solar`).
 ``participation`` says who takes the scenario tariff and how strongly they respond over
 time (enrolment, awareness, enabling technology, event fatigue, learning).
 docs/behavior.md gives the equations and the published evidence behind the defaults.
@@ -17,6 +18,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from .defaults import SELF_SELECTION
 from .base import LogNormal, Loc, Model, Normal, Param, parse_hour_range, problems, shape_of, within as _within
+from .solar import SolarPv
 from .weather import ControllableLoad
 
 
@@ -181,7 +183,7 @@ class ElectricVehicles(Model):
 
 
 ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Ces, EventResponse, Flexible, DemandShaving,
-                                ThermalStorage, ControllableLoad, ElectricVehicles],
+                                ThermalStorage, ControllableLoad, ElectricVehicles, SolarPv],
                           Field(discriminator="model")]
 
 #: Models that respond to the scenario's energy prices relative to the baseline's.
