@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..rowmath import block_column_sums
+from .._jit import jit
 from ..solar import measured_per_kwp, pv_per_kwp
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
@@ -120,10 +120,7 @@ class PvModel(ResponseModel):
     def generation(self, d: int, kwp: np.ndarray, cls: np.ndarray) -> np.ndarray:
         """Day ``d``'s generation of systems of sizes ``kwp`` and classes ``cls``, shape
         (n, spd): ``K p_c(t)``. [kW]"""
-        prof = self.profile[:, d]
-        if prof.shape[0] == 1:
-            return np.multiply.outer(kwp, prof[0])
-        return kwp[:, None] * prof[cls]
+        return kwp[:, None] * self.profile[:, d][cls]
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         if self.settings.adoption <= 0:
@@ -133,30 +130,22 @@ class PvModel(ResponseModel):
         sub, rows, kwp, cls = self.fleet(day.idx, params)
         if not len(sub):
             return load
-        gen = self.generation(day.d, kwp, cls)
-        out = load.copy()
-        out[sub] -= gen
+        out = load.copy() if load is day.input_kw else load     # the load before is the pipeline's own
+        spd = out.shape[1]
+        price = np.asarray(day.own.price, dtype=np.float64)
+        price = price[None, :] if price.ndim == 1 else np.ascontiguousarray(price[sub])
+        kwh, value = np.zeros(len(sub)), np.zeros(len(sub))
+        keep = day.stats is not None and day.role == "baseline"
+        blocks = self._block_of[rows] if keep else np.zeros(len(sub), dtype=np.int64)
+        sums = day.stats["pv_block_kw"][:, day.d * spd:(day.d + 1) * spd] if keep else np.zeros((1, spd))
+        _subtract(out, sub, kwp, cls, np.ascontiguousarray(self.profile[:, day.d]), price, day.step_hours,
+                  kwh, value, blocks, sums, keep)
         if day.stats is not None:
-            self._keep(day, sub, rows, kwp, gen)
+            day.stats["pv_value_" + day.role][rows] += value
+            if keep:                                  # generation and size: the same in both roles
+                day.stats["pv_kwp"][rows] = kwp
+                day.stats["pv_kwh"][rows] += kwh
         return out
-
-    def _keep(self, day: ResponseDay, sub: np.ndarray, rows: np.ndarray, kwp: np.ndarray, gen: np.ndarray) -> None:
-        """The billed day's sums: generation and size (baseline role: the same in both), the
-        generation's value at the role's marginal prices, each stream block's generation."""
-        stats, h = day.stats, day.step_hours
-        price = day.own.price if np.ndim(day.own.price) == 1 else day.own.price[sub]
-        stats["pv_value_" + day.role][rows] += (gen * price).sum(axis=1) * h
-        if day.role != "baseline":
-            return
-        stats["pv_kwp"][rows] = kwp
-        stats["pv_kwh"][rows] += gen.sum(axis=1) * h
-        # each stream block's generation, its rows added in row order: the same bits however
-        # the blocks are chunked or spread (a block is never split)
-        blocks = self._block_of[rows]
-        cut = np.flatnonzero(np.diff(blocks)) + 1
-        sums = block_column_sums(gen, None, np.concatenate(([0], cut, [len(rows)])))
-        spd = gen.shape[1]
-        stats["pv_block_kw"][blocks[np.concatenate(([0], cut))], day.d * spd:(day.d + 1) * spd] += sums
 
     def observe(self, role: str, rows: slice, load: np.ndarray, params: CustomerParams, stats: dict,
                 step_hours: float) -> None:
@@ -166,9 +155,51 @@ class PvModel(ResponseModel):
             return
         sub, pv_rows, _, _ = self.fleet(rows, params)
         if len(sub):
-            stats["pv_export_kwh_" + role][pv_rows] += np.maximum(-load[sub], 0.0).sum(axis=1) * step_hours
+            got = np.zeros(len(sub))
+            _exports(load, sub, step_hours, got)
+            stats["pv_export_kwh_" + role][pv_rows] += got
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:
         """None: generation changes where the energy comes from, not what the customer
         consumes (its gain is in the bill)."""
         return None
+
+
+@jit
+def _subtract(out, sub, kwp, cls, prof, price, h, kwh, value, blocks, sums, keep):
+    """One pass over the PV customers' day: ``g = K_i p_c(t)``, ``out[sub_i, t] -= g``; per
+    customer ``kwh_i = (sum_t g) h`` and ``value_i = (sum_t g price_t) h`` (price row 0 for
+    all, or row i); with ``keep`` each stream block's generation added row after row in row
+    order into ``sums[blocks_i, t]`` (a block is never split: the same bits in any chunk)."""
+    spd = out.shape[1]
+    shared = price.shape[0] == 1
+    for i in range(sub.shape[0]):
+        r = sub[i]
+        c = cls[i]
+        k = kwp[i]
+        pr = 0 if shared else i
+        e = 0.0
+        v = 0.0
+        for t in range(spd):
+            g = k * prof[c, t]
+            out[r, t] = out[r, t] - g
+            e += g
+            v += g * price[pr, t]
+            if keep:
+                sums[blocks[i], t] += g
+        kwh[i] = e * h
+        value[i] = v * h
+
+
+@jit
+def _exports(load, sub, h, got):
+    """Each PV customer's exports of the day: ``(sum_t max(-load[sub_i, t], 0)) h``. [kWh]"""
+    spd = load.shape[1]
+    for i in range(sub.shape[0]):
+        r = sub[i]
+        e = 0.0
+        for t in range(spd):
+            x = -load[r, t]
+            if x > 0.0:
+                e += x
+        got[i] = e * h
