@@ -107,7 +107,8 @@ def shift_decomposition(base_kw: np.ndarray, scen_kw: np.ndarray, steps_per_day:
 
 def bill_change_distribution(change: np.ndarray, base: np.ndarray) -> dict:
     """Distribution of per-customer bill changes (scenario - baseline). [currency]"""
-    pct = np.divide(change, base, out=np.zeros_like(change), where=base != 0) * 100
+    # relative to baseline bills of at least a cent (a prosumer's bill floored at 0 gives none)
+    pct = np.divide(change, base, out=np.zeros_like(change), where=np.abs(base) >= 0.005) * 100
     out = {"bill_change_mean": float(change.mean()) if change.size else 0.0}
     for p, v in zip(BILL_PERCENTILES, np.percentile(change, BILL_PERCENTILES) if change.size else [0] * 5):
         out[f"bill_change_p{p}"] = float(v)
