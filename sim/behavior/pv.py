@@ -130,7 +130,9 @@ class PvModel(ResponseModel):
         sub, rows, kwp, cls = self.fleet(day.idx, params)
         if not len(sub):
             return load
-        out = load.copy() if load is day.input_kw else load     # the load before is the pipeline's own
+        # in place where the load is an earlier model's new array (the pipeline's own); never
+        # into the day's input load or a view of it
+        out = load.copy() if load is day.input_kw or np.may_share_memory(load, day.input_kw) else load
         spd = out.shape[1]
         price = np.asarray(day.own.price, dtype=np.float64)
         price = price[None, :] if price.ndim == 1 else np.ascontiguousarray(price[sub])
