@@ -278,3 +278,29 @@ def test_bad_irradiance_input_exits_2_naming_file_and_field(case, expected, writ
     if case in ("missing_column", "missing_code"):
         assert "weather.csv" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_measured_profile_scales_by_each_systems_size(tmp_path):
+    """``measured``: every system follows the CSV's kW per kWp; the segment's generation is
+    the systems' total kWp times the profile, step by step (no weather needed)."""
+    hours = 48
+    profile = np.clip(np.sin(np.pi * ((np.arange(hours) % 24) - 6) / 12), 0, None) * 0.7
+    path = tmp_path / "pv.csv"
+    path.write_text("kw_per_kwp\n" + "\n".join(f"{v:.6f}" for v in profile) + "\n")
+    data = _scenario(dict(PV, measured={"csv": str(path), "column": "kw_per_kwp"}), days=2)
+    del data["weather"]
+    r = sim.run(build(data))
+    seg = r.segments["res"]
+    expected = np.round(profile, 6) * seg.stats["pv_kwp"].sum()
+    np.testing.assert_allclose(seg.stats["pv_block_kw"].sum(axis=0), expected, rtol=1e-12, atol=1e-9)
+    assert expected.max() > 0
+
+
+def test_a_measured_profile_in_watts_exits_2(write_yaml, tmp_path, capsys):
+    path = tmp_path / "pv.csv"
+    path.write_text("w_per_kwp\n" + "\n".join("700" for _ in range(48)) + "\n")
+    data = _scenario(dict(PV, measured={"csv": str(path), "column": "w_per_kwp"}), days=2)
+    del data["weather"]
+    code = main(["run", str(write_yaml(data)), "--results", str(tmp_path / "results")])
+    err = capsys.readouterr().err
+    assert code == 2 and "pv.csv" in err and "w_per_kwp" in err and "Traceback" not in err, err

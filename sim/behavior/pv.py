@@ -111,8 +111,10 @@ class PvModel(ResponseModel):
             rows_all = np.arange(idx.start, idx.stop) if isinstance(idx, slice) else np.asarray(idx)
             sub = np.flatnonzero((params.adopted[idx] > 0) & (params.kwp[idx] > 0))
             rows = rows_all[sub]
-            found = (sub, rows, np.ascontiguousarray(params.kwp[rows]),
-                     params.orientation[rows].astype(np.int64))
+            # a measured profile is one class for every system
+            cls = (params.orientation[rows].astype(np.int64) if self.settings.measured is None
+                   else np.zeros(len(rows), dtype=np.int64))
+            found = (sub, rows, np.ascontiguousarray(params.kwp[rows]), cls)
             if key is not None:
                 self._fleets[key] = found
         return found
@@ -140,6 +142,8 @@ class PvModel(ResponseModel):
         keep = day.stats is not None and day.role == "baseline"
         blocks = self._block_of[rows] if keep else np.zeros(len(sub), dtype=np.int64)
         sums = day.stats["pv_block_kw"][:, day.d * spd:(day.d + 1) * spd] if keep else np.zeros((1, spd))
+        if cls.size and cls.max() >= self.profile.shape[0]:   # the kernel does not check its indices
+            raise ValueError(f"orientation class {cls.max()} of {self.profile.shape[0]}")
         _subtract(out, sub, kwp, cls, np.ascontiguousarray(self.profile[:, day.d]), price, day.step_hours,
                   kwh, value, blocks, sums, keep)
         if day.stats is not None:
