@@ -25,6 +25,8 @@ from .headline import headline
 from .ledger import segment_ledger
 from .market import market_view, wants_market
 from .outcome import ROLES
+from .prosumers import (cost_shift, duck_figures, gross_net_figures, has_pv, peak_shares, pv_kw, self_consumption,
+                        system_pv_kw)
 from .tariffs import CHARGES
 
 #: Percentiles reported for the distribution of bill changes.
@@ -106,7 +108,8 @@ def shift_decomposition(base_kw: np.ndarray, scen_kw: np.ndarray, steps_per_day:
 
 def bill_change_distribution(change: np.ndarray, base: np.ndarray) -> dict:
     """Distribution of per-customer bill changes (scenario - baseline). [currency]"""
-    pct = np.divide(change, base, out=np.zeros_like(change), where=base != 0) * 100
+    # relative to baseline bills of at least a cent (a prosumer's bill floored at 0 gives none)
+    pct = np.divide(change, base, out=np.zeros_like(change), where=np.abs(base) >= 0.005) * 100
     out = {"bill_change_mean": float(change.mean()) if change.size else 0.0}
     for p, v in zip(BILL_PERCENTILES, np.percentile(change, BILL_PERCENTILES) if change.size else [0] * 5):
         out[f"bill_change_p{p}"] = float(v)
@@ -542,6 +545,73 @@ def segment_electrification(run: RunView, name: str, entry: dict, c: dict) -> di
             "heat_electric_share_before": entry["baseline"]["heat_electric_share"],
             "heat_electric_share_after": entry["scenario"]["heat_electric_share"],
             "heat_switcher_saving_mean": float(saving.mean()) if saving.size else 0.0}
+
+
+# ------------------------------------------------------------- rooftop PV and prosumers
+
+@metric("role")
+def system_pv(run: RunView, role: str, m: dict) -> dict:
+    """With rooftop PV (sim.prosumers, docs/metrics.md "Rooftop PV and prosumers"): the
+    system's gross and net load, its PV generation, exports and self-consumption, the duck
+    curve of the net (and gross) load, and the end uses' shares of the system peak."""
+    res = run.result
+    pv = system_pv_kw(res)
+    if pv is None:
+        return {}
+    net = res.system_load_kw[role]
+    out = gross_net_figures(net, pv, run.step_hours)
+    parts = [self_consumption(s, role) for s in res.segments.values() if has_pv(s)]
+    exported = sum(p["pv_exported_kwh"] for p in parts)
+    gen = out["pv_generation_kwh"]
+    out.update({"pv_customers": sum(p["pv_customers"] for p in parts), "pv_kwp": sum(p["pv_kwp"] for p in parts),
+                "pv_exported_kwh": exported, "pv_self_consumed_kwh": gen - exported,
+                "pv_self_consumption_share": (gen - exported) / gen if gen > 0 else 0.0,
+                "pv_kw_at_system_peak": float(pv[int(net.argmax())])})
+    out.update(duck_figures(net, run.steps_per_day, run.step_hours, "net"))
+    out.update(duck_figures(net + pv, run.steps_per_day, run.step_hours, "gross"))
+    out.update(peak_shares(res, role))
+    return out
+
+
+@metric("segment_role")
+def segment_pv(run: RunView, name: str, role: str, r: dict) -> dict:
+    """A segment's gross and net load, its PV generation, exports and self-consumption."""
+    seg = run.result.segments[name]
+    pv = pv_kw(seg)
+    if pv is None:
+        return {}
+    out = gross_net_figures(seg.load_kw[role], pv, run.step_hours)
+    out.update(self_consumption(seg, role))
+    out["pv_kw_at_system_peak"] = float(pv[int(run.result.system_load_kw[role].argmax())])
+    return out
+
+
+def pv_avoided_cost(run: RunView, name: str, role: str) -> float:
+    """The utility's cost of serving a segment's gross load less that of its net load: energy
+    at each step's cost, capacity at the segment's load at the system peak (of the gross and
+    of the net system load). [currency]"""
+    res = run.result
+    seg = res.segments[name]
+    pv, sys_pv = pv_kw(seg), system_pv_kw(res)
+    net, sys_net = seg.load_kw[role], res.system_load_kw[role]
+    gross = net + pv
+    cost = res.energy_cost_per_kwh[role]
+    args = (run.capacity_cost_per_kw_year, run.years)
+    with_pv = supply_cost(net, cost, run.step_hours, float(net[int(sys_net.argmax())]), *args)["cost"]
+    without = supply_cost(gross, cost, run.step_hours, float(gross[int((sys_net + sys_pv).argmax())]), *args)["cost"]
+    return without - with_pv
+
+
+@metric("segment_change")
+def segment_pv_cost_shift(run: RunView, name: str, entry: dict, c: dict) -> dict:
+    """The cost shift between the segment's customers with and without PV, in each role
+    (sim.prosumers.cost_shift)."""
+    seg = run.result.segments[name]
+    if not has_pv(seg):
+        return {}
+    return {"pv_cost_shift": {"currency": run.result.scenario.currency,
+                              **{role: cost_shift(seg, role, run.bill[name, role], pv_avoided_cost(run, name, role))
+                                 for role in ROLES}}}
 
 
 def _welfare(ledgers: list, ch: dict) -> dict:

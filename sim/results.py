@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .errors import InputError, Problem
 from .population import STREAM_BLOCK
+from .prosumers import system_pv_kw
 from .tables import (CUSTOMER_BILLS, CUSTOMER_SURPLUS, EVENTS, SEGMENT_BILLS, TABLES, customer_bills_chunks,
                      customer_surplus_chunks, events_chunks, segment_bills_chunks, system_load_chunks,
                      system_load_spec, write_table)
@@ -241,7 +242,8 @@ def write_run(result, out_dir: str | Path, *, command: list[str] | None, started
     try:
         currency = result.scenario.currency
         _write_json(tmp / "metrics.json", {"currency": currency, **result.metrics})  # money in it: docs/metrics.md
-        write_table(tmp, system_load_spec(result.segments), system_load_chunks(result), currency=currency, csv=True)
+        write_table(tmp, system_load_spec(result.segments, pv=system_pv_kw(result) is not None),
+                    system_load_chunks(result), currency=currency, csv=True)
         write_table(tmp, SEGMENT_BILLS, segment_bills_chunks(result), currency=currency, csv=True)
         write_table(tmp, CUSTOMER_BILLS, customer_bills_chunks(result.segments), currency=currency, csv=csv)
         write_table(tmp, CUSTOMER_SURPLUS, customer_surplus_chunks(result.segments), currency=currency, csv=csv)

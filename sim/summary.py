@@ -117,6 +117,20 @@ def print_summary(metrics: dict, currency: str, console) -> None:
                   highlight=False)
     if metrics.get("network"):
         console.print(network_line(metrics["network"]), highlight=False)
+    if "pv_generation_kwh" in metrics["baseline"]:
+        console.print(pv_line(metrics), highlight=False)
+
+
+def pv_line(metrics: dict) -> str:
+    """One line on rooftop PV (docs/metrics.md, "Rooftop PV and prosumers"), baseline -> scenario."""
+    b, s = metrics["baseline"], metrics["scenario"]
+    kw, kwh = (lambda v: fmt.number(v, "kw")), (lambda v: fmt.number(v, "kwh"))
+    return (f"rooftop PV ({b['pv_customers']} systems, {fmt.number(b['pv_kwp'], 'kw')} kWp): generated "
+            f"{kwh(b['pv_generation_kwh'])} kWh, exported {kwh(b['pv_exported_kwh'])} -> {kwh(s['pv_exported_kwh'])} "
+            f"kWh (self-consumption {fmt.number(b['pv_self_consumption_share'] * 100, 'pct')} -> "
+            f"{fmt.number(s['pv_self_consumption_share'] * 100, 'pct')} %); net load minimum {kw(b['net_min_kw'])} -> "
+            f"{kw(s['net_min_kw'])} kW, largest 3-h rise {kw(b['net_ramp_3h_kw'])} -> {kw(s['net_ramp_3h_kw'])} kW "
+            f"(gross load: {kw(b['gross_ramp_3h_kw'])} kW)")
 
 
 def network_line(n: dict) -> str:

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .ledger import segment_ledger
+from .prosumers import system_pv_kw
 from .tariffs import CHARGES
 
 __all__ = ["CUSTOMER_BILLS", "CUSTOMER_SURPLUS", "EVENTS", "SEGMENT_BILLS", "SYSTEM_LOAD", "TABLES", "UNITLESS",
@@ -184,10 +185,14 @@ def headers(spec: TableSpec, currency: str) -> dict[str, str]:
     return {c.name: c.header(currency) for c in spec.columns}
 
 
-def system_load_spec(segments) -> TableSpec:
-    """:data:`SYSTEM_LOAD` with the two columns of each segment, in population order."""
+def system_load_spec(segments, pv: bool = False) -> TableSpec:
+    """:data:`SYSTEM_LOAD` with the two columns of each segment, in population order, and with
+    ``pv`` (a run with rooftop PV) a last column ``pv_kw``: the systems' generation."""
     extra = tuple(_num(f"{name}_{role}_kw", "kW", f"segment {name}'s load under its {role} tariff")
                   for name in segments for role in ("baseline", "scenario"))
+    if pv:
+        extra += (_num("pv_kw", "kW", "rooftop PV generation of every segment (the same in both roles; gross "
+                                      "load = load + pv)"),)
     return TableSpec(SYSTEM_LOAD.name, SYSTEM_LOAD.description, SYSTEM_LOAD.columns + extra)
 
 
@@ -200,6 +205,9 @@ def system_load_chunks(result, rows: int = WRITE_ROWS) -> Iterator[dict]:
     series = {"baseline_kw": result.system_load_kw["baseline"], "scenario_kw": result.system_load_kw["scenario"]}
     for name, seg in result.segments.items():
         series.update({f"{name}_{role}_kw": seg.load_kw[role] for role in ("baseline", "scenario")})
+    pv = system_pv_kw(result)
+    if pv is not None:
+        series["pv_kw"] = pv
     for a in range(0, len(stamps), rows):
         yield {"timestamp": stamps[a:a + rows], **{k: v[a:a + rows] for k, v in series.items()}}
 

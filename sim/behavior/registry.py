@@ -160,8 +160,8 @@ class ResponseModel:
     #: Per-customer parameters: fields of the settings, drawn in this order.
     params: ClassVar[tuple[str, ...]] = ()
     #: Place in the day's chain (lower first): energy-price models 10, event response 12, demand shaving 20,
-    #: controllable loads 25, flexible loads 30, EV charging 35, electric heat 36, thermal storage 40 (interruptible
-    #: curtailment, a tariff programme, always comes last).
+    #: controllable loads 25, flexible loads 30, EV charging 35, electric heat 36, thermal storage 40,
+    #: rooftop PV 50 (interruptible curtailment, a tariff programme, always comes last).
     stage: ClassVar[int] = 50
     #: The tariff roles it acts in.
     roles: ClassVar[tuple[str, ...]] = ("scenario",)
@@ -184,9 +184,25 @@ class ResponseModel:
     #: Per-customer running sums it keeps in ``ResponseDay.stats`` (names, each an (n,)
     #: array of zeros at the start, in the run's ``SegmentOutcome.stats``).
     stats: ClassVar[tuple[str, ...]] = ()
+    #: Reads each customer's final main-meter load of every billed day (:meth:`observe`).
+    observes_meter: ClassVar[bool] = False
 
     def __init__(self, settings):
         self.settings = settings
+
+    def prepare(self, weather, calendar) -> None:
+        """Called once before the first day, with the run's weather
+        (:class:`sim.weather.RunWeather`, or None without one) and calendar: a model that
+        needs either keeps what it needs (rooftop PV: its output profiles). The base does
+        nothing."""
+
+    def observe(self, role: str, rows: slice, load: np.ndarray, params: CustomerParams, stats: dict,
+                step_hours: float) -> None:
+        """With ``observes_meter``: on each billed day, the final main-meter load of the
+        customers ``rows`` (a chunk, rows of the segment; ``params`` the model's parameters)
+        in ``role``, shape (n, spd) [kW],
+        after every model, curtailment and storage charging metered on the main meter: a
+        model keeps its sums of it in ``stats`` (never changes ``load``)."""
 
     def new_stats(self, n: int, blocks: list, steps: int) -> dict[str, np.ndarray]:
         """The running sums of :attr:`stats` at the start of a run, for ``n`` customers in

@@ -32,6 +32,8 @@ from ..grid.rtp import solve_day
 from ..outcome import ROLES, RunResult, SegmentOutcome
 from ..rowmath import block_sum
 from ..scenario.schema import Scenario
+from ..behavior.registry import model_for
+from ..scenario.behavior import models_of
 from ..weather import weather_of
 from .backends import Backend, DaskShards, InProcess, split_blocks, tune_allocator
 from .shard import DEFAULT_CHUNK, Forecast, Shard, compile_all, forecast_population
@@ -68,7 +70,10 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     tune_allocator()
     cal = Calendar.from_scenario(scenario)
     compiled = compile_all(scenario, cal)
-    weather_of(scenario, cal)  # read (and checked: bad input stops the run here) before any customer
+    weather = weather_of(scenario, cal)  # read (and checked: bad input stops the run here) before any customer
+    for seg in scenario.populations:  # and the models' own inputs (rooftop PV: its profiles, measured files)
+        for spec in models_of(seg.behavior):
+            model_for(spec).prepare(weather, cal)
     if client is not None:
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:

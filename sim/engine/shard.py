@@ -77,6 +77,11 @@ class SegmentState:
     net: PieceSums | None = None  #: the network's per-piece load sums (the scenario's network segment only)
 
     @property
+    def observers(self) -> list:
+        """The segment's models that read the final main-meter load (``observes_meter``)."""
+        return [m for m in self.models if m.observes_meter]
+
+    @property
     def needs_month_peak(self) -> bool:
         """A model of the segment reads each customer's baseline peak of the month so far."""
         return any(m.needs_month_peak for m in self.models)
@@ -109,6 +114,9 @@ class SegmentState:
         if all(acc is None for acc in structural):
             structural = None
         models = sorted((model_for(m) for m in models_of(seg.behavior)), key=lambda m: m.stage)
+        weather = weather_of(scenario, cal)
+        for m in models:
+            m.prepare(weather, cal)
         soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
         stats = {**{f"utility_{r}": np.zeros(pop.n) for r in ROLES},
                  "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n),

@@ -142,6 +142,9 @@ def block_day(seg, chunk: Chunk, day: DayInputs, factors: np.ndarray) -> BlockDa
         if role == "baseline":
             cd.base_main = load
         load, storage = _meters(seg, role, cd, day, load, charges)
+        if day.commit:
+            for model in seg.observers:  # the final main-meter load (rooftop PV: its exports)
+                model.observe(role, rows, load, seg.population.params[model.name], seg.stats, day.step_hours)
         _read_meters(seg, role, chunk, day, load, storage, out.sums[r])
         out.load[role], out.storage[role] = load, storage
     return out

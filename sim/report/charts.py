@@ -133,6 +133,28 @@ def day_curves(chart_id: str, panels: list[tuple[str, np.ndarray, np.ndarray]], 
     return render(chart_id, (4.2 * n if n > 1 else 7.5, 3.0), draw, label)
 
 
+def duck_curves(chart_id: str, panels: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], label: str) -> str:
+    """Gross and net system load over a day (the "duck curve"), one panel per ``(title,
+    gross_kw, net_baseline_kw, net_scenario_kw)``: the gross load (consumption; the baseline's)
+    and the net load the meters read in each role."""
+    n = len(panels)
+
+    def draw(fig):
+        axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
+        for ax, (title, gross, b, s) in zip(axes, panels):
+            _step_line(ax, gross, color=GREY, linestyle=":", label="gross load (baseline)")
+            _step_line(ax, b, color=BASELINE, linestyle="--", label="net load, baseline")
+            _step_line(ax, s, color=SCENARIO, label="net load, scenario")
+            ax.axhline(0.0, color="#cccccc", linewidth=0.8, zorder=0)
+            ax.set_title(title)
+            _day_axes(ax, len(b))
+        axes[0].set_ylabel("system load [kW]")
+        axes[0].legend(loc="upper left", frameon=False, fontsize="small")
+        _thousands(axes[0])
+
+    return render(chart_id, (4.2 * n if n > 1 else 7.5, 3.2), draw, label)
+
+
 def season_curves(chart_id: str, rows: list[tuple[str, list[tuple[str, np.ndarray | None, np.ndarray | None, int]]]],
                   label: str) -> str:
     """Typical days: one row per season, one column per day type; each panel the mean baseline

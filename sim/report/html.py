@@ -332,7 +332,22 @@ def section_load_curves(run: RunFolder) -> Section:
                "meteorological season in the horizon (" + "; ".join(SEASON_LABELS.values())
                + "); holidays are left out of both."),
     ]
+    if "pv_kw" in load.columns:  # rooftop PV: gross and net load (the duck curve)
+        blocks.append(_duck_figure(run, b, s, day_matrix(load["pv_kw"].to_numpy(), spd)))
     return _section("load-curves", blocks=blocks)
+
+
+def _duck_figure(run: RunFolder, b: np.ndarray, s: np.ndarray, pv: np.ndarray) -> Figure:
+    """The mean day of the horizon and the day of the lowest net load (scenario), gross and net."""
+    low = int(s.min(axis=1).argmin())
+    date = f"{run.calendar.start + dt.timedelta(days=low):%Y-%m-%d (%a)}"
+    panels = [("mean day of the horizon", (b + pv).mean(axis=0), b.mean(axis=0), s.mean(axis=0)),
+              (f"{date}: lowest net load", b[low] + pv[low], b[low], s[low])]
+    return Figure("fig-duck", charts.duck_curves("fig-duck", panels, "Gross and net system load"),
+                  "Rooftop PV: the gross system load (consumption, baseline role, dotted) and the net load the "
+                  "meters read (gross less PV generation; below 0 the system exports), baseline (dashed) and "
+                  "scenario, on the horizon's mean day and on the day of the lowest net load. The evening ramp and "
+                  "midday minimum are in the metrics (net_ramp_3h_kw, net_midday_min_kw).")
 
 
 def section_duration(run: RunFolder) -> Section:

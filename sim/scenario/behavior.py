@@ -3,8 +3,9 @@
 A segment's ``behavior`` is one model or a list of models that combine: at most one
 energy-price model (``constant_elasticity``, ``elasticity_matrix``, ``prism`` or ``ces``), plus any
 of ``event_response`` (critical-peak and rebate events), ``flexible`` (deferrable loads),
-``demand_shaving``, ``thermal_storage``, ``ev`` (home EV charging) and ``electric_heat``
-(heat pumps or storage heaters, and electrification).
+``demand_shaving``, ``thermal_storage``, ``ev`` (home EV charging), ``electric_heat``
+(heat pumps or storage heaters, and electrification) and ``pv`` (rooftop PV,
+:mod:`sim.scenario.solar`).
 ``participation`` says who takes the scenario tariff and how strongly they respond over
 time (enrolment, awareness, enabling technology, event fatigue, learning).
 docs/behavior.md gives the equations and the published evidence behind the defaults.
@@ -19,6 +20,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from .defaults import SELF_SELECTION
 from .base import LogNormal, Loc, Model, Normal, Param, parse_hour_range, problems, shape_of, within as _within
 from .heat import ElectricHeat
+from .solar import SolarPv
 from .weather import ControllableLoad
 
 
@@ -183,7 +185,7 @@ class ElectricVehicles(Model):
 
 
 ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Ces, EventResponse, Flexible, DemandShaving,
-                                ThermalStorage, ControllableLoad, ElectricVehicles, ElectricHeat],
+                                ThermalStorage, ControllableLoad, ElectricVehicles, ElectricHeat, SolarPv],
                           Field(discriminator="model")]
 
 #: Models that respond to the scenario's energy prices relative to the baseline's.

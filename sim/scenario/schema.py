@@ -521,7 +521,12 @@ class Scenario(Model):
                     if t is not None and t.interruptible is not None and seg.interruptible is None:
                         errs.append((("populations", i, "interruptible"),
                                      f"required: the {role} tariff {name!r} is an interruptible contract"))
-            for model in models_of(seg.behavior):
+            for j, model in enumerate(models_of(seg.behavior)):
+                if model.model == "pv" and model.measured is None and not (
+                        self.weather is not None and self.weather.has_irradiance):
+                    where = ("populations", i, "behavior") + ((j,) if isinstance(seg.behavior, list) else ())
+                    errs.append((where, "model pv needs irradiance: give weather.tmy3, or weather.csv with "
+                                        "ghi_column, dni_column, dhi_column and site (or pv's measured profile)"))
                 names = getattr(model, "periods", None) if model.model == "elasticity_matrix" else \
                     getattr(model, "peak_periods", None)
                 for tname, _ in seg.tariff.options("scenario"):

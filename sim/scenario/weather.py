@@ -13,6 +13,9 @@ from pydantic_core import PydanticCustomError
 
 from .base import Model, Param, problems, within as _within
 
+#: The CSV weather's irradiance columns (all or none).
+IRRADIANCE_COLUMNS = ("ghi_column", "dni_column", "dhi_column")
+
 #: ``tmy3:`` values that name a typical-year file shipped with pvlib (read offline).
 PVLIB_SAMPLES = ("pvlib:723170TYA.CSV", "pvlib:703165TY.csv")
 
@@ -28,9 +31,19 @@ def _pvlib_sample(name: str) -> Path:
     return Path(spec.submodule_search_locations[0]) / "data" / name.split(":", 1)[1]
 
 
+class Site(Model):
+    """Where a CSV weather file was measured (a TMY3 file names its own site)."""
+
+    latitude: float = Field(ge=-90, le=90, description="Latitude, north positive. [deg]")
+    longitude: float = Field(ge=-180, le=180, description="Longitude, east positive. [deg]")
+    altitude: float = Field(0.0, ge=-500, le=9000, description="Altitude above sea level. [m]")
+    utc_offset: float = Field(ge=-12, le=14, description=(
+        "Hours the file's local standard time is ahead of UTC (-5: US Eastern). [h]"))
+
+
 class Weather(Model):
-    """Hourly outdoor temperature of the run, from a TMY3 typical-year file (read with pvlib)
-    or an hourly CSV file. Exactly one of ``tmy3`` and ``csv``."""
+    """Hourly outdoor temperature (and, for rooftop PV, irradiance) of the run, from a TMY3
+    typical-year file (read with pvlib) or an hourly CSV file. Exactly one of ``tmy3`` and ``csv``."""
 
     tmy3: str | None = Field(None, description=(
         "A TMY3 file (path relative to the scenario file), or one of pvlib's sample files: "
@@ -41,6 +54,14 @@ class Weather(Model):
         "horizon, with a first column 'timestamp' (local time, hour start) or in hour order from the "
         "horizon's start."))
     temperature_column: str | int = Field("temp_air", description="The CSV's dry-bulb temperature column. [degC]")
+    ghi_column: str | int | None = Field(None, description=(
+        "The CSV's global horizontal irradiance column, the hour's mean (rooftop PV; with dni_column, "
+        "dhi_column and site). [W/m2]"))
+    dni_column: str | int | None = Field(None, description="The CSV's direct normal irradiance column. [W/m2]")
+    dhi_column: str | int | None = Field(None, description="The CSV's diffuse horizontal irradiance column. [W/m2]")
+    wind_column: str | int | None = Field(None, description=(
+        "The CSV's wind speed column (cell temperature; default: 1 m/s throughout). [m/s]"))
+    site: Site | None = Field(None, description="The CSV's site (required with irradiance columns).")
 
     @field_validator("tmy3")
     @classmethod
@@ -77,7 +98,24 @@ class Weather(Model):
     def _one_source(self) -> Weather:
         if (self.tmy3 is None) == (self.csv is None):
             raise problems([((), "give exactly one of tmy3 and csv")])
+        named = [k for k in IRRADIANCE_COLUMNS if getattr(self, k) is not None]
+        errs = []
+        if self.tmy3 is not None:
+            errs += [((k,), "a TMY3 file has its own irradiance, wind and site: give this with csv only")
+                     for k in (*named, "wind_column", "site") if getattr(self, k) is not None]
+        elif named and len(named) < len(IRRADIANCE_COLUMNS):
+            errs += [((k,), "required with the other irradiance columns") for k in IRRADIANCE_COLUMNS
+                     if k not in named]
+        elif named and self.site is None:
+            errs.append((("site",), "required with irradiance columns (latitude, longitude, utc_offset)"))
+        if errs:
+            raise problems(errs)
         return self
+
+    @property
+    def has_irradiance(self) -> bool:
+        """Whether the weather gives irradiance (every TMY3 file; a CSV with its columns named)."""
+        return self.tmy3 is not None or self.ghi_column is not None
 
     def path(self) -> Path:
         """The file to read."""
