@@ -69,7 +69,7 @@ def test_one_customers_generation_is_pvlibs_pvwatts_model_chain(tilt, azimuth):
     settings = SolarPv(model="pv", adoption=1.0, orientations=[{"tilt": tilt, "azimuth": azimuth, "share": 1.0}],
                        system={"losses_pct": float(pvlib.pvsystem.pvwatts_losses())})
     model = PvModel(settings)
-    model.prepare(weather, cal)
+    model.read_inputs(weather, cal)
     kwp = 6.2
     ours = np.concatenate([model.generation(d, np.array([kwp]), np.array([0]))[0] for d in range(cal.days)])
 
@@ -97,7 +97,7 @@ def test_a_south_roof_in_greensboro_gives_a_plausible_june_yield():
     a south-facing roof in North Carolina in June (NREL PVWatts); the profile is zero at night."""
     cal = Calendar(dt.date(2025, 6, 1), 30, 24, frozenset(), {})
     model = PvModel(SolarPv(model="pv", adoption=1.0, orientations=[{"tilt": 20, "azimuth": 180, "share": 1}]))
-    model.prepare(read_weather(Weather(**TMY), cal), cal)
+    model.read_inputs(read_weather(Weather(**TMY), cal), cal)
     daily = model.profile[0].sum(axis=1)
     assert 3.5 < daily.mean() < 6.0
     assert (model.profile[0][:, :4] == 0).all() and (model.profile[0][:, 22:] == 0).all()

@@ -63,7 +63,7 @@ class PvModel(ResponseModel):
         self._block_of = np.zeros(0, dtype=np.int64)
         self.profile: np.ndarray | None = None   #: (classes, days, spd) output per kWp [kW/kWp]
 
-    def prepare(self, weather, calendar) -> None:
+    def read_inputs(self, weather, calendar) -> None:
         """The output per kWp of each orientation class over the horizon (pvlib, once per
         process, weather, class and system: :func:`sim.solar.pv_per_kwp`), or the measured
         profile (one class)."""

@@ -190,8 +190,9 @@ class ResponseModel:
     def __init__(self, settings):
         self.settings = settings
 
-    def prepare(self, weather, calendar) -> None:
-        """Called once before the first day, with the run's weather
+    def read_inputs(self, weather, calendar) -> None:
+        """Called once before the first day (and before any customer is built, so that bad
+        input stops the run first), with the run's weather
         (:class:`sim.weather.RunWeather`, or None without one) and calendar: a model that
         needs either keeps what it needs (rooftop PV: its output profiles). The base does
         nothing."""

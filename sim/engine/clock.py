@@ -73,7 +73,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     weather = weather_of(scenario, cal)  # read (and checked: bad input stops the run here) before any customer
     for seg in scenario.populations:  # and the models' own inputs (rooftop PV: its profiles, measured files)
         for spec in models_of(seg.behavior):
-            model_for(spec).prepare(weather, cal)
+            model_for(spec).read_inputs(weather, cal)
     if client is not None:
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:

@@ -116,7 +116,7 @@ class SegmentState:
         models = sorted((model_for(m) for m in models_of(seg.behavior)), key=lambda m: m.stage)
         weather = weather_of(scenario, cal)
         for m in models:
-            m.prepare(weather, cal)
+            m.read_inputs(weather, cal)
         soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
         stats = {**{f"utility_{r}": np.zeros(pop.n) for r in ROLES},
                  "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n),
