@@ -460,17 +460,18 @@ class BatteryModel(ResponseModel):
         mode = s.mode if day.role == "scenario" else (s.baseline_mode or s.mode)
         called = event_steps(day.own)
         price = day.own.price if day.own.price.ndim == 1 else day.own.price[sub]
-        if (mode != "self_consumption" and (called is None or not s.vpp) and spread(day.groups.own_rows(), None) == 0
-                and not (soc[sub] > battery.reserve_kwh).any()):
-            return load                             # an empty battery under one flat price does nothing
-        got = dispatch_battery(load[sub], price, battery, soc[sub], day.step_hours, mode,
-                               called if s.vpp else None)
+        before = load[sub]
+        if (called is None or not s.vpp) and not (soc[sub] > battery.reserve_kwh).any() and (
+                (mode != "self_consumption" and spread(day.groups.own_rows(), None) == 0)
+                or (mode == "self_consumption" and not (before < 0).any())):
+            return load            # an empty battery under one flat price, or with no surplus, does nothing
+        got = dispatch_battery(before, price, battery, soc[sub], day.step_hours, mode, called if s.vpp else None)
         soc[sub] = got.soc_kwh
         if day.stats is not None:
-            self._keep(day, rows, load[sub], got, battery, called)
-        out = load.copy()
-        out[sub] = got.net_kw
-        return out
+            self._keep(day, rows, before, got, battery, called)
+        load = load.copy() if load is day.input_kw else load     # another model's output: changed in place
+        load[sub] = got.net_kw
+        return load
 
     def _keep(self, day: ResponseDay, rows: np.ndarray, before: np.ndarray, got: BatteryDay, battery: Battery,
               called: np.ndarray | None) -> None:
