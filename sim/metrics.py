@@ -464,6 +464,25 @@ def segment_controllable_load(run: RunView, name: str, entry: dict, c: dict) -> 
 
 
 @metric("segment_role")
+def segment_battery(run: RunView, name: str, role: str, r: dict) -> dict:
+    """The segment's home batteries (``model: battery``) in the role, over the horizon
+    [kWh]: energy charged and discharged at the meter (the discharge is the throughput),
+    conversion losses, discharge beyond the customers' own load (exported) and in the
+    role's event steps; with events, the mean discharge per event hour [kW]."""
+    stats = run.result.segments[name].stats
+    if f"battery_charged_kwh_{role}" not in stats:
+        return {}
+    out = {f"battery_{k}_kwh": float(stats[f"battery_{k}_kwh_{role}"].sum())
+           for k in ("charged", "discharged", "loss", "export", "event")}
+    out["battery_throughput_kwh"] = out["battery_discharged_kwh"]
+    mask = _event_steps(run, name) if role == "scenario" else None
+    if mask is not None:
+        hours = float(mask.sum() * run.step_hours)
+        out["battery_event_kw"] = out["battery_event_kwh"] / hours if hours > 0 else 0.0
+    return out
+
+
+@metric("segment_role")
 def segment_ev(run: RunView, name: str, role: str, r: dict) -> dict:
     """The segment's home EV charging (``model: ev``) in the role: energy and shortfall
     [kWh], the fleet's own peak and its load at the role's system peak [kW], and that load's

@@ -183,8 +183,9 @@ class SegmentOutcome:
         step (``ev_block_kw_<role>`` [kW]).
     elasticity : ndarray, shape (n,)
         Each customer's own-price elasticity (constant-elasticity model; 0 without it).
-    soc : dict role -> ndarray, shape (n,), or None
-        Thermal-storage state of charge at the end. [kWh]
+    soc : dict model name -> dict role -> ndarray, shape (n,), or None
+        Each storing model's state of charge at the end (``thermal_storage``,
+        ``battery``). [kWh]
     structural_bill : ndarray, shape (options, n), or None
         Each customer's baseline-role load billed on every tariff of the scenario role (its
         menu, and the baseline tariff of customers not enrolled): who wins or loses without
@@ -214,7 +215,7 @@ class SegmentOutcome:
 
     def __post_init__(self):
         for a in (self.elasticity, self.structural_bill, *(self.network or {}).values(), *self.stats.values(), *self.load_kw.values(),
-                  *(self.soc or {}).values()):
+                  *(a for by_role in (self.soc or {}).values() for a in by_role.values())):
             _frozen(a)
 
     @classmethod
@@ -231,7 +232,8 @@ class SegmentOutcome:
                    {r: BillArrays.concat([p.bills[r] for p in parts]) for r in first.bills},
                    first.load_kw, {k: cat(p.stats[k] for p in parts) for k in first.stats},
                    cat(p.elasticity for p in parts),
-                   None if first.soc is None else {r: cat(p.soc[r] for p in parts) for r in first.soc},
+                   None if first.soc is None else {m: {r: cat(p.soc[m][r] for p in parts) for r in first.soc[m]}
+                                                   for m in first.soc},
                    None if first.structural_bill is None else cat((p.structural_bill for p in parts), axis=1),
                    first.spec, None if first.network is None else
                    {"kw": cat((p.network["kw"] for p in parts), axis=1),

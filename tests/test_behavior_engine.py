@@ -80,7 +80,7 @@ def test_thermal_storage_state_stays_within_capacity():
         pop = build_segment(seg.spec, cal, r.scenario.seed)  # the same customers, drawn again from the seed
         cap = pop.params["thermal_storage"].capacity_kwh_per_mean_kw * pop.load.mean_kw
         for role in ("baseline", "scenario"):
-            soc = seg.soc[role]
+            soc = seg.soc["thermal_storage"][role]
             assert (soc >= -1e-9).all() and (soc <= cap + 1e-9).all()
         # customers without storage keep their load: compare one adopted-less customer's bill
         adopted = pop.params["thermal_storage"].adopted > 0

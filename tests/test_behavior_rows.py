@@ -247,7 +247,7 @@ def test_tiered_run_is_the_same_with_and_without_grouping(monkeypatch):
         for role in ("baseline", "scenario"):
             assert_array_equal(seg.bills[role].total, other.bills[role].total)
             if seg.soc is not None:
-                assert_array_equal(seg.soc[role], other.soc[role])
+                assert_array_equal(seg.soc["thermal_storage"][role], other.soc["thermal_storage"][role])
         for role in ("baseline", "scenario"):
             assert_array_equal(seg.stats[f"utility_{role}"], other.stats[f"utility_{role}"])
 

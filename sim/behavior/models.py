@@ -2,6 +2,6 @@
 module, with :func:`sim.behavior.registry.register`). A new built-in model adds its module
 here."""
 
-from . import ces, control, ev, events, flexible, heat, matrix, own_price, prism, pv, shaving, storage  # noqa: F401
+from . import battery, ces, control, ev, events, flexible, heat, matrix, own_price, prism, pv, shaving, storage  # noqa: F401
 
 __all__: list[str] = []

@@ -90,8 +90,8 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
     charge_kw : (rows, ndarray of shape (len(rows), spd)), or None
         A storage model's charging of the customers with a store (``rows``: their positions
         among the n), billed on the storage meter when the tariff has one. [kW]
-    soc : ndarray, shape (n,), or None
-        State of charge at the end of the day. [kWh]
+    soc : dict model name -> ndarray, shape (n,), or None
+        Each storing model's state of charge at the end of the day. [kWh]
     """
     load = day.input_kw
     own, idx, stats = day.own, day.idx, day.stats
@@ -140,11 +140,11 @@ def _without_events(models: list[ResponseModel], day: ResponseDay) -> ResponseDa
 def response_day(role: str, input_kw: np.ndarray, base: PriceDay, own: PriceDay, strength: np.ndarray,
                  fatigue: float, step_hours: float, **more) -> ResponseDay:
     """A :class:`ResponseDay` with the price groups found once for all the models (``more``:
-    ``idx``, ``mean_kw``, ``month_peak_kw``, ``stats``, ``soc``: a copy is taken)."""
+    ``idx``, ``mean_kw``, ``month_peak_kw``, ``stats``, ``soc``: model name -> (n,), a copy is taken)."""
     # Per-customer prices (tiers, menus) take few distinct rows: each model works once per
     # row where it can (the same result per customer as row by row).
     groups = PriceGroups(np.asarray(base.price, dtype=np.float64), np.asarray(own.price, dtype=np.float64),
                          own.groups)
     soc = more.pop("soc", None)
     return ResponseDay(role, base, own, groups, strength, fatigue, step_hours, input_kw=input_kw,
-                       soc=None if soc is None else soc.copy(), **more)
+                       soc=None if soc is None else {k: v.copy() for k, v in soc.items()}, **more)

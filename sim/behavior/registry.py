@@ -91,8 +91,9 @@ class ResponseDay:
         Running per-customer sums over the horizon, indexed by segment row (``utility_<role>``,
         and in the scenario role ``interruptible_requested_kwh``, ``interruptible_delivered_kwh``);
         None in a trial pass (the real-time price fixed point): nothing is then kept.
-    soc : ndarray, shape (n,), or None
-        A storage model's state of charge (a copy the model may change). [kWh]
+    soc : dict model name -> ndarray, shape (n,), or None
+        Each storage model's state of charge at the start of the day, under its own name
+        (``stores_energy``; copies the model may change: what it leaves is kept). [kWh]
     charge : (rows, ndarray), or None
         Set by a storage model: its customers' charging load, billed on the storage meter
         where the tariff has one. [kW]
@@ -118,7 +119,7 @@ class ResponseDay:
     mean_kw: np.ndarray
     month_peak_kw: np.ndarray | None
     stats: dict | None
-    soc: np.ndarray | None
+    soc: dict | None
     input_kw: np.ndarray
     charge: tuple | None = None
     weather: object = None
@@ -167,7 +168,7 @@ class ResponseModel:
     roles: ClassVar[tuple[str, ...]] = ("scenario",)
     #: Needs ``ResponseDay.month_peak_kw``.
     needs_month_peak: ClassVar[bool] = False
-    #: Keeps a state of charge from day to day (``ResponseDay.soc``).
+    #: Keeps a state of charge from day to day (``ResponseDay.soc[name]``).
     stores_energy: ClassVar[bool] = False
     #: Its parameters are drawn with the customer's basics (size, shift), before any other
     #: model's: the place the first energy-price model's draws have always had in a stream

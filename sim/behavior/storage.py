@@ -496,7 +496,7 @@ class ThermalStorageModel(ResponseModel):
         return found
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
-        soc, own, groups = day.soc, day.own, day.groups
+        soc, own, groups = None if day.soc is None else day.soc.get(self.name), day.own, day.groups
         if soc is None:
             return load
         # an empty store under one flat price neither charges nor serves: skipped

@@ -54,7 +54,9 @@ class SegmentState:
     bills : dict role -> BillSet or ChoiceBills
     spec : Segment
         The scenario's segment.
-    soc : dict role -> (n,) thermal-storage state of charge [kWh], or None
+    soc : dict model name -> dict role -> (n,) state of charge [kWh], or None
+        One entry per model of the segment that keeps a state of charge from day to day
+        (``stores_energy``: the thermal store, the home battery), so that several coexist.
     structural : list of (BillAccumulator or None), or None
         The baseline role's load billed on each tariff of the scenario role (its menu, and
         the baseline tariff of those not enrolled): None for a tariff that is the baseline
@@ -117,7 +119,7 @@ class SegmentState:
         weather = weather_of(scenario, cal)
         for m in models:
             m.read_inputs(weather, cal)
-        soc = {r: np.zeros(pop.n) for r in ROLES} if any(m.stores_energy for m in models) else None
+        soc = {m.name: {r: np.zeros(pop.n) for r in ROLES} for m in models if m.stores_energy} or None
         stats = {**{f"utility_{r}": np.zeros(pop.n) for r in ROLES},
                  "interruptible_requested_kwh": np.zeros(pop.n), "interruptible_delivered_kwh": np.zeros(pop.n),
                  **{k: v for m in models for k, v in m.new_stats(pop.n, spans, cal.n_steps).items()}}

@@ -193,11 +193,12 @@ def _respond_tariff(seg, role: str, cd: _Chunkday, day: DayInputs, tariff: Compi
                         _rows_of(cd.strength, mask) * (fatigue if scen else 1.0), fatigue if scen else 1.0,
                         day.step_hours, idx=idx, mean_kw=seg.population.load.mean_kw, month_peak_kw=peak,
                         stats=seg.stats if day.commit else None,
-                        soc=seg.soc[role][idx] if seg.soc is not None else None,
+                        soc=None if seg.soc is None else {k: v[role][idx] for k, v in seg.soc.items()},
                         weather=_day_weather(seg.population.load, day.d), d=day.d)
     got, ch, soc = respond(seg.models, seg.population, rday)
     if soc is not None and day.commit:
-        seg.soc[role][idx] = soc
+        for k, v in soc.items():
+            seg.soc[k][role][idx] = v
     return got, ch
 
 

@@ -58,6 +58,11 @@ MODEL_SOURCES = {
         "Heat or cold storage charged in cheap steps and serving heating or cooling load in dear ones, "
         "planned one day ahead (docs/behavior.md 3.6).",
         "Drees and Braun 1996, HVAC&R Research 2(4); Henze, Dodier and Krarti 1997 (abstracts only)."),
+    "battery": (
+        "Home batteries on the net load: self-consumption in time order, or TOU arbitrage and export planned "
+        "one day ahead at the role's prices, optionally discharged in the operator's events (docs/behavior.md 3.6e).",
+        "Defaults: Tesla Powerwall 2 datasheet (13.5 kWh, 5 kW, 90 % round trip; at second hand); NREL Annual "
+        "Technology Baseline, residential battery storage (5 kW / 12.5 kWh); the 20 % reserve is an assumption."),
 }
 
 #: Published sources of the calibrated defaults (``behavior: default``, docs/calibration.md).

@@ -4,8 +4,8 @@ A segment's ``behavior`` is one model or a list of models that combine: at most 
 energy-price model (``constant_elasticity``, ``elasticity_matrix``, ``prism`` or ``ces``), plus any
 of ``event_response`` (critical-peak and rebate events), ``flexible`` (deferrable loads),
 ``demand_shaving``, ``thermal_storage``, ``ev`` (home EV charging), ``electric_heat``
-(heat pumps or storage heaters, and electrification) and ``pv`` (rooftop PV,
-:mod:`sim.scenario.solar`).
+(heat pumps or storage heaters, and electrification), ``pv`` (rooftop PV,
+:mod:`sim.scenario.solar`) and ``battery`` (home batteries).
 ``participation`` says who takes the scenario tariff and how strongly they respond over
 time (enrolment, awareness, enabling technology, event fatigue, learning).
 docs/behavior.md gives the equations and the published evidence behind the defaults.
@@ -184,8 +184,35 @@ class ElectricVehicles(Model):
     _kwh = _within("daily_kwh", 0.0, float("inf"))
 
 
+class HomeBattery(Model):
+    """Home batteries behind the main meter of a share of the segment's customers, dispatched
+    for self-consumption, TOU arbitrage or export, optionally in the operator's events
+    (sim.behavior.battery; defaults and their sources in docs/behavior.md, "Home batteries")."""
+
+    model: Literal["battery"]
+    adoption: float = Field(ge=0, le=1, description="Share of the segment's customers with a battery.")
+    capacity_kwh: Param = Field(13.5, description="Energy the battery holds when full, per customer. [kWh]")
+    power_kw: Param = Field(5.0, description="Largest charge and discharge power at the meter, per customer. [kW]")
+    round_trip_efficiency: Param = Field(0.9, description=(
+        "Round-trip efficiency, in (0, 1]; charge and discharge each its square root."))
+    reserve_share: Param = Field(0.2, description=(
+        "Share of the capacity held in reserve (never discharged), in [0, 1]."))
+    mode: Literal["self_consumption", "tou_arbitrage", "export"] = Field("self_consumption", description=(
+        "Dispatch in the scenario role: cover own import from own surplus, or charge cheap and discharge dear "
+        "(own load only, or exporting too)."))
+    baseline_mode: Literal["self_consumption", "tou_arbitrage", "export"] | None = Field(None, description=(
+        "Dispatch in the baseline role (default: as mode)."))
+    vpp: bool = Field(False, description=(
+        "Take part in the operator's events (a virtual power plant): hold charge for them and discharge in them."))
+    _cap = _within("capacity_kwh", 0.0, 1000.0)
+    _kw = _within("power_kw", 0.0, 1000.0)
+    _eff = _within("round_trip_efficiency", 1e-3, 1.0)
+    _res = _within("reserve_share", 0.0, 1.0)
+
+
 ResponseModel = Annotated[Union[ConstantElasticity, ElasticityMatrix, Prism, Ces, EventResponse, Flexible, DemandShaving,
-                                ThermalStorage, ControllableLoad, ElectricVehicles, ElectricHeat, SolarPv],
+                                ThermalStorage, ControllableLoad, ElectricVehicles, ElectricHeat, SolarPv,
+                                HomeBattery],
                           Field(discriminator="model")]
 
 #: Models that respond to the scenario's energy prices relative to the baseline's.
