@@ -27,7 +27,7 @@ import numpy as np
 
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
-__all__ = ["ControlDay", "ControllableLoadModel", "control_day", "control_steps"]
+__all__ = ["ControlDay", "ControllableLoadModel", "control_day", "control_steps", "duration_factor"]
 
 
 def control_steps(price: np.ndarray, trigger_ratio: float, max_steps: int) -> np.ndarray:
@@ -38,6 +38,18 @@ def control_steps(price: np.ndarray, trigger_ratio: float, max_steps: int) -> np
     ref = np.where(lo > 0, lo, np.abs(price).mean(axis=1, keepdims=True))
     on = (price >= trigger_ratio * ref) & (ref > 0)
     return on & (np.cumsum(on, axis=1) <= max_steps)
+
+
+def duration_factor(hours: np.ndarray, reference_hours: float, exponent: float) -> np.ndarray:
+    """Factor on a device's per-hour share for a control of ``hours`` hours:
+    ``(hours / reference_hours) ** -exponent`` (1 at the reference length; more for shorter
+    controls, less for longer ones). A thermostat's setback lets the indoor temperature drift
+    up, and the longer the event the more of it the air conditioner has to run again: the
+    California pilot's thermostat homes cut 41 % of their peak load in two-hour critical
+    periods and 25 % in five-hour ones (Herter et al., LBNL), which ``exponent``
+    ln(41 / 25) / ln(5 / 2) = 0.54 reproduces (docs/behavior.md 3.6a). ``hours`` 0 gives 1."""
+    h = np.asarray(hours, dtype=np.float64)
+    return np.where(h > 0, (np.where(h > 0, h, 1.0) / reference_hours) ** -exponent, 1.0)
 
 
 class ControlDay:
@@ -127,7 +139,10 @@ class ControllableLoadModel(ResponseModel):
         if not part.any():
             return None
         # never more than the load there is (the price models may have lowered it already)
-        return np.minimum(day.mean_kw[day.idx][:, None] * part[None, :], np.maximum(load, 0.0))
+        own = day.mean_kw[day.idx][:, None] * part[None, :]
+        if day.thermal_kept is not None:      # less what the event response already turned off by hand
+            own = own * day.thermal_kept
+        return np.minimum(own, np.maximum(load, 0.0))
 
     def control(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> ControlDay | None:
         """The day's control of the customers ``day.idx``, or None where nothing happens."""
@@ -142,11 +157,23 @@ class ControllableLoadModel(ResponseModel):
         if c is None:
             return None
         device = params.device[idx] > 0
-        # automation keeps its share; by hand, the day's response strength (awareness, fatigue) applies
-        share = np.where(device, params.device_share[idx], np.minimum(params.manual_share[idx] * day.strength, 1.0))
+        # automation keeps its share (per hour, less in a long control: duration_factor); by hand, the
+        # day's response strength (awareness, fatigue) applies
+        share = np.where(device, self._device_share(params.device_share[idx], on, h),
+                         np.minimum(params.manual_share[idx] * day.strength, 1.0))
         steps = (int(round(s.precool_hours / h)), int(round(s.recovery_hours / h)))
         return control_day(load, c, on, share, (steps[0], params.precool_share[idx]),
                            (steps[1], params.rebound_share[idx]), h)
+
+    def _device_share(self, share: np.ndarray, on: np.ndarray, step_hours: float) -> np.ndarray:
+        """A device's share of the controlled load kept off in each control step, for the day's
+        control length: ``device_share`` at ``reference_hours``, x ``duration_factor`` below (no
+        change with ``duration_exponent`` 0, the default)."""
+        k = self.settings.duration_exponent
+        if k == 0.0:
+            return share
+        hours = on.sum(axis=1) * step_hours                     # (n,) or (1,): the day's control hours
+        return np.minimum(share * duration_factor(hours, self.settings.reference_hours, k), 1.0)
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         got = self.control(load, day, params)

@@ -24,6 +24,23 @@ event-step load). ``shift_share`` of the energy removed from the event steps is 
 day's other steps instead, in proportion to their load (pre-cooling, running appliances
 later); the rest is forgone. With ``shift_share = 1`` each customer's daily energy is kept.
 
+**Temperature-dependent load.** With weather (``ResponseDay.weather``) and ``thermal_factor``
+set, each event step's load is split into its temperature-dependent part ``T_t = min(P x
+(cooling_t + heating_t), q_t)`` (``P`` the customer's mean load, the parts per kW of mean load
+from :mod:`sim.population.thermal`) and the rest ``N_t = q_t - T_t``; each answers with its
+own slope::
+
+    q'_t  = N_t * r_t ** (-b x other_factor) + T_t * r_t ** (-b x thermal_factor)
+
+so the response grows with the cooling (or heating) load there is to move on the day: the
+California pilot's manual critical-peak response was 4 % on mild days and 13 % on hot ones
+(Herter et al., LBNL; docs/behavior.md section 3.8 has the derivation of both factors).
+Without weather, or without ``thermal_factor``, the whole load answers with ``b`` as above
+(the same arithmetic, bit for bit): the day's temperature is then unknown, and ``b`` stands
+for an average event day. The share of the temperature-dependent load left after the
+response is given to later models (``ResponseDay.thermal_kept``): a device then controls
+what the customers did not already turn off by hand.
+
 ``strength`` is the day's response strength of the customer (awareness, enabling technology,
 learning, the self-selection of enrolment, and event fatigue on consecutive event days:
 docs/behavior.md section 4). Where the price without the event is not positive there is no
@@ -44,7 +61,8 @@ import numpy as np
 
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
-__all__ = ["EventResponseModel", "event_ratio", "respond_events", "utility_change_events"]
+__all__ = ["EventResponseModel", "event_ratio", "respond_events", "respond_events_split", "thermal_load",
+           "utility_change_events", "utility_change_events_split"]
 
 
 def event_ratio(price: np.ndarray, adder: np.ndarray) -> np.ndarray:
@@ -80,20 +98,29 @@ def respond_events(load_kw: np.ndarray, ratio: np.ndarray, slope: np.ndarray, sh
     event = ratio != 1.0
     factor = np.where(event, np.exp(-b * np.log(ratio)), 1.0)
     out = load_kw * factor
-    removed = (load_kw - out).sum(axis=1)                                    # kW-steps, (n,)
-    rest = np.where(event, 0.0, load_kw)
+    return _spread(out, np.where(event, 0.0, load_kw), (load_kw - out).sum(axis=1), shift_share)
+
+
+def _spread(out: np.ndarray, rest: np.ndarray, removed: np.ndarray, shift_share) -> np.ndarray:
+    """``out`` plus ``shift_share`` x ``removed`` (n,) [kW-steps] spread over each customer's
+    steps in proportion to ``rest`` (its load outside the event steps; nothing where it has none)."""
     rest_sum = rest.sum(axis=1)
-    add = np.where(rest_sum > 0, np.asarray(shift_share, dtype=np.float64) * removed
-                   / np.where(rest_sum > 0, rest_sum, 1.0), 0.0)
+    shifted = np.asarray(shift_share, dtype=np.float64) * removed
+    with np.errstate(over="ignore"):
+        add = np.where(rest_sum > 0, shifted / np.where(rest_sum > 0, rest_sum, 1.0), 0.0)
+    bad = ~np.isfinite(add)
+    if bad.any():      # a subnormal load outside the events: the quotient overflows; spread by shares instead
+        share = rest[bad] / rest_sum[bad, None]
+        moved = rest * add[:, None]
+        moved[bad] = share * shifted[bad, None]
+        return out + moved
     return out + rest * add[:, None]
 
 
-def utility_change_events(before: np.ndarray, after: np.ndarray, plain: np.ndarray, ratio: np.ndarray,
-                          slope: np.ndarray, step_hours: float) -> np.ndarray:
-    """Change of each customer's gross utility of consumption from :func:`respond_events`
-    (module docstring), shape (n,). [currency]"""
-    ratio = np.broadcast_to(np.asarray(ratio, dtype=np.float64), before.shape)
-    plain = np.broadcast_to(np.asarray(plain, dtype=np.float64), before.shape)
+def _curve(before: np.ndarray, after: np.ndarray, plain: np.ndarray, ratio: np.ndarray,
+           slope: np.ndarray) -> np.ndarray:
+    """Per event step, the integral of the inverse demand of elasticity ``-slope`` from the
+    load ``before`` to ``after`` (0 outside events), shape (n, spd); arrays already broadcast."""
     slope = np.asarray(slope, dtype=np.float64)
     e = -(slope if slope.ndim == 2 else slope[:, None]) * np.ones_like(before)
     event = ratio != 1.0
@@ -103,8 +130,66 @@ def utility_change_events(before: np.ndarray, after: np.ndarray, plain: np.ndarr
     log_r = np.log(ratio)
     curve = np.where(near, -plain * before * log_r,
                      e / np.where(near, 1.0, 1.0 + e) * (after * plain * ratio - before * plain))
-    curve = np.where(event & (before > 0), curve, 0.0)
-    moved = np.where(event, 0.0, (after - before) * plain)                    # used in other steps, at their price
+    return np.where(event & (before > 0), curve, 0.0)
+
+
+def utility_change_events(before: np.ndarray, after: np.ndarray, plain: np.ndarray, ratio: np.ndarray,
+                          slope: np.ndarray, step_hours: float) -> np.ndarray:
+    """Change of each customer's gross utility of consumption from :func:`respond_events`
+    (module docstring), shape (n,). [currency]"""
+    ratio = np.broadcast_to(np.asarray(ratio, dtype=np.float64), before.shape)
+    plain = np.broadcast_to(np.asarray(plain, dtype=np.float64), before.shape)
+    curve = _curve(before, after, plain, ratio, slope)
+    moved = np.where(ratio != 1.0, 0.0, (after - before) * plain)              # used in other steps, at their price
+    return (curve + moved).sum(axis=1) * step_hours
+
+
+def thermal_load(load: np.ndarray, per_kw: np.ndarray, mean_kw: np.ndarray) -> np.ndarray:
+    """The temperature-dependent part of each customer's load, ``min(P x c[t], max(q, 0))``,
+    shape (n, spd). [kW]
+
+    ``per_kw`` (spd,): the cooling and heating load per kW of mean load (the weather model);
+    ``mean_kw`` (n,): each customer's mean load ``P``. Never more than the load there is."""
+    return np.minimum(np.asarray(mean_kw, dtype=np.float64)[:, None] * np.asarray(per_kw)[None, :],
+                      np.maximum(load, 0.0))
+
+
+def respond_events_split(load_kw: np.ndarray, thermal_kw: np.ndarray, ratio: np.ndarray,
+                         slopes: tuple[np.ndarray, np.ndarray], shift_share: np.ndarray) -> np.ndarray:
+    """Load after the event response where the temperature-dependent part ``thermal_kw``
+    (0 <= thermal_kw <= load_kw) answers with its own slope (module docstring).
+
+    ``slopes``: (slope of the rest, slope of the temperature-dependent part), each (n,) or
+    (n, spd). Energy removed from event steps is used in other steps as in :func:`respond_events`."""
+    load_kw = np.asarray(load_kw, dtype=np.float64)
+    ratio = np.broadcast_to(np.asarray(ratio, dtype=np.float64), load_kw.shape)
+    event = ratio != 1.0
+    log_r = np.log(np.where(event, ratio, 1.0))
+    b_other, b_thermal = (np.asarray(b, dtype=np.float64) for b in slopes)
+    b_other = b_other if b_other.ndim == 2 else b_other[:, None]
+    b_thermal = b_thermal if b_thermal.ndim == 2 else b_thermal[:, None]
+    other = load_kw - thermal_kw
+    out = np.where(event, other * np.exp(-b_other * log_r) + thermal_kw * np.exp(-b_thermal * log_r), load_kw)
+    return _spread(out, np.where(event, 0.0, load_kw), (load_kw - out).sum(axis=1), shift_share)
+
+
+def utility_change_events_split(before: np.ndarray, after: np.ndarray, thermal_kw: np.ndarray, plain: np.ndarray,
+                                ratio: np.ndarray, slopes: tuple[np.ndarray, np.ndarray],
+                                step_hours: float) -> np.ndarray:
+    """Change of gross utility from :func:`respond_events_split`, shape (n,): each part of an
+    event step moves along its own demand curve (the rest with the first slope, the
+    temperature-dependent part with the second); energy used in other steps at their price. [currency]"""
+    ratio = np.broadcast_to(np.asarray(ratio, dtype=np.float64), before.shape)
+    plain = np.broadcast_to(np.asarray(plain, dtype=np.float64), before.shape)
+    event = ratio != 1.0
+    log_r = np.log(np.where(event, ratio, 1.0))
+    parts = (before - thermal_kw, thermal_kw)
+    curve = np.zeros_like(before)
+    for part, b in zip(parts, slopes):
+        b = np.asarray(b, dtype=np.float64)
+        b2 = b if b.ndim == 2 else b[:, None]
+        curve = curve + _curve(part, part * np.exp(-b2 * log_r), plain, ratio, b)
+    moved = np.where(event, 0.0, (after - before) * plain)
     return (curve + moved).sum(axis=1) * step_hours
 
 
@@ -125,16 +210,46 @@ class EventResponseModel(ResponseModel):
         idx = day.idx
         adder, slope = self._adder_and_slope(day, params.slope[idx] * day.strength)
         ratio = self._ratio(day, adder)
-        after = respond_events(load, ratio, slope, params.shift_share[idx])
-        return after, utility_change_events(load, after, day.own.price - adder, ratio, slope, day.step_hours)
+        plain = day.own.price - adder
+        thermal = self._thermal(load, day)
+        if thermal is None:
+            after = respond_events(load, ratio, slope, params.shift_share[idx])
+            return after, utility_change_events(load, after, plain, ratio, slope, day.step_hours)
+        s = self.settings
+        slopes = (slope * s.other_factor, slope * s.thermal_factor)
+        after = respond_events_split(load, thermal, ratio, slopes, params.shift_share[idx])
+        self._hand_on(day, thermal, ratio, slopes[1])
+        return after, utility_change_events_split(load, after, thermal, plain, ratio, slopes, day.step_hours)
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         return self.respond_with_utility(load, day, params)[0]
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
         adder, slope = self._adder_and_slope(day, params.slope[day.idx] * day.strength)
-        return utility_change_events(before, after, day.own.price - adder, self._ratio(day, adder), slope,
-                                     day.step_hours)
+        ratio, plain = self._ratio(day, adder), day.own.price - adder
+        thermal = self._thermal(before, day)
+        if thermal is None:
+            return utility_change_events(before, after, plain, ratio, slope, day.step_hours)
+        s = self.settings
+        return utility_change_events_split(before, after, thermal, plain, ratio,
+                                           (slope * s.other_factor, slope * s.thermal_factor), day.step_hours)
+
+    def _thermal(self, load: np.ndarray, day: ResponseDay) -> np.ndarray | None:
+        """The temperature-dependent part of the load (n, spd) where the split applies (weather
+        and ``thermal_factor`` given), else None."""
+        if getattr(self.settings, "thermal_factor", None) is None or day.weather is None:
+            return None
+        w = day.weather
+        return thermal_load(load, w.cooling + w.heating, day.mean_kw[day.idx])
+
+    @staticmethod
+    def _hand_on(day: ResponseDay, thermal: np.ndarray, ratio: np.ndarray, slope: np.ndarray) -> None:
+        """Tell later models (a device) which share of the temperature-dependent load is left in
+        each step: ``r ** -b_thermal`` in event steps, 1 elsewhere."""
+        r = np.broadcast_to(np.asarray(ratio, dtype=np.float64), thermal.shape)
+        b = np.asarray(slope, dtype=np.float64)
+        b = b if b.ndim == 2 else b[:, None]
+        day.thermal_kept = np.where(r != 1.0, np.exp(-b * np.log(np.where(r != 1.0, r, 1.0))), 1.0)
 
     @staticmethod
     def _ratio(day: ResponseDay, adder: np.ndarray) -> np.ndarray:

@@ -106,6 +106,11 @@ class ResponseDay:
     d : int, or None
         The day's index in the horizon (its steps are ``d x spd`` to ``(d + 1) x spd``);
         None where the caller has no horizon (a test's single day).
+    thermal_kept : ndarray, shape (n, spd), or None
+        Set by ``event_response`` where it split the load by temperature: the share of each
+        step's temperature-dependent load the customers kept (1 outside events), so that a
+        device (``controllable_load``) controls what was not already turned off by hand;
+        None otherwise.
     """
 
     role: str
@@ -124,6 +129,7 @@ class ResponseDay:
     charge: tuple | None = None
     weather: object = None
     d: int | None = None
+    thermal_kept: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,14 @@ class EventResponse(Model):
         "Factor on the slope in peak-time-rebate steps (a rebate draws less response than a charge of the same size)."))
     shift_share: Param = Field(1.0, description=(
         "Share of the energy removed from event steps used in the day's other steps, in [0, 1]."))
+    thermal_factor: float | None = Field(None, ge=0, le=20, description=(
+        "With weather: the temperature-dependent (cooling and heating) load of event steps answers with "
+        "slope x thermal_factor, the rest with slope x other_factor; null (the default): the whole load "
+        "answers with slope, with or without weather. The residential default sets 1.96 and 0.36 "
+        "(Herter et al., LBNL: 13 % on hot days, 4 % on mild ones)."))
+    other_factor: float = Field(1.0, ge=0, le=20, description=(
+        "With weather and thermal_factor: the factor on the slope of the load that does not depend on the "
+        "temperature."))
     _slope = _within("slope", 0.0, 0.9)
     _shift = _within("shift_share", 0.0, 1.0)
 

@@ -58,6 +58,17 @@ SELF_SELECTION = 1.31
 EVENT_SLOPE = 0.103
 PTR_FACTOR = 0.52
 
+#: With weather, the factors on the event slope of the temperature-dependent load and of the
+#: rest (``event_response.thermal_factor`` and ``other_factor``), from the California Statewide
+#: Pricing Pilot's manual critical-peak response by temperature (Herter et al., LBNL; abstract):
+#: at a critical-day ratio of about 3, 4 % on mild days (0.03 kW of 0.75 kW, almost no cooling)
+#: gives the rest's slope -ln(0.96) / ln 3 = 0.0372 = 0.36 x 0.103; on hot days 0.23 kW of
+#: 1.77 kW, of which 0.78 kW is the load without cooling (the mild and cold bins'), leaves
+#: (0.23 - 0.04 x 0.78) / 0.99 = 20.1 % of the cooling load: slope -ln(0.799) / ln 3 = 0.204
+#: = 1.98 x 0.103 (docs/behavior.md section 3.8).
+EVENT_OTHER_FACTOR = 0.36
+EVENT_THERMAL_FACTOR = 1.98
+
 #: Average elasticity of substitution of large C&I customers on hourly prices (Goldman et al. 2007).
 CI_SUBSTITUTION = -0.11
 
@@ -98,7 +109,8 @@ def default_behavior(customer_class: str) -> list[dict]:
                 "max": 0.0}
     models = [{"model": "ces", "substitution": dist, "daily": d["prism"]["daily"]}]
     if customer_class == "residential":  # events answered by their own model (docs/behavior.md 3.8)
-        models.append({"model": "event_response", "slope": EVENT_SLOPE, "ptr_factor": PTR_FACTOR})
+        models.append({"model": "event_response", "slope": EVENT_SLOPE, "ptr_factor": PTR_FACTOR,
+                       "thermal_factor": EVENT_THERMAL_FACTOR, "other_factor": EVENT_OTHER_FACTOR})
     if "demand_shaving" in d:
         models.append({"model": "demand_shaving", **d["demand_shaving"]})
     return models
