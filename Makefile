@@ -80,6 +80,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/sweep.py --runs 20
 	$(BIN)/python benchmarks/powerflow.py
+	$(BIN)/python benchmarks/prosumers.py --sizes 100000 1000000 --repeat 3
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
