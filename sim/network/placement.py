@@ -25,7 +25,7 @@ import numpy as np
 
 from ..rowmath import block_column_sums
 
-__all__ = ["PieceSums", "Placement", "pieces"]
+__all__ = ["PieceSums", "Placement", "group_series", "pieces", "sum_groups", "unit_series"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,15 @@ class Placement:
         starts = np.append(np.arange(self.transformers) * self.per_transformer, self.n)
         return np.diff(starts)
 
+    def transformer_of(self, rows: np.ndarray) -> np.ndarray:
+        """The transformer of each customer row (segment order)."""
+        starts = self.group_starts()[:-1]
+        return (np.searchsorted(starts, rows, side="right") - 1) // self.loads
+
+    def feeder_transformers(self) -> np.ndarray:
+        """Each transformer's feeder, shape (transformers,)."""
+        return np.arange(self.transformers) // self.per_feeder
+
 
 def pieces(starts: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
     """The pieces of the customer rows ``[lo, hi)`` (segment order; one stream block or a
@@ -102,6 +111,35 @@ def pieces(starts: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray
     # the group of a piece is the last group starting at or before its first row (empty groups skipped)
     group = np.searchsorted(starts, bounds[:-1], side="right") - 1
     return (bounds - lo).astype(np.int64), group.astype(np.int64)
+
+
+def group_series(network: dict, groups: int) -> np.ndarray:
+    """Each load point's load, shape (roles, groups, steps) [kW]: the pieces of a segment
+    outcome's ``network`` (``kw`` (roles, pieces, steps), ``group`` (pieces,)) added in
+    block order (an empty load point: zeros)."""
+    kw, group = network["kw"], network["group"]
+    out = np.zeros((kw.shape[0], groups, kw.shape[2]))
+    for p, g in enumerate(group):
+        out[:, g] += kw[:, p]
+    return out
+
+
+def sum_groups(series: np.ndarray, size: int) -> np.ndarray:
+    """Consecutive runs of ``size`` rows of ``series`` (roles, rows, steps) added in order
+    (the last run may be shorter): shape (roles, ceil(rows / size), steps)."""
+    rows = series.shape[1]
+    out = np.zeros((series.shape[0], -(-rows // size), series.shape[2]))
+    for i in range(rows):
+        out[:, i // size] += series[:, i]
+    return out
+
+
+def unit_series(network: dict, placement: Placement) -> tuple[np.ndarray, np.ndarray]:
+    """The transformers' and feeders' load from the pieces (:func:`group_series`): load
+    points added in load order, transformers in transformer order; shapes (roles,
+    transformers, steps) and (roles, feeders, steps) [kW]."""
+    t_kw = sum_groups(group_series(network, placement.groups), placement.loads)
+    return t_kw, sum_groups(t_kw, placement.per_feeder)
 
 
 class PieceSums:
@@ -135,6 +173,8 @@ class PieceSums:
                               p0 + sum(len(x) for x in bounds)))
         self.group = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
         self.kw = np.zeros((roles, len(self.group), n_steps))
+        self.placement, self.row0, self.chunks = placement, row0, chunks
+        self._transformers: dict[int, np.ndarray] = {}
 
     def add(self, k: int, steps: slice, loads: list) -> None:
         """Chunk ``k``'s day: ``loads`` per role, (main-meter load, storage-meter load or
@@ -142,3 +182,19 @@ class PieceSums:
         bounds, p0, p1 = self.cuts[k]
         for r, (load, storage) in enumerate(loads):
             self.kw[r, p0:p1, steps] = block_column_sums(load, storage, bounds)
+
+    def day_sums(self, k: int, loads: list, out: np.ndarray) -> None:
+        """As :meth:`add`, into ``out`` (roles, pieces held, spd) instead of the horizon's
+        sums (a trial pass: nothing is kept)."""
+        bounds, p0, p1 = self.cuts[k]
+        for r, (load, storage) in enumerate(loads):
+            out[r, p0:p1] = block_column_sums(load, storage, bounds)
+
+    def transformers_of_chunk(self, k: int) -> np.ndarray:
+        """The transformer of each customer of chunk ``k``, shape (rows,) (kept once found)."""
+        found = self._transformers.get(k)
+        if found is None:
+            ch = self.chunks[k]
+            found = self._transformers[k] = self.placement.transformer_of(
+                self.row0 + np.arange(ch.rows.start, ch.rows.stop))
+        return found

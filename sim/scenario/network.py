@@ -68,6 +68,19 @@ class PowerFlow(Model):
         return self
 
 
+class Limit(Model):
+    """Capacities the network operator keeps its transformers and feeders under, day-ahead:
+    where a unit's forecast load for tomorrow exceeds its limit, it calls a grid event for
+    the customers on that unit only (docs/network.md, "Grid limits")."""
+
+    transformer_kva: float | None = Field(None, gt=0, le=1e6, description=(
+        "Each transformer's limit (default: its rating, `transformer_kva`, unless only `feeder_kva` is given). [kVA]"))
+    feeder_kva: float | None = Field(None, gt=0, le=1e7, description="Each feeder's limit (default: none). [kVA]")
+    rounds: int = Field(3, ge=1, le=48, description=(
+        "Forecasts per day: the first without events; each further one with the events called so far, "
+        "adding the steps still over the limit (the load the events moved)."))
+
+
 class Network(Model):
     """A segment's customers on transformers and feeders, in contiguous runs of the segment's
     customers (independent draws: a contiguous run is a random sample of the segment)."""
@@ -82,6 +95,8 @@ class Network(Model):
     power_factor: float = Field(0.95, gt=0, le=1, description=(
         "Power factor of the customers' load (kVA = kW / power factor; reactive power in the power flow)."))
     power_flow: PowerFlow | None = Field(None, description="Power flow on each transformer's network (optional).")
+    limit: Limit | None = Field(None, description=(
+        "Transformer and feeder capacities the operator defends with day-ahead grid events (optional)."))
 
     @model_validator(mode="after")
     def _loads(self) -> Network:
