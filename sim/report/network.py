@@ -78,6 +78,26 @@ def _summary_rows(m: dict) -> list[Row]:
     return rows
 
 
+def _limit_rows(lim: dict) -> list[Row]:
+    """The grid limits' figures per kind of unit, baseline and scenario."""
+    rows = []
+    for kind in ("transformers", "feeders"):
+        if kind not in lim["scenario"]:
+            continue
+        for key, label, k in (("units_with_events", "with grid events", "count"),
+                              ("event_days", "unit-days with events", "count"),
+                              ("event_hours", "unit-hours of events [h]", "count"),
+                              ("curtailed_kwh", "energy kept off in the events [kWh]", "kw"),
+                              ("max_curtailed_kw", "largest reduction in an event step [kW]", "kw"),
+                              ("units_over_limit_without_events", "over the limit without events", "count"),
+                              ("hours_over_limit_without_events", "unit-hours over the limit without events [h]", "count"),
+                              ("units_over_limit", "over the limit with the events", "count"),
+                              ("hours_over_limit", "unit-hours over the limit with the events [h]", "count")):
+            vals = [lim[r][kind][key] for r in ("baseline", "scenario")]
+            rows.append(Row([head(f"{kind}: {label}")] + [cell(fmt.number(v, k), True) for v in vals]))
+    return rows
+
+
 def network_blocks(run: RunFolder) -> list:
     """The section's blocks, or [] for a run without a network."""
     m = run.metrics.get("network")
@@ -108,4 +128,11 @@ def network_blocks(run: RunFolder) -> list:
                "power factor."),
         Table("tab-network", "Transformers and power flow (metrics.json, network)",
               ["", "baseline", "scenario"], _summary_rows(m)),
-    ]
+    ] + ([] if "limit" not in m else [
+        Table("tab-network-limit", _limit_title(m["limit"]), ["", "baseline", "scenario"], _limit_rows(m["limit"]))])
+
+
+def _limit_title(lim: dict) -> str:
+    parts = [f"{k} {lim[k + '_kva']:g} kVA" for k in ("transformer", "feeder") if lim[k + "_kva"] is not None]
+    return (f"Grid limits ({', '.join(parts)}): the operator's day-ahead grid events and what remained over the "
+            "limit (metrics.json, network.limit)")
