@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..outcome import ROLES, RunResult
-from .grids import load_grid, load_points
+from .grids import coordinates, load_grid, load_points
 from .loads import balance, group_series, sum_groups
 from .placement import Placement
 from .powerflow import FLOW_FIELDS, TransformerFlow, run_steps, stress_steps
@@ -38,6 +38,9 @@ class NetworkResult:
     limits : dict, or None
         The grid limits' ledger and event log (:meth:`sim.grid.limits.GridLimits.summary`),
         or None without limits.
+    geometry : dict, or None
+        The power-flow network's bus coordinates and branches
+        (:func:`sim.network.grids.coordinates`), or None (no power flow, or no coordinates).
     """
 
     placement: Placement
@@ -47,6 +50,7 @@ class NetworkResult:
     balance: dict
     flows: list | None = None
     limits: dict | None = None
+    geometry: dict | None = None
 
 
 def feeder_flows(power_flow, power_factor: float, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[TransformerFlow]:
@@ -95,8 +99,9 @@ def analyze(result: RunResult, client=None, power_flow: bool = True) -> NetworkR
     step_h = result.calendar.step_minutes / 60.0
     series = {role: {"transformers": t_kw[r], "feeders": f_kw[r]} for r, role in enumerate(ROLES)}
     flows = _flows(spec, placement, groups_kw, t_kw, client) if spec.power_flow is not None and power_flow else None
+    geometry = coordinates(spec.power_flow) if spec.power_flow is not None else None
     return NetworkResult(placement, groups_kw, t_kw, f_kw, balance(series, placement, spec, step_h), flows,
-                         result.grid_limits)
+                         result.grid_limits, geometry)
 
 
 def _role_metrics(nr: NetworkResult, r: int, role: str, spec, step_h: float) -> dict:

@@ -92,6 +92,11 @@ def write_network_tables(folder: Path, result) -> None:
     pq.write_table(_series(nr.transformers_kw, "t", ts), out / "transformer_load.parquet")
     pq.write_table(_series(nr.feeders_kw, "f", ts), out / "feeder_load.parquet")
     pq.write_table(_balance(nr), out / "load_balance.parquet")
+    if nr.geometry is not None:
+        g = nr.geometry
+        pq.write_table(pa.table({"bus": g["bus"], "x": g["x"], "y": g["y"], "load": g["load"]}), out / "buses.parquet")
+        pq.write_table(pa.table({"kind": [b[0] for b in g["branches"]], "from_bus": [b[1] for b in g["branches"]],
+                                 "to_bus": [b[2] for b in g["branches"]]}), out / "branches.parquet")
     if nr.limits is not None:
         ledger, events = _limits(nr.limits, ts)
         pq.write_table(ledger, out / "limits.parquet")
