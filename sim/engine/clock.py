@@ -30,8 +30,8 @@ from ..grid.days import GridDays
 from ..grid.limits import GridLimits, LimitSpec
 from ..grid.operator import has_programme, listed_events, operator_process
 from ..grid.rtp import solve_day
-from ..network.grids import load_points
 from ..network.placement import Placement, unit_series
+from ..network.topology import placement_of
 from ..outcome import ROLES, RunResult, SegmentOutcome
 from ..rowmath import block_sum
 from ..scenario.schema import Scenario
@@ -189,7 +189,7 @@ class Clock:
         """The grid limits' operator, and the pieces' groups of every shard in order."""
         spec = self.scenario.network
         n = max(self.backend.call("network_size"))
-        self.placement = Placement.of(spec, n, load_points(spec))
+        self.placement = placement_of(spec, n)
         self.limit_groups = np.concatenate(self.backend.call("network_groups"))
         self.limits = GridLimits(LimitSpec.of(spec, self.cal.step_minutes / 60.0), self.placement.transformers,
                                  self.placement.feeders, len(ROLES))

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..behavior.registry import model_for
-from ..network.grids import load_points
-from ..network.placement import PieceSums, Placement
+from ..network.placement import PieceSums
+from ..network.topology import placement_of
 from ..calendar import Calendar
 from ..outcome import ROLES, SegmentOutcome
 from ..population import STREAM_BLOCK, SegmentPopulation, build_segment
@@ -290,7 +290,7 @@ def attach_network(s: SegmentState, work: list, network, n_steps: int) -> None:
     """Give the network's segment its per-piece load sums (sim.network.placement)."""
     pop = s.population
     row0 = pop.first_block * STREAM_BLOCK
-    placement = Placement.of(network, row0 + pop.n, load_points(network))
+    placement = placement_of(network, row0 + pop.n)
     seg_work = next(w for st, w in work if st is s)
     s.net = PieceSums(placement, row0, seg_work, n_steps, len(ROLES))
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..outcome import ROLES, RunResult
-from .grids import coordinates, load_grid, load_points
+from .grids import coordinates, load_grid
 from .loads import balance, group_series, sum_groups
 from .placement import Placement
+from .topology import placement_of
 from .powerflow import FLOW_FIELDS, TransformerFlow, run_steps, stress_steps
 
 __all__ = ["NetworkResult", "analyze", "feeder_flows", "limit_metrics", "network_metrics"]
@@ -92,7 +93,7 @@ def analyze(result: RunResult, client=None, power_flow: bool = True) -> NetworkR
     if spec is None:
         return None
     seg = result.segments[spec.segment]
-    placement = Placement.of(spec, seg.n, load_points(spec))
+    placement = placement_of(spec, seg.n)
     groups_kw = group_series(seg.network, placement.groups)
     t_kw = sum_groups(groups_kw, placement.loads)
     f_kw = sum_groups(t_kw, placement.per_feeder)

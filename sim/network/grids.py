@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 
-__all__ = ["BUILD_SEED", "check_network", "coordinates", "load_grid", "load_points", "shipped"]
+__all__ = ["BUILD_SEED", "check_network", "coordinates", "grid_loads", "load_grid", "load_points", "shipped"]
 
 
 def _dickert(feeders_range: str, customer: str):
@@ -91,6 +91,11 @@ def coordinates(power_flow) -> dict | None:
     branches += [("switch", int(a), int(b)) for a, b in zip(sw.bus, sw.element)]
     return {"bus": net.bus.index.to_numpy(), "x": [float(p[0]) for p in xy], "y": [float(p[1]) for p in xy],
             "load": net.bus.index.isin(net.load.bus).tolist(), "branches": branches}
+
+
+def grid_loads(grid: str | None, file: str | None) -> list[int]:
+    """The bus of each load of a shipped network (``grid``) or JSON file, in load order."""
+    return [int(b) for b in _cached(grid, None if file is None else str(Path(file))).load.bus]
 
 
 def load_points(network) -> int:

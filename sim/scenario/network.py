@@ -83,11 +83,16 @@ class Limit(Model):
 
 class Network(Model):
     """A segment's customers on transformers and feeders, in contiguous runs of the segment's
-    customers (independent draws: a contiguous run is a random sample of the segment)."""
+    customers (independent draws: a contiguous run is a random sample of the segment): runs
+    of ``customers_per_transformer``, or the runs a ``topology`` file lists."""
 
     segment: str = Field(description="The segment whose customers are placed.")
-    customers_per_transformer: int = Field(ge=1, le=MAX_PER_TRANSFORMER, description=(
-        "Customers on each transformer (the last one takes the remainder)."))
+    customers_per_transformer: int | None = Field(None, ge=1, le=MAX_PER_TRANSFORMER, description=(
+        "Customers on each transformer (the last one takes the remainder); exactly one of this and `topology`."))
+    topology: Path | None = Field(None, description=(
+        "A CSV file, relative to the scenario file, placing runs of the segment's customers on transformers "
+        "and buses (columns customers, transformer, and with a power flow bus or load; docs/network.md); "
+        "exactly one of this and `customers_per_transformer`."))
     transformer_kva: float = Field(gt=0, le=1e6, description="Each transformer's rating. [kVA]")
     transformers_per_feeder: int = Field(1, ge=1, le=10_000, description="Transformers on each feeder.")
     feeder_kva: float | None = Field(None, gt=0, le=1e7, description=(
@@ -98,9 +103,19 @@ class Network(Model):
     limit: Limit | None = Field(None, description=(
         "Transformer and feeder capacities the operator defends with day-ahead grid events (optional)."))
 
+    @field_validator("topology")
+    @classmethod
+    def _topology_exists(cls, v, info):
+        return None if v is None else existing_file(v, info)
+
     @model_validator(mode="after")
     def _loads(self) -> Network:
         pf = self.power_flow
+        if (self.customers_per_transformer is None) == (self.topology is None):
+            raise problems([(("customers_per_transformer",),
+                             "give exactly one of `customers_per_transformer` and `topology` (a CSV file)")])
+        if pf is not None and pf.customers_per_load is not None and self.topology is not None:
+            raise problems([(("power_flow", "customers_per_load"), "not with a `topology` (it places the customers)")])
         if pf is not None and pf.customers_per_load is not None and \
                 sum(pf.customers_per_load) != self.customers_per_transformer:
             raise problems([(("power_flow", "customers_per_load"),
