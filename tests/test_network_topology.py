@@ -309,3 +309,26 @@ def test_a_good_file_runs_and_the_checks_pass(write_yaml, tmp_path):
     assert main(["run", str(path), "--results", str(tmp_path / "results"), "--quiet"]) == 0
     metrics = json.loads(next((tmp_path / "results").glob("*/*/metrics.json")).read_text())
     assert metrics["network"]["transformers"] == 2 and metrics["network"]["customers"] == 56
+
+
+def test_memory_plan_counts_the_network_series(tmp_path):
+    """The memory plan covers the network's series a run holds: the pieces' sums, and the
+    load points', transformers' and feeders' series; a file of many short runs needs more."""
+    from sim.engine import memory_plan
+
+    rows = [(1, i % 5) for i in range(300)]                    # 300 runs of one customer, 5 transformers
+    data = _with_topology(_data(count=300, days=2, power_flow=False),
+                          _write_csv(tmp_path / "short.csv", ["customers", "transformer"], rows))
+    sc = build(data)
+    plain = copy.deepcopy(data)
+    del plain["network"]
+    extra = memory_plan(sc).coordinator - memory_plan(build(plain)).coordinator
+    result = simulate(sc)
+    nr = analyze(result)
+    held = result.segments["res"].network["kw"].nbytes
+    series = nr.groups_kw.nbytes + nr.transformers_kw.nbytes + nr.feeders_kw.nbytes
+    assert held >= 300 * 2 * 48 * 8 and held + series <= extra
+    contiguous = build(_data(count=300, days=2, power_flow=False))
+    assert memory_plan(contiguous).coordinator - memory_plan(build(plain)).coordinator < extra / 5
+    two = memory_plan(sc, 2)
+    assert two.worker - memory_plan(build(plain), 2).worker >= held // 2
