@@ -74,8 +74,10 @@ def cmd_run(args) -> int:
     sc = _scenario(args)
     if sc.network is not None:  # the power-flow network read and checked before any work
         from .network.grids import check_network
+        from .network.topology import check_topology
 
         check_network(sc, str(args.file))
+        check_topology(sc)
     if args.chunk is None:
         args.chunk = DEFAULT_CHUNK
     if args.chunk < 1:

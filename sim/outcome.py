@@ -274,3 +274,5 @@ class RunResult:
     realized: dict = field(default_factory=dict)
     #: the scenario's network section: loads, load balance and power flow (sim.network.analysis), or None
     network: object = None
+    #: the grid limits' events and ledger (sim.grid.limits.GridLimits.summary), or None without limits
+    grid_limits: dict | None = None

@@ -15,6 +15,7 @@ from .metrics import compute as compute_metrics
 from .network.analysis import analyze as network_analysis
 from .network.analysis import network_metrics
 from .network.grids import check_network
+from .network.topology import check_topology
 from .outcome import RunResult
 from .scenario import Scenario, load_scenario
 
@@ -53,6 +54,7 @@ def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     check_network(scenario)
+    check_topology(scenario)
     if client is None and scheduler is None and workers <= 1:
         check_memory(scenario, limit=memory_limit)
         result = simulate(scenario, chunk_customers=chunk_customers, progress=progress)

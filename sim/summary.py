@@ -145,4 +145,13 @@ def network_line(n: dict) -> str:
     if "power_flow" in b:
         text += (f"; power-flow steps in violation {b['power_flow']['steps_in_violation']} -> "
                  f"{s['power_flow']['steps_in_violation']} of {s['power_flow']['steps_run']}")
+    lim = n.get("limit")
+    if lim is not None:
+        kind = "transformers" if "transformers" in lim["scenario"] else "feeders"
+        lb, ls = lim["baseline"][kind], lim["scenario"][kind]
+        text += (f"; grid limit ({kind}): event hours {fmt.number(lb['event_hours'], 'count')} -> "
+                 f"{fmt.number(ls['event_hours'], 'count')} h, unit-hours over the limit without events "
+                 f"{fmt.number(lb['hours_over_limit_without_events'], 'count')} -> "
+                 f"{fmt.number(ls['hours_over_limit_without_events'], 'count')} h, with them "
+                 f"{fmt.number(lb['hours_over_limit'], 'count')} -> {fmt.number(ls['hours_over_limit'], 'count')} h")
     return text

@@ -168,3 +168,28 @@ def test_bad_network_input_exits_2_naming_line_and_field(change, expected, write
     err = capsys.readouterr().err
     assert code == 2 and expected in err and err.startswith(f"{path}:") and "Traceback" not in err
     assert not (tmp_path / "results").exists()
+
+
+def test_report_draws_the_network_where_it_has_coordinates(write_yaml, tmp_path):
+    """CIGRE's LV network has bus coordinates: the run folder keeps them and the report
+    draws the network (inline SVG, every bus coloured); Kerber's has none: a note instead."""
+    import pandas as pd
+
+    for grid, drawn in (("cigre_lv", True), ("kerber_landnetz_kabel_2", False)):
+        data = _network_data(count=30, days=2, steps=1)
+        data["network"].update(customers_per_transformer=15, transformer_kva=500)
+        data["network"]["power_flow"]["grid"] = grid
+        path = write_yaml(data, name=f"{grid}.yaml")
+        assert main(["run", str(path), "--results", str(tmp_path / grid)]) == 0
+        folder = next((tmp_path / grid).glob("*/*/"))
+        assert (folder / "network" / "buses.parquet").is_file() == drawn
+        assert main(["report", str(folder)]) == 0
+        html = (folder / "report.html").read_text()
+        if drawn:
+            buses = pd.read_parquet(folder / "network" / "buses.parquet")
+            assert len(buses) == 44 and buses[["x", "y"]].notna().all().all()
+            start = html.index('id="fig-network-diagram"')
+            svg = html[html.index("<svg", start):html.index("</svg>", start)]
+            assert svg.count("<path") >= len(buses)              # the branches and the buses are drawn
+        else:
+            assert "fig-network-diagram" not in html and "no bus coordinates" in html

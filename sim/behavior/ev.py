@@ -23,7 +23,10 @@ is placed in the window:
   than starting every car at its first step). The least-cost schedule of the need under
   the power limit at the role's prices, and deterministic (no tie to break). Called events that raise the price (critical
   peak prices) are avoided through the price; an event that leaves the price unchanged is
-  not seen.
+  not seen. The network operator's grid events (``PriceDay.grid_event``, on an overloaded
+  transformer or feeder) are avoided too: their steps come after every other step of the
+  window (:func:`~sim.behavior.prices.avoid_steps`), so they are used only where the need
+  does not fit in the rest of the window before departure.
 
 **The window wraps within the calendar day.** The engine works one day at a time; an
 overnight session (arrival 18:00, departure 07:30) is placed in the same day's steps
@@ -65,6 +68,7 @@ import numpy as np
 
 from .._jit import jit
 from ..rowmath import block_column_sums
+from .prices import avoid_steps
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
 __all__ = ["EvFleet", "MODES", "charge_ev", "EvModel", "window_steps"]
@@ -304,6 +308,9 @@ class EvModel(ResponseModel):
         # the first step starting at or after the timer's hour (as the window's start)
         timer = None if s.timer_start is None else int(np.ceil(s.timer_start / day.step_hours - 1e-9))
         price = day.own.price if day.own.price.ndim == 1 else day.own.price[sub]
+        if mode == "managed" and day.own.grid_event is not None:
+            # the network operator's grid events: used only where the rest of the window does not suffice
+            price = avoid_steps(price, day.own.grid_event[sub])
         ev, short = charge_ev(fleet, price, mode, day.step_hours, timer)
         out = load.copy()
         out[sub] += ev

@@ -22,7 +22,8 @@ tariff objects. The built-in models' stages:
    the scenario role only);
 4. thermal storage, in both roles, at each role's prices, for the customers who have it;
 5. interruptible curtailment in the role's called events, compliance x fatigue (a tariff
-   programme, not a model: always last).
+   programme, not a model: always last), and in the network operator's grid events
+   (``PriceDay.grid_event``, :mod:`sim.grid.limits`) outside them.
 
 In a committed pass each model's utility term (:meth:`ResponseModel.utility`: the change of
 its customers' gross utility of consumption, in money) is added to the role's running sum,
@@ -121,7 +122,26 @@ def respond(models: list[ResponseModel], pop, day: ResponseDay) -> tuple[np.ndar
             stats["interruptible_requested_kwh"][idx] += np.maximum(
                 before[:, ev] - terms.firm_kw[idx, None], 0.0).sum(axis=1) * day.step_hours
             stats["interruptible_delivered_kwh"][idx] += (before[:, ev] - load[:, ev]).sum(axis=1) * day.step_hours
+    if own.grid_event is not None and terms.firm_kw is not None:
+        load = _grid_curtail(load, day, terms, utility)
     return load, plain.charge, plain.soc          # storage keeps its state on the day it saw
+
+
+def _grid_curtail(load: np.ndarray, day: ResponseDay, terms, utility: np.ndarray | None) -> np.ndarray:
+    """Interruptible customers in the network operator's grid events (outside the tariff's
+    own called events): each sheds ``compliance x fatigue`` of its load above its firm
+    level (:func:`~sim.behavior.interruptible.curtail`, per customer's steps), valued as
+    curtailment is."""
+    event = day.own.grid_event
+    if day.own.interruptible is not None:
+        event = event & ~day.own.interruptible[None, :]
+    idx = day.idx
+    above = np.maximum(load - terms.firm_kw[idx][:, None], 0.0)
+    after = load - event * ((terms.compliance[idx] * day.fatigue)[:, None] * above)
+    if utility is not None:  # at the baseline's marginal prices, as the tariff's curtailment
+        p = np.asarray(day.base.price, dtype=float)
+        utility[idx] += -((load - after) * p).sum(axis=1) * day.step_hours
+    return after
 
 
 def _without_events(models: list[ResponseModel], day: ResponseDay) -> ResponseDay:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..rowmath import RowGroups, group_rows
 
-__all__ = ["PriceDay", "PriceGroups", "spread"]
+__all__ = ["PriceDay", "PriceGroups", "avoid_steps", "spread"]
 
 
 @dataclass
@@ -38,6 +38,12 @@ class PriceDay:
         The part of ``price`` in each step that today's critical-peak event (its adder) or
         peak-time-rebate event (the rebate per kWh) puts there, 0 outside events; None on a
         day without such an event. [currency/kWh]
+    grid_event : ndarray of bool, shape (n, spd), or None
+        Each customer's grid events: the steps in which the network operator asks the
+        customers on an overloaded transformer or feeder to keep their controllable load
+        off (:mod:`sim.grid.limits`); None where none of the customers has one. Managed
+        EV charging avoids them within its plug-in window, thermal stores do not charge in
+        them, interruptible contracts curtail to their firm level (:func:`avoid_steps`).
     """
 
     price: np.ndarray
@@ -49,6 +55,7 @@ class PriceDay:
     groups: RowGroups | None = None
     cpp_adder: np.ndarray | None = None
     ptr_adder: np.ndarray | None = None
+    grid_event: np.ndarray | None = None
 
     @property
     def has_events(self) -> bool:
@@ -60,6 +67,19 @@ class PriceDay:
         adder = (self.cpp_adder if self.cpp_adder is not None else 0.0) + \
             (self.ptr_adder if self.ptr_adder is not None else 0.0)
         return replace(self, price=self.price - adder, cpp_adder=None, ptr_adder=None)
+
+
+def avoid_steps(price: np.ndarray, event: np.ndarray, above: np.ndarray | float = 0.0) -> np.ndarray:
+    """Per-customer prices (n, spd) that put each customer's event steps after every other
+    step: ``price + event x (max - min + max |price| + max |above| + 1)`` of its own row
+    (``price`` (spd,) or
+    (n, spd), ``event`` bool (n, spd)). A least-cost schedule on them uses an event step
+    only where the others do not suffice; ``above``: a price the event steps must also
+    exceed (a store's serving price, so that charging there never pays). [currency/kWh]"""
+    p = np.broadcast_to(np.asarray(price, dtype=np.float64), event.shape)
+    span = (p.max(axis=1, keepdims=True) - p.min(axis=1, keepdims=True) + np.abs(p).max(axis=1, keepdims=True)
+            + np.abs(np.asarray(above, dtype=np.float64)).max() + 1.0)
+    return p + event * span
 
 
 def spread(price: np.ndarray, window: np.ndarray | None) -> float:

@@ -86,7 +86,7 @@ import numpy as np
 from .._jit import jit
 from ..rowmath import RowGroups, group_rows
 from .inputs import day_prices, per_customer
-from .prices import spread
+from .prices import avoid_steps, spread
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
 __all__ = ["Store", "dispatch_storage"]
@@ -511,6 +511,9 @@ class ThermalStorageModel(ResponseModel):
         own_groups = groups.own()
         sub_groups = (own_groups.subset(sub) if own_groups is not None
                       and (charge_price is serve or np.ndim(charge_price) == 1) else None)
+        if own.grid_event is not None:
+            # the network operator's grid events: charging there never pays (the customers' rows found anew)
+            charge_price, sub_groups = avoid_steps(charge_price, own.grid_event[sub], serve), None
         main, ch, soc_end = dispatch_storage(load[sub], charge_price, serve, store, soc[sub], day.step_hours,
                                              groups=sub_groups)
         load = load.copy() if load is day.input_kw else load

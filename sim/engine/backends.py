@@ -211,16 +211,37 @@ def _simulation_bytes(scenario: Scenario, share: float = 1.0) -> int:
     return total
 
 
+def _network_series(scenario: Scenario) -> tuple[int, int]:
+    """The network's series over the horizon, both roles: (the pieces' sums the shards
+    keep, at most one piece per run of the placement and per stream block; the load points',
+    transformers' and feeders' series of the analysis, at most three times the load points'). [bytes]"""
+    spec = scenario.network
+    if spec is None:
+        return 0, 0
+    from ..network.topology import placement_of
+    from ..population.segments import n_blocks
+
+    n = next(s for s in scenario.populations if s.name == spec.segment).count or 0
+    placement = placement_of(spec, n)
+    per_piece = 2 * 8 * scenario.horizon.days * scenario.horizon.steps_per_day
+    return (len(placement.run_table()[1]) + n_blocks(n)) * per_piece, 3 * placement.groups * per_piece
+
+
 def memory_plan(scenario: Scenario, workers: int = 0) -> MemoryPlan:
     """Rough peak memory of a run in one process (``workers=0``), or spread over
-    ``workers`` worker processes, and of writing its run folder. [bytes]"""
+    ``workers`` worker processes, and of writing its run folder. [bytes]
+
+    With a network, the shards' piece sums and the analysis's series (:func:`_network_series`;
+    the coordinator holds the pieces joined and the series, a worker its share of the pieces)."""
+    pieces, series = _network_series(scenario)
     if workers <= 0:
-        return MemoryPlan(BASE_BYTES + _simulation_bytes(scenario) + WRITE_BYTES)
+        return MemoryPlan(BASE_BYTES + _simulation_bytes(scenario) + pieces + series + WRITE_BYTES)
     n = sum(seg.count or 0 for seg in scenario.populations)
     days_steps = scenario.horizon.days * scenario.horizon.steps_per_day
     coordinator = (BASE_BYTES + DASK_PROCESS_BYTES + n * RESULT_BYTES_PER_CUSTOMER
-                   + days_steps * 8 * 4 * len(scenario.populations) + WRITE_BYTES)
-    return MemoryPlan(coordinator, BASE_BYTES + DASK_PROCESS_BYTES + _simulation_bytes(scenario, 1 / workers), workers)
+                   + days_steps * 8 * 4 * len(scenario.populations) + pieces + series + WRITE_BYTES)
+    return MemoryPlan(coordinator, BASE_BYTES + DASK_PROCESS_BYTES + _simulation_bytes(scenario, 1 / workers)
+                      + pieces // workers, workers)
 
 
 def memory_estimate(scenario: Scenario) -> int:

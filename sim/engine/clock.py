@@ -27,8 +27,11 @@ from ..calendar import Calendar
 from ..errors import RunError
 from ..grid import energy_cost_series, role_energy_cost
 from ..grid.days import GridDays
+from ..grid.limits import GridLimits, LimitSpec
 from ..grid.operator import has_programme, listed_events, operator_process
 from ..grid.rtp import solve_day
+from ..network.placement import Placement, unit_series
+from ..network.topology import placement_of
 from ..outcome import ROLES, RunResult, SegmentOutcome
 from ..rowmath import block_sum
 from ..scenario.schema import Scenario
@@ -130,6 +133,9 @@ class Clock:
         self.days_done = 0
         month_end = np.flatnonzero(np.diff(cal.billing_month)) + 1  # first day of each new month
         self.month_end = np.append(month_end, cal.days)
+        self.limits: GridLimits | None = None  # the grid limits' operator (set up by the first day)
+        self.placement: Placement | None = None
+        self.limit_groups = np.zeros(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ the day's passes
 
@@ -170,7 +176,52 @@ class Clock:
         if self.system_rtp:  # real-time prices formed from the scenario's own system load: a fixed point
             self.rtp_log.append(solve_day(d, self.system_rtp, self.scenario.grid, self.grid_days,
                                           lambda day: self.day_pass(day, commit=False)))
-        self.day_pass(d, commit=True)
+        if self.scenario.network is not None and self.scenario.network.limit is not None:
+            self.limit_day(d)
+        else:
+            self.day_pass(d, commit=True)
+
+    # ------------------------------------------------------------------ grid limits
+
+    def units(self, parts: list) -> tuple[np.ndarray, np.ndarray]:
+        """The transformers' and feeders' load of a day from the shards' per-piece sums
+        (pieces in shard order: block order), as the run's network adds them."""
+        pieces = np.concatenate([p[1] for p in parts], axis=1)
+        group = self.limit_groups
+        return unit_series({"kw": pieces, "group": group}, self.placement)
+
+    def start_limits(self) -> None:
+        """The grid limits' operator, and the pieces' groups of every shard in order."""
+        spec = self.scenario.network
+        n = max(self.backend.call("network_size"))
+        self.placement = placement_of(spec, n)
+        self.limit_groups = np.concatenate(self.backend.call("network_groups"))
+        self.limits = GridLimits(LimitSpec.of(spec, self.cal.step_minutes / 60.0), self.placement.transformers,
+                                 self.placement.feeders, len(ROLES))
+
+    def limit_day(self, d: int) -> None:
+        """Day ``d`` under the grid limits (:mod:`sim.grid.limits`): forecasts of the day
+        without committing (the first without grid events, each further one with those
+        called so far), events where a unit's forecast exceeds its limit, then the day
+        committed with them; the events and what they did go to the operator's ledger."""
+        if self.limits is None:
+            self.start_limits()
+        days = self.grid_days.day(d)
+        changed = self.grid_days.changed(d, days)
+        called, first = None, None
+        for _ in range(self.limits.spec.rounds):
+            parts = self.backend.call("limit_day", d, dict(self.streak), False, changed,
+                                      self.limits.customer_mask(called))
+            forecast = self.units(parts)
+            first = forecast if first is None else first
+            called, added = self.limits.call(forecast, called)
+            if not added:
+                break
+        grid = self.limits.customer_mask(called)
+        parts = self.backend.call("limit_day", d, dict(self.streak), True, changed, grid)
+        self.grid_days.record(d, days)
+        self.combine([p[0] for p in parts], slice(d * self.spd, (d + 1) * self.spd), True)
+        self.limits.record(d, str(self.cal.dates[d]), first, self.units(parts), None if grid is None else called)
 
     # ------------------------------------------------------------------ SimPy processes
 
@@ -243,7 +294,8 @@ class Clock:
         env = simpy.Environment()
         # shards elsewhere with nothing to learn from the system day by day run month by month
         # and close each month's bills with its days; otherwise the clock goes day by day
-        monthly = self.local is None and not self.system_rtp and scenario.operator is None
+        monthly = (self.local is None and not self.system_rtp and scenario.operator is None
+                   and (scenario.network is None or scenario.network.limit is None))
         if not monthly:
             env.process(self.billing(env))  # created first: at a month boundary, bills close before the next day
         log: list[dict] = listed_events(self.compiled, cal)
@@ -257,7 +309,8 @@ class Clock:
         cost = {r: role_energy_cost(scenario.grid, series, system[r]) for r in ROLES}
         events = event_performance(log, system, cal)
         return RunResult(scenario, cal, segments, system, cost, {}, events, self.rtp_log,
-                         realized=self.grid_days.realized())
+                         realized=self.grid_days.realized(),
+                         grid_limits=None if self.limits is None else self.limits.summary())
 
     def readout(self) -> dict[str, SegmentOutcome]:
         """Every segment's outcome, joined from its shards in block order, with its load."""

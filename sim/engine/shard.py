@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..behavior.registry import ModelSetup, model_for
-from ..network.grids import load_points
-from ..network.placement import PieceSums, Placement
+from ..network.placement import PieceSums
+from ..network.topology import placement_of
 from ..calendar import Calendar
 from ..outcome import ROLES, SegmentOutcome
 from ..population import STREAM_BLOCK, SegmentPopulation, build_segment
@@ -180,11 +180,22 @@ class Shard:
         self.work = [(s, chunks(s.population.blocks, chunk_customers)) for s in self.segments.values()]
         if scenario.network is not None:
             attach_network(self.segments[scenario.network.segment], self.work, scenario.network, cal.n_steps)
+        self.limits = scenario.network is not None and scenario.network.limit is not None
         self._factors: dict = {}
         self._factors_day = -1
         self.busy_s = 0.0  #: time spent computing days [s] (how evenly shards share the work)
 
     # ---------------------------------------------------------------- coordinator's calls
+
+    def network_size(self) -> int:
+        """Rows of the network segment up to the last one held (the placement's ``n`` when
+        this shard holds the segment's last block)."""
+        s = self.segments[self.scenario.network.segment]
+        return s.population.first_block * STREAM_BLOCK + s.population.n
+
+    def network_groups(self) -> np.ndarray:
+        """The group of each piece of the network segment held, in order."""
+        return self.segments[self.scenario.network.segment].net.group
 
     def forecast_inputs(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """Per segment: the sum of mean loads of each stream block held, and (measured
@@ -202,6 +213,17 @@ class Shard:
         shape (roles, blocks, spd). Without ``commit`` nothing changes but the cache of the
         day's random level factors, so the pass can be repeated (the real-time price fixed
         point)."""
+        return self._pass(d, streak, commit, changed, None)[0]
+
+    def limit_day(self, d: int, streak: dict, commit: bool, changed: dict,
+                  grid: np.ndarray | None) -> tuple[list[np.ndarray], np.ndarray]:
+        """As :meth:`day`, with the grid events ``grid`` (bool (roles, transformers, spd), or
+        None: none) reaching the network segment's customers on each transformer (the
+        grid limits, :mod:`sim.grid.limits`). Returns the blocks' sums and the network
+        segment's load over each piece held, shape (roles, pieces, spd) [kW]."""
+        return self._pass(d, streak, commit, changed, grid)
+
+    def _pass(self, d: int, streak: dict, commit: bool, changed: dict, grid) -> tuple[list, np.ndarray | None]:
         started = time.perf_counter()
         cal = self.cal
         spd = cal.steps_per_day
@@ -210,17 +232,25 @@ class Shard:
         contexts = {name: DayContext(t, d, spd, day=changed[name] if name in changed else listed_day(t, d, spd))
                     for name, t in self.compiled.items()}
         day = DayInputs(d, contexts, streak, commit, int(cal.billing_month[d]), cal.days, spd, self.step_h)
-        result = []
+        result, pieces = [], None
         for s, work in self.work:
             sums = np.zeros((len(ROLES), _n_blocks(work), spd))
             result.append(sums)
+            if s.net is not None and self.limits:
+                pieces = np.zeros((len(ROLES), len(s.net.group), spd))
             for k, chunk in enumerate(work):
-                out = block_day(s, chunk, day, self._day_factors(s, chunk))
+                events = None if grid is None or s.net is None else grid_rows(grid, s.net.transformers_of_chunk(k))
+                out = block_day(s, chunk, day, self._day_factors(s, chunk), events)
                 sums[:, chunk.first_block:chunk.stop_block] = out.sums
+                loads = [(out.load[r], out.storage[r]) for r in ROLES] if s.net is not None else None
                 if commit and s.net is not None:
-                    s.net.add(k, slice(d * spd, (d + 1) * spd), [(out.load[r], out.storage[r]) for r in ROLES])
+                    s.net.add(k, slice(d * spd, (d + 1) * spd), loads)
+                if pieces is not None and not commit:
+                    s.net.day_sums(k, loads, pieces)
+            if pieces is not None and commit:
+                pieces = s.net.kw[:, :, d * spd:(d + 1) * spd].copy()
         self.busy_s += time.perf_counter() - started
-        return result
+        return result, pieces
 
     def _day_factors(self, s: SegmentState, chunk) -> np.ndarray:
         """The day's random level factor of each customer of ``chunk`` (drawn once a day)."""
@@ -272,9 +302,20 @@ def attach_network(s: SegmentState, work: list, network, n_steps: int) -> None:
     """Give the network's segment its per-piece load sums (sim.network.placement)."""
     pop = s.population
     row0 = pop.first_block * STREAM_BLOCK
-    placement = Placement.of(network, row0 + pop.n, load_points(network))
+    placement = placement_of(network, row0 + pop.n)
     seg_work = next(w for st, w in work if st is s)
     s.net = PieceSums(placement, row0, seg_work, n_steps, len(ROLES))
+
+
+def grid_rows(grid: np.ndarray, transformer: np.ndarray) -> dict | None:
+    """The grid events of a chunk's customers: role -> bool (rows, spd), or None for a role
+    whose customers have none; None where no customer has one. ``grid``: bool (roles,
+    transformers, spd); ``transformer``: each row's transformer."""
+    out = {}
+    for r, role in enumerate(ROLES):
+        rows = grid[r][transformer]
+        out[role] = rows if rows.any() else None
+    return out if any(v is not None for v in out.values()) else None
 
 
 def _n_blocks(work: list) -> int:

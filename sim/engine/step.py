@@ -14,7 +14,7 @@ baseline's main-meter load of the day).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -123,19 +123,22 @@ class _Chunkday:
     priced: dict                           #: role -> (marginal prices, their row groups or None)
     strength: np.ndarray                   #: today's response strength (n,)
     base_main: np.ndarray | None = None    #: the baseline role's main-meter load, once known
+    grid: dict | None = None               #: role -> the grid events of each customer (n, spd) bool, or None
 
 
-def block_day(seg, chunk: Chunk, day: DayInputs, factors: np.ndarray) -> BlockDay:
+def block_day(seg, chunk: Chunk, day: DayInputs, factors: np.ndarray, grid: dict | None = None) -> BlockDay:
     """One day of the customers of ``chunk`` in segment state ``seg`` (a shard's
     :class:`~sim.engine.shard.SegmentState`), both roles; ``factors``: the day's random
-    level factor of each of its customers. With ``day.commit``, the meter reads go into the
-    role's bill accumulators and the storage state and response sums are kept."""
+    level factor of each of its customers; ``grid``: role -> each customer's grid events
+    (bool (rows, spd), or None), or None (the grid limits, :mod:`sim.grid.limits`). With
+    ``day.commit``, the meter reads go into the role's bill accumulators and the storage
+    state and response sums are kept."""
     pop, rows, spd = seg.population, chunk.rows, day.steps_per_day
     base = pop.load.base_load(rows, day.d, factors)
     # behaviour sees prices only: the marginal price of each step under each role
     priced = {r: seg.bills[r].day_price_groups(day.d, spd, rows, day.contexts) for r in ROLES}
     cd = _Chunkday(rows, base, pop.contracts.storage_load(rows), priced,
-                   strength(pop, seg.spec.participation, day.d, day.days, day.bills_closed, rows))
+                   strength(pop, seg.spec.participation, day.d, day.days, day.bills_closed, rows), grid=grid)
     out = BlockDay(sums=np.empty((len(ROLES), chunk.stop_block - chunk.first_block, spd)))
     for r, role in enumerate(ROLES):
         load, charges = _respond_role(seg, role, cd, day)
@@ -180,6 +183,10 @@ def _respond_tariff(seg, role: str, cd: _Chunkday, day: DayInputs, tariff: Compi
     ctx, contexts = day.contexts[tariff.name], day.contexts
     prices, groups = cd.priced[role]
     own = _price_day(tariff, ctx, _prices_of(prices, mask), groups if mask is None else None)
+    events = None if cd.grid is None else cd.grid[role]
+    if events is not None:  # the grid events of these customers (the grid limits)
+        events = events if mask is None else events[mask]
+        own = replace(own, grid_event=events if events.any() else None)
     ref_tariff = seg.bills["baseline"].tariffs[0]
     ref = _price_day(ref_tariff, contexts[ref_tariff.name], _prices_of(cd.priced["baseline"][0], mask))
     scen = role == "scenario"

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..outcome import ROLES, RunResult
-from .grids import load_grid, load_points
+from .grids import coordinates, load_grid
 from .loads import balance, group_series, sum_groups
 from .placement import Placement
+from .topology import placement_of
 from .powerflow import FLOW_FIELDS, TransformerFlow, run_steps, stress_steps
 
-__all__ = ["NetworkResult", "analyze", "feeder_flows", "network_metrics"]
+__all__ = ["NetworkResult", "analyze", "feeder_flows", "limit_metrics", "network_metrics"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,12 @@ class NetworkResult:
     balance : dict role -> {"transformers", "feeders"} -> figure -> array per unit
     flows : list of TransformerFlow, or None
         Each transformer's power flow (transformer order), or None without one.
+    limits : dict, or None
+        The grid limits' ledger and event log (:meth:`sim.grid.limits.GridLimits.summary`),
+        or None without limits.
+    geometry : dict, or None
+        The power-flow network's bus coordinates and branches
+        (:func:`sim.network.grids.coordinates`), or None (no power flow, or no coordinates).
     """
 
     placement: Placement
@@ -43,6 +50,8 @@ class NetworkResult:
     feeders_kw: np.ndarray
     balance: dict
     flows: list | None = None
+    limits: dict | None = None
+    geometry: dict | None = None
 
 
 def feeder_flows(power_flow, power_factor: float, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[TransformerFlow]:
@@ -84,14 +93,16 @@ def analyze(result: RunResult, client=None, power_flow: bool = True) -> NetworkR
     if spec is None:
         return None
     seg = result.segments[spec.segment]
-    placement = Placement.of(spec, seg.n, load_points(spec))
+    placement = placement_of(spec, seg.n)
     groups_kw = group_series(seg.network, placement.groups)
     t_kw = sum_groups(groups_kw, placement.loads)
     f_kw = sum_groups(t_kw, placement.per_feeder)
     step_h = result.calendar.step_minutes / 60.0
     series = {role: {"transformers": t_kw[r], "feeders": f_kw[r]} for r, role in enumerate(ROLES)}
     flows = _flows(spec, placement, groups_kw, t_kw, client) if spec.power_flow is not None and power_flow else None
-    return NetworkResult(placement, groups_kw, t_kw, f_kw, balance(series, placement, spec, step_h), flows)
+    geometry = coordinates(spec.power_flow) if spec.power_flow is not None else None
+    return NetworkResult(placement, groups_kw, t_kw, f_kw, balance(series, placement, spec, step_h), flows,
+                         result.grid_limits, geometry)
 
 
 def _role_metrics(nr: NetworkResult, r: int, role: str, spec, step_h: float) -> dict:
@@ -124,4 +135,28 @@ def network_metrics(nr: NetworkResult, spec, step_h: float) -> dict:
            "feeders": nr.placement.feeders, "transformer_kva": spec.transformer_kva}
     for r, role in enumerate(ROLES):
         out[role] = _role_metrics(nr, r, role, spec, step_h)
+    if nr.limits is not None:
+        out["limit"] = limit_metrics(nr.limits)
+    return out
+
+
+def limit_metrics(limits: dict) -> dict:
+    """The grid limits' summary (metrics.json, ``network.limit``): the limits, and per role
+    and kind of unit the events called and what remained over the limit."""
+    spec = limits["spec"]
+    out = {"transformer_kva": spec.transformer_kva, "feeder_kva": spec.feeder_kva, "rounds": spec.rounds}
+    for r, role in enumerate(ROLES):
+        out[role] = {}
+        for kind, led in limits["ledger"].items():
+            if (spec.transformer_kva if kind == "transformers" else spec.feeder_kva) is None:
+                continue
+            out[role][kind] = {
+                "units_with_events": int((led["event_days"][r] > 0).sum()),
+                "event_days": int(led["event_days"][r].sum()), "event_hours": float(led["event_hours"][r].sum()),
+                "curtailed_kwh": float(led["curtailed_kwh"][r].sum()),
+                "max_curtailed_kw": float(led["max_curtailed_kw"][r].max()),
+                "units_over_limit_without_events": int((led["hours_over_limit_without_events"][r] > 0).sum()),
+                "hours_over_limit_without_events": float(led["hours_over_limit_without_events"][r].sum()),
+                "units_over_limit": int((led["hours_over_limit"][r] > 0).sum()),
+                "hours_over_limit": float(led["hours_over_limit"][r].sum())}
     return out

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 
-__all__ = ["BUILD_SEED", "check_network", "load_grid", "load_points", "shipped"]
+__all__ = ["BUILD_SEED", "check_network", "coordinates", "grid_loads", "load_grid", "load_points", "shipped"]
 
 
 def _dickert(feeders_range: str, customer: str):
@@ -69,6 +69,33 @@ def load_grid(power_flow):
     """A fresh copy of the network a scenario's ``network.power_flow`` names (its loads in
     the network's own order are the transformer's load points)."""
     return copy.deepcopy(_cached(power_flow.grid, None if power_flow.file is None else str(Path(power_flow.file))))
+
+
+def coordinates(power_flow) -> dict | None:
+    """The network's bus coordinates and branches, for a map-free diagram, or None where
+    any bus has no coordinates (pandapower's ``bus.geo``, GeoJSON points; the Kerber and
+    Dickert networks have none, CIGRE's LV network has them). Returns ``bus``, ``x``, ``y``
+    (arrays per bus, in the network's bus order), ``load`` (bool: a load sits on the bus),
+    and ``branches``: (kind ``line``/``trafo``/``switch``, from bus, to bus) of each line,
+    transformer and closed bus-bus switch."""
+    import json
+
+    net = _cached(power_flow.grid, None if power_flow.file is None else str(Path(power_flow.file)))
+    geo = net.bus["geo"] if "geo" in net.bus.columns else None
+    if geo is None or len(geo) == 0 or geo.isna().any():
+        return None
+    xy = [json.loads(g)["coordinates"] for g in geo]
+    branches = [("line", int(a), int(b)) for a, b in zip(net.line.from_bus, net.line.to_bus)]
+    branches += [("trafo", int(a), int(b)) for a, b in zip(net.trafo.hv_bus, net.trafo.lv_bus)]
+    sw = net.switch[(net.switch.et == "b") & net.switch.closed] if len(net.switch) else net.switch
+    branches += [("switch", int(a), int(b)) for a, b in zip(sw.bus, sw.element)]
+    return {"bus": net.bus.index.to_numpy(), "x": [float(p[0]) for p in xy], "y": [float(p[1]) for p in xy],
+            "load": net.bus.index.isin(net.load.bus).tolist(), "branches": branches}
+
+
+def grid_loads(grid: str | None, file: str | None) -> list[int]:
+    """The bus of each load of a shipped network (``grid``) or JSON file, in load order."""
+    return [int(b) for b in _cached(grid, None if file is None else str(Path(file))).load.bus]
 
 
 def load_points(network) -> int:

@@ -12,29 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..outcome import ROLES
-from .placement import Placement
+from .placement import Placement, group_series, sum_groups
 
 __all__ = ["balance", "group_series", "sum_groups"]
-
-
-def group_series(network: dict, groups: int) -> np.ndarray:
-    """Each load point's load, shape (roles, groups, steps) [kW]: the pieces of a segment
-    outcome's ``network`` added in block order (an empty load point: zeros)."""
-    kw, group = network["kw"], network["group"]
-    out = np.zeros((kw.shape[0], groups, kw.shape[2]))
-    for p, g in enumerate(group):
-        out[:, g] += kw[:, p]
-    return out
-
-
-def sum_groups(series: np.ndarray, size: int) -> np.ndarray:
-    """Consecutive runs of ``size`` rows of ``series`` (roles, rows, steps) added in order
-    (the last run may be shorter): shape (roles, ceil(rows / size), steps)."""
-    rows = series.shape[1]
-    out = np.zeros((series.shape[0], -(-rows // size), series.shape[2]))
-    for i in range(rows):
-        out[:, i // size] += series[:, i]
-    return out
 
 
 def _one(kw: np.ndarray, rating_kva: float, pf: float, customers: np.ndarray, step_h: float) -> dict:

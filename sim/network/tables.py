@@ -62,6 +62,25 @@ def _flows(nr, timestamps) -> tuple[pa.Table, pa.Table]:
     return pa.table(steps_rows), pa.table(bus_rows)
 
 
+def _limits(limits: dict, timestamps) -> tuple[pa.Table, pa.Table]:
+    """The grid limits' ledger per role and unit, and their event log."""
+    rows = {"role": [], "unit": [], "index": []}
+    for role_i, role in enumerate(ROLES):
+        for kind, led in limits["ledger"].items():
+            n = led["event_days"].shape[1]
+            rows["role"] += [role] * n
+            rows["unit"] += [kind[:-1]] * n
+            rows["index"] += list(range(n))
+            for f, arr in led.items():
+                rows.setdefault(f, []).extend(float(x) for x in arr[role_i])
+    log = limits["log"]
+    events = {"role": [ROLES[e["role"]] for e in log], **{k: [e[k] for e in log] for k in (
+        "unit", "index", "date", "first_step", "last_step", "steps", "forecast_peak_kw", "peak_kw", "curtailed_kwh")}}
+    if not log:
+        events = {k: pa.array([], type=pa.string() if k in ("role", "unit", "date") else pa.float64()) for k in events}
+    return pa.table(rows), pa.table(events)
+
+
 def write_network_tables(folder: Path, result) -> None:
     """Write ``network/`` tables of a run with a network (nothing otherwise)."""
     nr = result.network
@@ -73,6 +92,15 @@ def write_network_tables(folder: Path, result) -> None:
     pq.write_table(_series(nr.transformers_kw, "t", ts), out / "transformer_load.parquet")
     pq.write_table(_series(nr.feeders_kw, "f", ts), out / "feeder_load.parquet")
     pq.write_table(_balance(nr), out / "load_balance.parquet")
+    if nr.geometry is not None:
+        g = nr.geometry
+        pq.write_table(pa.table({"bus": g["bus"], "x": g["x"], "y": g["y"], "load": g["load"]}), out / "buses.parquet")
+        pq.write_table(pa.table({"kind": [b[0] for b in g["branches"]], "from_bus": [b[1] for b in g["branches"]],
+                                 "to_bus": [b[2] for b in g["branches"]]}), out / "branches.parquet")
+    if nr.limits is not None:
+        ledger, events = _limits(nr.limits, ts)
+        pq.write_table(ledger, out / "limits.parquet")
+        pq.write_table(events, out / "limit_events.parquet")
     if nr.flows is not None:
         steps, buses = _flows(nr, ts)
         pq.write_table(steps, out / "power_flow_steps.parquet")

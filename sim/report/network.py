@@ -51,6 +51,53 @@ def _feeder_day(chart_id: str, b: np.ndarray, s: np.ndarray, rating_kw: float, l
     return charts.render(chart_id, (7.5, 3.0), draw, label)
 
 
+def _diagram(chart_id: str, buses: pd.DataFrame, branches: pd.DataFrame, vmin: dict, label: str) -> str:
+    """The network drawn from its bus coordinates (no map): lines, transformers (dashed) and
+    switches, each bus coloured by its lowest voltage over the power-flow steps run, one
+    panel per role on one colour scale (buses with a load: circles, others: small dots)."""
+    xy = dict(zip(buses["bus"], zip(buses["x"], buses["y"])))
+    values = np.concatenate([v for v in vmin.values() if v is not None] or [np.ones(1)])
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+
+    def draw(fig):
+        axes = fig.subplots(1, len(vmin), squeeze=False)[0]
+        sc = None
+        for ax, (role, v) in zip(axes, vmin.items()):
+            for kind, a, b in zip(branches["kind"], branches["from_bus"], branches["to_bus"]):
+                (x0, y0), (x1, y1) = xy[a], xy[b]
+                ax.plot([x0, x1], [y0, y1], color="0.55", lw=0.9, linestyle="--" if kind == "trafo" else "-", zorder=1)
+            load = buses["load"].to_numpy(dtype=bool)
+            sc = ax.scatter(buses["x"], buses["y"], c=v, s=np.where(load, 22, 8), cmap="viridis_r", vmin=lo,
+                            vmax=max(hi, lo + 1e-6), zorder=2, edgecolors="none")
+            ax.set_title(role, fontsize=9)
+            ax.set_aspect("equal", adjustable="datalim")
+            ax.set_axis_off()
+        fig.colorbar(sc, ax=list(axes), shrink=0.8, label="lowest bus voltage [p.u.]")
+
+    return charts.render(chart_id, (7.5, 3.6), draw, label)
+
+
+def _diagram_block(folder, m: dict) -> list:
+    """The network diagram where the network has coordinates, else a note (with a power flow)."""
+    if not (folder / "power_flow_buses.parquet").is_file():
+        return []
+    if not (folder / "buses.parquet").is_file():
+        return [Table("tab-network-diagram", "No network diagram: the power-flow network has no bus coordinates "
+                      "(the Kerber and Dickert networks have none; a pandapower JSON file with bus geodata, or "
+                      "cigre_lv, is drawn)", [""], [])]
+    buses = pd.read_parquet(folder / "buses.parquet")
+    branches = pd.read_parquet(folder / "branches.parquet")
+    v = pd.read_parquet(folder / "power_flow_buses.parquet")
+    low = v.groupby(["role", "bus"])["vm_pu"].min()
+    vmin = {r: low.loc[r].reindex(buses["bus"]).to_numpy() if r in low.index.get_level_values(0) else None
+            for r in ("baseline", "scenario")}
+    return [Figure("fig-network-diagram", _diagram("fig-network-diagram", buses, branches, vmin, "Network diagram"),
+                   f"The low-voltage network of each transformer, drawn from its bus coordinates (no map): lines "
+                   f"(solid) and transformers (dashed); each bus coloured by its lowest voltage over the power-flow "
+                   f"steps run on every transformer ({m['transformers']}), baseline and scenario; larger dots carry "
+                   "customers.")]
+
+
 def _columns(df: pd.DataFrame, role: str) -> np.ndarray:
     cols = [c for c in df.columns if c.startswith(role + "_")]
     return df[cols].to_numpy().T
@@ -75,6 +122,26 @@ def _summary_rows(m: dict) -> list[Row]:
                                  ("losses_kwh_in_steps_run", "losses over the steps run [kWh]", "kw")):
             vals = [m[r]["power_flow"][key] for r in ("baseline", "scenario")]
             rows.append(Row([head(label)] + [cell(fmt.number(v, kind), True) for v in vals]))
+    return rows
+
+
+def _limit_rows(lim: dict) -> list[Row]:
+    """The grid limits' figures per kind of unit, baseline and scenario."""
+    rows = []
+    for kind in ("transformers", "feeders"):
+        if kind not in lim["scenario"]:
+            continue
+        for key, label, k in (("units_with_events", "with grid events", "count"),
+                              ("event_days", "unit-days with events", "count"),
+                              ("event_hours", "unit-hours of events [h]", "count"),
+                              ("curtailed_kwh", "energy kept off in the events [kWh]", "kw"),
+                              ("max_curtailed_kw", "largest reduction in an event step [kW]", "kw"),
+                              ("units_over_limit_without_events", "over the limit without events", "count"),
+                              ("hours_over_limit_without_events", "unit-hours over the limit without events [h]", "count"),
+                              ("units_over_limit", "over the limit with the events", "count"),
+                              ("hours_over_limit", "unit-hours over the limit with the events [h]", "count")):
+            vals = [lim[r][kind][key] for r in ("baseline", "scenario")]
+            rows.append(Row([head(f"{kind}: {label}")] + [cell(fmt.number(v, k), True) for v in vals]))
     return rows
 
 
@@ -108,4 +175,11 @@ def network_blocks(run: RunFolder) -> list:
                "power factor."),
         Table("tab-network", "Transformers and power flow (metrics.json, network)",
               ["", "baseline", "scenario"], _summary_rows(m)),
-    ]
+    ] + _diagram_block(folder, m) + ([] if "limit" not in m else [
+        Table("tab-network-limit", _limit_title(m["limit"]), ["", "baseline", "scenario"], _limit_rows(m["limit"]))])
+
+
+def _limit_title(lim: dict) -> str:
+    parts = [f"{k} {lim[k + '_kva']:g} kVA" for k in ("transformer", "feeder") if lim[k + "_kva"] is not None]
+    return (f"Grid limits ({', '.join(parts)}): the operator's day-ahead grid events and what remained over the "
+            "limit (metrics.json, network.limit)")

@@ -68,13 +68,31 @@ class PowerFlow(Model):
         return self
 
 
+class Limit(Model):
+    """Capacities the network operator keeps its transformers and feeders under, day-ahead:
+    where a unit's forecast load for tomorrow exceeds its limit, it calls a grid event for
+    the customers on that unit only (docs/network.md, "Grid limits")."""
+
+    transformer_kva: float | None = Field(None, gt=0, le=1e6, description=(
+        "Each transformer's limit (default: its rating, `transformer_kva`, unless only `feeder_kva` is given). [kVA]"))
+    feeder_kva: float | None = Field(None, gt=0, le=1e7, description="Each feeder's limit (default: none). [kVA]")
+    rounds: int = Field(3, ge=1, le=48, description=(
+        "Forecasts per day: the first without events; each further one with the events called so far, "
+        "adding the steps still over the limit (the load the events moved)."))
+
+
 class Network(Model):
     """A segment's customers on transformers and feeders, in contiguous runs of the segment's
-    customers (independent draws: a contiguous run is a random sample of the segment)."""
+    customers (independent draws: a contiguous run is a random sample of the segment): runs
+    of ``customers_per_transformer``, or the runs a ``topology`` file lists."""
 
     segment: str = Field(description="The segment whose customers are placed.")
-    customers_per_transformer: int = Field(ge=1, le=MAX_PER_TRANSFORMER, description=(
-        "Customers on each transformer (the last one takes the remainder)."))
+    customers_per_transformer: int | None = Field(None, ge=1, le=MAX_PER_TRANSFORMER, description=(
+        "Customers on each transformer (the last one takes the remainder); exactly one of this and `topology`."))
+    topology: Path | None = Field(None, description=(
+        "A CSV file, relative to the scenario file, placing runs of the segment's customers on transformers "
+        "and buses (columns customers, transformer, and with a power flow bus or load; docs/network.md); "
+        "exactly one of this and `customers_per_transformer`."))
     transformer_kva: float = Field(gt=0, le=1e6, description="Each transformer's rating. [kVA]")
     transformers_per_feeder: int = Field(1, ge=1, le=10_000, description="Transformers on each feeder.")
     feeder_kva: float | None = Field(None, gt=0, le=1e7, description=(
@@ -82,10 +100,22 @@ class Network(Model):
     power_factor: float = Field(0.95, gt=0, le=1, description=(
         "Power factor of the customers' load (kVA = kW / power factor; reactive power in the power flow)."))
     power_flow: PowerFlow | None = Field(None, description="Power flow on each transformer's network (optional).")
+    limit: Limit | None = Field(None, description=(
+        "Transformer and feeder capacities the operator defends with day-ahead grid events (optional)."))
+
+    @field_validator("topology")
+    @classmethod
+    def _topology_exists(cls, v, info):
+        return None if v is None else existing_file(v, info)
 
     @model_validator(mode="after")
     def _loads(self) -> Network:
         pf = self.power_flow
+        if (self.customers_per_transformer is None) == (self.topology is None):
+            raise problems([(("customers_per_transformer",),
+                             "give exactly one of `customers_per_transformer` and `topology` (a CSV file)")])
+        if pf is not None and pf.customers_per_load is not None and self.topology is not None:
+            raise problems([(("power_flow", "customers_per_load"), "not with a `topology` (it places the customers)")])
         if pf is not None and pf.customers_per_load is not None and \
                 sum(pf.customers_per_load) != self.customers_per_transformer:
             raise problems([(("power_flow", "customers_per_load"),
