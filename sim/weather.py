@@ -176,13 +176,7 @@ def _read_tmy3(spec: Weather, cal: Calendar) -> tuple[np.ndarray, SunWeather]:
 
 def _irradiance(values: np.ndarray, label: str, line, field: str, when=None) -> np.ndarray:
     """``values`` checked against :data:`IRRADIANCE_RANGE` (a problem names file, line, field)."""
-    lo, hi = IRRADIANCE_RANGE
-    bad = np.flatnonzero(~np.isfinite(values) | (values < lo) | (values > hi))
-    if bad.size:
-        k = int(bad[0])
-        at = f" at {when(k)}" if when is not None else ""
-        raise InputError(Problem(label, line(k), field, f"irradiance {values[k]:g} W/m2{at} lies outside "
-                                                        f"[{lo:g}, {hi:g}] (wrong unit or a missing-value code?)"))
+    _in_range(values, IRRADIANCE_RANGE, "irradiance", "W/m2", label, line, field, when)
     return values
 
 
@@ -209,12 +203,20 @@ def _read_csv(spec: Weather, cal: Calendar) -> tuple[np.ndarray, SunWeather | No
 
 
 def _check_range(temp: np.ndarray, label: str, line, field: str, when=None) -> None:
-    lo, hi = TEMP_RANGE_C
-    bad = np.flatnonzero(~np.isfinite(temp) | (temp < lo) | (temp > hi))
+    _in_range(temp, TEMP_RANGE_C, "temperature", "degC", label, line, field, when)
+
+
+def _in_range(values: np.ndarray, bounds: tuple[float, float], what: str, unit: str, label: str, line, field: str,
+              when=None) -> None:
+    """Refuse the first value of ``values`` that is not finite or lies outside ``bounds``:
+    an :class:`InputError` naming the file ``label``, its line ``line(k)``, the ``field`` and,
+    with ``when``, the time ``when(k)``."""
+    lo, hi = bounds
+    bad = np.flatnonzero(~np.isfinite(values) | (values < lo) | (values > hi))
     if bad.size:
         k = int(bad[0])
         at = f" at {when(k)}" if when is not None else ""
-        raise InputError(Problem(label, line(k), field, f"temperature {temp[k]:g} degC{at} lies outside "
+        raise InputError(Problem(label, line(k), field, f"{what} {values[k]:g} {unit}{at} lies outside "
                                                         f"[{lo:g}, {hi:g}] (wrong unit or a missing-value code?)"))
 
 

@@ -48,10 +48,10 @@ time order until step 2. On a day whose cheap steps all come before its dear one
 empty battery, it equals the linear programme's optimum (tested); with a recharge between
 two dear periods the optimum may cycle twice and cost less.
 
-**Export price.** The scenario's tariffs have no export rate yet: a kWh exported, and a kWh
-of surplus stored instead of exported, are valued at the step's energy price (net
-metering). Where a tariff gains an export section, its export rate is the value of the
-exported part of ``D`` and the price of charging from surplus.
+**Export price.** The plan does not read the tariff's ``export`` section yet: a kWh
+exported, and a kWh of surplus stored instead of exported, are valued at the step's energy
+price (net metering) whatever the section says (the bill applies it). Valuing them at the
+section's export rate is planned.
 
 **vpp** (virtual power plant): on a day the operator calls an event in the role (critical
 peak, peak-time rebate, interruptible: the steps where ``PriceDay.cpp_adder`` or
@@ -178,8 +178,8 @@ def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, so
     net_kw : ndarray, shape (n, spd)
         Net load at the meter before the battery (negative: export). [kW]
     price : ndarray, shape (spd,) or (n, spd)
-        The role's energy price of each step (import, and export until tariffs have an
-        export rate). [currency/kWh]
+        The role's energy price of each step (import, and export: the plan does not read
+        an export section). [currency/kWh]
     battery : Battery
     soc_kwh : ndarray, shape (n,)
         State of charge at the start of the day; clipped to [R, C]. [kWh]

@@ -236,17 +236,22 @@ class DemandPeriod(Model):
         return self
 
 
-class TouDemand(Scheduled):
-    """Demand charges on the maximum kW within chosen periods of each month."""
-
-    periods: dict[str, DemandPeriod] = Field(min_length=1, description="Demand period name -> charge.")
+class _PeriodSchedule(Scheduled):
+    """A schedule of a subclass's own ``periods``: every period the schedule names is one of
+    them, and every one of them is scheduled (:meth:`Scheduled.schedule_problems`)."""
 
     @model_validator(mode="after")
-    def _check(self) -> TouDemand:
+    def _check_periods(self) -> _PeriodSchedule:
         errs = self.schedule_problems(list(self.periods))
         if errs:
             raise problems(errs)
         return self
+
+
+class TouDemand(_PeriodSchedule):
+    """Demand charges on the maximum kW within chosen periods of each month."""
+
+    periods: dict[str, DemandPeriod] = Field(min_length=1, description="Demand period name -> charge.")
 
 
 class Ratchet(Model):
@@ -465,18 +470,11 @@ class TrueUp(Model):
     forfeit: bool = Field(False, description="Money credits left at the true-up are forfeited instead of paid.")
 
 
-class ExportSchedule(Scheduled):
+class ExportSchedule(_PeriodSchedule):
     """An export price of its own by period, hour, day type and season."""
 
     periods: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1, description=(
         "Export period name -> price. [currency/kWh]"))
-
-    @model_validator(mode="after")
-    def _check(self) -> ExportSchedule:
-        errs = self.schedule_problems(list(self.periods))
-        if errs:
-            raise problems(errs)
-        return self
 
 
 class PeriodPrices(Model):
