@@ -42,13 +42,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SAVED = REPO / "benchmarks" / "golden" / "outputs.json"
 
+# numpy's and OpenBLAS's kernels pinned in this process's environment, which every child
+# inherits, also one running an older revision that does not pin them (sim/numerics.py)
+sys.path.insert(0, str(REPO))
+from sim import numerics  # noqa: E402
+
+numerics.pin()
+
 #: Run in a child process whose working directory is the checkout under test, so that
 #: ``import sim`` takes that checkout's package.
 _CHILD = r"""
 import hashlib, json, sys
 from pathlib import Path
+import sim  # before numpy: it pins numpy's kernels (sim/numerics.py)
 import numpy as np
-import sim
 from sim import results
 
 def h(a):

@@ -46,6 +46,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/large_system.yaml"
 
+# numpy's and OpenBLAS's kernels pinned in this process's environment, which every child
+# inherits, also one running an older revision that does not pin them (sim/numerics.py):
+# side-by-side timings compare the same kernels
+sys.path.insert(0, str(REPO))
+from sim import numerics  # noqa: E402
+
+numerics.pin()
+
 #: Shares of the scenario's customers: households, businesses, plants.
 SHARES = {"households": 0.85, "businesses": 0.135, "plants": 0.015}
 

@@ -20,6 +20,11 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from . import numerics
+
+# before numpy is first imported: the same numerical kernels on every x86-64 machine (sim/numerics.py)
+numerics.pin()
+
 # Bound now, not on first use: importing any module of the package sim.sweep sets `sim.sweep`
 # to that package, and only this import makes the name the function again (the package's
 # __init__ is light: it imports its modules inside its functions).

@@ -24,6 +24,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from . import numerics
 from .errors import InputError, Problem
 from .population import STREAM_BLOCK
 from .prosumers import system_pv_kw
@@ -121,6 +122,7 @@ def manifest(result, *, command: list[str] | None, started: dt.datetime, finishe
         "packages": {p: _version(p) for p in TRACKED_PACKAGES},
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "numerics": numerics.profile(),
     }
 
 

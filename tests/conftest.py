@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sim  # noqa: F401  (first, before numpy: the suite runs on the kernels drsim pins, sim/numerics.py)
+
 import copy
 import logging
 import os

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from .. import numerics
 from ..calendar import Calendar
 from ..errors import RunError
 from ..grid import energy_cost_series, role_energy_cost
@@ -81,6 +82,7 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:
             raise RunError("the Dask cluster has no workers")
+        _check_worker_numerics(client)
         split = split_blocks(scenario, cal, len(workers))
         backend = DaskShards(client, Shard, [(scenario, b, chunk_customers) for b in split], workers)
         local = None
@@ -100,6 +102,22 @@ def simulate(scenario: Scenario, *, chunk_customers: int = DEFAULT_CHUNK,
     if client is not None:
         result.execution["scheduler"] = str(client.scheduler.address)
     return result
+
+
+def _check_worker_numerics(client) -> None:
+    """Refuse Dask workers whose numerical kernels differ from this process's (their shards'
+    bits would differ from an in-process run's: sim/numerics.py), unless the user asked for
+    each machine's own kernels (``DRSIM_NATIVE_NUMERICS=1``)."""
+    own = numerics.profile()
+    if own["status"].startswith("native: DRSIM_NATIVE_NUMERICS"):
+        return
+    bad = numerics.differing(own, client.run(numerics.profile))
+    if bad:
+        raise RunError(f"Dask workers {', '.join(bad)} use other numerical kernels than this process "
+                       f"({', '.join(f'{k}={own.get(k)}' for k in numerics.KERNEL_KEYS)}), so their results would "
+                       "differ in the last bits; start them with NPY_DISABLE_CPU_FEATURES and OPENBLAS_CORETYPE "
+                       "as this process has them (docs/architecture.md, 'Same bits'), or set DRSIM_NATIVE_NUMERICS=1 "
+                       "here to accept each machine's own")
 
 
 class Clock:
