@@ -22,12 +22,15 @@ from .errors import InputError, Problem, RunError
 
 
 def _scenario(args):
+    """The scenario file with its --set (and --seed) overrides, validated, and the files its
+    network names (power-flow network, topology) read and checked: before any work."""
+    from .network.inputs import check_inputs
     from .scenario import load_scenario
 
     overrides = list(args.set or [])
     if getattr(args, "seed", None) is not None:
         overrides.append(f"seed={args.seed}")
-    return load_scenario(args.file, overrides)
+    return load_scenario(args.file, overrides, check=check_inputs)
 
 
 def cmd_validate(args) -> int:
@@ -72,12 +75,6 @@ def cmd_run(args) -> int:
     from .results import check_target, default_run_dir, write_run
 
     sc = _scenario(args)
-    if sc.network is not None:  # the power-flow network read and checked before any work
-        from .network.grids import check_network
-        from .network.topology import check_topology
-
-        check_network(sc, str(args.file))
-        check_topology(sc)
     if args.chunk is None:
         args.chunk = DEFAULT_CHUNK
     if args.chunk < 1:
