@@ -165,3 +165,41 @@ def test_the_installed_command_exits_2_without_a_traceback(command, tmp_path, ne
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == f"{tmp_path / 'topo.csv'}:3: bus: 'x5' is not a whole number", proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+#: Nouns the commands print after a count; "1 <plural>" is the defect the test looks for.
+PLURALS = ("transformers", "feeders", "customers", "segments", "tariffs", "days", "runs", "points", "replications",
+           "loads", "systems", "steps", "weekdays", "holidays")
+
+
+def _ones(text: str) -> list[str]:
+    """Every "1 <plural noun>" in a text (HTML tags count as breaks)."""
+    import re
+
+    text = re.sub(r"<[^>]*>", " | ", text)
+    return re.findall(rf"(?<![\d.,]) ?\b1 (?:{'|'.join(PLURALS)})\b", text)
+
+
+def test_counts_of_one_are_singular(tmp_path, capsys):
+    """A one-day run of one segment, one tariff each way... one transformer: validate, the run's
+    summary and its report say "1 transformer", "1 segment", "1 day", never "1 transformers";
+    the same files with two transformers say "2 transformers"."""
+    data = scenario_dict(horizon={"start": "2024-01-08", "days": 1, "step_minutes": 60})
+    data["populations"] = [copy.deepcopy(data["populations"][0])]
+    data["populations"][0].update(count=40, tariff={"baseline": "tou", "scenario": "tou"})
+    del data["tariffs"]["flat"]
+    data["network"] = {"segment": "res", "customers_per_transformer": 40, "transformer_kva": 100}
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 segment, 40 customers, 1 day at 60-minute steps, 1 tariff" in out and not _ones(out), out
+    assert main(["run", str(path), "--out", str(tmp_path / "one"), "--quiet", "--report"]) == 0
+    out = capsys.readouterr().out
+    html = (tmp_path / "one" / "report.html").read_text()
+    assert "network (res, 1 transformer of 100 kVA)" in out and not _ones(out), _ones(out)
+    assert "Loading duration curves of the 1 transformer " in html and not _ones(html), _ones(html)
+    data["network"]["customers_per_transformer"] = 20
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["run", str(path), "--out", str(tmp_path / "two"), "--quiet"]) == 0
+    assert "network (res, 2 transformers of 100 kVA)" in capsys.readouterr().out

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError, Problem
+from ..words import counted
 
 __all__ = ["BUILD_SEED", "check_network", "coordinates", "grid_loads", "load_grid", "load_points", "shipped"]
 
@@ -152,4 +153,5 @@ def check_network(scenario, label: str | None = None) -> None:
         raise InputError(Problem(*where, "the network has no loads to place customers on"))
     if pf.customers_per_load is not None and len(pf.customers_per_load) != len(net.load):
         raise InputError(Problem(label, None, "network.power_flow.customers_per_load",
-                                 f"lists {len(pf.customers_per_load)} loads; the network has {len(net.load)}"))
+                                 f"lists {counted(len(pf.customers_per_load), 'load')}; the network has "
+                                 f"{counted(len(net.load), 'load')}"))
