@@ -203,3 +203,17 @@ def test_counts_of_one_are_singular(tmp_path, capsys):
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     assert main(["run", str(path), "--out", str(tmp_path / "two"), "--quiet"]) == 0
     assert "network (res, 2 transformers of 100 kVA)" in capsys.readouterr().out
+
+
+def test_several_segments_on_one_network_are_refused_naming_the_limitation(tmp_path, capsys):
+    """A network takes one segment's customers: a list of segments is refused at its line,
+    saying so and pointing to the way round it (one segment with behaviour shares)."""
+    data = scenario_dict()
+    data["network"] = {"segment": ["res", "shops"], "customers_per_transformer": 30, "transformer_kva": 100}
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if text.strip().startswith("segment:"))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}:{line}: network.segment: one segment per network") and "adoption shares" in err
+    assert "docs/network.md, section 7" in err and "Traceback" not in err
