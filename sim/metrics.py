@@ -508,18 +508,12 @@ def _load_at_system_peak(blocks: np.ndarray, system: np.ndarray) -> tuple[float,
 
 
 @metric("role")
-def system_heat(run: RunView, role: str, m: dict) -> dict:
-    """Electric space heating's load at the role's system peak, over all segments with
-    ``model: electric_heat`` [kW], and its share of the system peak [-] (each segment's own
-    share, and its EV charging's, are in its figures)."""
-    system = run.result.system_load_kw[role]
-    found = [s.stats[f"heat_block_kw_{role}"] for s in run.result.segments.values()
-             if f"heat_block_kw_{role}" in s.stats]
-    if not found:
-        return {}
-    at_peak = sum(_load_at_system_peak(b, system)[1] for b in found)
-    return {"heat_kw_at_system_peak": at_peak,
-            "heat_share_of_system_peak": at_peak / float(system.max()) if system.max() > 0 else 0.0}
+def system_end_uses(run: RunView, role: str, m: dict) -> dict:
+    """Each registered end use's load at the role's system peak, over all segments that have
+    it [kW], and its share of the system peak [-] (:func:`sim.prosumers.peak_shares`: home EV
+    charging, electric space heating); nothing in a run without any. Each segment's own
+    figures are in its entry."""
+    return peak_shares(run.result, role)
 
 
 @metric("segment_role")
@@ -572,7 +566,7 @@ def segment_electrification(run: RunView, name: str, entry: dict, c: dict) -> di
 def system_pv(run: RunView, role: str, m: dict) -> dict:
     """With rooftop PV (sim.prosumers, docs/metrics.md "Rooftop PV and prosumers"): the
     system's gross and net load, its PV generation, exports and self-consumption, the duck
-    curve of the net (and gross) load, and the end uses' shares of the system peak."""
+    curve of the net (and gross) load."""
     res = run.result
     pv = system_pv_kw(res)
     if pv is None:
@@ -588,7 +582,6 @@ def system_pv(run: RunView, role: str, m: dict) -> dict:
                 "pv_kw_at_system_peak": float(pv[int(net.argmax())])})
     out.update(duck_figures(net, run.steps_per_day, run.step_hours, "net"))
     out.update(duck_figures(net + pv, run.steps_per_day, run.step_hours, "gross"))
-    out.update(peak_shares(res, role))
     return out
 
 

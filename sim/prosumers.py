@@ -115,6 +115,13 @@ def _ev_kw(seg, role: str) -> np.ndarray | None:
     return None if blocks is None else blocks.sum(axis=0)
 
 
+@end_use("heat")
+def _heat_kw(seg, role: str) -> np.ndarray | None:
+    """Electric space heating (``model: electric_heat``), its stream blocks' sums added in block order."""
+    blocks = seg.stats.get(f"heat_block_kw_{role}")
+    return None if blocks is None else blocks.sum(axis=0)
+
+
 def peak_shares(result, role: str) -> dict:
     """Each registered end use's load at the role's system peak, summed over the segments in
     order [kW], and its share of the system peak [-]; nothing for an end use no segment has."""

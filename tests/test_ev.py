@@ -4,6 +4,7 @@ bits across shards and chunks, and an adoption of 0 leaving every other output a
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -241,3 +242,25 @@ def test_a_stated_timer_holds_every_car_until_its_hour():
     assert fleet[:, 1].min() > 0
     m = r.metrics["segments"]["res"]
     assert m["scenario"]["ev_kwh"] == pytest.approx(m["baseline"]["ev_kwh"], rel=1e-12)
+
+
+def test_the_systems_ev_share_of_its_peak_is_in_runs_without_pv():
+    """With EVs in two segments and no rooftop PV, the system's ``ev_kw_at_system_peak`` is
+    the two fleets' load at the system peak step (not only in PV runs), and its share is that
+    over the system peak; the segments' own figures add up to it."""
+    data = _scenario(dict(EV, daily_kwh=8.0, charger_kw=7.0))
+    data["populations"][1]["behavior"] = copy.deepcopy(data["populations"][0]["behavior"])
+    r = sim.run(build(data))
+    for role in ("baseline", "scenario"):
+        system = r.system_load_kw[role]
+        t = int(system.argmax())
+        fleets = [s.stats[f"ev_block_kw_{role}"].sum(axis=0) for s in r.segments.values()]
+        assert len(fleets) == 2 and all(f.sum() > 0 for f in fleets)
+        m = r.metrics[role]
+        assert "pv_generation_kwh" not in m
+        assert m["ev_kw_at_system_peak"] == sum(float(f[t]) for f in fleets)
+        assert m["ev_share_of_system_peak"] == m["ev_kw_at_system_peak"] / float(system[t])
+        per_segment = sum(r.metrics["segments"][n][role]["ev_kw_at_system_peak"] for n in r.segments)
+        assert m["ev_kw_at_system_peak"] == pytest.approx(per_segment, rel=1e-12)
+    assert r.metrics["change"]["ev_share_of_system_peak_change"] == pytest.approx(
+        r.metrics["scenario"]["ev_share_of_system_peak"] - r.metrics["baseline"]["ev_share_of_system_peak"])

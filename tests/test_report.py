@@ -196,6 +196,8 @@ def test_numbers_equal_metrics_json(runs):
                 continue
             if key.startswith("revenue_") and not v and not metrics["baseline"][key[:-len("_change")]]:
                 continue
+            if key.startswith("bill_change_p") and len(metrics["segments"]) > 1:
+                continue  # money percentiles over all customers: per segment only in the report
             assert f"change.{key}" in shown, key
         for name, seg in metrics["segments"].items():
             for key in ("share_pay_more", "share_pay_less", "bill_change_mean", "bill_change_p5", "bill_change_p95",
@@ -408,3 +410,21 @@ def test_report_api_without_cli(runs, tmp_path):
     text = build_report(runs["b"])
     assert [s for s, _ in SECTIONS if s in REQUIRED_SECTIONS] == REQUIRED_SECTIONS
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+
+
+def test_winners_all_customers_row_pools_no_money_percentiles(runs):
+    """Over several segments the "all customers" row of the winners table gives counts, shares and
+    the mean change, but no percentiles of money that would rank households' and plants' bills
+    together; each segment's row has them."""
+    text, _, metrics, _ = read(runs["a"])
+    assert len(metrics["segments"]) > 1
+    table = text[text.index('id="tab-winners"'):]
+    table = table[:table.index("</table>")]
+    rows = table.split("<tr")[1:]  # the caption before the first row
+    pooled = [r for r in rows if "all customers" in r]
+    assert len(pooled) == 1
+    assert 'data-metric="change.bill_change_mean"' in pooled[0]
+    assert "bill_change_p50" not in pooled[0] and "bill_change_p5" not in pooled[0]
+    for name in metrics["segments"]:
+        own = [r for r in rows if f'data-metric="segments.{name}.change.bill_change_p50"' in r]
+        assert len(own) == 1

@@ -38,6 +38,9 @@ class PriceDay:
         The part of ``price`` in each step that today's critical-peak event (its adder) or
         peak-time-rebate event (the rebate per kWh) puts there, 0 outside events; None on a
         day without such an event. [currency/kWh]
+    cpp_notice_hours, ptr_notice_hours : float
+        Notice the customers are given before each event of the tariff's critical-peak and
+        peak-time-rebate programmes starts (the programmes' ``notice_hours``; 24: day-ahead). [h]
     grid_event : ndarray of bool, shape (n, spd), or None
         Each customer's grid events: the steps in which the network operator asks the
         customers on an overloaded transformer or feeder to keep their controllable load
@@ -56,6 +59,8 @@ class PriceDay:
     cpp_adder: np.ndarray | None = None
     ptr_adder: np.ndarray | None = None
     grid_event: np.ndarray | None = None
+    cpp_notice_hours: float = 24.0
+    ptr_notice_hours: float = 24.0
 
     @property
     def has_events(self) -> bool:

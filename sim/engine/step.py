@@ -282,4 +282,15 @@ def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray, groups=Non
     return PriceDay(price=price, storage_price=ctx.storage_price, period=ctx.period,
                     period_names=tuple(n.split(".")[-1] for n in t.period_names),
                     demand_price=t.demand_price, interruptible=ctx.intr_mask, groups=groups,
-                    cpp_adder=cpp, ptr_adder=ptr)
+                    cpp_adder=cpp, ptr_adder=ptr, **_notice(t))
+
+
+def _notice(t: CompiledTariff) -> dict:
+    """The notice (hours before an event starts) of a tariff's critical-peak and rebate programmes."""
+    src = getattr(t, "source", None)
+    out = {}
+    for field, part in (("cpp_notice_hours", "critical_peak"), ("ptr_notice_hours", "peak_time_rebate")):
+        prog = getattr(src, part, None) if src is not None else None
+        if prog is not None:
+            out[field] = float(prog.notice_hours)
+    return out

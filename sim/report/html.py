@@ -532,17 +532,21 @@ def _winner_tables(run: RunFolder) -> list[Table]:
             unchanged = 1.0 - run.metric(f"{base}.share_pay_more") - run.metric(f"{base}.share_pay_less")
         except KeyError:
             pass
+        pooled = label == "all customers" and len(run.segment_names) > 1
         rows.append(Row([head(label), mcell(run, cust, "customers"), mcell(run, f"{base}.share_pay_more", "share"),
                          mcell(run, f"{base}.share_pay_less", "share"), cell(fmt.number(unchanged, "share"), True),
-                         *[mcell(run, f"{base}.{k}", kind, signed=True) for k, _, kind in absolute[2:]]],
+                         *[cell("-", True) if pooled and k != "bill_change_mean" else
+                           mcell(run, f"{base}.{k}", kind, signed=True) for k, _, kind in absolute[2:]]],
                         cls="total" if label == "all customers" else None))
     pct_rows = [("bill_change_pct_mean", "mean"), ("bill_change_pct_p5", "5th percentile"),
                 ("bill_change_pct_p25", "25th"), ("bill_change_pct_p50", "median"), ("bill_change_pct_p75", "75th"),
                 ("bill_change_pct_p95", "95th percentile")]
     return [
         Table("tab-winners", f"Winners and losers: who pays more or less, and by how much [{cur}/customer over "
-                             f"{counted(run.days, 'day')}]", ["segment", "customers", "pay more [%]", "pay less [%]",
-                                                  "unchanged [%]", *[label for _, label, _ in absolute[2:]]], rows),
+                             f"{counted(run.days, 'day')}; the money percentiles are per segment only: over all "
+                             "customers they would rank bills of segments of very different sizes together]",
+              ["segment", "customers", "pay more [%]", "pay less [%]", "unchanged [%]",
+               *[label for _, label, _ in absolute[2:]]], rows),
         Table("tab-winners-pct", "Relative bill change per customer [% of the baseline bill]",
               ["segment", *[lbl for _, lbl in pct_rows]],
               [Row([head(label), *[mcell(run, f"{base}.{k}", "pct", signed=True) for k, _ in pct_rows]])

@@ -43,7 +43,13 @@ MODEL_SOURCES = {
         "prices without the event (docs/behavior.md 3.8).",
         "Rebate factor 0.52: U.S. DOE Consumer Behavior Studies final report (Cappers and Scheer 2016, "
         "summary): 11 % on critical peak rebates against 21 % on critical peak pricing. Slope: the residential "
-        "TOU one (no event-specific slope read). Notice and event duration not modelled (no figure read)."),
+        "TOU one (no event-specific slope read). With weather, factors 1.98 on the cooling and heating load "
+        "and 0.36 on the rest: California Statewide Pricing Pilot by temperature (Herter et al., LBNL, "
+        "abstract). Same-day notice factor 0.75: Centre for Net Zero 2024 on Octopus Energy's Saving Sessions "
+        "(key findings: effects about a quarter lower with shorter than day-ahead notice). Event duration: "
+        "not modelled for manual response (no figure read); for devices, controllable_load's "
+        "duration_exponent (Herter et al.: 41 % in two-hour, 25 % in five-hour events). Consecutive-day "
+        "fatigue: participation.event_fatigue, default 1 (no figure read)."),
     "flexible": (
         "Deferrable loads moved to the cheapest steps of a window when the saving beats an inconvenience cost "
         "(docs/behavior.md 3.4).",
@@ -77,7 +83,10 @@ DEFAULT_SOURCES = {
         "elasticity the pilot's (Charles River Associates 2005, at second hand). Enabling technology: multiplier "
         "1.63, the ratio of "
         "the arc's slopes. Events: event_response with the same slope (0.103) and a rebate factor of 0.52 (DOE "
-        "Consumer Behavior Studies, 11 % against 21 %)."),
+        "Consumer Behavior Studies, 11 % against 21 %); with weather, factors 1.98 (cooling and heating load) "
+        "and 0.36 (the rest) from the California pilot by temperature (Herter et al.); 0.75 in events announced "
+        "the same day (Centre for Net Zero 2024, Saving Sessions). The spread across customers is an "
+        "assumption."),
     "commercial": (
         "CES over the price periods (PRISM with two) with an elasticity of substitution averaging -0.11 "
         "(half-normal across customers), no daily "

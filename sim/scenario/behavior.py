@@ -99,11 +99,16 @@ class EventResponse(Model):
     thermal_factor: float | None = Field(None, ge=0, le=20, description=(
         "With weather: the temperature-dependent (cooling and heating) load of event steps answers with "
         "slope x thermal_factor, the rest with slope x other_factor; null (the default): the whole load "
-        "answers with slope, with or without weather. The residential default sets 1.96 and 0.36 "
+        "answers with slope, with or without weather. The residential default sets 1.98 and 0.36 "
         "(Herter et al., LBNL: 13 % on hot days, 4 % on mild ones)."))
     other_factor: float = Field(1.0, ge=0, le=20, description=(
         "With weather and thermal_factor: the factor on the slope of the load that does not depend on the "
         "temperature."))
+    same_day_factor: float = Field(1.0, ge=0, le=1, description=(
+        "Factor on the slope in the steps of an event announced on its own day (its programme's notice_hours "
+        "no longer than the event's start hour); 1: notice does not matter. The residential default sets 0.75 "
+        "(Centre for Net Zero, Octopus Energy's Saving Sessions: about a quarter less response with day-of "
+        "than with day-ahead notice; docs/behavior.md 3.8)."))
     _slope = _within("slope", 0.0, 0.9)
     _shift = _within("shift_share", 0.0, 1.0)
 

@@ -69,6 +69,14 @@ PTR_FACTOR = 0.52
 EVENT_OTHER_FACTOR = 0.36
 EVENT_THERMAL_FACTOR = 1.98
 
+#: Factor on the event slope in events announced on their own day (``event_response.same_day_factor``):
+#: Centre for Net Zero's analysis of Octopus Energy's Saving Sessions (Great Britain's Demand
+#: Flexibility Service, winter 2022-23; "The Impact of Demand Response on Energy Consumption and
+#: Economic Welfare", 25 March 2024, key findings as published on centrefornetzero.org): with notice
+#: shorter than day-ahead, "effects are about a quarter lower"; its abstract: shorter advance notice
+#: "dampened the demand response ... by 25 %" in the preferred specification (docs/behavior.md 3.8).
+EVENT_SAME_DAY_FACTOR = 0.75
+
 #: Average elasticity of substitution of large C&I customers on hourly prices (Goldman et al. 2007).
 CI_SUBSTITUTION = -0.11
 
@@ -110,7 +118,8 @@ def default_behavior(customer_class: str) -> list[dict]:
     models = [{"model": "ces", "substitution": dist, "daily": d["prism"]["daily"]}]
     if customer_class == "residential":  # events answered by their own model (docs/behavior.md 3.8)
         models.append({"model": "event_response", "slope": EVENT_SLOPE, "ptr_factor": PTR_FACTOR,
-                       "thermal_factor": EVENT_THERMAL_FACTOR, "other_factor": EVENT_OTHER_FACTOR})
+                       "thermal_factor": EVENT_THERMAL_FACTOR, "other_factor": EVENT_OTHER_FACTOR,
+                       "same_day_factor": EVENT_SAME_DAY_FACTOR})
     if "demand_shaving" in d:
         models.append({"model": "demand_shaving", **d["demand_shaving"]})
     return models

@@ -297,6 +297,12 @@ class Event(Model):
     hours: str = Field(description="Hour range 'HH:MM-HH:MM' on that date (may not wrap midnight).")
 
 
+#: The description of ``notice_hours`` on critical-peak and peak-time-rebate programmes.
+_NOTICE = ("Notice customers are given before each event starts, listed or called by the operator [h]; 24 (the "
+           "default): day-ahead. An event whose notice is no longer than its start hour is announced on its own "
+           "day (same-day notice), which event_response answers with same_day_factor (docs/behavior.md 3.8).")
+
+
 class CriticalPeak(Model):
     """Critical-peak pricing: on listed event days and hours, an adder or a multiplier."""
 
@@ -305,6 +311,7 @@ class CriticalPeak(Model):
     price_adder_per_kwh: float | None = Field(None, description="Added to the energy price in event steps. [currency/kWh]")
     price_multiplier: float | None = Field(None, gt=0, description=(
         "Multiplies the first-tier energy price in event steps (applied as an adder of (m - 1) x that price)."))
+    notice_hours: float = Field(24.0, ge=0, le=168, description=_NOTICE)
 
     @model_validator(mode="after")
     def _check(self) -> CriticalPeak:
@@ -364,6 +371,7 @@ class PeakTimeRebate(Model):
     events: list[Event] = Field(default_factory=list, description=(
         "Event dates and hours listed in advance (the scenario's `operator` may call more)."))
     baseline: BaselineMethod = Field(default_factory=BaselineMethod, description="Customer baseline method.")
+    notice_hours: float = Field(24.0, ge=0, le=168, description=_NOTICE)
 
     @model_validator(mode="after")
     def _check(self) -> PeakTimeRebate:
