@@ -19,29 +19,34 @@ from pathlib import Path
 from . import __version__
 from .console import err_console, hide_progress, out_console, print_error, print_problems, run_progress
 from .errors import InputError, Problem, RunError
+from .words import counted
 
 
 def _scenario(args):
+    """The scenario file with its --set (and --seed) overrides, validated, and the files its
+    network names (power-flow network, topology) read and checked: before any work."""
+    from .network.inputs import check_inputs
     from .scenario import load_scenario
 
     overrides = list(args.set or [])
     if getattr(args, "seed", None) is not None:
         overrides.append(f"seed={args.seed}")
-    return load_scenario(args.file, overrides)
+    return load_scenario(args.file, overrides, check=check_inputs)
 
 
 def cmd_validate(args) -> int:
     sc = _scenario(args)
     n = sum(seg.count or 0 for seg in sc.populations)
-    out_console.print(f"{args.file}: ok — scenario {sc.name!r}, {len(sc.populations)} segments, "
-                      f"{n} customers{' (plus CSV)' if any(s.count is None for s in sc.populations) else ''}, "
-                      f"{sc.horizon.days} days at {sc.horizon.step_minutes}-minute steps, {len(sc.tariffs)} tariffs",
-                      highlight=False)
+    csv = any(s.count is None for s in sc.populations)
+    out_console.print(f"{args.file}: ok — scenario {sc.name!r}, {counted(len(sc.populations), 'segment')}, "
+                      f"{n} customer{'' if n == 1 and not csv else 's'}{' (plus CSV)' if csv else ''}, "
+                      f"{counted(sc.horizon.days, 'day')} at {sc.horizon.step_minutes}-minute steps, "
+                      f"{counted(len(sc.tariffs), 'tariff')}", highlight=False)
     if _has_sweep_block(args.file):  # check the sweep block too: every path and value, every point
         from .sweep.plan import plan_sweep
 
         plan = plan_sweep(args.file, overrides=list(args.set or []))
-        out_console.print(f"{args.file}: sweep block ok — {len(plan.runs)} runs (drsim sweep {args.file}; "
+        out_console.print(f"{args.file}: sweep block ok — {counted(len(plan.runs), 'run')} (drsim sweep {args.file}; "
                           "drsim run uses the scenario without the sweep)", highlight=False)
     return 0
 
@@ -72,12 +77,6 @@ def cmd_run(args) -> int:
     from .results import check_target, default_run_dir, write_run
 
     sc = _scenario(args)
-    if sc.network is not None:  # the power-flow network read and checked before any work
-        from .network.grids import check_network
-        from .network.topology import check_topology
-
-        check_network(sc, str(args.file))
-        check_topology(sc)
     if args.chunk is None:
         args.chunk = DEFAULT_CHUNK
     if args.chunk < 1:

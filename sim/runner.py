@@ -14,8 +14,7 @@ from .engine import DEFAULT_CHUNK, check_memory, simulate
 from .metrics import compute as compute_metrics
 from .network.analysis import analyze as network_analysis
 from .network.analysis import network_metrics
-from .network.grids import check_network
-from .network.topology import check_topology
+from .network.inputs import check_inputs
 from .outcome import RunResult
 from .scenario import Scenario, load_scenario
 
@@ -53,8 +52,7 @@ def run(scenario: Scenario | str | Path, *, chunk_customers: int = DEFAULT_CHUNK
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    check_network(scenario)
-    check_topology(scenario)
+    check_inputs(scenario)  # again for a scenario handed in (the commands checked it on loading)
     if client is None and scheduler is None and workers <= 1:
         check_memory(scenario, limit=memory_limit)
         result = simulate(scenario, chunk_customers=chunk_customers, progress=progress)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from .headline import ALL_LABEL, FIELDS, field_key, headline_of
 from .report import fmt
+from .words import counted
 
 #: The system table: metrics.json key, label, kind (sim.report.fmt).
 SYSTEM = (
@@ -125,7 +126,7 @@ def pv_line(metrics: dict) -> str:
     """One line on rooftop PV (docs/metrics.md, "Rooftop PV and prosumers"), baseline -> scenario."""
     b, s = metrics["baseline"], metrics["scenario"]
     kw, kwh = (lambda v: fmt.number(v, "kw")), (lambda v: fmt.number(v, "kwh"))
-    return (f"rooftop PV ({b['pv_customers']} systems, {fmt.number(b['pv_kwp'], 'kw')} kWp): generated "
+    return (f"rooftop PV ({counted(b['pv_customers'], 'system')}, {fmt.number(b['pv_kwp'], 'kw')} kWp): generated "
             f"{kwh(b['pv_generation_kwh'])} kWh, exported {kwh(b['pv_exported_kwh'])} -> {kwh(s['pv_exported_kwh'])} "
             f"kWh (self-consumption {fmt.number(b['pv_self_consumption_share'] * 100, 'pct')} -> "
             f"{fmt.number(s['pv_self_consumption_share'] * 100, 'pct')} %); net load minimum {kw(b['net_min_kw'])} -> "
@@ -138,7 +139,8 @@ def network_line(n: dict) -> str:
     loading and step rise, and power-flow steps in violation, baseline -> scenario."""
     b, s = n["baseline"], n["scenario"]
     bt, st = b["transformers"], s["transformers"]
-    text = (f"network ({n['segment']}, {n['transformers']} transformers of {n['transformer_kva']:g} kVA): over rating "
+    text = (f"network ({n['segment']}, {counted(n['transformers'], 'transformer')} of {n['transformer_kva']:g} kVA): "
+            f"over rating "
             f"{bt['over_rating']} -> {st['over_rating']}; largest loading {fmt.number(bt['peak_loading_percent_max'], 'pct')}"
             f" -> {fmt.number(st['peak_loading_percent_max'], 'pct')} %; largest step rise "
             f"{fmt.number(bt['max_rise_kw'], 'kw')} -> {fmt.number(st['max_rise_kw'], 'kw')} kW")

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError, Problem
+from ..words import counted
 
 __all__ = ["BUILD_SEED", "check_network", "coordinates", "grid_loads", "load_grid", "load_points", "shipped"]
 
@@ -109,6 +110,27 @@ def load_points(network) -> int:
     return len(_cached(pf.grid, None if pf.file is None else str(Path(pf.file))).load)
 
 
+def _check_json(path: str) -> None:
+    """A network file is JSON text (else the line and column where it stops being JSON) and
+    holds a pandapower network (``pandapower.to_json`` writes one)."""
+    import json
+
+    def problem(line, msg):
+        return InputError(Problem(path, line, "network.power_flow.file", msg))
+
+    try:
+        data = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
+    except OSError as e:
+        raise problem(None, f"cannot read the file: {e}") from None
+    except UnicodeDecodeError as e:
+        raise problem(None, f"not UTF-8 text: {e.reason} at byte {e.start}") from None
+    except json.JSONDecodeError as e:
+        raise problem(e.lineno, f"not JSON: {e.msg} (column {e.colno})") from None
+    if not (isinstance(data, dict) and data.get("_class") == "pandapowerNet"):
+        raise problem(1, "not a pandapower network: pandapower's JSON format is an object with "
+                         "\"_class\": \"pandapowerNet\" (what pandapower.to_json writes)")
+
+
 def check_network(scenario, label: str | None = None) -> None:
     """Before any work: the power-flow network loads (a JSON file pandapower can read), has
     loads, and has as many as ``customers_per_load`` lists. InputError naming the field and
@@ -117,14 +139,19 @@ def check_network(scenario, label: str | None = None) -> None:
     pf = None if spec is None else spec.power_flow
     if pf is None:
         return
-    where = str(pf.file) if pf.file is not None else scenario.name
+    label = label or scenario.name
+    if pf.file is not None:  # a whole-file problem is told at line 1, as a topology file's header
+        where = (str(Path(pf.file)), 1, "network.power_flow.file")
+        _check_json(where[0])
+    else:
+        where = (label, None, "network.power_flow.grid")
     try:
         net = _cached(pf.grid, None if pf.file is None else str(Path(pf.file)))
     except Exception as e:  # pandapower raises several kinds on a bad file
-        raise InputError(Problem(where, None, "network.power_flow.file",
-                                 f"pandapower cannot read the network: {type(e).__name__}: {e}")) from None
+        raise InputError(Problem(*where, f"pandapower cannot read the network: {type(e).__name__}: {e}")) from None
     if len(net.load) == 0:
-        raise InputError(Problem(where, None, "network.power_flow", "the network has no loads to place customers on"))
+        raise InputError(Problem(*where, "the network has no loads to place customers on"))
     if pf.customers_per_load is not None and len(pf.customers_per_load) != len(net.load):
-        raise InputError(Problem(label or scenario.name, None, "network.power_flow.customers_per_load",
-                                 f"lists {len(pf.customers_per_load)} loads; the network has {len(net.load)}"))
+        raise InputError(Problem(label, None, "network.power_flow.customers_per_load",
+                                 f"lists {counted(len(pf.customers_per_load), 'load')}; the network has "
+                                 f"{counted(len(net.load), 'load')}"))

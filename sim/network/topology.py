@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, Problem
+from ..words import counted
 from .grids import grid_loads, load_points
 from .placement import Placement
 
@@ -109,7 +110,7 @@ def _point(cell: dict, kind: str | None, loads: list[int] | None, where: tuple[s
     if loads is None:
         return 0
     if kind == "load" and value >= len(loads):
-        raise InputError(Problem(*where, "load", f"load {value}: the network has {len(loads)} loads "
+        raise InputError(Problem(*where, "load", f"load {value}: the network has {counted(len(loads), 'load')} "
                                                  f"(0 to {len(loads) - 1})"))
     if kind == "bus" and value not in loads:
         shown = sorted(set(loads))
@@ -199,8 +200,8 @@ def placement_of(network, n: int) -> Placement:
     top = read_topology(network)
     if n > top.customers:
         raise InputError(Problem(str(network.topology), top.last_line, "customers",
-                                 f"the runs add up to {top.customers} customers; segment {network.segment!r} has "
-                                 f"at least {n}"))
+                                 f"the runs add up to {counted(top.customers, 'customer')}; segment "
+                                 f"{network.segment!r} has at least {n}"))
     return Placement(n, top.customers, network.transformers_per_feeder, (0,) * top.loads, (top.starts, top.groups))
 
 
@@ -220,5 +221,5 @@ def check_topology(scenario) -> None:
         count = segment_size(seg, Calendar.from_scenario(scenario))
     if top.customers != count:
         raise InputError(Problem(str(spec.topology), top.last_line, "customers",
-                                 f"the runs add up to {top.customers} customers; segment {spec.segment!r} has "
-                                 f"{count}"))
+                                 f"the runs add up to {counted(top.customers, 'customer')}; segment "
+                                 f"{spec.segment!r} has {count}"))

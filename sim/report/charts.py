@@ -24,6 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from ..words import counted
+
 #: Okabe-Ito colours: distinguishable with colour-blindness; baseline is also dashed for grey print.
 BASELINE = "#0072B2"
 SCENARIO = "#D55E00"
@@ -305,8 +307,8 @@ def bill_histograms(chart_id: str, panels: list[tuple[str, np.ndarray]], currenc
                 ax.axvline(float(d.mean()), color=BASELINE, linestyle="--", linewidth=1.2,
                            label=f"mean {d.mean():,.2f}")
                 ax.legend(frameon=False, loc="upper right")
-            ax.set_title(f"{title} ({d.size:,} customers)")
-            ax.set_xlabel(f"bill change over {horizon_days} days [{currency}]")
+            ax.set_title(f"{title} ({counted(d.size, 'customer', spec=',')})")
+            ax.set_xlabel(f"bill change over {counted(horizon_days, 'day')} [{currency}]")
             ax.set_ylabel("customers")
             ax.grid(axis="x", visible=False)
             _thousands(ax, "x")

@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from ..calendar import HOLIDAY, SEASON_NAMES, WEEKDAY, WEEKEND
 from ..errors import InputError, Problem
+from ..words import counted
 from . import charts, fmt, sources
 from .market import market_context
 from .run import RunFolder, day_matrix
@@ -215,9 +216,9 @@ def section_scenario(run: RunFolder) -> Section:
         ("Name", sc["name"]),
         ("Description", sc.get("description") or "(none)"),
         ("Currency", cur),
-        ("Horizon", f"{cal.start:%Y-%m-%d} to {end:%Y-%m-%d}: {h['days']} days of {h['step_minutes']}-minute steps "
-                    f"({cal.n_steps:,} steps; {day_counts['weekdays']} weekdays, {day_counts['weekend days']} "
-                    f"weekend days, {day_counts['holidays']} holidays)"),
+        ("Horizon", f"{cal.start:%Y-%m-%d} to {end:%Y-%m-%d}: {counted(h['days'], 'day')} of {h['step_minutes']}-minute "
+                    f"steps ({counted(cal.n_steps, 'step', spec=',')}; {counted(day_counts['weekdays'], 'weekday')}, "
+                    f"{counted(day_counts['weekend days'], 'weekend day')}, {counted(day_counts['holidays'], 'holiday')})"),
         ("Calendar", _holidays_text(run)),
         ("Seed", str(sc.get("seed"))),
         ("Segments", "; ".join(f"{s['name']} ({s['customer_class']}, "
@@ -281,7 +282,7 @@ def section_population(run: RunFolder) -> Section:
                          cell(scen)]))
     return _section("population", blocks=[Table(
         "tab-population", "Customer segments",
-        ["segment", "class", "customers", "annual kWh per customer (input)", f"baseline energy over {run.days} days [kWh]",
+        ["segment", "class", "customers", "annual kWh per customer (input)", f"baseline energy over {counted(run.days, 'day')} [kWh]",
          "behaviour models", "participation", "baseline tariff", "scenario tariff"], rows, num_cols={2, 4})])
 
 
@@ -542,8 +543,8 @@ def _winner_tables(run: RunFolder) -> list[Table]:
                 ("bill_change_pct_p95", "95th percentile")]
     return [
         Table("tab-winners", f"Winners and losers: who pays more or less, and by how much [{cur}/customer over "
-                             f"{run.days} days; the money percentiles are per segment only: over all customers they "
-                             "would rank bills of segments of very different sizes together]",
+                             f"{counted(run.days, 'day')}; the money percentiles are per segment only: over all "
+                             "customers they would rank bills of segments of very different sizes together]",
               ["segment", "customers", "pay more [%]", "pay less [%]", "unchanged [%]",
                *[label for _, label, _ in absolute[2:]]], rows),
         Table("tab-winners-pct", "Relative bill change per customer [% of the baseline bill]",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..words import counted
 from . import charts, fmt
 from .run import RunFolder
 from .templating import Cell, Figure, Row, Table, cell, head
@@ -71,7 +72,7 @@ def _summary_table(run: RunFolder, market: dict) -> Table:
     header = ["segment", "annual sales [kWh/year]", "sales change [%]", "sales growth [%/year]",
               f"revenue [{cur}/kWh]", f"cost of supply [{cur}/kWh]", f"margin [{cur}/kWh]",
               f"margin change [{cur}/kWh]", f"margin [{cur}]"] + (["passes the screen"] if screened else [])
-    return Table("tab-market", f"Market segments under the scenario tariff over {run.days} days: sales, their "
+    return Table("tab-market", f"Market segments under the scenario tariff over {counted(run.days, 'day')}: sales, their "
                                "change against the baseline tariff and their growth; revenue, cost of supply and "
                                f"margin per kWh sold [{cur}]", header, rows, num_from=1)
 
@@ -84,7 +85,7 @@ def _years_table(run: RunFolder, market: dict) -> Table:
         y = entry["scenario"]["by_year"]
         for k, year in enumerate(market["years"]):
             rows.append(Row([head(name if k == 0 else ""), cell(f"{year['year']} (from {year['start']}, "
-                                                                 f"{year['days']} days)", nowrap=True),
+                                                                 f"{counted(year['days'], 'day')})", nowrap=True),
                              cell(fmt.number(y["customers"][k], "customers"), True), cell(fmt.number(y["sales_kwh"][k], "kwh"), True),
                              cell(fmt.number(y["sales_growth"][k], "share", signed=True), True),
                              cell(fmt.number(y["revenue"][k], "money"), True), cell(fmt.number(y["cost"][k], "money"), True),

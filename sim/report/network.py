@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..words import counted
 from . import charts, fmt
 from .charts import BASELINE, SCENARIO
 from .run import RunFolder
@@ -164,7 +165,7 @@ def network_blocks(run: RunFolder) -> list:
     date = pd.Timestamp(t["timestamp"].iloc[day * spd]).strftime("%Y-%m-%d")
     return [
         Figure("fig-network-duration", _loading_curves("fig-network-duration", tb, ts, "Transformer loading"),
-               f"Loading duration curves of the {m['transformers']} transformers (segment {m['segment']}): each "
+               f"Loading duration curves of the {counted(m['transformers'], 'transformer')} (segment {m['segment']}): each "
                f"transformer's apparent power (kW / power factor {pf:g}) as a share of its {rating:g} kVA rating, "
                "sorted from highest to lowest, baseline (dashed) and scenario; the dotted line is the rating."),
         Figure("fig-network-feeder-day", _feeder_day("fig-network-feeder-day", fb[worst, day * spd:(day + 1) * spd],

@@ -11,6 +11,7 @@ Every figure sits in a ``data-metric`` cell (:func:`sim.report.templating.mcell`
 
 from __future__ import annotations
 
+from ..words import counted
 from .run import RunFolder
 from .templating import BLANK, Cell, Row, Table, cell, mcell
 
@@ -66,7 +67,7 @@ def _bills_table(run: RunFolder) -> Table:
               f"90th pct. [{cur}/cust.]", "structural losers [%]", f"structural, mean [{cur}/cust.]",
               f"behavioural, mean [{cur}/cust.]"]
     return Table("tab-summary", f"Who wins, who loses: bill change per customer, scenario minus baseline, over "
-                                f"{run.days} days, by segment (and by group where the scenario names groups)",
+                                f"{counted(run.days, 'day')}, by segment (and by group where the scenario names groups)",
                  header, rows)
 
 
@@ -130,7 +131,7 @@ def equity_tables(run: RunFolder) -> list[Table]:
     parts_rows = [Row([_head(run, n), *[mcell(run, f"{_eq(n)}.{k}", kind, signed=kind != "share")
                                         for k, kind in parts]]) for n in run.segment_names]
     return [
-        Table("tab-equity-deciles", f"Deciles of the bill change per customer [{cur}/customer over {run.days} days]",
+        Table("tab-equity-deciles", f"Deciles of the bill change per customer [{cur}/customer over {counted(run.days, 'day')}]",
               ["segment", *[f"{p}th" if p != 50 else "median" for p in deciles]], money),
         Table("tab-equity-deciles-pct", "Deciles of the relative bill change [% of the customer's baseline bill]",
               ["segment", *[f"{p}th" if p != 50 else "median" for p in deciles]], pct),

@@ -12,7 +12,7 @@ import difflib
 import re
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -454,8 +454,14 @@ def apply_overrides(data: dict, overrides) -> dict[Loc, str]:
 
 
 def validate(data: dict, *, label: str = "<scenario>", lines: dict[Loc, int] | None = None,
-             base_dir: str | Path = ".", overridden: dict[Loc, str] | None = None) -> Scenario:
-    """Validate raw scenario data; raise InputError listing every problem."""
+             base_dir: str | Path = ".", overridden: dict[Loc, str] | None = None,
+             check: Callable[[Scenario, str], None] | None = None) -> Scenario:
+    """Validate raw scenario data; raise InputError listing every problem.
+
+    ``check(scenario, label)``, when given, runs on the valid scenario: a further check of
+    the files it names that the format cannot make (the network's, :func:`sim.network.inputs.
+    check_inputs`). Its problems with the scenario's own keys (``label``, no line) are told
+    at their line in the file, or as the ``--set`` item that gave the key."""
     lines = lines or {}
     overridden = overridden or {}
     problems = [_located(p, m, lines, label, overridden) for p, m in tariff_references(data)]
@@ -472,10 +478,27 @@ def validate(data: dict, *, label: str = "<scenario>", lines: dict[Loc, int] | N
                 unique.append(p)
         unique.sort(key=lambda p: (p.file != label, p.line or 0))
         raise InputError(unique)
+    if check is not None:
+        try:
+            check(scenario, label)
+        except InputError as e:
+            raise InputError([_relocated(p, lines, label, overridden) for p in e.problems]) from None
     return scenario
 
 
-def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+def _relocated(p: Problem, lines: dict[Loc, int], label: str, overridden: dict[Loc, str]) -> Problem:
+    """A later check's problem with a key of the scenario file, at the key's line (or its --set)."""
+    if p.file != label or p.line is not None or not p.path:
+        return p
+    try:
+        loc = tuple(parse_dotted(p.path))
+    except ValueError:
+        return p
+    return _located(loc, p.message, lines, label, overridden)
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (), *,
+                  check: Callable[[Scenario, str], None] | None = None) -> Scenario:
     """Load, override and validate a scenario file.
 
     Parameters
@@ -484,6 +507,8 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         The YAML scenario file.
     overrides : sequence of str
         ``dotted.path=value`` items, applied before validation (list items by index or name).
+    check : callable(scenario, label), optional
+        A further check of the valid scenario (see :func:`validate`).
 
     Raises
     ------
@@ -493,7 +518,8 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     data, lines, overridden = load_raw(path, overrides)
     if isinstance(data, dict):
         data.pop("sweep", None)  # a sweep file's `sweep:` block belongs to `drsim sweep`; the rest is a scenario
-    return validate(data, label=str(path), lines=lines, base_dir=Path(path).parent, overridden=overridden)
+    return validate(data, label=str(path), lines=lines, base_dir=Path(path).parent, overridden=overridden,
+                    check=check)
 
 
 def load_tariff(path: str | Path, name: str | None = None):

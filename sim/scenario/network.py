@@ -86,7 +86,8 @@ class Network(Model):
     customers (independent draws: a contiguous run is a random sample of the segment): runs
     of ``customers_per_transformer``, or the runs a ``topology`` file lists."""
 
-    segment: str = Field(description="The segment whose customers are placed.")
+    segment: str = Field(description=(
+        "The segment whose customers are placed: one segment per network (docs/network.md, section 7)."))
     customers_per_transformer: int | None = Field(None, ge=1, le=MAX_PER_TRANSFORMER, description=(
         "Customers on each transformer (the last one takes the remainder); exactly one of this and `topology`."))
     topology: Path | None = Field(None, description=(
@@ -102,6 +103,17 @@ class Network(Model):
     power_flow: PowerFlow | None = Field(None, description="Power flow on each transformer's network (optional).")
     limit: Limit | None = Field(None, description=(
         "Transformer and feeder capacities the operator defends with day-ahead grid events (optional)."))
+
+    @field_validator("segment", mode="before")
+    @classmethod
+    def _one_segment(cls, v):
+        if isinstance(v, (list, tuple)):
+            raise ValueError(
+                "one segment per network: drsim places the customers of one segment (a segment's name). "
+                "Several kinds of customers on one network are one segment whose behaviour models take "
+                "adoption shares (e.g. 30 % with an EV); segments of different classes, energy "
+                "distributions or tariffs cannot share a network yet (docs/network.md, section 7)")
+        return v
 
     @field_validator("topology")
     @classmethod

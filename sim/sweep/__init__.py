@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..words import counted
+
 __all__ = ["Execution", "Output", "SweepInterrupted", "SweepResult", "SweepSpec", "sweep"]
 
 
@@ -284,8 +286,9 @@ class _Session:
         self.reused = sum(1 for r in plan.runs if self.records.get(r.key, {}).get("status") == "ok")
         self.todo = [r for r in plan.runs if self.records.get(r.key, {}).get("status") != "ok"]
         des = plan.design
-        self.say(f"sweep of {plan.name}: {des.kind} design, {len(des.points)} points x {plan.replications} "
-                 f"replications = {len(plan.runs)} runs; {self.reused} finished earlier, {len(self.todo)} to run "
+        self.say(f"sweep of {plan.name}: {des.kind} design, {counted(len(des.points), 'point')} x "
+                 f"{counted(plan.replications, 'replication')} = {counted(len(plan.runs), 'run')}; {self.reused} "
+                 f"finished earlier, {len(self.todo)} to run "
                  f"-> {self.store.out}")
         for rec in self.records.values():
             self.check_sensitivity(rec)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..errors import InputError, Problem
+from ..words import counted
 
 DESCRIPTION = """\
 Run a scenario many times over a design of parameter values and seeds, on Dask (a local
@@ -135,7 +136,7 @@ def print_result(res, console) -> None:
     files = ["runs.parquet", "runs.csv", "summary.parquet", "summary.csv"]
     if res.sensitivity is not None:
         files += ["sensitivity.parquet", "sensitivity.csv"]
-    console.print(f"{res.total} runs: {res.reused} finished earlier, {res.executed} run now, {res.failed} failed"
+    console.print(f"{counted(res.total, 'run')}: {res.reused} finished earlier, {res.executed} run now, {res.failed} failed"
                   f"{' (recorded with their error; rerun to retry them)' if res.failed else ''}", highlight=False)
     console.print(f"sweep folder: {res.out}  ({', '.join(files)}, runs/)", highlight=False)
 

@@ -1,7 +1,8 @@
 """A sweep's plan: the scenario, its `sweep:` block and the options, validated into run specs.
 
 Everything is checked before anything runs: the sweep options, every parameter's path and
-values, and the scenario of every design point (validation is cheap: milliseconds a point).
+values, and the scenario of every design point (validation is cheap: milliseconds a point),
+with the files its network names (power-flow network, topology: :mod:`sim.network.inputs`).
 Problems come back together as ``--param PATH: message`` (or ``file:line: sweep.params.PATH:
 message`` for a parameter of the file's `sweep:` block), exit code 2.
 
@@ -601,6 +602,7 @@ def _design(swept: Swept, opts: SweepOptions, sweep_seed: int, problems: Problem
 
 def _runs(des: Design, seeds: list[int], src: Source, swept: Swept, problems: Problems) -> list[Run]:
     """Every design point's scenario validated (once per distinct point), and its runs, one per seed."""
+    from ..network.inputs import check_inputs
     from ..results import resolved_scenario
     from ..scenario.loader import apply_override, format_loc, validate
 
@@ -618,7 +620,8 @@ def _runs(des: Design, seeds: list[int], src: Source, swept: Swept, problems: Pr
                 for loc in swept.created[path]:
                     over[loc] = _MARK + path
             try:
-                seen[sig] = validate(d, label=src.label, lines=src.lines, base_dir=src.base_dir, overridden=over)
+                seen[sig] = validate(d, label=src.label, lines=src.lines, base_dir=src.base_dir, overridden=over,
+                                     check=check_inputs)  # the network's files too, before any run
             except InputError as e:
                 seen[sig] = None
                 for p in e.problems:
