@@ -10,9 +10,6 @@ handed in directly; the files it reads are cached, so the run does not read them
 
 from __future__ import annotations
 
-from .grids import check_network
-from .topology import check_topology
-
 __all__ = ["check_inputs"]
 
 
@@ -22,5 +19,9 @@ def check_inputs(scenario, label: str | None = None) -> None:
     in problems with the scenario's own keys (default: the scenario's name)."""
     if scenario.network is None:
         return
+    # imported here: a scenario without a network needs neither (a fast `drsim validate`)
+    from .grids import check_network
+    from .topology import check_topology
+
     check_network(scenario, label)
     check_topology(scenario)
