@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sweep.py --runs 20
 	$(BIN)/python benchmarks/powerflow.py
 	$(BIN)/python benchmarks/prosumers.py --sizes 100000 1000000 --repeat 3
+	$(BIN)/python benchmarks/numerics.py --sizes 10000 100000 --repeat 5
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
