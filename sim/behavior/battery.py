@@ -56,12 +56,16 @@ steps, each at its own value, in the same order rules (ties: the earlier part be
 the earlier step): a step's discharge parts are its own load ``min(P, max(x, 0))`` at
 ``p'`` and (export mode, or an event step) the rest of ``P`` as a credited export at
 ``min(e, p')``, at most ``L - max(-x, 0)`` (uncapped in an event step); its charge parts are
-the surplus above the limit ``max(-x - L, 0)`` at ``min(p', 0)`` (curtailed anyway), the
-surplus within it at ``e`` clipped to ``[min(p', 0), p']``, then the grid at ``p'``. A
-step's power goes to its parts in the same order physically (a discharge covers the home
-first; a charge takes the curtailed surplus first), so with prices >= 0 the day's bill
-under the section never exceeds that without the battery (tested), and at an export rate
-of 0 no mode exports from the battery (an event day of ``vpp`` aside). A section that
+the surplus above the limit ``max(-x - L, 0)`` at 0 (curtailed anyway), the surplus within
+it at ``max(e, 0)`` (its export forgone), then the grid at ``p'``. A step's power goes to
+its parts in that order physically (a discharge covers the home first; a charge takes the
+curtailed surplus, then the credited one, then the grid): a charge part is planned only
+after the step's parts before it (one that comes earlier in the cost order, the grid at a
+step whose surplus would earn more exported, is passed over). No part is worth more, or
+costs less, in the plan than in the bill, so the day's bill under the section
+never exceeds that without the battery (tested, negative prices included), and at an
+export rate of 0 with prices >= 0 no mode exports from the battery (an event day of ``vpp``
+aside). A section that
 credits exports at the import price with no limit and no charge on imports is planned as
 plain netting (:attr:`ExportValue.plain`), bit for bit.
 
@@ -239,9 +243,11 @@ def _part_tables(p: np.ndarray, events: np.ndarray | None, efficiency: np.ndarra
     rows = np.ascontiguousarray(p[None, :] if p.ndim == 1 else p)
     imp = rows + float(exports.import_adder)
     ex = rows if exports.price is None else np.broadcast_to(np.asarray(exports.price, dtype=np.float64), rows.shape)
-    out_value = np.minimum(ex, imp)                        # an export is never worth more than an own kWh
-    free = np.minimum(imp, 0.0)                            # surplus beyond the limit: worth nothing exported
-    in_cost = np.clip(ex, free, imp)                       # surplus within the limit: its export forgone
+    # never above what a part earns, never below what it costs (the pairing keeps a step's
+    # charge parts in their physical order: the curtailed surplus, the credited one, the grid)
+    out_value = np.minimum(ex, imp)                        # an export: at most an own kWh's worth
+    free = np.zeros_like(imp)                              # surplus beyond the limit: earns nothing exported
+    in_cost = np.maximum(ex, free)                         # surplus within the limit: its export forgone
     value = np.concatenate([imp, out_value], axis=1)
     event = np.zeros(spd, dtype=np.bool_) if events is None else np.asarray(events, dtype=np.bool_)
     if event.any():
@@ -408,16 +414,19 @@ def _charge_part(x, p_i, limit, part, t):
 
 @jit
 def _pair_parts(x, p_i, room, e0, eta, h, export, limit, value, order_d, cost, order_c, ok, event, dis, chg,
-                sold):
+                sold, level):
     """Step 1 of the plan under an export section (module docstring): as :func:`_pair`, over
     the parts of the steps (two discharge parts and three charge parts a step, each at its
-    own value or cost) instead of whole steps; ``sold[t]``: whether step ``t``'s export part
-    was planned."""
+    own value or cost) instead of whole steps. A step's charge part is taken only once the
+    parts before it in the step (``level[t]``: the first not used up) are, in the physical
+    order; one that comes earlier in the cost order is passed over. ``sold[t]``: whether step
+    ``t``'s export part was planned."""
     spd = x.shape[0]
     for t in range(spd):
         dis[t] = 0.0
         chg[t] = 0.0
         sold[t] = False
+        level[t] = 0
     n_d = order_d.shape[0]
     n_c = order_c.shape[0]
     total = 0.0
@@ -447,8 +456,13 @@ def _pair_parts(x, p_i, room, e0, eta, h, export, limit, value, order_d, cost, o
                 break
             j = order_c[ks]
             ts = j % spd
-            supply = _charge_part(x, p_i, limit, j // spd, ts) * h * eta
-            if not ok[ts] or not supply - taken > 0.0 or dis[ts] > 0.0 or ts == td:
+            q = j // spd
+            while level[ts] < 2 and not _charge_part(x, p_i, limit, level[ts], ts) > 0.0:
+                level[ts] += 1                   # empty parts are used up
+            supply = _charge_part(x, p_i, limit, q, ts) * h * eta
+            if q == level[ts] and not supply - taken > 0.0:
+                level[ts] = q + 1                # this part used up: the next may follow
+            if not ok[ts] or not supply - taken > 0.0 or dis[ts] > 0.0 or ts == td or q != level[ts]:
                 ks += 1
                 taken = 0.0
                 continue
@@ -526,13 +540,14 @@ def _plan_rows(x, power, cap, reserve, eta, soc0, h, export, value, row, value_o
     chg = np.empty(spd)
     soc = np.empty(spd)
     sold = np.zeros(spd, dtype=np.bool_)
+    level = np.zeros(spd, dtype=np.intp)
     for i in range(n):
         r = row[i]
         e = eta[i]
         if parts:
             _pair_parts(x[i], power[i], cap[i] - reserve[i], soc0[i] - reserve[i], e, h, export, limit,
                         part_value[r], part_value_order[r], part_cost[r], part_cost_order[r], ok, event, dis, chg,
-                        sold)
+                        sold, level)
         else:
             _pair(x[i], power[i], cap[i] - reserve[i], soc0[i] - reserve[i], e, h, export,
                   value[r], value_order[r], cost[r], cost_order[r], ok, event, dis, chg)
