@@ -144,20 +144,21 @@ def cost_shift(seg, role: str, bill: np.ndarray, avoided_cost: float) -> dict:
     """The cost shift between the segment's customers with and without PV in one role.
 
     ``bill``: each customer's bill [currency]; ``avoided_cost``: the utility's cost of serving
-    the segment's gross load less that of its net load [currency]. Without PV a customer's
-    bill is taken as ``bill + pv_value`` (its generation valued at the role's marginal energy
-    prices: exact where the energy charge is linear in the metered energy and exports are
-    credited at the retail price). Revenue lost = the PV customers' ``sum pv_value``; the
-    cost shift = revenue lost - avoided cost (E3 2013 for the CPUC; Borenstein), the part of
-    the utility's cost no longer recovered from PV customers, recovered from every customer
-    by a uniform per-kWh adder on metered energy: its part on customers without PV is
-    ``shift x E_nonpv / E_metered``. [currency, kWh, currency/kWh]"""
+    the segment's gross load less that of its net load [currency]. A PV customer's bill
+    without PV, ``W_i`` (``pv_gross_bill_<role>``), is its gross load (final main-meter load
+    plus generation) billed on the tariff it is on in the role, the whole tariff applied
+    (export section, minimum bill, demand charges, tiers). Revenue lost = ``sum_{PV} (W_i -
+    B_i)``, the PV customers' bill savings; the cost shift = revenue lost - avoided cost (E3
+    2013 for the CPUC; Borenstein), the part of the utility's cost no longer recovered from PV
+    customers, recovered from every customer by a uniform per-kWh adder on metered energy:
+    its part on customers without PV is ``shift x E_nonpv / E_metered``. [currency, kWh,
+    currency/kWh]"""
     st = seg.stats
     pv = st["pv_kwp"] > 0
-    value = st[f"pv_value_{role}"]
+    without = st[f"pv_gross_bill_{role}"]
     kwh = seg.bills[role].kwh
     gross_kwh = kwh + st["pv_kwh"]
-    lost = float(value[pv].sum())
+    lost = float((without[pv] - bill[pv]).sum())
     shift = lost - avoided_cost
     n_pv, n_non = int(pv.sum()), int((~pv).sum())
     metered = float(kwh.sum())
@@ -170,9 +171,9 @@ def cost_shift(seg, role: str, bill: np.ndarray, avoided_cost: float) -> dict:
     return {
         "pv_customers": n_pv, "non_pv_customers": n_non,
         "pv_bill_mean": per(float(bill[pv].sum()), n_pv),
-        "pv_bill_mean_without_pv": per(float((bill[pv] + value[pv]).sum()), n_pv),
+        "pv_bill_mean_without_pv": per(float(without[pv].sum()), n_pv),
         "pv_bill_per_gross_kwh": per(float(bill[pv].sum()), float(gross_kwh[pv].sum())),
-        "pv_bill_per_gross_kwh_without_pv": per(float((bill[pv] + value[pv]).sum()), float(gross_kwh[pv].sum())),
+        "pv_bill_per_gross_kwh_without_pv": per(float(without[pv].sum()), float(gross_kwh[pv].sum())),
         "non_pv_bill_mean": per(float(bill[~pv].sum()), n_non),
         "non_pv_bill_per_kwh": per(float(bill[~pv].sum()), non_kwh),
         "revenue_lost": lost, "avoided_cost": avoided_cost, "cost_shift": shift,

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 import sim
-from sim.behavior.battery import Battery, dispatch_battery
+from sim.behavior.battery import Battery, ExportValue, dispatch_battery
 from sim.cli import main
 from sim.engine import simulate
 from sim.metrics import compute
@@ -195,6 +195,114 @@ def test_a_vpp_battery_holds_its_charge_for_the_event_and_exports_in_it():
     assert got.charge_kw[0, :18].sum() > 0 and got.discharge_kw[0, 18:20].min() > 0
 
 
+# ------------------------------------------------------------------ an export section
+
+@st.composite
+def export_terms(draw, spd: int, zero: bool = False):
+    """An export section as the plan reads it: an export rate per step (none: the import
+    price; ``zero``: 0 everywhere), an export limit and a charge on imports."""
+    if zero:
+        price = np.zeros(spd)
+    elif draw(st.booleans()):
+        levels = draw(st.lists(st.floats(0.0, 2.0), min_size=1, max_size=3))
+        price = np.array(draw(st.lists(st.sampled_from(levels), min_size=spd, max_size=spd)))
+    else:
+        price = None
+    return ExportValue(price, draw(st.sampled_from([np.inf, 0.0, 1.0, 3.0])), draw(st.sampled_from([0.0, 0.02, 0.3])))
+
+
+def _bill(net: np.ndarray, price: np.ndarray, ex: ExportValue, h: float) -> np.ndarray:
+    """The day's energy bill under the export section: imports at ``price`` plus the charge on
+    imports, credited exports (up to the limit) at the export rate (the import price without
+    one). [currency]"""
+    sell = price if ex.price is None else ex.price
+    imports = np.maximum(net, 0.0)
+    credited = np.minimum(np.maximum(-net, 0.0), ex.limit_kw)
+    return ((imports * (price + ex.import_adder)).sum(axis=1) - (credited * sell).sum(axis=1)) * h
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.sampled_from(MODES))
+def test_under_an_export_section_energy_is_conserved_within_every_limit(data, mode):
+    x, price, battery, soc0, h, events = data.draw(days())
+    ex = data.draw(export_terms(x.shape[1]))
+    got = dispatch_battery(x, price, battery, soc0, h, mode, events, ex)
+    scale = 1e-9 * (1 + battery.capacity_kwh)
+    path = _soc_path(got, battery, soc0, h)
+    np.testing.assert_allclose(path[:, -1], got.soc_kwh, rtol=0, atol=1e-9 * (1 + battery.capacity_kwh.max()))
+    assert (path >= battery.reserve_kwh[:, None] - scale[:, None]).all()
+    assert (path <= battery.capacity_kwh[:, None] + scale[:, None]).all()
+    assert (got.charge_kw >= 0).all() and (got.discharge_kw >= 0).all()
+    assert (got.charge_kw <= battery.power_kw[:, None]).all()
+    assert (got.discharge_kw <= battery.power_kw[:, None]).all()
+    assert not ((got.charge_kw > 0) & (got.discharge_kw > 0)).any()
+    assert (got.net_kw == x + got.charge_kw - got.discharge_kw).all()
+    if events is None and mode != "export":                            # own load only
+        assert (got.discharge_kw <= np.maximum(x, 0.0)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data(), st.sampled_from(MODES))
+def test_at_an_export_rate_of_zero_the_battery_exports_nothing(data, mode):
+    """Nothing earned for an export, nothing paid for an import (prices >= 0): in no mode does
+    the battery discharge beyond the home's own load (an event day of a virtual power plant
+    aside: the operator's call)."""
+    x, price, battery, soc0, h, _ = data.draw(days(negative_prices=False, with_events=False))
+    ex = data.draw(export_terms(x.shape[1], zero=True))
+    got = dispatch_battery(x, price, battery, soc0, h, mode, None, ex)
+    assert (got.discharge_kw <= np.maximum(x, 0.0)).all()
+    assert (np.maximum(-got.net_kw, 0.0) <= np.maximum(-x, 0.0)).all()   # exports only what PV would
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.sampled_from(MODES[1:]))
+def test_under_an_export_section_the_plan_never_raises_the_days_bill(data, mode):
+    """The energy bill under the export section (imports at the day's prices, negative ones
+    too, with the charge on imports; credited exports at the export rate, above the import
+    price too) is never above that of the same net load without the battery."""
+    x, price, battery, soc0, h, _ = data.draw(days(with_events=False))
+    ex = data.draw(export_terms(x.shape[1]))
+    got = dispatch_battery(x, price, battery, soc0, h, mode, None, ex)
+    before, after = _bill(x, price, ex, h), _bill(got.net_kw, price, ex, h)
+    assert (after <= before + 1e-9 * (1 + np.abs(x).sum(axis=1) * (1 + np.abs(price).max()))).all()
+
+
+def test_net_metering_with_kwh_credits_plans_as_plain_netting():
+    """An export section that credits exports at the import price, with no limit and no
+    charge on imports, gives the bits of the plan without a section."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-4, 6, (6, 24))
+    price = rng.choice([0.1, 0.3, 0.6], 24)
+    b = Battery(13.5, 5.0, 0.9, 2.7)
+    for mode in MODES:
+        plain = dispatch_battery(x, price, b, np.full(6, 5.0), 1.0, mode)
+        got = dispatch_battery(x, price, b, np.full(6, 5.0), 1.0, mode, exports=ExportValue(None))
+        assert all(np.array_equal(a, c) for a, c in zip(plain, got))
+
+
+def test_a_low_export_rate_keeps_the_battery_for_the_home():
+    """Export mode, a full battery, 2 kW own load, the evening at 0.9: with exports credited
+    at retail (no section) the battery empties at full power in the dearest steps, exporting;
+    at an export rate of 0.05 it covers the evening's own load (worth 0.9 a kWh) and exports
+    nothing; with a 1 kW export limit at a rate of 0.8 it exports at most 1 kW a step, and
+    only where 0.8 beats the own load's 0.5 of the shoulder hours."""
+    t = np.arange(24)
+    price = np.where((t >= 17) & (t < 21), 0.9, 0.5)
+    x = np.full((1, 24), 2.0)
+    b = Battery(13.5, 5.0, 0.9, 2.7)
+    own = np.maximum(x, 0.0)
+    got = dispatch_battery(x, price, b, [13.5], 1.0, "export")
+    assert (got.discharge_kw - own).max() > 2.9                         # 5 kW against 2 kW own load
+    got = dispatch_battery(x, price, b, [13.5], 1.0, "export", exports=ExportValue(np.full(24, 0.05)))
+    assert (got.discharge_kw <= own).all()
+    np.testing.assert_allclose(got.discharge_kw[0, 17:21], 2.0, rtol=1e-12)
+    np.testing.assert_allclose(got.discharge_kw[0].sum(), 10.8 * np.sqrt(0.9), rtol=1e-12)
+    got = dispatch_battery(x, price, b, [13.5], 1.0, "export", exports=ExportValue(np.full(24, 0.8), 1.0))
+    # 10.246 kWh: the evening's own load (8 kWh at 0.9), then 1 kW exports (at 0.8) from 17:00
+    np.testing.assert_allclose(got.discharge_kw[0, 17:21], [3.0, 3.0, 10.8 * np.sqrt(0.9) - 8.0, 2.0], rtol=1e-12)
+    assert (got.discharge_kw[0, :17] == 0).all() and (got.discharge_kw[0, 21:] == 0).all()
+
+
 def test_bad_battery_arrays_are_refused():
     x = np.zeros((1, 24))
     with pytest.raises(ValueError, match="efficiency"):
@@ -297,6 +405,27 @@ def test_a_thermal_store_beside_a_battery_keeps_its_own_state():
         soc = both.segments["res"].soc["battery"][role]
         assert ((soc == 0) | ((soc >= 2.7) & (soc <= 13.5))).all()
     assert both.metrics["segments"]["res"]["scenario"]["battery_discharged_kwh"] > 0
+
+
+def test_under_net_billing_at_a_zero_export_rate_the_fleet_exports_nothing():
+    """Rooftop PV and batteries in export mode, the same TOU in both roles: with net metering
+    (exports credited at retail) the batteries export; with net billing at an export rate of
+    0 they discharge to the homes' own load only, and still discharge."""
+    data = _scenario(None, days=4)
+    data["horizon"]["start"] = "2025-06-20"
+    data["weather"] = {"tmy3": "pvlib:723170TYA.CSV"}
+    res = data["populations"][0]
+    del res["participation"]
+    res["behavior"] = [res["behavior"], {"model": "pv", "adoption": 0.5, "kwp": 6.0},
+                       dict(BATTERY, adoption=0.5, mode="export", baseline_mode="export")]
+    res["tariff"] = {"baseline": "nem", "scenario": "nb"}
+    data["tariffs"]["nem"] = dict(copy.deepcopy(TOU), export={"rule": "net_metering"})
+    data["tariffs"]["nb"] = dict(copy.deepcopy(TOU), export={"rule": "net_billing", "price": 0.0})
+    r = sim.run(build(data))
+    m = r.metrics["segments"]["res"]
+    assert m["baseline"]["battery_export_kwh"] > 0
+    assert m["scenario"]["battery_export_kwh"] == 0
+    assert m["scenario"]["battery_discharged_kwh"] > 0
 
 
 @pytest.mark.parametrize("battery", [BATTERY, dict(BATTERY, mode="export", vpp=True)])

@@ -5,11 +5,14 @@ duck figures and the cost shift, and bad input."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.behavior.pv import PvModel
@@ -22,7 +25,7 @@ from sim.scenario.solar import SolarPv
 from sim.scenario.weather import Weather
 from sim.weather import read_weather
 
-from .conftest import build, scenario_dict
+from .conftest import TOU, build, scenario_dict
 
 PV = {"model": "pv", "adoption": 0.25}
 TMY = {"tmy3": "pvlib:723170TYA.CSV"}
@@ -148,6 +151,99 @@ def test_the_revenue_lost_is_the_bill_difference_against_a_run_without_pv():
                                                                  rel=1e-9)
 
 
+NEM = {"rule": "net_metering"}                                   # kWh credits
+NEM_MONEY = {"rule": "net_metering", "credits": "money", "price": "retail", "true_up": {"month": 6}}
+NEM_AT_RETAIL = {"rule": "net_metering", "true_up": {"month": 6, "price_per_kwh": 0.5}}   # the flat rate's price
+
+
+def _export_tariffs(data: dict, baseline: dict | None, scenario: dict | None, **extra) -> dict:
+    """The scenario's flat and TOU tariffs with the given export sections (None: none) and
+    other fields (``extra``: on both)."""
+    for name, ex in (("flat", baseline), ("tou", scenario)):
+        t = data["tariffs"][name]
+        t.update(copy.deepcopy(extra))
+        if ex is not None:
+            t["export"] = copy.deepcopy(ex)
+    return data
+
+
+@pytest.mark.parametrize("export", [NEM_AT_RETAIL, NEM_MONEY])
+def test_under_net_metering_at_retail_the_revenue_lost_is_the_generation_at_retail(export):
+    """The independent reference: on a flat energy-only rate (and a fixed charge) with every
+    export credited at that rate (kWh credits, the June true-up paying what is left at it;
+    or money credits at retail, paid at the true-up) and no limit, no charge on imports, a
+    bill is linear in the metered energy, so the PV customers' bill savings are their
+    generation valued at the marginal price (``pv_value``, summed step by step in the PV
+    pass, the old formula): the gross-load bills must give it."""
+    data = _export_tariffs(_scenario(dict(PV, kwp=4.0)), export, None)
+    data["populations"][0]["tariff"] = {"baseline": "flat", "scenario": "flat"}
+    r = sim.run(build(data))
+    seg = r.segments["res"]
+    has = seg.stats["pv_kwp"] > 0
+    assert has.sum() > 50 and (seg.stats["pv_export_kwh_scenario"][has] > 0).any()   # exports, netted
+    for role in ("baseline", "scenario"):
+        shift = r.metrics["segments"]["res"]["change"]["pv_cost_shift"][role]
+        value = float(seg.stats[f"pv_value_{role}"][has].sum())
+        assert shift["revenue_lost"] == pytest.approx(value, rel=1e-9)
+        saved = seg.stats[f"pv_gross_bill_{role}"] - seg.bills[role].bill
+        np.testing.assert_allclose(saved[has], seg.stats[f"pv_value_{role}"][has], rtol=1e-9, atol=1e-6)
+        assert (seg.stats[f"pv_gross_bill_{role}"][~has] == 0).all()
+
+
+def test_net_billing_at_a_low_export_rate_loses_less_revenue_than_net_metering():
+    """Large systems (8 kWp: a surplus at midday), the same TOU import prices: net metering
+    credits exports at retail, net billing at 0.03 a kWh. Without PV both bill the same (the
+    gross load never exports); with PV net billing bills more, so its revenue lost, and its
+    cost shift, are smaller by exactly the difference of the PV customers' bills."""
+    data = _scenario(dict(PV, kwp=8.0))
+    data["populations"][0]["tariff"] = {"baseline": "nem", "scenario": "nb"}
+    del data["populations"][0]["participation"]
+    data["tariffs"]["nem"] = dict(copy.deepcopy(TOU), export=NEM)
+    data["tariffs"]["nb"] = dict(copy.deepcopy(TOU), export={"rule": "net_billing", "price": 0.03})
+    r = sim.run(build(data))
+    seg = r.segments["res"]
+    has = seg.stats["pv_kwp"] > 0
+    shift = r.metrics["segments"]["res"]["change"]["pv_cost_shift"]
+    nem, nb = shift["baseline"], shift["scenario"]
+    assert seg.stats["pv_export_kwh_scenario"][has].sum() > 0
+    np.testing.assert_array_equal(seg.stats["pv_gross_bill_baseline"], seg.stats["pv_gross_bill_scenario"])
+    assert nb["revenue_lost"] < nem["revenue_lost"]
+    paid_more = float((seg.bills["scenario"].bill[has] - seg.bills["baseline"].bill[has]).sum())
+    assert paid_more > 0
+    assert nem["revenue_lost"] - nb["revenue_lost"] == pytest.approx(paid_more, rel=1e-9)
+    assert nem["cost_shift"] - nb["cost_shift"] == pytest.approx(paid_more, rel=1e-9)   # the same avoided cost
+
+
+@settings(max_examples=6, deadline=None)
+@given(rule=st.sampled_from(["nem", "nem_money", "nb", "nb_carry"]), sell=st.sampled_from([0.0, 0.05, 0.4]),
+       limit=st.sampled_from([None, 1.5]), nbc=st.sampled_from([0.0, 0.04]), minimum=st.sampled_from([None, 25.0]),
+       demand=st.sampled_from([0.0, 6.0]))
+def test_the_gross_load_bill_is_the_bill_of_a_run_without_pv(rule, sell, limit, nbc, minimum, demand):
+    """The accounting identity against an independent reference, on the whole tariff (export
+    rule and rate, export limit, non-bypassable charge, minimum bill, demand charge): each PV
+    customer's bill without PV is its bill in the same run without the model (PV changes no
+    consumption), so revenue with PV + revenue lost = the revenue of that run over the PV
+    customers; the customers without PV pay the same in both runs."""
+    ex = {"nem": NEM, "nem_money": dict(NEM_MONEY, price=sell), "nb": {"rule": "net_billing", "price": sell},
+          "nb_carry": {"rule": "net_billing", "price": sell, "carry_credits": True}}[rule]
+    ex = dict(ex, non_bypassable_per_kwh=nbc, **({"limit_kw": limit} if limit else {}),
+              **({"minimum_per_month": minimum} if minimum else {}))
+    extra = {"demand": {"per_kw_month": demand}} if demand else {}
+    with_pv = sim.run(build(_export_tariffs(_scenario(dict(PV, kwp=6.0), count=120, days=3), ex, ex, **extra)))
+    without = sim.run(build(_export_tariffs(_scenario(None, count=120, days=3), ex, ex, **extra)))
+    seg, ref = with_pv.segments["res"], without.segments["res"]
+    has = seg.stats["pv_kwp"] > 0
+    assert has.sum() > 10
+    for role in ("baseline", "scenario"):
+        np.testing.assert_allclose(seg.stats[f"pv_gross_bill_{role}"][has], ref.bills[role].bill[has], rtol=1e-9,
+                                   atol=1e-9)
+        assert (seg.bills[role].bill[~has] == ref.bills[role].bill[~has]).all()
+        shift = with_pv.metrics["segments"]["res"]["change"]["pv_cost_shift"][role]
+        revenue = float(seg.bills[role].bill[has].sum())
+        assert revenue + shift["revenue_lost"] == pytest.approx(float(ref.bills[role].bill[has].sum()), rel=1e-9)
+        assert shift["pv_bill_mean_without_pv"] == pytest.approx(float(ref.bills[role].bill[has].mean()), rel=1e-9)
+
+
 def test_one_customers_exports_are_the_negative_part_of_its_net_load():
     data = _scenario(dict(PV, adoption=1.0, kwp=12.0), count=1)
     del data["populations"][1]
@@ -182,10 +278,30 @@ def test_pv_with_ev_and_an_energy_price_model_in_one_segment():
     assert 0 < m["ev_share_of_system_peak"] < 1 and m["pv_generation_kwh"] > 0
 
 
-@pytest.mark.parametrize("step_minutes", [60, 15])
-def test_same_bits_across_shards_and_chunks(step_minutes):
-    sc = build(_scenario(PV, count=9000, days=2, step_minutes=step_minutes))
+def _menu_with_exports() -> dict:
+    """9,000 customers over two days across a month's end; the baseline flat with net
+    metering, the scenario a menu (TOU with net metering, TOU with net billing at a limit and
+    a charge on imports) in which customers move after the first month's bill: the gross-load
+    bills of both kinds of menu bills (fixed choice, and moves) and of the export rules."""
+    data = _export_tariffs(_scenario(PV, count=9000, days=2), NEM, NEM)
+    data["horizon"]["start"] = "2025-06-30"
+    data["tariffs"]["nb"] = dict(copy.deepcopy(TOU), export={"rule": "net_billing", "price": 0.05, "limit_kw": 2.0,
+                                                             "non_bypassable_per_kwh": 0.03})
+    res = data["populations"][0]
+    res["tariff"] = {"baseline": "flat", "scenario": [{"tariff": "tou", "share": 0.5}, {"tariff": "nb", "share": 0.5}],
+                     "choice": {"review_probability": 0.5, "threshold_pct": 1.0}}
+    del res["participation"]
+    return data
+
+
+@pytest.mark.parametrize("step_minutes, exports", [(60, False), (15, False), (60, True)])
+def test_same_bits_across_shards_and_chunks(step_minutes, exports):
+    sc = build(_menu_with_exports() if exports else _scenario(PV, count=9000, days=2, step_minutes=step_minutes))
     reference = sim.run(sc)
+    if exports:                            # the comparison has the menu's moves and both bills in it
+        seg = reference.segments["res"]
+        assert seg.bills["scenario"].switches.sum() > 0
+        assert (seg.stats["pv_gross_bill_scenario"] > seg.bills["scenario"].bill)[seg.stats["pv_kwp"] > 0].all()
     assert reference.segments["res"].stats["pv_block_kw"].shape == (3, 2 * 24 * 60 // step_minutes)
     for shards, chunk in [(2, 4096), (3, 4096), (1, 8192)]:
         r = simulate(sc, shards=shards, chunk_customers=chunk)
@@ -194,7 +310,7 @@ def test_same_bits_across_shards_and_chunks(step_minutes):
 
 
 def test_dask_workers_give_the_same_bits(dask_cluster):
-    sc = build(_scenario(PV, count=9000, days=2))
+    sc = build(_menu_with_exports())
     address, _ = dask_cluster
     r = sim.run(sc, scheduler=address)
     assert r.execution["shards"] == 2

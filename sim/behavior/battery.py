@@ -48,10 +48,26 @@ time order until step 2. On a day whose cheap steps all come before its dear one
 empty battery, it equals the linear programme's optimum (tested); with a recharge between
 two dear periods the optimum may cycle twice and cost less.
 
-**Export price.** The plan does not read the tariff's ``export`` section yet: a kWh
-exported, and a kWh of surplus stored instead of exported, are valued at the step's energy
-price (net metering) whatever the section says (the bill applies it). Valuing them at the
-section's export rate is planned.
+**Export section.** Under a tariff with an ``export`` section (``exports``, an
+:class:`~sim.behavior.prices.ExportValue`: the export price ``e[t]``, the export limit ``L``,
+the non-bypassable charge ``n`` on imports) a kWh imported costs ``p' = p + n`` and one
+exported earns ``e`` (net metering's kWh credits: ``p``). Step 1 then pairs *parts* of
+steps, each at its own value, in the same order rules (ties: the earlier part below, then
+the earlier step): a step's discharge parts are its own load ``min(P, max(x, 0))`` at
+``p'`` and (export mode, or an event step) the rest of ``P`` as a credited export at
+``min(e, p')``, at most ``L - max(-x, 0)`` (uncapped in an event step); its charge parts are
+the surplus above the limit ``max(-x - L, 0)`` at 0 (curtailed anyway), the surplus within
+it at ``max(e, 0)`` (its export forgone), then the grid at ``p'``. A step's power goes to
+its parts in that order physically (a discharge covers the home first; a charge takes the
+curtailed surplus, then the credited one, then the grid): a charge part is planned only
+after the step's parts before it (one that comes earlier in the cost order, the grid at a
+step whose surplus would earn more exported, is passed over). No part is worth more, or
+costs less, in the plan than in the bill, so the day's bill under the section
+never exceeds that without the battery (tested, negative prices included), and at an
+export rate of 0 with prices >= 0 no mode exports from the battery (an event day of ``vpp``
+aside). A section that
+credits exports at the import price with no limit and no charge on imports is planned as
+plain netting (:attr:`ExportValue.plain`), bit for bit.
 
 **vpp** (virtual power plant): on a day the operator calls an event in the role (critical
 peak, peak-time rebate, interruptible: the steps where ``PriceDay.cpp_adder`` or
@@ -89,10 +105,11 @@ import numpy as np
 
 from .._jit import jit
 from .inputs import day_block, day_prices, per_customer
-from .prices import spread
+from .prices import ExportValue, spread
 from .registry import CustomerParams, ResponseDay, ResponseModel, register
 
-__all__ = ["BATTERY_STREAM", "Battery", "BatteryDay", "BatteryModel", "MODES", "dispatch_battery", "event_steps"]
+__all__ = ["BATTERY_STREAM", "Battery", "BatteryDay", "BatteryModel", "ExportValue", "MODES", "dispatch_battery",
+           "event_steps"]
 
 #: Dispatch modes and their codes in the kernels.
 MODES = {"self_consumption": 0, "tou_arbitrage": 1, "export": 2}
@@ -170,7 +187,8 @@ def _checked(battery: Battery, n: int) -> Battery:
 
 
 def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, soc_kwh: np.ndarray,
-                     step_hours: float, mode: str, events: np.ndarray | None = None) -> BatteryDay:
+                     step_hours: float, mode: str, events: np.ndarray | None = None,
+                     exports: ExportValue | None = None) -> BatteryDay:
     """One day of each customer's battery (module docstring).
 
     Parameters
@@ -178,8 +196,8 @@ def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, so
     net_kw : ndarray, shape (n, spd)
         Net load at the meter before the battery (negative: export). [kW]
     price : ndarray, shape (spd,) or (n, spd)
-        The role's energy price of each step (import, and export: the plan does not read
-        an export section). [currency/kWh]
+        The role's marginal energy price of each step (of imports; of exports too without
+        ``exports``). [currency/kWh]
     battery : Battery
     soc_kwh : ndarray, shape (n,)
         State of charge at the start of the day; clipped to [R, C]. [kWh]
@@ -187,6 +205,9 @@ def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, so
     mode : 'self_consumption', 'tou_arbitrage' or 'export'
     events : ndarray of bool, shape (spd,), optional
         A virtual power plant's event steps today (None: no event, or no part in events).
+    exports : ExportValue, optional
+        What an exported kWh earns and an imported one costs beyond ``price`` under the
+        tariff's export section (None: an export earns ``price``, the plan of plain netting).
     """
     x, n, spd = day_block(net_kw, step_hours)
     if mode not in MODES:
@@ -201,9 +222,41 @@ def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, so
         _self_consume(np.ascontiguousarray(x), b.power_kw, b.capacity_kwh, b.reserve_kwh, eta, soc0, h, *out)
         return out
     plan = _plan_inputs(p, events, b.efficiency)
+    parts = _NO_PARTS if exports is None or exports.plain else _part_tables(p, events, b.efficiency, exports, spd)
     _plan_rows(np.ascontiguousarray(x), b.power_kw, b.capacity_kwh, b.reserve_kwh, eta, soc0, h,
-               MODES[mode] == 2, *plan, *out)
+               MODES[mode] == 2, *plan, *parts, *out)
     return out
+
+
+#: The part tables of the plan without an export section (:func:`_plan_rows` reads none).
+_NO_PARTS = (False, np.zeros((0, 0)), np.zeros((0, 0), dtype=np.intp), np.zeros((0, 0)),
+             np.zeros((0, 0), dtype=np.intp), np.inf)
+
+
+def _part_tables(p: np.ndarray, events: np.ndarray | None, efficiency: np.ndarray, exports: ExportValue,
+                 spd: int) -> tuple:
+    """The plan's tables under an export section (module docstring, "Export section"): per
+    price row, the discharge parts' values ``[import value p' of each step, export value of
+    each step]`` (event steps lifted as in :func:`_plan_inputs`) and their order (decreasing,
+    stable), the charge parts' costs ``[curtailed surplus, credited surplus, grid]`` and their
+    order (increasing, stable); then the export limit."""
+    rows = np.ascontiguousarray(p[None, :] if p.ndim == 1 else p)
+    imp = rows + float(exports.import_adder)
+    ex = rows if exports.price is None else np.broadcast_to(np.asarray(exports.price, dtype=np.float64), rows.shape)
+    # never above what a part earns, never below what it costs (the pairing keeps a step's
+    # charge parts in their physical order: the curtailed surplus, the credited one, the grid)
+    out_value = np.minimum(ex, imp)                        # an export: at most an own kWh's worth
+    free = np.zeros_like(imp)                              # surplus beyond the limit: earns nothing exported
+    in_cost = np.maximum(ex, free)                         # surplus within the limit: its export forgone
+    value = np.concatenate([imp, out_value], axis=1)
+    event = np.zeros(spd, dtype=np.bool_) if events is None else np.asarray(events, dtype=np.bool_)
+    if event.any():
+        top = (np.abs(value).max() + 1.0) / max(float(efficiency.min()), 1e-3) + np.abs(value).max() + 1.0
+        value = np.where(np.concatenate([event, event])[None, :], top, value)
+    cost = np.concatenate([free, in_cost, imp], axis=1)
+    return (True, np.ascontiguousarray(value), np.ascontiguousarray(np.argsort(-value, axis=1, kind="stable")),
+            np.ascontiguousarray(cost), np.ascontiguousarray(np.argsort(cost, axis=1, kind="stable")),
+            float(exports.limit_kw))
 
 
 def _plan_inputs(p: np.ndarray, events: np.ndarray | None, efficiency: np.ndarray) -> tuple:
@@ -319,6 +372,113 @@ def _pair(x, p_i, room, e0, eta, h, export, value, order_d, cost, order_c, ok, e
 
 
 @jit
+def _discharge_part(x, p_i, limit, export, event, part, t):
+    """Power a discharge part of step ``t`` may take at the meter: part 0 the own load
+    ``min(P, max(x, 0))``; part 1 (export mode, or an event step) the rest of ``P``,
+    credited exports only (at most ``limit`` less the surplus already exported; not capped
+    in an event step). [kW]"""
+    own = x[t] if x[t] > 0.0 else 0.0
+    if own > p_i:
+        own = p_i
+    if part == 0:
+        return own
+    if event[t]:
+        return p_i - own
+    if not export:
+        return 0.0
+    out = p_i - own
+    room = limit - (-x[t] if x[t] < 0.0 else 0.0)
+    if room < out:
+        out = room
+    return out if out > 0.0 else 0.0
+
+
+@jit
+def _charge_part(x, p_i, limit, part, t):
+    """Power a charge part of step ``t`` may take at the meter: part 0 the surplus beyond the
+    export limit (curtailed anyway), part 1 the surplus within it, part 2 the grid (the rest
+    of ``P``). [kW]"""
+    surplus = -x[t] if x[t] < 0.0 else 0.0
+    cut = surplus - limit if surplus > limit else 0.0
+    if cut > p_i:
+        cut = p_i
+    if part == 0:
+        return cut
+    kept = surplus if surplus < limit else limit
+    if kept > p_i - cut:
+        kept = p_i - cut
+    if part == 1:
+        return kept
+    return p_i - cut - kept
+
+
+@jit
+def _pair_parts(x, p_i, room, e0, eta, h, export, limit, value, order_d, cost, order_c, ok, event, dis, chg,
+                sold, level):
+    """Step 1 of the plan under an export section (module docstring): as :func:`_pair`, over
+    the parts of the steps (two discharge parts and three charge parts a step, each at its
+    own value or cost) instead of whole steps. A step's charge part is taken only once the
+    parts before it in the step (``level[t]``: the first not used up) are, in the physical
+    order; one that comes earlier in the cost order is passed over. ``sold[t]``: whether step
+    ``t``'s export part was planned."""
+    spd = x.shape[0]
+    for t in range(spd):
+        dis[t] = 0.0
+        chg[t] = 0.0
+        sold[t] = False
+        level[t] = 0
+    n_d = order_d.shape[0]
+    n_c = order_c.shape[0]
+    total = 0.0
+    kd = 0
+    used = 0.0                                   # stored kWh taken out at the current discharge part
+    avail = e0
+    ks = 0
+    taken = 0.0                                  # stored kWh put in at the current charge part
+    while kd < n_d and total < room:
+        k = order_d[kd]
+        td = k % spd
+        bound = _discharge_part(x, p_i, limit, export, event, k // spd, td)
+        demand = (bound * h / eta if bound > 0.0 else 0.0) - used
+        if not demand > 0.0 or chg[td] > 0.0:
+            kd += 1
+            used = 0.0
+            continue
+        worth = value[k] * eta
+        if avail > 0.0:                          # the energy already stored, for the dearest parts
+            if not worth > 0.0:
+                avail = 0.0
+                continue
+            amt = min(demand, avail, room - total)
+            avail -= amt
+        else:
+            if ks >= n_c:
+                break
+            j = order_c[ks]
+            ts = j % spd
+            q = j // spd
+            while level[ts] < 2 and not _charge_part(x, p_i, limit, level[ts], ts) > 0.0:
+                level[ts] += 1                   # empty parts are used up
+            supply = _charge_part(x, p_i, limit, q, ts) * h * eta
+            if q == level[ts] and not supply - taken > 0.0:
+                level[ts] = q + 1                # this part used up: the next may follow
+            if not ok[ts] or not supply - taken > 0.0 or dis[ts] > 0.0 or ts == td or q != level[ts]:
+                ks += 1
+                taken = 0.0
+                continue
+            if not worth > cost[j] / eta:        # the spread no longer covers the round trip
+                break
+            amt = min(demand, supply - taken, room - total)
+            chg[ts] += amt
+            taken += amt
+        dis[td] += amt
+        used += amt
+        total += amt
+        if k >= spd:
+            sold[td] = True
+
+
+@jit
 def _feasible(s0, reserve, cap, dis, chg, soc):
     """Steps 2 and 3 of the plan for one customer (module docstring); ``soc`` the state of
     charge at each step end (stored kWh)."""
@@ -371,17 +531,26 @@ def _feasible(s0, reserve, cap, dis, chg, soc):
 
 @jit
 def _plan_rows(x, power, cap, reserve, eta, soc0, h, export, value, row, value_order, cost, cost_order,
-               ok, event, net, charge, discharge, soc_end):
-    """The day-ahead plan (arbitrage, export, event days), one customer at a time."""
+               ok, event, parts, part_value, part_value_order, part_cost, part_cost_order, limit,
+               net, charge, discharge, soc_end):
+    """The day-ahead plan (arbitrage, export, event days), one customer at a time; with
+    ``parts``, over the parts of an export section (:func:`_pair_parts`)."""
     n, spd = x.shape
     dis = np.empty(spd)
     chg = np.empty(spd)
     soc = np.empty(spd)
+    sold = np.zeros(spd, dtype=np.bool_)
+    level = np.zeros(spd, dtype=np.intp)
     for i in range(n):
         r = row[i]
         e = eta[i]
-        _pair(x[i], power[i], cap[i] - reserve[i], soc0[i] - reserve[i], e, h, export,
-              value[r], value_order[r], cost[r], cost_order[r], ok, event, dis, chg)
+        if parts:
+            _pair_parts(x[i], power[i], cap[i] - reserve[i], soc0[i] - reserve[i], e, h, export, limit,
+                        part_value[r], part_value_order[r], part_cost[r], part_cost_order[r], ok, event, dis, chg,
+                        sold, level)
+        else:
+            _pair(x[i], power[i], cap[i] - reserve[i], soc0[i] - reserve[i], e, h, export,
+                  value[r], value_order[r], cost[r], cost_order[r], ok, event, dis, chg)
         _feasible(soc0[i], reserve[i], cap[i], dis, chg, soc)
         p_i = power[i]
         for t in range(spd):
@@ -391,7 +560,14 @@ def _plan_rows(x, power, cap, reserve, eta, soc0, h, export, value, row, value_o
                 c = p_i
             if d > p_i:
                 d = p_i
-            if not (export or event[t]) and d > x[i, t]:
+            if parts:                            # nor the powers of the parts planned
+                if not event[t]:
+                    most = _discharge_part(x[i], p_i, limit, export, event, 0, t)
+                    if sold[t]:                      # the export part too
+                        most += _discharge_part(x[i], p_i, limit, export, event, 1, t)
+                    if d > most:
+                        d = most
+            elif not (export or event[t]) and d > x[i, t]:
                 d = x[i, t] if x[i, t] > 0.0 else 0.0
             charge[i, t] = c
             discharge[i, t] = d
@@ -461,11 +637,14 @@ class BatteryModel(ResponseModel):
         called = event_steps(day.own)
         price = day.own.price if day.own.price.ndim == 1 else day.own.price[sub]
         before = load[sub]
+        exports = day.own.export
+        plain = exports is None or exports.plain
         if (called is None or not s.vpp) and not (soc[sub] > battery.reserve_kwh).any() and (
-                (mode != "self_consumption" and spread(day.groups.own_rows(), None) == 0)
+                (mode != "self_consumption" and plain and spread(day.groups.own_rows(), None) == 0)
                 or (mode == "self_consumption" and not (before < 0).any())):
             return load            # an empty battery under one flat price, or with no surplus, does nothing
-        got = dispatch_battery(before, price, battery, soc[sub], day.step_hours, mode, called if s.vpp else None)
+        got = dispatch_battery(before, price, battery, soc[sub], day.step_hours, mode, called if s.vpp else None,
+                               exports)
         soc[sub] = got.soc_kwh
         if day.stats is not None:
             self._keep(day, rows, before, got, battery, called)

@@ -5,12 +5,39 @@ largest price difference in a window (:func:`spread`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from ..rowmath import RowGroups, group_rows
 
-__all__ = ["PriceDay", "PriceGroups", "avoid_steps", "spread"]
+__all__ = ["ExportValue", "PriceDay", "PriceGroups", "avoid_steps", "spread"]
+
+
+class ExportValue(NamedTuple):
+    """A tariff's export section as a day's dispatch reads it (the home battery's plan).
+
+    Attributes
+    ----------
+    price : ndarray, shape (spd,), or None
+        What a kWh exported in each step earns (net billing's export rate; net metering's
+        money credits at a rate of their own); None: the import price of the step (net
+        metering). [currency/kWh]
+    limit_kw : float
+        The largest export credited in a step (inf: no limit); beyond it nothing is earned. [kW]
+    import_adder : float
+        A charge on every kWh imported that exports do not offset (non-bypassable). [currency/kWh]
+    """
+
+    price: np.ndarray | None
+    limit_kw: float = np.inf
+    import_adder: float = 0.0
+
+    @property
+    def plain(self) -> bool:
+        """Whether an export earns the import price with no limit and no charge on imports
+        (net metering with kWh credits): worth what plain netting makes it worth."""
+        return self.price is None and self.limit_kw == np.inf and self.import_adder == 0.0
 
 
 @dataclass
@@ -41,6 +68,9 @@ class PriceDay:
     cpp_notice_hours, ptr_notice_hours : float
         Notice the customers are given before each event of the tariff's critical-peak and
         peak-time-rebate programmes starts (the programmes' ``notice_hours``; 24: day-ahead). [h]
+    export : ExportValue, or None
+        The tariff's export section (export price of each step, export limit, charge on
+        imports); None without one (a negative load is netted at ``price``).
     grid_event : ndarray of bool, shape (n, spd), or None
         Each customer's grid events: the steps in which the network operator asks the
         customers on an overloaded transformer or feeder to keep their controllable load
@@ -61,6 +91,7 @@ class PriceDay:
     grid_event: np.ndarray | None = None
     cpp_notice_hours: float = 24.0
     ptr_notice_hours: float = 24.0
+    export: ExportValue | None = None
 
     @property
     def has_events(self) -> bool:

@@ -24,9 +24,13 @@ consumer ledger.
 Per-customer sums (``SegmentOutcome.stats``): ``pv_kwp`` (size, 0 without PV), ``pv_kwh``
 (generation), ``pv_value_<role>`` (the generation valued at the role's marginal energy
 prices: what the customer's bill would be higher without it where the energy charge is
-linear in the metered energy, docs/prosumers.md), ``pv_export_kwh_<role>`` (the final
-main-meter load's negative part, read after every model: ``sum max(-net, 0) h``); per
-stream block and step ``pv_block_kw``, the systems' generation (the same in both roles).
+linear in the metered energy and exports earn the import price, docs/metrics.md "Cost
+shift"), ``pv_export_kwh_<role>`` (the final
+main-meter load's negative part, read after every model: ``sum max(-net, 0) h``),
+``pv_gross_bill_<role>`` (the bill of the customer's gross load, final main-meter load plus
+generation, on its tariff in the role: its bill without PV, billed by the engine through
+:meth:`PvModel.gross_load` and written at the read-out); per stream block and step
+``pv_block_kw``, the systems' generation (the same in both roles).
 """
 
 from __future__ import annotations
@@ -54,8 +58,9 @@ class PvModel(ResponseModel):
     roles = ("baseline", "scenario")
     sees_events = True             # generation is valued at the full marginal price, events included
     observes_meter = True          # exports are read from the final main-meter load
+    generates = True               # the PV customers' gross load is billed too (the cost shift)
     stats = ("pv_kwp", "pv_kwh", "pv_value_baseline", "pv_value_scenario", "pv_export_kwh_baseline",
-             "pv_export_kwh_scenario", "pv_block_kw")
+             "pv_export_kwh_scenario", "pv_gross_bill_baseline", "pv_gross_bill_scenario", "pv_block_kw")
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -164,6 +169,22 @@ class PvModel(ResponseModel):
             got = np.zeros(len(sub))
             _exports(load, sub, step_hours, got)
             stats["pv_export_kwh_" + role][pv_rows] += got
+
+    def generators(self, n: int, params: CustomerParams) -> np.ndarray:
+        """The rows with a system among the ``n`` customers held (none with ``adoption`` 0)."""
+        if self.settings.adoption <= 0:
+            return np.zeros(0, dtype=np.int64)
+        return self.fleet(slice(0, n), params)[1]
+
+    def gross_load(self, rows: slice, d: int, load: np.ndarray,
+                   params: CustomerParams) -> tuple[np.ndarray, np.ndarray]:
+        """The PV customers among ``rows`` (positions in ``rows``) and their gross load: their
+        final main-meter load plus their generation, ``net_i(t) + K_i p_c(i)(t)`` (what the
+        meter would read without the system, every other model's load as it is). [kW]"""
+        if self.settings.adoption <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, load.shape[1]))
+        sub, _, kwp, cls = self.fleet(rows, params)
+        return sub, load[sub] + self.generation(d, kwp, cls)
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:
         """None: generation changes where the energy comes from, not what the customer

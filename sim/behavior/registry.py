@@ -193,6 +193,10 @@ class ResponseModel:
     stats: ClassVar[tuple[str, ...]] = ()
     #: Reads each customer's final main-meter load of every billed day (:meth:`observe`).
     observes_meter: ClassVar[bool] = False
+    #: Generates behind the meter (rooftop PV): its customers' gross load, the final
+    #: main-meter load plus their generation, is billed too (:meth:`generators`,
+    #: :meth:`gross_load`; :func:`sim.prosumers.cost_shift`).
+    generates: ClassVar[bool] = False
 
     def __init__(self, settings):
         self.settings = settings
@@ -211,6 +215,19 @@ class ResponseModel:
         in ``role``, shape (n, spd) [kW],
         after every model, curtailment and storage charging metered on the main meter: a
         model keeps its sums of it in ``stats`` (never changes ``load``)."""
+
+    def generators(self, n: int, params: CustomerParams) -> np.ndarray:
+        """With ``generates``: the rows (of the ``n`` customers of the segment held) with a
+        generator, sorted."""
+        raise NotImplementedError
+
+    def gross_load(self, rows: slice, d: int, load: np.ndarray,
+                   params: CustomerParams) -> tuple[np.ndarray, np.ndarray]:
+        """With ``generates``: the customers with a generator among ``rows`` (a chunk), as
+        positions in ``rows``, in order, and their gross load of day ``d``: their rows of
+        ``load`` (the final main-meter load of the chunk) plus their generation, shape
+        (generators in rows, spd). [kW]"""
+        raise NotImplementedError
 
     def new_stats(self, n: int, blocks: list, steps: int) -> dict[str, np.ndarray]:
         """The running sums of :attr:`stats` at the start of a run, for ``n`` customers in

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from ..calendar import Calendar
 from ..errors import InputError, Problem
+from ..scenario.behavior import models_of
 from ..scenario.schema import Scenario
 
 __all__ = ["BASE_BYTES", "BYTES_PER_CUSTOMER", "BYTES_PER_EXTRA_TARIFF", "DASK_PROCESS_BYTES", "MEMORY_SHARE", "RESULT_BYTES_PER_CUSTOMER",
@@ -207,6 +208,9 @@ def _simulation_bytes(scenario: Scenario, share: float = 1.0) -> int:
         n = (seg.count or 0) * share
         options = len(seg.tariff.options("scenario")) + (1 if seg.participation.enrolment else 0)
         per = BYTES_PER_CUSTOMER + BYTES_PER_EXTRA_TARIFF * (options - 1) * (2 if seg.tariff.choice else 1)
+        # rooftop PV: its customers' gross load billed in both roles (every menu tariff with choice)
+        pv = sum(m.adoption for m in models_of(seg.behavior) if getattr(m, "model", None) == "pv")
+        per += min(pv, 1.0) * BYTES_PER_EXTRA_TARIFF * (1 + (options if seg.tariff.choice else 1))
         total += int(n * per) + days_steps * 8 * 4
     return total
 

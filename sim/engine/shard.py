@@ -24,7 +24,7 @@ from ..rowmath import block_sum
 from ..scenario.behavior import models_of
 from ..scenario.schema import Scenario
 from ..tariffs import BillAccumulator, BillSet, CompiledTariff, DayContext, compile_tariff, listed_day
-from ..tariffs.billing import ChoiceBills
+from ..tariffs.billing import ChoiceBills, SubsetBills
 from ..weather import weather_of
 from .backends import trim_heap
 from .step import DayInputs, block_day, chunks
@@ -77,6 +77,11 @@ class SegmentState:
     stats: dict = field(default_factory=dict)
     models: list = field(default_factory=list)
     net: PieceSums | None = None  #: the network's per-piece load sums (the scenario's network segment only)
+    #: role -> the gross load (final main-meter load plus generation) of the customers with a
+    #: generator billed on their tariffs, rows of those customers only; None without any
+    #: (rooftop PV: the cost shift, sim.prosumers.cost_shift)
+    gross: dict | None = None
+    generator: object = None      #: the segment's model that ``generates`` (rooftop PV), or None
 
     @property
     def observers(self) -> list:
@@ -125,9 +130,19 @@ class SegmentState:
                  **{k: v for m in models for k, v in m.new_stats(pop.n, spans, cal.n_steps).items()}}
         for m in models:  # decisions made once for the run (an electrification choice)
             m.prepare(ModelSetup(pop, tariffs, cal, scenario, stats))
-        return cls(pop, tariffs, bills, seg, soc, structural, stats, models)
+        state = cls(pop, tariffs, bills, seg, soc, structural, stats, models)
+        generator = next((m for m in models if m.generates), None)
+        if generator is not None:
+            members = generator.generators(pop.n, pop.params[generator.name])
+            if len(members):
+                state.generator = generator
+                state.gross = {r: SubsetBills(bills[r], members, cal, pop.contracts.contract_kva,
+                                              pop.contracts.firm_kw, spans) for r in ROLES}
+        return state
 
     def close_month(self, m: int) -> None:
+        for gross in (self.gross or {}).values():  # first: a menu's moves take effect after the month
+            gross.close_month(m)
         for bills in self.bills.values():
             bills.close_month(m)
         for acc in self.structural or ():
@@ -142,6 +157,8 @@ class SegmentState:
         if self.structural is not None:
             structural = np.stack([bills["baseline"].bill if acc is None else acc.bill for acc in self.structural])
         net = None if self.net is None else {"kw": self.net.kw, "group": self.net.group}
+        for r, gross in (self.gross or {}).items():
+            self.stats[f"{self.generator.name}_gross_bill_{r}"][gross.members] = gross.bill
         return SegmentOutcome(pop.name, pop.customer_class, pop.n, self.tariffs, bills, {}, self.stats,
                               pop.elasticity, self.soc, structural, self.spec, net)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..behavior.pipeline import PriceDay, respond, response_day, strength
+from ..behavior.prices import ExportValue
 from ..outcome import ROLES
 from ..population import STREAM_BLOCK
 from ..rowmath import block_column_sums
@@ -148,6 +149,8 @@ def block_day(seg, chunk: Chunk, day: DayInputs, factors: np.ndarray, grid: dict
         if day.commit:
             for model in seg.observers:  # the final main-meter load (rooftop PV: its exports)
                 model.observe(role, rows, load, seg.population.params[model.name], seg.stats, day.step_hours)
+            if seg.gross is not None:
+                _bill_gross(seg, role, rows, day, load, storage)
         _read_meters(seg, role, chunk, day, load, storage, out.sums[r])
         out.load[role], out.storage[role] = load, storage
     return out
@@ -248,6 +251,18 @@ def _read_meters(seg, role: str, chunk: Chunk, day: DayInputs, load: np.ndarray,
         sums[:] = block_column_sums(load, storage, chunk.bounds)
 
 
+def _bill_gross(seg, role: str, rows: slice, day: DayInputs, load: np.ndarray, storage: np.ndarray | None) -> None:
+    """Bill the day's gross load of the chunk's customers with a generator (rooftop PV): the
+    final main-meter load plus the generation, the storage meter as read, on the tariffs
+    of the role (``seg.gross``)."""
+    gen = seg.generator
+    params = seg.population.params[gen.name]
+    sub, gross = gen.gross_load(rows, day.d, load, params)
+    if not len(sub):
+        return
+    seg.gross[role].add_day(rows, gross, day.contexts, None if storage is None else storage[sub])
+
+
 def _day_weather(load, d: int) -> DayWeather | None:
     """Day ``d``'s weather as the response models see it (None without weather)."""
     if load.temp_c is None:
@@ -282,7 +297,7 @@ def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray, groups=Non
     return PriceDay(price=price, storage_price=ctx.storage_price, period=ctx.period,
                     period_names=tuple(n.split(".")[-1] for n in t.period_names),
                     demand_price=t.demand_price, interruptible=ctx.intr_mask, groups=groups,
-                    cpp_adder=cpp, ptr_adder=ptr, **_notice(t))
+                    cpp_adder=cpp, ptr_adder=ptr, export=_export_value(t, ctx), **_notice(t))
 
 
 def _notice(t: CompiledTariff) -> dict:
@@ -294,3 +309,19 @@ def _notice(t: CompiledTariff) -> dict:
         if prog is not None:
             out[field] = float(prog.notice_hours)
     return out
+
+
+def _export_value(t: CompiledTariff, ctx: DayContext) -> ExportValue | None:
+    """The tariff's export section as a day's dispatch reads it: net billing's export price of
+    each step, net metering's money credits at their period's price, or (kWh credits) the
+    import price; the export limit and the charge on imports. None without a section."""
+    ex = t.export
+    if ex is None:
+        return None
+    if ex.net_billing:
+        price = ctx.export_sell
+    elif ex.money_credits:
+        price = ex.period_price[ctx.period]
+    else:
+        price = None
+    return ExportValue(price, float(ex.limit_kw), float(ex.non_bypassable_per_kwh))

@@ -750,3 +750,85 @@ class ChoiceBills:
             last = np.stack([acc.last_month.sum(axis=1) for acc in self.accs])
         return BillArrays(tuple(t.name for t in self.tariffs), self.choice, self.total, self.accs[0].kwh,
                           self.accs[0].peak_kw, (paid,), self.switches, last)
+
+
+class SubsetBills:
+    """A second bill of some of a role's customers: another load of theirs billed on the
+    tariff each of them is billed on in the role, beside their actual bills (the rooftop PV
+    customers' gross load, :func:`sim.prosumers.cost_shift`).
+
+    Only the rows ``members`` (sorted rows of the segment held) have accumulators: the
+    customers of any run of segment rows are one run of member rows (a member's place is a
+    running count), so the accumulators work on slices, as :class:`BillSet`'s do.
+
+    On a :class:`BillSet` a member is billed on the tariff of its ``choice``, as in the role.
+    On :class:`ChoiceBills` (customers who move within a menu) the load is billed on every
+    tariff of the menu and each month a member pays the one it was on that month in the role:
+    call :meth:`close_month` before the role's own close, which moves customers.
+
+    Parameters
+    ----------
+    bills : BillSet or ChoiceBills
+        The role's bills (their tariffs, and the customers' choices).
+    members : ndarray of int
+        The customers billed, sorted rows of the segment held.
+    calendar : Calendar
+    contract_kva, firm_kw : ndarray, shape (segment rows,), optional
+    spans : list of (start, stop), optional
+        The segment rows of each stream block (the accumulators' block sums).
+    """
+
+    def __init__(self, bills, members: np.ndarray, calendar, contract_kva: np.ndarray | None = None,
+                 firm_kw: np.ndarray | None = None, spans: list[tuple[int, int]] | None = None):
+        self.members = np.asarray(members, dtype=np.int64)
+        n = len(self.members)
+        kva = None if contract_kva is None else contract_kva[self.members]
+        firm = None if firm_kw is None else firm_kw[self.members]
+        own = [(int(np.searchsorted(self.members, a)), int(np.searchsorted(self.members, b))) for a, b in spans] \
+            if spans is not None else None
+        self.follow = bills if isinstance(bills, ChoiceBills) else None
+        if self.follow is None:
+            self.set = BillSet(bills.tariffs, bills.choice[self.members], calendar, kva, firm, own)
+        else:
+            self.tariffs = bills.tariffs
+            self.accs = [BillAccumulator(t, n, calendar, kva, firm, own) for t in bills.tariffs]
+            for acc in self.accs:
+                acc.keep_last = True
+            self.total = np.zeros((n, len(CHARGES)))
+
+    def place(self, rows: slice) -> slice:
+        """The member rows of the customers ``rows`` (segment rows held)."""
+        return slice(int(np.searchsorted(self.members, rows.start)), int(np.searchsorted(self.members, rows.stop)))
+
+    def add_day(self, rows: slice, load_kw: np.ndarray, contexts: dict, storage_kw: np.ndarray | None = None) -> None:
+        """Bill one day of the members among the customers ``rows``: ``load_kw`` (and
+        ``storage_kw``) has one row per such member, in order."""
+        own = self.place(rows)
+        if own.stop - own.start != len(load_kw):
+            raise ValueError(f"{len(load_kw)} load rows for {own.stop - own.start} members in rows "
+                             f"{rows.start}:{rows.stop}")
+        if own.stop == own.start:
+            return
+        if self.follow is None:
+            self.set.add_day(own, load_kw, contexts, storage_kw)
+            return
+        for t, acc in zip(self.tariffs, self.accs):
+            acc.add_day(own, load_kw, contexts[t.name], storage_kw)
+
+    def close_month(self, m: int) -> None:
+        """Close the month (before the role's own close: see the class docstring)."""
+        if self.follow is None:
+            self.set.close_month(m)
+            return
+        for acc in self.accs:
+            acc.close_month(m)
+        choice = self.follow.choice[self.members]
+        shadow = np.stack([acc.last_month for acc in self.accs])  # (options, n, charges)
+        self.total += shadow[choice, np.arange(len(self.members))]
+
+    @property
+    def bill(self) -> np.ndarray:
+        """Each member's total bill over the horizon, in member order. [currency]"""
+        if self.follow is None:
+            return self.set._gather("total").sum(axis=1)
+        return self.total.sum(axis=1)
