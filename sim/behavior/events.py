@@ -153,7 +153,7 @@ def _spread(out: np.ndarray, rest: np.ndarray, removed: np.ndarray, shift_share)
     bad = ~np.isfinite(add)
     if bad.any():      # a subnormal load outside the events: the quotient overflows; spread by shares instead
         share = rest[bad] / rest_sum[bad, None]
-        moved = rest * add[:, None]
+        moved = rest * np.where(bad, 0.0, add)[:, None]   # (the bad rows' inf x 0 would warn)
         moved[bad] = share * shifted[bad, None]
         return out + moved
     return out + rest * add[:, None]
