@@ -264,3 +264,53 @@ def test_the_systems_ev_share_of_its_peak_is_in_runs_without_pv():
         assert m["ev_kw_at_system_peak"] == pytest.approx(per_segment, rel=1e-12)
     assert r.metrics["change"]["ev_share_of_system_peak_change"] == pytest.approx(
         r.metrics["scenario"]["ev_share_of_system_peak"] - r.metrics["baseline"]["ev_share_of_system_peak"])
+
+
+def test_a_separately_metered_charger_is_billed_at_the_second_meters_rate():
+    """``meter: separate`` under a tariff with a storage meter: the cars' energy is billed at
+    ``storage_rate`` and only there (the main meter carries the rest), in both roles; the
+    system load is the same as with the charger behind the main meter when the plan's price
+    is the same (a flat storage rate equal to the flat price)."""
+    data = _scenario(dict(EV, meter="separate", daily_kwh=8.0, charger_kw=7.0))
+    del data["populations"][1]
+    del data["populations"][0]["participation"]  # everyone on the TOU in the scenario role
+    flat = data["tariffs"]["flat"]
+    flat["storage_rate"] = {"price_per_kwh": 0.2}
+    r = sim.run(build(data))
+    m = r.metrics
+    for role in ("baseline", "scenario"):
+        ev_kwh = m["segments"]["res"][role]["ev_kwh"]
+        assert ev_kwh > 0
+        if role == "baseline":  # the flat tariff has the meter: the cars' energy at its rate
+            assert m[role]["revenue_storage_energy"] == pytest.approx(ev_kwh * 0.2, rel=1e-9)
+        else:                   # the TOU has none: on the main meter
+            assert m[role]["revenue_storage_energy"] == 0
+    main = copy.deepcopy(data)
+    main["populations"][0]["behavior"][1]["meter"] = "main"
+    r_main = sim.run(build(main))
+    # the TOU scenario (no second meter) gives the bits of a main-meter charger
+    assert r.system_load_kw["scenario"].tobytes() == r_main.system_load_kw["scenario"].tobytes()
+    # the baseline's energy is the same; its bill differs by exactly the price difference
+    assert m["baseline"]["energy_kwh"] == pytest.approx(r_main.metrics["baseline"]["energy_kwh"], rel=1e-12)
+    ev_kwh = m["segments"]["res"]["baseline"]["ev_kwh"]
+    diff = r_main.metrics["baseline"]["revenue"] - m["baseline"]["revenue"]
+    price = flat["price_per_kwh"]
+    tax = flat.get("tax_rate", 0.0)
+    assert diff == pytest.approx(ev_kwh * (price - 0.2) * (1 + tax), rel=1e-9)
+
+
+def test_load_metered_apart_by_two_models_adds_up():
+    """Two models' loads metered apart (a store's charging and a separately metered charger)
+    are added row by row over the union of their customers."""
+    from sim.behavior.registry import ResponseDay
+
+    day = ResponseDay(role="scenario", base=None, own=None, groups=None, strength=np.ones(5), fatigue=1.0,
+                      step_hours=1.0, idx=slice(0, 5), mean_kw=np.ones(5), month_peak_kw=None, stats=None,
+                      soc=None, input_kw=np.zeros((5, 3)))
+    a = np.arange(6, dtype=float).reshape(2, 3)
+    b = np.full((2, 3), 10.0)
+    day.add_charge(np.array([1, 3]), a)
+    day.add_charge(np.array([3, 4]), b)
+    rows, values = day.charge
+    assert rows.tolist() == [1, 3, 4]
+    assert values.tolist() == [[0, 1, 2], [13, 14, 15], [10, 10, 10]]

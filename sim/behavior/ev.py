@@ -39,7 +39,9 @@ a session that began before the run.
 
 Both tariff roles carry the same fleet and the same energy; only the mode may differ
 (``baseline_mode``, default unmanaged, and ``mode`` in the scenario role). The load is on
-the main meter. Its utility term is None: the car's driving, and so the energy it needs,
+the main meter, or with ``meter: separate`` on a meter of its own: the tariff's second
+meter (``storage_rate``), at whose price the car is then planned, and the main meter under a
+tariff without one (added after every model of the day). Its utility term is None: the car's driving, and so the energy it needs,
 is the same in both roles, and moving the charging within the window costs the customer
 nothing (no inconvenience is modelled).
 
@@ -307,13 +309,21 @@ class EvModel(ResponseModel):
         mode = s.mode if day.role == "scenario" else s.baseline_mode
         # the first step starting at or after the timer's hour (as the window's start)
         timer = None if s.timer_start is None else int(np.ceil(s.timer_start / day.step_hours - 1e-9))
-        price = day.own.price if day.own.price.ndim == 1 else day.own.price[sub]
+        separate = s.meter == "separate"
+        if separate and day.own.storage_price is not None:  # a meter of its own, at its own rate
+            price = np.asarray(day.own.storage_price, dtype=np.float64)
+        else:
+            price = day.own.price if day.own.price.ndim == 1 else day.own.price[sub]
         if mode == "managed" and day.own.grid_event is not None:
             # the network operator's grid events: used only where the rest of the window does not suffice
             price = avoid_steps(price, day.own.grid_event[sub])
         ev, short = charge_ev(fleet, price, mode, day.step_hours, timer)
-        out = load.copy()
-        out[sub] += ev
+        if separate:  # billed on the storage meter where the tariff has one (sim.engine.step._meters)
+            out = load
+            day.add_charge(np.asarray(sub), ev)
+        else:
+            out = load.copy()
+            out[sub] += ev
         if day.stats is not None:
             rows = (np.arange(day.idx.start, day.idx.stop) if isinstance(day.idx, slice)
                     else np.asarray(day.idx))[sub]

@@ -95,8 +95,9 @@ class ResponseDay:
         Each storage model's state of charge at the start of the day, under its own name
         (``stores_energy``; copies the model may change: what it leaves is kept). [kWh]
     charge : (rows, ndarray), or None
-        Set by a storage model: its customers' charging load, billed on the storage meter
-        where the tariff has one. [kW]
+        Load metered apart: a storage model's charging, and a separately metered EV charger
+        (``ev`` with ``meter: separate``), billed on the storage meter where the tariff has
+        one (else added to the main meter); :meth:`add_charge` adds to it. [kW]
     input_kw : ndarray, shape (n, spd)
         The load before any model of the day responded. [kW]
     weather : sim.weather.DayWeather, or None
@@ -130,6 +131,20 @@ class ResponseDay:
     weather: object = None
     d: int | None = None
     thermal_kept: np.ndarray | None = None
+
+    def add_charge(self, rows: np.ndarray, values: np.ndarray) -> None:
+        """Add load metered apart for the customers at positions ``rows`` (ascending) among
+        the day's: :attr:`charge` becomes the union of the rows, their loads added (a row
+        that only one model sets keeps its values unchanged)."""
+        if self.charge is None:
+            self.charge = (rows, values)
+            return
+        old_rows, old = self.charge
+        both = np.union1d(old_rows, rows)
+        out = np.zeros((len(both), values.shape[1]))
+        out[np.searchsorted(both, old_rows)] += old
+        out[np.searchsorted(both, rows)] += values
+        self.charge = (both, out)
 
 
 @dataclass(frozen=True)

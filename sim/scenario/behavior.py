@@ -191,6 +191,10 @@ class ElectricVehicles(Model):
     timer_start: float | None = Field(None, ge=0, lt=24, description=(
         "Timer mode: hour the timer starts charging (default: the first step of the cheapest price "
         "in each car's window, the valley start). [h]"))
+    meter: Literal["main", "separate"] = Field("main", description=(
+        "main: the charger is behind the home's main meter; separate: it has a meter of its own, billed at "
+        "the tariff's `storage_rate` (the second meter, docs/tariffs.md 5.14) and planned at that price, or "
+        "on the main meter under a tariff without one."))
     _kw = _within("charger_kw", 0.0, 1000.0)
     _arr = _within("arrival_hour", 0.0, 24.0)
     _dep = _within("departure_hour", 0.0, 24.0)
