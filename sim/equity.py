@@ -18,7 +18,8 @@ least a cent in size. A customer pays "more than x %" when ``dB_i > max(x/100 |B
 so that the shares are nested: more than 10 % <= more than 5 % <= more than 1 % <= pays more.
 
 Concentration: the Gini coefficient of the segment's bills in each role, and of the gains
-``max(-dB_i, 0)`` and losses ``max(dB_i, 0)`` over all of its customers (0: spread evenly
+``-dB_i`` where ``dB_i < -0.005`` and losses ``dB_i`` where ``dB_i > 0.005`` (0 elsewhere:
+a change within half a cent is none) over all of its customers (0: spread evenly
 over every customer; towards 1: one customer takes all). docs/metrics.md ("Equity") gives
 every key with its definition.
 
@@ -176,8 +177,12 @@ def concentration(split: BillSplit) -> dict:
     """Gini coefficients (0-1, None where undefined) of the bills in each role and of the
     gains and losses over all the customers."""
     change = split.change
+    # a change within half a cent is no gain or loss (as in the shares paying more or less):
+    # otherwise a segment where nobody gains would report the Gini of its rounding residues
+    gains = np.where(change < -CENT, -change, 0.0)
+    losses = np.where(change > CENT, change, 0.0)
     return {"bill_gini_baseline": gini(split.baseline), "bill_gini_scenario": gini(split.scenario),
-            "gains_gini": gini(np.maximum(-change, 0.0)), "losses_gini": gini(np.maximum(change, 0.0))}
+            "gains_gini": gini(gains), "losses_gini": gini(losses)}
 
 
 def equity_figures(split: BillSplit, currency: str, days: int, *, gini_of_bills: bool = True) -> dict:

@@ -246,3 +246,19 @@ def test_bad_groups_name_file_line_and_field(groups, expected, write_yaml, capsy
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err, err
     assert any(line.startswith(f"{path}:") and expected in line for line in err.splitlines()), err
+
+
+def test_changes_within_half_a_cent_are_no_gains_for_the_concentration():
+    """Bills at a floor (a net-metered prosumer at its minimum bill of 0 in both roles) differ
+    by rounding residues of about 1e-13: those are no gains, so a segment where nobody gains
+    by a cent has no gains Gini (not the Gini of its residues, near 1); a real gain counts,
+    and the residues do not move the losses' Gini."""
+    base = np.array([100.0, 0.0, 0.0, 0.0, 50.0])
+    scen = np.array([110.0, 1e-13, -2e-13, 0.0, 50.0 - 1e-12])
+    f = equity_figures(BillSplit(base, scen, base.copy()), "USD", 30)
+    assert f["gains_gini"] is None
+    assert f["losses_gini"] == pytest.approx(gini(np.array([10.0, 0, 0, 0, 0])))
+    scen[2] = -1.0                                        # one customer saves a dollar
+    f = equity_figures(BillSplit(base, scen, base.copy()), "USD", 30)
+    assert f["gains_gini"] == pytest.approx(gini(np.array([0, 0, 1.0, 0, 0])))
+    assert f["share_pay_less"] == pytest.approx(0.2)
