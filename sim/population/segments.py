@@ -46,7 +46,8 @@ def draw(param: Param, rng: np.random.Generator, n: int) -> np.ndarray:
 
     A plain number gives that value to everyone. Distributions: ``normal`` (optionally
     truncated to [min, max], sampled by inverse CDF), ``lognormal`` by its mean and
-    coefficient of variation, ``uniform`` and ``triangular``.
+    coefficient of variation (negative mean: the negative of a log-normal; ``cap``: magnitudes
+    beyond it set to it), ``uniform`` and ``triangular``.
     """
     if isinstance(param, (int, float)):
         return np.full(n, float(param))
@@ -60,7 +61,10 @@ def draw(param: Param, rng: np.random.Generator, n: int) -> np.ndarray:
         return stats.truncnorm.ppf(u, lo, hi, loc=param.mean, scale=param.sd)
     if isinstance(param, LogNormal):
         sigma = np.sqrt(np.log1p(param.cv ** 2))
-        return param.mean * np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma ** 2)
+        x = abs(param.mean) * np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma ** 2)
+        if param.cap is not None:
+            x = np.minimum(x, param.cap)  # censored at the cap (docs/scenario.md section 6)
+        return np.copysign(x, param.mean)
     if isinstance(param, Uniform):
         return rng.uniform(param.low, param.high, n)
     if isinstance(param, Triangular):

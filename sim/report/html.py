@@ -81,7 +81,8 @@ def param_text(p) -> str:
             cut = ", ".join(c for c in cut if c)
             return f"normal(mean {_g(p['mean'])}, sd {_g(p['sd'])}{', ' + cut if cut else ''})"
         if d == "lognormal":
-            return f"lognormal(mean {_g(p['mean'])}, cv {_g(p['cv'])})"
+            cap = f", cap {_g(p['cap'])}" if p.get("cap") is not None else ""
+            return f"lognormal(mean {_g(p['mean'])}, cv {_g(p['cv'])}{cap})"
         if d == "uniform":
             return f"uniform({_g(p['low'])} to {_g(p['high'])})"
         if d == "triangular":

@@ -89,11 +89,12 @@ DEFAULT_SOURCES = {
         "assumption."),
     "commercial": (
         "CES over the price periods (PRISM with two) with an elasticity of substitution averaging -0.11 "
-        "(half-normal across customers), no daily "
+        "(capped log-normal across customers: cv 10, magnitude at most 1), no daily "
         "elasticity; demand shaving of 5 % of the month's baseline peak where a demand charge applies.",
         "Goldman, Hopper, Bharvirkar, Neenan and Cappers 2007, The Energy Journal 28(1) (LBNL-60720; "
         "abstract read at osti.gov/biblio/920341): average elasticity of substitution 0.11 for 119 large "
-        "customers on Niagara Mohawk's hourly prices. The 5 % shaving is an assumption."),
+        "customers on Niagara Mohawk's hourly prices, 18 % of them above 0.10; the spread's shape and cap "
+        "are drsim's fit to these figures (docs/evidence_ci.md). The 5 % shaving is an assumption."),
     "industrial": (
         "As commercial, with demand shaving of 8 % of the month's baseline peak.",
         "Goldman et al. 2007 as for commercial; the 8 % shaving is an assumption."),

@@ -73,11 +73,26 @@ class Normal(Model):
 
 
 class LogNormal(Model):
-    """Log-normal distribution given by its mean and coefficient of variation."""
+    """Log-normal distribution given by its mean and coefficient of variation; a negative
+    mean gives the negative of a log-normal (mean ``|mean|``), for quantities written with
+    a minus sign such as elasticities. An optional ``cap`` limits the magnitude: a value
+    the log-normal puts beyond it is set to it (censored, not redrawn), so the mean falls
+    below ``mean`` and a share ``P(|X| > cap)`` of customers sits at the cap."""
 
     dist: Literal["lognormal"]
-    mean: float = Field(gt=0, description="Mean of the distribution (not of its log).")
-    cv: float = Field(ge=0, le=10, description="Coefficient of variation, sd / mean.")
+    mean: float = Field(description="Mean of the uncapped distribution (not of its log); nonzero, "
+                                    "negative for the negative of a log-normal.")
+    cv: float = Field(ge=0, le=10, description="Coefficient of variation of the uncapped distribution, "
+                                               "sd / |mean|.")
+    cap: float | None = Field(None, gt=0, description=(
+        "Largest magnitude (optional): values beyond it are set to it (+cap, or -cap for a negative mean)."))
+
+    @model_validator(mode="after")
+    def _nonzero(self) -> LogNormal:
+        if self.mean == 0:
+            raise problems([(("mean",), "must be nonzero (positive, or negative for the negative of a "
+                                        "log-normal); got 0")])
+        return self
 
 
 class Uniform(Model):
@@ -133,7 +148,10 @@ def param_bounds(param: Param) -> tuple[float, float]:
         return (-math.inf if param.min is None else param.min,
                 math.inf if param.max is None else param.max)
     if isinstance(param, LogNormal):
-        return (0.0, math.inf) if param.cv > 0 else (param.mean, param.mean)
+        m = abs(param.mean) if param.cap is None else min(abs(param.mean), param.cap)
+        hi = (math.inf if param.cap is None else param.cap) if param.cv > 0 else m
+        lo = 0.0 if param.cv > 0 else m
+        return (lo, hi) if param.mean > 0 else (-hi, -lo if lo else 0.0)
     return param.low, param.high
 
 
@@ -208,7 +226,7 @@ def within(name: str, lo: float, hi: float):
         a, b = param_bounds(v)
         if a < lo or b > hi:
             raise PydanticCustomError("drsim_bound", "{name} must lie in [{lo}, {hi}] for every customer; "
-                                      "this one spans [{a}, {b}] (truncate a normal with min/max)",
+                                      "this one spans [{a}, {b}] (truncate a normal with min/max, or give a lognormal a cap)",
                                       {"name": name, "lo": lo, "hi": hi, "a": a, "b": b})
         return v
 

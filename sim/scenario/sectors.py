@@ -117,7 +117,7 @@ def _scaled(param, k: float):
     if not isinstance(param, dict):
         return param * k
     out = dict(param)
-    for key in ("mean", "sd", "min", "max", "low", "mode", "high"):
+    for key in ("mean", "sd", "min", "max", "low", "mode", "high", "cap"):
         if out.get(key) is not None:
             out[key] = out[key] * k
     return out
