@@ -106,7 +106,7 @@ import numpy as np
 from .._jit import jit
 from .inputs import day_block, day_prices, per_customer
 from .prices import ExportValue, spread
-from .registry import CustomerParams, ResponseDay, ResponseModel, register
+from .registry import CustomerParams, ResponseDay, ResponseModel, register, writable
 
 __all__ = ["BATTERY_STREAM", "Battery", "BatteryDay", "BatteryModel", "ExportValue", "MODES", "dispatch_battery",
            "event_steps"]
@@ -648,7 +648,7 @@ class BatteryModel(ResponseModel):
         soc[sub] = got.soc_kwh
         if day.stats is not None:
             self._keep(day, rows, before, got, battery, called)
-        load = load.copy() if load is day.input_kw else load     # another model's output: changed in place
+        load = writable(load, day)                               # another model's output: changed in place
         load[sub] = got.net_kw
         return load
 

@@ -71,7 +71,7 @@ import numpy as np
 from .._jit import jit
 from ..rowmath import block_column_sums
 from .prices import avoid_steps
-from .registry import CustomerParams, ResponseDay, ResponseModel, register
+from .registry import CustomerParams, ResponseDay, ResponseModel, register, writable
 
 __all__ = ["EvFleet", "MODES", "charge_ev", "EvModel", "window_steps"]
 
@@ -322,7 +322,7 @@ class EvModel(ResponseModel):
             out = load
             day.add_charge(np.asarray(sub), ev)
         else:
-            out = load.copy()
+            out = writable(load, day)
             out[sub] += ev
         if day.stats is not None:
             rows = (np.arange(day.idx.start, day.idx.stop) if isinstance(day.idx, slice)

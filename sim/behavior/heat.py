@@ -86,7 +86,7 @@ import numpy as np
 
 from ..population.thermal import CLASS_THERMAL, heating_degrees
 from ..rowmath import block_column_sums
-from .registry import CustomerParams, ModelSetup, ResponseDay, ResponseModel, register
+from .registry import CustomerParams, ModelSetup, ResponseDay, ResponseModel, register, writable
 from .storage import Store, dispatch_storage
 
 __all__ = ["COP_AIR", "COP_CORRECTION", "FUEL_CODES", "ElectricHeatModel", "annuity_factor", "cop_air_source",
@@ -328,28 +328,40 @@ class ElectricHeatModel(ResponseModel):
         return elec
 
     def respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> np.ndarray:
+        return self._respond(load, day, params)[0]
+
+    def respond_with_utility(self, load: np.ndarray, day: ResponseDay,
+                             params: CustomerParams) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`respond` and, where it added heating, :meth:`utility` (None otherwise; the
+        load is changed in place where another model's output allows it, so identity does
+        not tell)."""
+        after, changed = self._respond(load, day, params)
+        return after, (self.utility(load, after, day, params) if changed else None)
+
+    def _respond(self, load: np.ndarray, day: ResponseDay, params: CustomerParams) -> tuple[np.ndarray, bool]:
+        """The load with the heating added, and whether any was."""
         if day.weather is None or not self._on:
-            return load
+            return load, False
         deg = heating_degrees(day.weather.temp_c, self._base_c)
         if not deg.any() and self.settings.technology == "heat_pump":
-            return load                  # (a storage heater's store still loses heat)
+            return load, False           # (a storage heater's store still loses heat)
         rows_all = _rows(day.idx)
         sub = np.flatnonzero(self._on[day.role][rows_all])
         if day.stats is not None:
             self.fuel_stats(day, rows_all, float(deg.sum()) * day.step_hours, params)
         if not sub.size:
-            return load
+            return load, False
         rows = rows_all[sub]
         heat = params.heat_kwh_per_degree_hour[rows][:, None] * deg[None, :]
         elec = self.electric_kw(heat, day, params, rows, sub)
-        out = load.copy()
+        out = writable(load, day)
         out[sub] += elec
         if day.stats is not None:
             day.stats["heat_kwh_" + day.role][rows] += heat.sum(axis=1) * day.step_hours
             day.stats["heat_electric_kwh_" + day.role][rows] += elec.sum(axis=1) * day.step_hours
             if day.d is not None:
                 self.block_sums(day, rows, elec)
-        return out
+        return out, True
 
     def fuel_stats(self, day: ResponseDay, rows: np.ndarray, dh_day: float, params: CustomerParams) -> None:
         """The final energy of the day's fuel heating (customers with a fuel not heating

@@ -39,7 +39,7 @@ import numpy as np
 
 from .._jit import jit
 from ..solar import measured_per_kwp, pv_per_kwp
-from .registry import CustomerParams, ResponseDay, ResponseModel, register
+from .registry import CustomerParams, ResponseDay, ResponseModel, register, writable
 
 __all__ = ["PV_STREAM", "PvModel"]
 
@@ -65,6 +65,7 @@ class PvModel(ResponseModel):
     def __init__(self, settings):
         super().__init__(settings)
         self._fleets: dict = {}
+        self._gross_gen: tuple = (None, None)   #: (chunk rows and day, their generation) of gross_load
         self._block_of = np.zeros(0, dtype=np.int64)
         self.profile: np.ndarray | None = None   #: (classes, days, spd) output per kWp [kW/kWp]
 
@@ -139,7 +140,7 @@ class PvModel(ResponseModel):
             return load
         # in place where the load is an earlier model's new array (the pipeline's own); never
         # into the day's input load or a view of it
-        out = load.copy() if load is day.input_kw or np.may_share_memory(load, day.input_kw) else load
+        out = writable(load, day)
         spd = out.shape[1]
         price = np.asarray(day.own.price, dtype=np.float64)
         price = price[None, :] if price.ndim == 1 else np.ascontiguousarray(price[sub])
@@ -184,7 +185,10 @@ class PvModel(ResponseModel):
         if self.settings.adoption <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros((0, load.shape[1]))
         sub, _, kwp, cls = self.fleet(rows, params)
-        return sub, load[sub] + self.generation(d, kwp, cls)
+        key = (rows.start, rows.stop, d)
+        if self._gross_gen[0] != key:   # the same in both roles of the chunk's day: computed once
+            self._gross_gen = (key, self.generation(d, kwp, cls))
+        return sub, load[sub] + self._gross_gen[1]
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:
         """None: generation changes where the energy comes from, not what the customer

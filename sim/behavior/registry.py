@@ -32,7 +32,8 @@ from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["CustomerParams", "ModelSetup", "ResponseDay", "ResponseModel", "model_for", "register", "registered", "unregister"]
+__all__ = ["CustomerParams", "ModelSetup", "ResponseDay", "ResponseModel", "model_for", "register", "registered", "unregister",
+           "writable"]
 
 
 class CustomerParams:
@@ -145,6 +146,14 @@ class ResponseDay:
         out[np.searchsorted(both, old_rows)] += old
         out[np.searchsorted(both, rows)] += values
         self.charge = (both, out)
+
+
+def writable(load: np.ndarray, day: ResponseDay) -> np.ndarray:
+    """``load`` itself when a model may change it in place (another model's output of the
+    day), else a copy: the day's input (``day.input_kw``, or anything sharing its memory) is
+    read again by other roles and models and is never written. Changing a block in place
+    rather than copying it for a few customers' rows is the same arithmetic, the same bits."""
+    return load.copy() if load is day.input_kw or np.may_share_memory(load, day.input_kw) else load
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ from .._jit import jit
 from ..rowmath import RowGroups, group_rows
 from .inputs import day_prices, per_customer
 from .prices import avoid_steps, spread
-from .registry import CustomerParams, ResponseDay, ResponseModel, register
+from .registry import CustomerParams, ResponseDay, ResponseModel, register, writable
 
 __all__ = ["Store", "dispatch_storage"]
 
@@ -516,7 +516,7 @@ class ThermalStorageModel(ResponseModel):
             charge_price, sub_groups = avoid_steps(charge_price, own.grid_event[sub], serve), None
         main, ch, soc_end = dispatch_storage(load[sub], charge_price, serve, store, soc[sub], day.step_hours,
                                              groups=sub_groups)
-        load = load.copy() if load is day.input_kw else load
+        load = writable(load, day)
         load[sub] = main
         day.charge = (sub, ch)
         soc[sub] = soc_end
