@@ -109,8 +109,8 @@ def step_factors(own, ptr_factor: float, same_day_factor: float, step_hours: flo
     if ptr_factor != 1.0:
         factor = np.where(in_ptr, ptr_factor, factor)
     if same_day_factor != 1.0:
-        same = same_day_steps(in_cpp, getattr(own, "cpp_notice_hours", 24.0), step_hours) | \
-            same_day_steps(in_ptr, getattr(own, "ptr_notice_hours", 24.0), step_hours)
+        same = (same_day_steps(in_cpp, own.cpp_notice_hours, step_hours)
+                | same_day_steps(in_ptr, own.ptr_notice_hours, step_hours))
         factor = np.where(same, factor * same_day_factor, factor)
     return None if bool(np.all(factor == 1.0)) else factor
 
@@ -314,5 +314,5 @@ class EventResponseModel(ResponseModel):
         ptr = own.ptr_adder if own.ptr_adder is not None else 0.0
         adder = np.asarray(cpp + ptr, dtype=np.float64)
         s = self.settings
-        factor = step_factors(own, s.ptr_factor, getattr(s, "same_day_factor", 1.0), day.step_hours)
+        factor = step_factors(own, s.ptr_factor, s.same_day_factor, day.step_hours)
         return adder, (slope if factor is None else slope[:, None] * factor[None, :])

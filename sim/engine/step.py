@@ -302,10 +302,9 @@ def _price_day(t: CompiledTariff, ctx: DayContext, price: np.ndarray, groups=Non
 
 def _notice(t: CompiledTariff) -> dict:
     """The notice (hours before an event starts) of a tariff's critical-peak and rebate programmes."""
-    src = getattr(t, "source", None)
     out = {}
     for field, part in (("cpp_notice_hours", "critical_peak"), ("ptr_notice_hours", "peak_time_rebate")):
-        prog = getattr(src, part, None) if src is not None else None
+        prog = getattr(t.source, part, None)   # (a tariff type without the programme has no such field)
         if prog is not None:
             out[field] = float(prog.notice_hours)
     return out

@@ -168,7 +168,7 @@ def season_curves(chart_id: str, rows: list[tuple[str, list[tuple[str, np.ndarra
         for i, (season, panels) in enumerate(rows):
             for j, (day_type, b, s, days) in enumerate(panels):
                 ax = axes[i, j]
-                ax.set_title(f"{season}: {day_type}s ({days} day{'s' if days != 1 else ''})")
+                ax.set_title(f"{season}: {day_type}s ({counted(days, 'day')})")
                 _day_axes(ax, len(b) if b is not None else 24)
                 if b is None:
                     ax.text(12, 0.5, "no such days in the horizon", ha="center", va="center",
@@ -177,7 +177,9 @@ def season_curves(chart_id: str, rows: list[tuple[str, list[tuple[str, np.ndarra
                 _step_line(ax, b, color=BASELINE, linestyle="--", label="baseline")
                 _step_line(ax, s, color=SCENARIO, label="scenario")
             axes[i, 0].set_ylabel("mean load [kW]")
-        axes[0, 0].legend(loc="lower right", frameon=False)
+        drawn = [ax for ax in axes.flat if ax.get_lines()]   # the first panel with days (one may have none)
+        if drawn:
+            drawn[0].legend(loc="lower right", frameon=False)
         axes[0, 0].set_ylim(bottom=0)
         _thousands(axes[0, 0])
 

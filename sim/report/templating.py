@@ -16,6 +16,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ..words import counted
 from . import fmt
 
 #: The page style, shared by every report page (templates/report.css).
@@ -31,6 +32,7 @@ def environment():
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.globals["CSS"] = CSS
+    env.filters["counted"] = counted   # {{ n | counted("day") }}: "1 day", "2 days"
     return env
 
 
