@@ -39,7 +39,7 @@ def cmd_validate(args) -> int:
     n = sum(seg.count or 0 for seg in sc.populations)
     csv = any(s.count is None for s in sc.populations)
     out_console.print(f"{args.file}: ok — scenario {sc.name!r}, {counted(len(sc.populations), 'segment')}, "
-                      f"{n} customer{'' if n == 1 and not csv else 's'}{' (plus CSV)' if csv else ''}, "
+                      f"{f'{n} customers (plus CSV)' if csv else counted(n, 'customer')}, "
                       f"{counted(sc.horizon.days, 'day')} at {sc.horizon.step_minutes}-minute steps, "
                       f"{counted(len(sc.tariffs), 'tariff')}", highlight=False)
     if _has_sweep_block(args.file):  # check the sweep block too: every path and value, every point
