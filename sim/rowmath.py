@@ -34,8 +34,8 @@ import numpy as np
 
 from ._jit import jit
 
-__all__ = ["MAX_GROUPS", "RowGroups", "block_column_sums", "block_sum", "distinct_by_row", "group_rows", "numpy_sum",
-           "row_dot", "row_matmul"]
+__all__ = ["MAX_GROUPS", "RowGroups", "add_rows", "block_column_sums", "block_sum", "distinct_by_row", "group_rows",
+           "numpy_sum", "row_dot", "row_matmul"]
 
 
 def row_dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -124,6 +124,50 @@ def _block_column_sums(load, extra, bounds, out):
             else:
                 for t in range(spd):
                     out[k, t] += load[i, t] + extra[i, t]
+
+def add_rows(values: np.ndarray, step_hours: float, *, out: np.ndarray | None = None, sub: np.ndarray | None = None,
+             kwh: np.ndarray | None = None, rows: np.ndarray | None = None, block_of: np.ndarray | None = None,
+             block_kw: np.ndarray | None = None, col: int = 0) -> None:
+    """Place some customers' added load ``values`` (k, spd) [kW] and keep its sums, in one
+    pass (a model's load added to a block, e.g. EV charging or electric heat).
+
+    With ``out``: ``out[sub] += values``. With ``kwh``: ``kwh[rows] += values.sum(axis=1) x
+    h`` (numpy's order of additions, :func:`numpy_sum`). With ``block_kw``: each stream
+    block's sum ``block_kw[b, col:col + spd] += values[run].sum(axis=0)``, the rows of a run
+    of equal ``block_of[rows]`` (non-decreasing: ``rows`` ascending) added row after row
+    from 0.0 (as :func:`block_column_sums`). The same bits as those numpy statements, without
+    their gathered copies and temporaries; ``rows`` must be distinct.
+    """
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    none_i, none_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+    _add_rows(v, float(step_hours), out is not None, np.zeros((0, v.shape[1])) if out is None else out,
+              none_i if sub is None else np.asarray(sub, dtype=np.int64),
+              kwh is not None, none_f if kwh is None else kwh,
+              none_i if rows is None else np.asarray(rows, dtype=np.int64),
+              block_kw is not None, none_i if block_of is None else block_of,
+              np.zeros((0, 0)) if block_kw is None else block_kw, int(col))
+
+
+@jit
+def _add_rows(v, h, place, out, sub, keep_kwh, kwh, rows, keep_blocks, block_of, block_kw, col):
+    k, spd = v.shape
+    acc = np.zeros(spd)
+    for i in range(k):
+        if place:
+            r = sub[i]
+            for t in range(spd):
+                out[r, t] = out[r, t] + v[i, t]
+        if keep_kwh:
+            kwh[rows[i]] = kwh[rows[i]] + numpy_sum(v[i]) * h
+        if keep_blocks:
+            b = block_of[rows[i]]
+            for t in range(spd):
+                acc[t] += v[i, t]
+            if i == k - 1 or block_of[rows[i + 1]] != b:
+                for t in range(spd):
+                    block_kw[b, col + t] = block_kw[b, col + t] + acc[t]
+                    acc[t] = 0.0
+
 
 #: Most distinct rows worth grouping; more take the per-customer path.
 MAX_GROUPS = 16

@@ -460,3 +460,56 @@ def test_bad_battery_settings_exit_2_naming_the_field(field, value, expected, wr
     assert code == 2 and expected in err and "Traceback" not in err, err
     assert re.search(r"scenario\.yaml:\d+: ", err), err                      # file and line
     assert not (tmp_path / "results").exists()
+
+
+# ------------------------------------------------------------ distinct price rows, sums
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.sampled_from(MODES), st.booleans())
+def test_a_plan_on_distinct_price_rows_is_the_per_customer_plan_bit_for_bit(data, mode, with_export):
+    """``dispatch_battery`` given each customer's row of the distinct price rows
+    (``price_row``, as the model passes a tiered block's groups) plans exactly as on the
+    per-customer prices: the sort orders and the event lift depend on the rows' values
+    only, and the distinct rows are those of the owners."""
+    x, price, battery, soc0, h, events = data.draw(days())
+    n, spd = x.shape
+    k = data.draw(st.integers(1, 3))
+    distinct = price[None, :] + np.array([0.0, 0.05, 0.7])[:k, None]
+    which = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    used, row = np.unique(which, return_inverse=True)
+    ex = data.draw(export_terms(spd)) if with_export else None
+    ref = dispatch_battery(x, distinct[which], battery, soc0, h, mode, events, ex)
+    got = dispatch_battery(x, distinct[used], battery, soc0, h, mode, events, ex, price_row=row)
+    for a, b in zip(got, ref):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_price_rows_that_do_not_fit_are_refused():
+    x = np.ones((2, 24))
+    with pytest.raises(ValueError, match="price_row"):
+        dispatch_battery(x, np.ones((1, 24)), Battery(5.0, 3.0, 0.9, 0.0), np.zeros(2), 1.0, "tou_arbitrage",
+                         price_row=np.array([0, 1]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_the_kept_sums_are_numpys(data):
+    """The model's per-owner energy sums (one compiled pass) are the numpy expressions they
+    replace, bit for bit, rows in any order of the segment and NaN-free loads of both signs."""
+    from sim.behavior.battery import _keep_sums
+
+    x, price, battery, soc0, h, _ = data.draw(days())
+    n, spd = x.shape
+    got = dispatch_battery(x, price, battery, soc0, h, "export")
+    rows = np.random.default_rng(data.draw(st.integers(0, 99))).permutation(8)[:n]
+    start = np.random.default_rng(1).uniform(0, 5, (4, 8))
+    out = start.copy()
+    eta = np.sqrt(battery.efficiency * np.ones(n))
+    _keep_sums(got.charge_kw, got.discharge_kw, np.ascontiguousarray(x), eta, h, rows, *out)
+    ref = start.copy()
+    charged, discharged = got.charge_kw.sum(axis=1) * h, got.discharge_kw.sum(axis=1) * h
+    ref[0][rows] += charged
+    ref[1][rows] += discharged
+    ref[2][rows] += charged * (1.0 - eta) + discharged * (1.0 / eta - 1.0)
+    ref[3][rows] += np.maximum(got.discharge_kw - np.maximum(x, 0.0), 0.0).sum(axis=1) * h
+    np.testing.assert_array_equal(out, ref)

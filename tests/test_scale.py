@@ -209,3 +209,38 @@ def test_shards_answer_a_series_of_calls_in_order_and_a_failure_reaches_the_coor
             for answer in shards(fail=3).each("step", calls):
                 seen.append(answer)
         assert seen == [[(0, i), (1, i)] for i in range(3)]
+
+
+@pytest.mark.parametrize("place", [False, True])
+def test_add_rows_is_the_numpy_statements_it_replaces(place):
+    """``rowmath.add_rows`` (a model's added load placed and summed in one pass) gives the
+    bits of ``out[sub] += v``, ``kwh[rows] += v.sum(axis=1) h`` and the block sums of
+    ``block_column_sums`` added to each block's day, for uneven runs (1-7 rows of a block), 24
+    and 96 steps, values over 12 orders of magnitude."""
+    from sim.rowmath import add_rows, block_column_sums
+
+    rng = np.random.default_rng(5)
+    for spd in (24, 96):
+        n, k = 300, 120
+        v = rng.gamma(0.5, 3.0, (k, spd)) * rng.choice([1e-6, 1.0, 1e6], size=(k, spd))
+        sub = np.sort(rng.choice(n, k, replace=False))
+        rows = 1000 + sub
+        block_of = np.repeat(np.arange(200), 7)[:1400]
+        out0, kwh0 = rng.uniform(size=(n, spd)), rng.uniform(size=1400)
+        blocks0 = rng.uniform(size=(200, 3 * spd))
+        out, kwh, blocks = out0.copy(), kwh0.copy(), blocks0.copy()
+        add_rows(v, 0.25, out=out if place else None, sub=sub, kwh=kwh, rows=rows, block_of=block_of,
+                 block_kw=blocks, col=spd)
+        ref_out, ref_kwh, ref_blocks = out0.copy(), kwh0.copy(), blocks0.copy()
+        if place:
+            ref_out[sub] += v
+        ref_kwh[rows] += v.sum(axis=1) * 0.25
+        b = block_of[rows]
+        cut = np.flatnonzero(np.diff(b)) + 1
+        sums = block_column_sums(v, None, np.concatenate(([0], cut, [len(rows)])))
+        ref_blocks[b[np.concatenate(([0], cut))], spd:2 * spd] += sums
+        assert 1 in np.diff(np.concatenate(([0], cut, [len(rows)])))   # a block of one row
+        np.testing.assert_array_equal(out, ref_out)
+        np.testing.assert_array_equal(kwh, ref_kwh)
+        np.testing.assert_array_equal(blocks, ref_blocks)
+        assert not place or not np.array_equal(out, out0)

@@ -104,6 +104,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._jit import jit
+from ..rowmath import numpy_sum
 from .inputs import day_block, day_prices, per_customer
 from .prices import ExportValue, spread
 from .registry import CustomerParams, ResponseDay, ResponseModel, register, writable
@@ -188,7 +189,7 @@ def _checked(battery: Battery, n: int) -> Battery:
 
 def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, soc_kwh: np.ndarray,
                      step_hours: float, mode: str, events: np.ndarray | None = None,
-                     exports: ExportValue | None = None) -> BatteryDay:
+                     exports: ExportValue | None = None, price_row: np.ndarray | None = None) -> BatteryDay:
     """One day of each customer's battery (module docstring).
 
     Parameters
@@ -208,11 +209,23 @@ def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, so
     exports : ExportValue, optional
         What an exported kWh earns and an imported one costs beyond ``price`` under the
         tariff's export section (None: an export earns ``price``, the plan of plain netting).
+    price_row : ndarray of int, shape (n,), optional
+        Each customer's row of ``price``, which then holds the distinct price rows of these
+        customers, shape (G, spd) (:meth:`~sim.rowmath.RowGroups.subset`): the plan's sort
+        orders are found once per distinct row, the same plan as per customer.
     """
     x, n, spd = day_block(net_kw, step_hours)
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {', '.join(MODES)}; got {mode!r}")
-    p = day_prices(price, n, spd, "price")
+    if price_row is None:
+        p = day_prices(price, n, spd, "price")
+    else:
+        p = np.ascontiguousarray(price, dtype=np.float64)
+        price_row = np.ascontiguousarray(price_row, dtype=np.intp)
+        if p.ndim != 2 or p.shape[1] != spd or price_row.shape != (n,) or (
+                n and (price_row.min() < 0 or price_row.max() >= p.shape[0])):
+            raise ValueError(f"`price` of shape {p.shape} and `price_row` of shape {price_row.shape} do not "
+                             f"give {n} customers a price row of {spd} steps")
     b = _checked(battery, n)
     soc0 = np.clip(per_customer(soc_kwh, n, "soc_kwh"), b.reserve_kwh, b.capacity_kwh)
     eta = np.sqrt(b.efficiency)
@@ -221,7 +234,7 @@ def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, so
     if MODES[mode] == 0 and events is None:
         _self_consume(np.ascontiguousarray(x), b.power_kw, b.capacity_kwh, b.reserve_kwh, eta, soc0, h, *out)
         return out
-    plan = _plan_inputs(p, events, b.efficiency)
+    plan = _plan_inputs(p, events, b.efficiency, price_row)
     parts = _NO_PARTS if exports is None or exports.plain else _part_tables(p, events, b.efficiency, exports, spd)
     _plan_rows(np.ascontiguousarray(x), b.power_kw, b.capacity_kwh, b.reserve_kwh, eta, soc0, h,
                MODES[mode] == 2, *plan, *parts, *out)
@@ -259,14 +272,17 @@ def _part_tables(p: np.ndarray, events: np.ndarray | None, efficiency: np.ndarra
             float(exports.limit_kw))
 
 
-def _plan_inputs(p: np.ndarray, events: np.ndarray | None, efficiency: np.ndarray) -> tuple:
+def _plan_inputs(p: np.ndarray, events: np.ndarray | None, efficiency: np.ndarray,
+                 row: np.ndarray | None = None) -> tuple:
     """The plan's price tables: discharge values (event steps lifted above every charge's
     break-even) and their order (decreasing, stable), charge prices and their order
-    (increasing, stable), each customer's row of each, where charging may happen, and the
-    event mask (all False without events)."""
+    (increasing, stable), each customer's row of each (``row``, else one shared row or one
+    row per customer), where charging may happen, and the event mask (all False without
+    events)."""
     rows = np.ascontiguousarray(p[None, :] if p.ndim == 1 else p)
     n_rows, spd = rows.shape
-    row = np.zeros(efficiency.size, dtype=np.intp) if p.ndim == 1 else np.arange(efficiency.size, dtype=np.intp)
+    if row is None:
+        row = np.zeros(efficiency.size, dtype=np.intp) if p.ndim == 1 else np.arange(efficiency.size, dtype=np.intp)
     event = np.zeros(spd, dtype=np.bool_) if events is None else np.asarray(events, dtype=np.bool_)
     ok = np.ones(spd, dtype=np.bool_)
     value = rows
@@ -635,7 +651,14 @@ class BatteryModel(ResponseModel):
         soc = day.soc[self.name]
         mode = s.mode if day.role == "scenario" else (s.baseline_mode or s.mode)
         called = event_steps(day.own)
-        price = day.own.price if day.own.price.ndim == 1 else day.own.price[sub]
+        price, price_row = day.own.price, None
+        if price.ndim == 2:
+            groups = day.groups.own()
+            if groups is None:
+                price = price[sub]
+            else:   # the distinct price rows of the battery owners: each sorted once
+                owners = groups.subset(sub)
+                price, price_row = price[sub[owners.first]], owners.inverse
         before = load[sub]
         exports = day.own.export
         plain = exports is None or exports.plain
@@ -644,7 +667,7 @@ class BatteryModel(ResponseModel):
                 or (mode == "self_consumption" and not (before < 0).any())):
             return load            # an empty battery under one flat price, or with no surplus, does nothing
         got = dispatch_battery(before, price, battery, soc[sub], day.step_hours, mode, called if s.vpp else None,
-                               exports)
+                               exports, price_row)
         soc[sub] = got.soc_kwh
         if day.stats is not None:
             self._keep(day, rows, before, got, battery, called)
@@ -658,18 +681,44 @@ class BatteryModel(ResponseModel):
         conversion losses ``charged (1 - eta_c) + discharged (1 / eta_d - 1)``, the discharge in
         the day's event steps, and the discharge beyond the customer's own load (exported)."""
         h, role, st = day.step_hours, day.role, day.stats
-        eta = np.sqrt(battery.efficiency)
-        charged = got.charge_kw.sum(axis=1) * h
-        discharged = got.discharge_kw.sum(axis=1) * h
-        st["battery_charged_kwh_" + role][rows] += charged
-        st["battery_discharged_kwh_" + role][rows] += discharged
-        st["battery_loss_kwh_" + role][rows] += charged * (1.0 - eta) + discharged * (1.0 / eta - 1.0)
+        # one pass over the owners' day (the same bits as the numpy expressions in the kernel's
+        # docstring)
+        _keep_sums(got.charge_kw, got.discharge_kw, np.ascontiguousarray(before), np.sqrt(battery.efficiency),
+                   float(h), np.asarray(rows, dtype=np.int64), st["battery_charged_kwh_" + role],
+                   st["battery_discharged_kwh_" + role], st["battery_loss_kwh_" + role],
+                   st["battery_export_kwh_" + role])
         if called is not None:
             st["battery_event_kwh_" + role][rows] += got.discharge_kw[:, called].sum(axis=1) * h
-        st["battery_export_kwh_" + role][rows] += np.maximum(
-            got.discharge_kw - np.maximum(before, 0.0), 0.0).sum(axis=1) * h
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:
         """None: the battery changes when energy is drawn, not what the household consumes;
         its losses are energy bought, in the bill."""
         return None
+
+
+@jit
+def _keep_sums(charge, discharge, before, eta, h, rows, charged_kwh, discharged_kwh, loss_kwh, export_kwh):
+    """Per owner ``i`` (segment row ``rows_i``), in numpy's order of additions:
+    ``c = charge.sum(axis=1) h``, ``d = discharge.sum(axis=1) h`` added to ``charged_kwh``
+    and ``discharged_kwh``; ``c (1 - eta) + d (1 / eta - 1)`` to ``loss_kwh``; and
+    ``np.maximum(discharge - np.maximum(before, 0), 0).sum(axis=1) h`` to ``export_kwh``
+    (``np.maximum(a, b)`` is ``a if a >= b or a is NaN else b``)."""
+    n, spd = charge.shape
+    over = np.empty(spd)
+    for i in range(n):
+        r = rows[i]
+        c = numpy_sum(charge[i]) * h
+        d = numpy_sum(discharge[i]) * h
+        charged_kwh[r] = charged_kwh[r] + c
+        discharged_kwh[r] = discharged_kwh[r] + d
+        e = eta[i]
+        loss_kwh[r] = loss_kwh[r] + (c * (1.0 - e) + d * (1.0 / e - 1.0))
+        for t in range(spd):
+            b = before[i, t]
+            if not (b >= 0.0 or b != b):
+                b = 0.0
+            x = discharge[i, t] - b
+            if not (x >= 0.0 or x != x):
+                x = 0.0
+            over[t] = x
+        export_kwh[r] = export_kwh[r] + numpy_sum(over) * h

@@ -69,7 +69,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import jit
-from ..rowmath import block_column_sums
+from ..rowmath import add_rows
 from .prices import avoid_steps
 from .registry import CustomerParams, ResponseDay, ResponseModel, register, writable
 
@@ -323,21 +323,18 @@ class EvModel(ResponseModel):
             day.add_charge(np.asarray(sub), ev)
         else:
             out = writable(load, day)
-            out[sub] += ev
-        if day.stats is not None:
-            rows = (np.arange(day.idx.start, day.idx.stop) if isinstance(day.idx, slice)
-                    else np.asarray(day.idx))[sub]
-            day.stats["ev_kwh_" + day.role][rows] += ev.sum(axis=1) * day.step_hours
+        keep = day.stats is not None
+        rows = ((day.idx.start + sub) if isinstance(day.idx, slice) else np.asarray(day.idx)[sub]) if keep else None
+        # one pass: the load placed (main meter), each car's kWh and each stream block's EV
+        # load (its rows added in row order: the same bits however the blocks are chunked or
+        # spread; a block is never split)
+        add_rows(ev, day.step_hours, out=None if separate else out, sub=sub,
+                 kwh=day.stats["ev_kwh_" + day.role] if keep else None, rows=rows,
+                 block_of=self._block_of if keep and day.d is not None else None,
+                 block_kw=day.stats["ev_block_kw_" + day.role] if keep and day.d is not None else None,
+                 col=0 if day.d is None else day.d * spd)
+        if keep:
             day.stats["ev_shortfall_kwh_" + day.role][rows] += short
-            if day.d is not None:
-                # each stream block's EV load, its rows added in row order: the same bits
-                # however the blocks are chunked or spread (a block is never split)
-                blocks = self._block_of[rows]                 # non-decreasing (rows ascending)
-                cut = np.flatnonzero(np.diff(blocks)) + 1
-                sums = block_column_sums(ev, None, np.concatenate(([0], cut, [len(rows)])))
-                spd = ev.shape[1]
-                day.stats["ev_block_kw_" + day.role][blocks[np.concatenate(([0], cut))],
-                                                     day.d * spd:(day.d + 1) * spd] += sums
         return out
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:

@@ -85,7 +85,7 @@ import datetime as dt
 import numpy as np
 
 from ..population.thermal import CLASS_THERMAL, heating_degrees
-from ..rowmath import block_column_sums
+from ..rowmath import add_rows
 from .registry import CustomerParams, ModelSetup, ResponseDay, ResponseModel, register, writable
 from .storage import Store, dispatch_storage
 
@@ -355,12 +355,18 @@ class ElectricHeatModel(ResponseModel):
         heat = params.heat_kwh_per_degree_hour[rows][:, None] * deg[None, :]
         elec = self.electric_kw(heat, day, params, rows, sub)
         out = writable(load, day)
-        out[sub] += elec
-        if day.stats is not None:
-            day.stats["heat_kwh_" + day.role][rows] += heat.sum(axis=1) * day.step_hours
-            day.stats["heat_electric_kwh_" + day.role][rows] += elec.sum(axis=1) * day.step_hours
-            if day.d is not None:
-                self.block_sums(day, rows, elec)
+        if day.stats is None:
+            add_rows(elec, day.step_hours, out=out, sub=sub)
+            return out, True
+        # one pass: the load placed, each customer's electric kWh and each stream block's
+        # electric heating load (its rows in row order: the same bits however the blocks are
+        # chunked or spread)
+        keep = day.d is not None
+        add_rows(elec, day.step_hours, out=out, sub=sub, kwh=day.stats["heat_electric_kwh_" + day.role], rows=rows,
+                 block_of=self._block_of if keep else None,
+                 block_kw=day.stats["heat_block_kw_" + day.role] if keep else None,
+                 col=day.d * elec.shape[1] if keep else 0)
+        add_rows(heat, day.step_hours, kwh=day.stats["heat_kwh_" + day.role], rows=rows)
         return out, True
 
     def fuel_stats(self, day: ResponseDay, rows: np.ndarray, dh_day: float, params: CustomerParams) -> None:
@@ -371,16 +377,6 @@ class ElectricHeatModel(ResponseModel):
         if fuel.any():
             r = rows[fuel]
             day.stats["heat_fuel_kwh_" + day.role][r] += params.heat_kwh_per_degree_hour[r] * dh_day / eff[fuel]
-
-    def block_sums(self, day: ResponseDay, rows: np.ndarray, elec: np.ndarray) -> None:
-        """Each stream block's electric heating load added to ``heat_block_kw_<role>``, its
-        rows in row order (the same bits however the blocks are chunked or spread)."""
-        blocks = self._block_of[rows]                       # non-decreasing (rows ascending)
-        cut = np.flatnonzero(np.diff(blocks)) + 1
-        sums = block_column_sums(elec, None, np.concatenate(([0], cut, [len(rows)])))
-        spd = elec.shape[1]
-        day.stats["heat_block_kw_" + day.role][blocks[np.concatenate(([0], cut))],
-                                               day.d * spd:(day.d + 1) * spd] += sums
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams):
         """Scenario role: each switcher's fuel cost of the day's heat need less the day's part

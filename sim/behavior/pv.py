@@ -143,7 +143,7 @@ class PvModel(ResponseModel):
         out = writable(load, day)
         spd = out.shape[1]
         price = np.asarray(day.own.price, dtype=np.float64)
-        price = price[None, :] if price.ndim == 1 else np.ascontiguousarray(price[sub])
+        price = price[None, :] if price.ndim == 1 else np.ascontiguousarray(price)   # (1, spd), or the block's rows
         kwh, value = np.zeros(len(sub)), np.zeros(len(sub))
         keep = day.stats is not None and day.role == "baseline"
         blocks = self._block_of[rows] if keep else np.zeros(len(sub), dtype=np.int64)
@@ -188,7 +188,9 @@ class PvModel(ResponseModel):
         key = (rows.start, rows.stop, d)
         if self._gross_gen[0] != key:   # the same in both roles of the chunk's day: computed once
             self._gross_gen = (key, self.generation(d, kwp, cls))
-        return sub, load[sub] + self._gross_gen[1]
+        gross = np.empty((len(sub), load.shape[1]))
+        _add_gathered(load, sub, self._gross_gen[1], gross)
+        return sub, gross
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:
         """None: generation changes where the energy comes from, not what the customer
@@ -200,15 +202,16 @@ class PvModel(ResponseModel):
 def _subtract(out, sub, kwp, cls, prof, price, h, kwh, value, blocks, sums, keep):
     """One pass over the PV customers' day: ``g = K_i p_c(t)``, ``out[sub_i, t] -= g``; per
     customer ``kwh_i = (sum_t g) h`` and ``value_i = (sum_t g price_t) h`` (price row 0 for
-    all, or row i); with ``keep`` each stream block's generation added row after row in row
-    order into ``sums[blocks_i, t]`` (a block is never split: the same bits in any chunk)."""
+    all, or the customer's row ``sub_i`` of the block's); with ``keep`` each stream block's
+    generation added row after row in row order into ``sums[blocks_i, t]`` (a block is never
+    split: the same bits in any chunk)."""
     spd = out.shape[1]
     shared = price.shape[0] == 1
     for i in range(sub.shape[0]):
         r = sub[i]
         c = cls[i]
         k = kwp[i]
-        pr = 0 if shared else i
+        pr = 0 if shared else r
         e = 0.0
         v = 0.0
         for t in range(spd):
@@ -220,6 +223,15 @@ def _subtract(out, sub, kwp, cls, prof, price, h, kwh, value, blocks, sums, keep
                 sums[blocks[i], t] += g
         kwh[i] = e * h
         value[i] = v * h
+
+
+@jit
+def _add_gathered(load, sub, gen, out):
+    """``out = load[sub] + gen`` without the gathered copy."""
+    for i in range(sub.shape[0]):
+        r = sub[i]
+        for t in range(load.shape[1]):
+            out[i, t] = load[r, t] + gen[i, t]
 
 
 @jit
