@@ -513,3 +513,20 @@ def test_the_kept_sums_are_numpys(data):
     ref[2][rows] += charged * (1.0 - eta) + discharged * (1.0 / eta - 1.0)
     ref[3][rows] += np.maximum(got.discharge_kw - np.maximum(x, 0.0), 0.0).sum(axis=1) * h
     np.testing.assert_array_equal(out, ref)
+
+
+def test_a_full_battery_under_a_negative_price_does_not_discharge_at_a_loss():
+    """A flat negative price makes a round trip pay (charging is paid more than its losses
+    cost), but a full battery cannot charge: the discharge step 1 paired with that charge
+    would serve the load from the energy stored, forgoing the payment for importing it.
+    Step 4 drops such a plan (found by the export-section property test)."""
+    x = np.zeros((1, 48))
+    x[0, 47] = 1.0
+    price = np.full(48, -0.125)
+    full = Battery(np.array([5.0]), np.array([3.0]), np.array([0.5]), np.array([0.0]))
+    got = dispatch_battery(x, price, full, np.array([5.0]), 0.5, "tou_arbitrage", None, ExportValue(None, np.inf, 0.0))
+    np.testing.assert_array_equal(got.net_kw, x)
+    assert got.soc_kwh[0] == 5.0
+    # with room to charge, the paid round trip is taken and the day costs less
+    half = dispatch_battery(x, price, full, np.array([2.5]), 0.5, "tou_arbitrage")
+    assert (half.net_kw * price).sum() < (x * price).sum()

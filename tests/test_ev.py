@@ -105,6 +105,24 @@ def test_managed_charging_is_the_least_cost_schedule(case):
         assert cost["managed"][i] == pytest.approx(lp.fun, rel=1e-7, abs=1e-5 * (1 + e * np.abs(price).max()))
 
 
+@settings(max_examples=150, deadline=None)
+@given(fleets(), st.sampled_from(MODES), st.data())
+def test_charging_on_distinct_price_rows_is_the_per_car_charging_bit_for_bit(case, mode, data):
+    """``charge_ev`` given each car's row of the distinct price rows (``price_row``, as the
+    model passes a tiered block's groups) charges exactly as on per-car prices."""
+    fleet, price, h = case
+    n = fleet.start.size
+    k = data.draw(st.integers(1, 3))
+    distinct = price[None, :] + np.array([0.0, 0.05, -0.4])[:k, None]
+    distinct[-1] = distinct[-1][::-1]                       # a row with its own order
+    which = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    used, row = np.unique(which, return_inverse=True)
+    ref = charge_ev(fleet, distinct[which], mode, h, None)
+    got = charge_ev(fleet, distinct[used], mode, h, None, price_row=row)
+    for a, b in zip(got, ref):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_hand_worked_evening():
     """Arrival 18:10, departure 07:30 on hourly steps: plugged in 19:00-07:00 (12 steps);
     a 7 kW charger and 16 kWh: 7, 7, 2 kW from 19:00 unmanaged; from the 23:00 valley on a

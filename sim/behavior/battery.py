@@ -42,6 +42,12 @@ day's net load and prices known), in stored energy, like the thermal store
    is then worth more than every kWh charged cost and no more is charged than discharged,
    so **the day's energy cost at the role's prices never exceeds the cost without the
    battery** (tested, and against scipy's HiGHS LP, which bounds it from below).
+4. *Never at a loss.* With negative prices a round trip can pay (charging is paid more than
+   the losses cost), and a pair whose charge step 2 cut (a full battery) leaves its
+   discharge drawing the energy already stored at a step where it is worth less than
+   nothing. A plan (without events or an export section's parts) that would raise the
+   day's energy cost, ``sum_t (c - d) p h > 0`` beyond rounding, is dropped: the battery
+   stays idle that day. With non-negative prices no plan is dropped (3.).
 
 The plan is a heuristic, not the day's optimum: one cycle a day, and the pairing ignores
 time order until step 2. On a day whose cheap steps all come before its dear ones, from an
@@ -546,6 +552,19 @@ def _feasible(s0, reserve, cap, dis, chg, soc):
 
 
 @jit
+def _raises_cost(c, d, p):
+    """Whether meter powers ``c`` (charge) and ``d`` (discharge) raise the day's energy cost
+    at prices ``p`` under plain netting, ``sum_t (c - d) p > 0``, beyond rounding (a billionth
+    of the cost of the energy moved)."""
+    delta = 0.0
+    moved = 0.0
+    for t in range(p.shape[0]):
+        delta += (c[t] - d[t]) * p[t]
+        moved += (c[t] + d[t]) * abs(p[t])
+    return delta > 1e-9 * moved
+
+
+@jit
 def _plan_rows(x, power, cap, reserve, eta, soc0, h, export, value, row, value_order, cost, cost_order,
                ok, event, parts, part_value, part_value_order, part_cost, part_cost_order, limit,
                net, charge, discharge, soc_end):
@@ -557,6 +576,7 @@ def _plan_rows(x, power, cap, reserve, eta, soc0, h, export, value, row, value_o
     soc = np.empty(spd)
     sold = np.zeros(spd, dtype=np.bool_)
     level = np.zeros(spd, dtype=np.intp)
+    guard = not parts and not event.any()        # step 4 (module docstring)
     for i in range(n):
         r = row[i]
         e = eta[i]
@@ -588,6 +608,13 @@ def _plan_rows(x, power, cap, reserve, eta, soc0, h, export, value, row, value_o
             charge[i, t] = c
             discharge[i, t] = d
             net[i, t] = x[i, t] + c - d
+        if guard and _raises_cost(charge[i], discharge[i], cost[r]):
+            for t in range(spd):                 # a plan that costs more than no battery: none
+                charge[i, t] = 0.0
+                discharge[i, t] = 0.0
+                net[i, t] = x[i, t]
+            soc_end[i] = soc0[i]
+            continue
         last = soc[spd - 1]
         if last > cap[i]:
             last = cap[i]

@@ -120,7 +120,7 @@ def window_steps(arrival_hour: np.ndarray, departure_hour: np.ndarray, spd: int)
 
 
 def charge_ev(fleet: EvFleet, price: np.ndarray, mode: str, step_hours: float,
-              timer_step: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+              timer_step: int | None = None, price_row: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One day's charging of each car: its load and the need that did not fit.
 
     Parameters
@@ -132,6 +132,9 @@ def charge_ev(fleet: EvFleet, price: np.ndarray, mode: str, step_hours: float,
     step_hours : float
     timer_step : int, optional
         Timer mode: the step the timer starts charging; None: each car's valley start.
+    price_row : ndarray of int, shape (n,), optional
+        Each car's row of ``price``, which then holds distinct price rows, shape (G, spd)
+        (:meth:`~sim.rowmath.RowGroups.subset`): a managed charge sorts each row once.
 
     Returns
     -------
@@ -145,7 +148,13 @@ def charge_ev(fleet: EvFleet, price: np.ndarray, mode: str, step_hours: float,
     p = np.asarray(price, dtype=np.float64)
     spd = p.shape[-1]
     rows = np.ascontiguousarray(p[None, :] if p.ndim == 1 else p)
-    row = np.zeros(n, dtype=np.int64) if p.ndim == 1 else np.arange(n, dtype=np.int64)
+    if price_row is not None:
+        row = np.ascontiguousarray(price_row, dtype=np.int64)
+        if p.ndim != 2 or row.shape != (n,) or (n and (row.min() < 0 or row.max() >= p.shape[0])):
+            raise ValueError(f"`price` of shape {p.shape} and `price_row` of shape {row.shape} do not give "
+                             f"{n} cars a price row")
+    else:
+        row = np.zeros(n, dtype=np.int64) if p.ndim == 1 else np.arange(n, dtype=np.int64)
     out = np.zeros((n, spd))
     short = np.zeros(n)
     # managed: each price row's steps by price, sorted once (the order within a level of
@@ -310,14 +319,23 @@ class EvModel(ResponseModel):
         # the first step starting at or after the timer's hour (as the window's start)
         timer = None if s.timer_start is None else int(np.ceil(s.timer_start / day.step_hours - 1e-9))
         separate = s.meter == "separate"
+        grid = mode == "managed" and day.own.grid_event is not None
+        price_row = None
         if separate and day.own.storage_price is not None:  # a meter of its own, at its own rate
             price = np.asarray(day.own.storage_price, dtype=np.float64)
+        elif day.own.price.ndim == 1:
+            price = day.own.price
         else:
-            price = day.own.price if day.own.price.ndim == 1 else day.own.price[sub]
-        if mode == "managed" and day.own.grid_event is not None:
+            groups = None if grid else day.groups.own()
+            if groups is None:
+                price = day.own.price[sub]
+            else:   # the distinct price rows of the cars' owners: each sorted once
+                cars = groups.subset(sub)
+                price, price_row = day.own.price[sub[cars.first]], cars.inverse
+        if grid:
             # the network operator's grid events: used only where the rest of the window does not suffice
             price = avoid_steps(price, day.own.grid_event[sub])
-        ev, short = charge_ev(fleet, price, mode, day.step_hours, timer)
+        ev, short = charge_ev(fleet, price, mode, day.step_hours, timer, price_row)
         if separate:  # billed on the storage meter where the tariff has one (sim.engine.step._meters)
             out = load
             day.add_charge(np.asarray(sub), ev)

@@ -85,7 +85,8 @@ import datetime as dt
 import numpy as np
 
 from ..population.thermal import CLASS_THERMAL, heating_degrees
-from ..rowmath import add_rows
+from .._jit import jit
+from ..rowmath import add_rows, numpy_sum
 from .registry import CustomerParams, ModelSetup, ResponseDay, ResponseModel, register, writable
 from .storage import Store, dispatch_storage
 
@@ -197,6 +198,7 @@ class ElectricHeatModel(ResponseModel):
         self._block_of = np.zeros(0, dtype=np.int64)
         self._soc: dict = {}
         self._on: dict = {}
+        self._chunks: dict = {}
         self._fuel_eff = np.zeros(0)
         self._value_per_dh = np.zeros(0)
         self._base_c = 15.0
@@ -267,6 +269,7 @@ class ElectricHeatModel(ResponseModel):
         setup.stats["heat_switched"][:] = switched
         electric = code == FUEL_CODES["electric"]
         self._on = {"baseline": electric, "scenario": electric | switched}
+        self._chunks = {}
 
     def choose(self, setup: ModelSetup, rows: np.ndarray, fuel_per_kwh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For the fuel customers ``rows``: the yearly saving of switching ``S`` [currency/year]
@@ -345,38 +348,54 @@ class ElectricHeatModel(ResponseModel):
         deg = heating_degrees(day.weather.temp_c, self._base_c)
         if not deg.any() and self.settings.technology == "heat_pump":
             return load, False           # (a storage heater's store still loses heat)
-        rows_all = _rows(day.idx)
-        sub = np.flatnonzero(self._on[day.role][rows_all])
-        if day.stats is not None:
-            self.fuel_stats(day, rows_all, float(deg.sum()) * day.step_hours, params)
+        sub, rows, fuel_rows = self._chunk(day.idx, day.role)
+        if day.stats is not None and fuel_rows.size:
+            # the final energy of the day's fuel heating: heat need / efficiency [kWh]
+            day.stats["heat_fuel_kwh_" + day.role][fuel_rows] += (
+                params.heat_kwh_per_degree_hour[fuel_rows] * (float(deg.sum()) * day.step_hours)
+                / self._fuel_eff[fuel_rows])
         if not sub.size:
             return load, False
-        rows = rows_all[sub]
+        out = writable(load, day)
+        keep = day.stats is not None
+        blocks = keep and day.d is not None          # each stream block's electric heating load
+        elec_kwh = day.stats["heat_electric_kwh_" + day.role] if keep else None
+        heat_kwh = day.stats["heat_kwh_" + day.role] if keep else None
+        block_kw = day.stats["heat_block_kw_" + day.role] if blocks else None
+        col = day.d * out.shape[1] if blocks else 0
+        if self.settings.technology == "heat_pump":
+            # one compiled pass per customer: heat need, electric load placed, the sums
+            cop = cop_air_source(day.weather.temp_c, self.settings.sink)
+            _heat_pump_day(np.ascontiguousarray(params.heat_kwh_per_degree_hour[rows]), deg, cop, out, sub,
+                           float(day.step_hours), keep, np.zeros(0) if elec_kwh is None else elec_kwh,
+                           np.zeros(0) if heat_kwh is None else heat_kwh, rows, blocks, self._block_of,
+                           np.zeros((0, 0)) if block_kw is None else block_kw, col)
+            return out, True
         heat = params.heat_kwh_per_degree_hour[rows][:, None] * deg[None, :]
         elec = self.electric_kw(heat, day, params, rows, sub)
-        out = writable(load, day)
-        if day.stats is None:
-            add_rows(elec, day.step_hours, out=out, sub=sub)
-            return out, True
         # one pass: the load placed, each customer's electric kWh and each stream block's
         # electric heating load (its rows in row order: the same bits however the blocks are
         # chunked or spread)
-        keep = day.d is not None
-        add_rows(elec, day.step_hours, out=out, sub=sub, kwh=day.stats["heat_electric_kwh_" + day.role], rows=rows,
-                 block_of=self._block_of if keep else None,
-                 block_kw=day.stats["heat_block_kw_" + day.role] if keep else None,
-                 col=day.d * elec.shape[1] if keep else 0)
-        add_rows(heat, day.step_hours, kwh=day.stats["heat_kwh_" + day.role], rows=rows)
+        add_rows(elec, day.step_hours, out=out, sub=sub, kwh=elec_kwh, rows=rows,
+                 block_of=self._block_of if blocks else None, block_kw=block_kw, col=col)
+        if keep:
+            add_rows(heat, day.step_hours, kwh=heat_kwh, rows=rows)
         return out, True
 
-    def fuel_stats(self, day: ResponseDay, rows: np.ndarray, dh_day: float, params: CustomerParams) -> None:
-        """The final energy of the day's fuel heating (customers with a fuel not heating
-        electrically in the role): heat need / efficiency. [kWh]"""
-        eff = self._fuel_eff[rows]
-        fuel = (eff > 0) & ~self._on[day.role][rows]
-        if fuel.any():
-            r = rows[fuel]
-            day.stats["heat_fuel_kwh_" + day.role][r] += params.heat_kwh_per_degree_hour[r] * dh_day / eff[fuel]
+    def _chunk(self, idx, role: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Among the customers ``idx``: those heating electrically in ``role`` (positions in
+        ``idx``, segment rows) and those heating with a fuel there (segment rows); kept for a
+        chunk of consecutive customers (who heats how is settled before the first day)."""
+        key = (idx.start, idx.stop, role) if isinstance(idx, slice) else None
+        found = self._chunks.get(key) if key is not None else None
+        if found is None:
+            rows_all = _rows(idx)
+            on = self._on[role][rows_all]
+            sub = np.flatnonzero(on)
+            found = (sub, rows_all[sub], rows_all[(self._fuel_eff[rows_all] > 0) & ~on])
+            if key is not None:
+                self._chunks[key] = found
+        return found
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams):
         """Scenario role: each switcher's fuel cost of the day's heat need less the day's part
@@ -386,3 +405,34 @@ class ElectricHeatModel(ResponseModel):
             return None
         dh_day = float(heating_degrees(day.weather.temp_c, self._base_c).sum()) * day.step_hours
         return self._value_per_dh[_rows(day.idx)] * dh_day
+
+
+@jit
+def _heat_pump_day(ua, deg, cop, out, sub, h, keep, elec_kwh, heat_kwh, rows, blocks, block_of, block_kw, col):
+    """Heat pumps' day, one customer after another, in the order and bits of the numpy
+    expressions: ``heat = ua_i deg_t``, ``elec = heat / cop_t``, ``out[sub_i] += elec``;
+    with ``keep`` ``elec_kwh`` and ``heat_kwh`` of row ``rows_i`` add ``numpy_sum(row) h``;
+    with ``blocks`` each stream block's electric load (its rows summed from 0.0 in row
+    order, as :func:`sim.rowmath.add_rows`) is added to ``block_kw[b, col:col + spd]``."""
+    k = sub.shape[0]
+    spd = deg.shape[0]
+    heat = np.empty(spd)
+    elec = np.empty(spd)
+    acc = np.zeros(spd)
+    for i in range(k):
+        r = sub[i]
+        for t in range(spd):
+            heat[t] = ua[i] * deg[t]
+            elec[t] = heat[t] / cop[t]
+            out[r, t] = out[r, t] + elec[t]
+        if keep:
+            elec_kwh[rows[i]] = elec_kwh[rows[i]] + numpy_sum(elec) * h
+            heat_kwh[rows[i]] = heat_kwh[rows[i]] + numpy_sum(heat) * h
+        if blocks:
+            b = block_of[rows[i]]
+            for t in range(spd):
+                acc[t] += elec[t]
+            if i == k - 1 or block_of[rows[i + 1]] != b:
+                for t in range(spd):
+                    block_kw[b, col + t] = block_kw[b, col + t] + acc[t]
+                    acc[t] = 0.0
