@@ -178,8 +178,17 @@ def event_steps(price_day) -> np.ndarray | None:
     return mask if mask is not None and mask.any() else None
 
 
+class _Checked(Battery):
+    """A :class:`Battery` whose arrays :func:`_checked` made and checked (not checked again)."""
+
+    __slots__ = ()
+
+
 def _checked(battery: Battery, n: int) -> Battery:
-    """The battery's arrays as float64 of shape (n,), checked."""
+    """The battery's arrays as float64 of shape (n,), checked (once: a battery this made is
+    returned as it is)."""
+    if isinstance(battery, _Checked) and battery.capacity_kwh.shape == (n,):
+        return battery
     cap = per_customer(battery.capacity_kwh, n, "capacity_kwh")
     power = per_customer(battery.power_kw, n, "power_kw")
     eff = per_customer(battery.efficiency, n, "efficiency")
@@ -190,7 +199,7 @@ def _checked(battery: Battery, n: int) -> Battery:
         raise ValueError(f"`efficiency` must be in (0, 1]; got {eff[~(eff > 0) | (eff > 1)][:5]!r}")
     if np.any(~(reserve >= 0) | (reserve > cap)):
         raise ValueError("`reserve_kwh` must be in [0, capacity_kwh]")
-    return Battery(cap, power, eff, reserve)
+    return _Checked(cap, power, eff, reserve)
 
 
 def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, soc_kwh: np.ndarray,
@@ -314,7 +323,7 @@ def _self_consume(x, power, cap, reserve, eta, soc0, h, net, charge, discharge, 
             load = x[i, t]
             c = 0.0
             d = 0.0
-            if load < 0.0:
+            if load < 0.0 and s < cap[i]:       # (a full battery takes nothing: c = 0, s as is)
                 c = -load
                 if c > p:
                     c = p
@@ -324,7 +333,7 @@ def _self_consume(x, power, cap, reserve, eta, soc0, h, net, charge, discharge, 
                 if not c > 0.0:
                     c = 0.0
                 s += c * e * h
-            elif load > 0.0:
+            elif load > 0.0 and s > reserve[i]:  # (an empty one gives nothing: d = 0, s as is)
                 d = load
                 if d > p:
                     d = p
@@ -662,8 +671,8 @@ class BatteryModel(ResponseModel):
             sub = np.flatnonzero(params.adopted[idx] > 0)
             i = (np.arange(idx.start, idx.stop) if isinstance(idx, slice) else np.asarray(idx))[sub]
             cap = params.capacity_kwh[i]
-            found = (sub, i, Battery(cap, params.power_kw[i], params.round_trip_efficiency[i],
-                                     params.reserve_share[i] * cap))
+            found = (sub, i, _checked(Battery(cap, params.power_kw[i], params.round_trip_efficiency[i],
+                                              params.reserve_share[i] * cap), len(sub)))
             if key is not None:
                 self._owners[key] = found
         return found
