@@ -65,7 +65,6 @@ class PvModel(ResponseModel):
     def __init__(self, settings):
         super().__init__(settings)
         self._fleets: dict = {}
-        self._gross_gen: tuple = (None, None)   #: (chunk rows and day, their generation) of gross_load
         self._block_of = np.zeros(0, dtype=np.int64)
         self.profile: np.ndarray | None = None   #: (classes, days, spd) output per kWp [kW/kWp]
 
@@ -185,11 +184,10 @@ class PvModel(ResponseModel):
         if self.settings.adoption <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros((0, load.shape[1]))
         sub, _, kwp, cls = self.fleet(rows, params)
-        key = (rows.start, rows.stop, d)
-        if self._gross_gen[0] != key:   # the same in both roles of the chunk's day: computed once
-            self._gross_gen = (key, self.generation(d, kwp, cls))
         gross = np.empty((len(sub), load.shape[1]))
-        _add_gathered(load, sub, self._gross_gen[1], gross)
+        if cls.size and cls.max() >= self.profile.shape[0]:   # the kernel does not check its indices
+            raise ValueError(f"orientation class {cls.max()} of {self.profile.shape[0]}")
+        _gross(load, sub, kwp, cls, np.ascontiguousarray(self.profile[:, d]), gross)
         return sub, gross
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:
@@ -226,12 +224,15 @@ def _subtract(out, sub, kwp, cls, prof, price, h, kwh, value, blocks, sums, keep
 
 
 @jit
-def _add_gathered(load, sub, gen, out):
-    """``out = load[sub] + gen`` without the gathered copy."""
+def _gross(load, sub, kwp, cls, prof, out):
+    """``out = load[sub] + kwp[:, None] * prof[cls]`` (the same products and sums) in one
+    pass, without the gathered copies."""
     for i in range(sub.shape[0]):
         r = sub[i]
+        c = cls[i]
+        k = kwp[i]
         for t in range(load.shape[1]):
-            out[i, t] = load[r, t] + gen[i, t]
+            out[i, t] = load[r, t] + k * prof[c, t]
 
 
 @jit
