@@ -78,6 +78,9 @@ def main():
     # drsim imports its engine on the first use of sim.run (lazy, for a fast command line);
     # import it here, untimed, as revisions that imported it with `import sim` did
     import sim.runner  # noqa: F401
+    # likewise the `holidays` package's country modules (0.1 s), which the run's first holiday
+    # lookup imports and revisions up to 31db364 imported while validating the scenario
+    import holidays.countries  # noqa: F401
     start_s, worker_rss = 0.0, []
     if workers > 1:
         from sim.sweep.execute import connect

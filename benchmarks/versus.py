@@ -38,7 +38,9 @@ What is timed, as in scale.py: ``sim.run(scenario)`` only, metrics included; int
 start-up, the import of drsim (its engine included: drsim imports it on the first use of
 ``sim.run``, so the child imports ``sim.runner`` before the clock starts; without that, a
 revision with lazy imports was charged 1-3 s of imports that one importing eagerly paid
-before the timer) and the loading of the scenario are not. With workers > 1,
+before the timer; likewise the `holidays` package's country modules, 0.1 s, which revisions
+up to 31db364 imported while loading the scenario and later ones on the run's first holiday
+lookup) and the loading of the scenario are not. With workers > 1,
 the local cluster is started first (``sim.sweep.execute.connect``, which both revisions
 have) and its start-up is not timed either. While a run goes on, the resident memory
 (RSS) of the child and all its worker processes together is sampled every 0.2 s
@@ -124,6 +126,10 @@ def main():
     import os
     if os.path.exists(os.path.join(os.path.dirname(sim.__file__), "runner.py")):
         import sim.runner  # noqa: F401
+    # the `holidays` package's country modules (0.1 s): revisions up to 31db364 imported them
+    # all when the scenario was validated, later ones on the run's first holiday lookup; the
+    # same import on both sides, so it is made here, untimed (a no-op where loading did it)
+    import holidays.countries  # noqa: F401
     start_s, worker_files, worker_cpu = 0.0, [], 0.0
     if workers > 1:
         from sim.sweep.execute import connect

@@ -270,3 +270,34 @@ def test_block_sums_in_the_billing_pass_are_the_engines():
     assert np.array_equal(out, block_column_sums(day, None, bounds))
     for name in ("month_kwh_by_period", "month_rtp", "month_cpp", "max_lanes", "month_max_tou_kw"):
         assert np.array_equal(getattr(with_sums, name), getattr(plain, name)), name
+
+
+def test_maxima_read_from_another_accumulator_give_the_same_bills():
+    """An accumulator that reads the running maxima of another billing the same load
+    (``maxima_from``: the structural bill reads the baseline bill's) keeps none of its own
+    and bills every month to the bit as one that keeps them (demand charges and peaks
+    included), nan included; closed first, it leaves the other's maxima to the other."""
+    days = 45                                              # January and part of February
+    cal, t = _tariff(seed=9, days=days)
+    other = BillAccumulator(compile_tariff("flat", TypeAdapter(Tariff).validate_python(
+        {"type": "flat", "price_per_kwh": 0.3}), cal), 23, cal)
+    rng = np.random.default_rng(12)
+    load = _loads(rng, 23, cal.n_steps)
+    load[4, 30] = np.nan
+    own, reads = BillAccumulator(t, 23, cal), BillAccumulator(t, 23, cal)
+    reads.maxima_from(other)
+    assert reads.max_lanes.shape == (0, 8)
+    for d in range(days):
+        ctx, span = DayContext(t, d, SPD), slice(d * SPD, (d + 1) * SPD)
+        for a, b in [(0, 9), (9, 23)]:
+            for acc in (other, own, reads):
+                acc.add_day(slice(a, b), load[a:b, span], ctx if acc is not other else DayContext(other.tariff, d, SPD))
+        assert np.array_equal(reads.month_max_so_far(slice(3, 20)), own.month_max_so_far(slice(3, 20)), equal_nan=True)
+        if d + 1 < days and cal.billing_month[d + 1] != cal.billing_month[d]:
+            for acc in (own, reads, other):                # the reader before the one it reads
+                acc.close_month(int(cal.billing_month[d]))
+    for acc in (own, reads, other):
+        acc.close_month(int(cal.billing_month[-1]))
+    for name in ("total", "kwh", "peak_kw", "monthly_by_block"):
+        assert np.array_equal(getattr(reads, name).view(np.uint64), getattr(own, name).view(np.uint64)), name
+    assert np.isnan(reads.peak_kw[4]) and not np.isnan(reads.peak_kw[5])

@@ -120,6 +120,7 @@ class SegmentState:
                       for t in tariffs["scenario"]]
         if all(acc is None for acc in structural):
             structural = None
+        _share_maxima(structural, bills["baseline"])
         models = sorted((model_for(m) for m in models_of(seg.behavior)), key=lambda m: m.stage)
         weather = weather_of(scenario, cal)
         for m in models:
@@ -143,11 +144,11 @@ class SegmentState:
     def close_month(self, m: int) -> None:
         for gross in (self.gross or {}).values():  # first: a menu's moves take effect after the month
             gross.close_month(m)
-        for bills in self.bills.values():
-            bills.close_month(m)
-        for acc in self.structural or ():
+        for acc in self.structural or ():  # before the baseline bill, which resets the maxima they read
             if acc is not None:
                 acc.close_month(m)
+        for bills in self.bills.values():
+            bills.close_month(m)
 
     def readout(self) -> SegmentOutcome:
         """The finished segment as frozen arrays (the customers' state stays behind)."""
@@ -161,6 +162,20 @@ class SegmentState:
             self.stats[f"{self.generator.name}_gross_bill_{r}"][gross.members] = gross.bill
         return SegmentOutcome(pop.name, pop.customer_class, pop.n, self.tariffs, bills, {}, self.stats,
                               pop.elasticity, self.soc, structural, self.spec, net)
+
+
+def _share_maxima(structural: list | None, baseline) -> None:
+    """Let each structural accumulator read the month's running maxima of the baseline bill
+    (:meth:`BillAccumulator.maxima_from`) where it bills the very same load: one baseline
+    tariff for all the customers (``block_day`` bills the baseline role's load on it and on
+    each structural tariff, rows alike), and a thermal-storage load either on a meter of its
+    own under both tariffs or added to the main meter under both."""
+    if structural is None or not baseline.single:
+        return
+    base = baseline.accs[0]
+    for acc in structural:
+        if acc is not None and (acc.tariff.storage_price is None) == (base.tariff.storage_price is None):
+            acc.maxima_from(base)
 
 
 class Shard:

@@ -104,7 +104,9 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
       ``month_cpp``, and ``storage[i]`` times ``storage_price`` into ``month_storage``;
     * ``max_lanes[i, k]`` (8 lanes) becomes the largest of itself and the row's loads at
       steps ``j`` with ``j % 8 == k`` (``j`` from the span's start), a nan if any is one (as
-      ``np.maximum`` would make it): the row's maximum is the maximum of its lanes;
+      ``np.maximum`` would make it): the row's maximum is the maximum of its lanes. An empty
+      ``max_lanes`` (no rows) skips them: another accumulator keeps the same load's maxima
+      (:meth:`BillAccumulator.maxima_from`);
     * for each run (demand period ``k``, steps ``a:b``) of ``demand_runs``, ``max_tou[i, k]``
       becomes the larger of itself and ``load[i, a:b]``'s values (alike);
     * if ``bounds`` is not empty: ``column_sums[k]`` becomes the column sums of the rows
@@ -158,6 +160,7 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
             add_dots(month_cpp, load, cpp, i, i1, i2, i3, m)
         if storage_price.shape[0] > 0:
             add_dots(month_storage, storage, storage_price, i, i1, i2, i3, m)
+    lanes = max_lanes.shape[0] > 0
     block = 0
     for k in range(column_sums.shape[0]):
         for j in range(column_sums.shape[1]):
@@ -170,16 +173,17 @@ def _add_day_kernel(load, h, period_cols, period_bounds, by_period, rtp, month_r
                 column_sums[block, j] += load[i, j]
         # eight running maxima over every eighth step: an elementwise update the compiler
         # vectorizes (the lanes are reduced when the month closes)
-        j = 0
-        while j + 8 <= steps:
-            for k in range(8):
-                x, y = load[i, j + k], max_lanes[i, k]
-                max_lanes[i, k] = x if (x > y or x != x) else y
-            j += 8
-        while j < steps:
-            x, y = load[i, j], max_lanes[i, 0]
-            max_lanes[i, 0] = x if (x > y or x != x) else y
-            j += 1
+        if lanes:
+            j = 0
+            while j + 8 <= steps:
+                for k in range(8):
+                    x, y = load[i, j + k], max_lanes[i, k]
+                    max_lanes[i, k] = x if (x > y or x != x) else y
+                j += 8
+            while j < steps:
+                x, y = load[i, j], max_lanes[i, 0]
+                max_lanes[i, 0] = x if (x > y or x != x) else y
+                j += 1
         for r in range(demand_runs.shape[0]):
             k = demand_runs[r, 0]
             y = max_tou[i, k]
@@ -298,6 +302,8 @@ class BillAccumulator:
         self.month_cpp = np.zeros(n) if tariff.cpp_adder is not None else None
         self.month_max_kw = np.zeros(n)                #: [kW] the month's maximum, set at each close
         self.max_lanes = np.zeros((n, 8))              #: [kW] running maxima of every eighth step of the month
+        #: the accumulator that keeps this one's running maxima (:meth:`maxima_from`), or None
+        self.lanes_of: BillAccumulator | None = None
         self.month_max_tou_kw = np.zeros((n, len(tariff.demand_period_names)))
         self.ytd_kwh = np.zeros(n)  # energy since 1 January (annual tiers)
         self.demand_history = np.zeros((n, tariff.ratchet[1])) if tariff.ratchet else None
@@ -395,7 +401,23 @@ class BillAccumulator:
 
     def month_max_so_far(self, rows) -> np.ndarray:
         """Each customer's maximum load of the current month so far. [kW]"""
-        return _lanes_max(self.max_lanes[rows])
+        return _lanes_max(self._lanes()[rows])
+
+    def maxima_from(self, other: BillAccumulator) -> None:
+        """Read the running maxima of the month from ``other`` instead of keeping them: for an
+        accumulator that bills the very load ``other`` bills, of the same customers in the
+        same rows, on the same days (the structural bill: the baseline role's load on a
+        scenario tariff, billed on the baseline tariff too). The maxima do not depend on the
+        tariff, and keeping them is half of a day's billing pass. ``other`` resets them when
+        its month closes: this one's month closes first."""
+        if len(other.kwh) != len(self.kwh):
+            raise ValueError(f"maxima of {len(other.kwh)} customers for {len(self.kwh)}")
+        self.lanes_of = other
+        self.max_lanes = np.zeros((0, 8))
+
+    def _lanes(self) -> np.ndarray:
+        """The running maxima of this accumulator's load (its own, or those of ``lanes_of``)."""
+        return self.max_lanes if self.lanes_of is None else self.lanes_of.max_lanes
 
     def _remember_day(self, rows: slice, load_kw: np.ndarray) -> None:
         """Keep a baseline-eligible day in the ring of recent days (per customer)."""
@@ -452,8 +474,8 @@ class BillAccumulator:
         """Turn the month's running sums into bills and reset them."""
         t, frac = self.tariff, self.cal.month_fraction[m]
         n = len(self.kwh)
-        self.month_max_kw[:] = _lanes_max(self.max_lanes)
-        self.max_lanes[:] = 0.0
+        self.month_max_kw[:] = _lanes_max(self._lanes())
+        self.max_lanes[:] = 0.0  # (none of its own with lanes_of: the other's reset them)
         np.maximum(self.peak_kw, self.month_max_kw, out=self.peak_kw)
         kwh = self.month_kwh_by_period.sum(axis=1)
         c = np.zeros((n, len(CHARGES)))
