@@ -65,6 +65,7 @@ class PvModel(ResponseModel):
     def __init__(self, settings):
         super().__init__(settings)
         self._fleets: dict = {}
+        self._seen: tuple | None = None          #: (load, rows, step hours, exports) of the last gross_load
         self._block_of = np.zeros(0, dtype=np.int64)
         self.profile: np.ndarray | None = None   #: (classes, days, spd) output per kWp [kW/kWp]
 
@@ -166,8 +167,12 @@ class PvModel(ResponseModel):
             return
         sub, pv_rows, _, _ = self.fleet(rows, params)
         if len(sub):
-            got = np.zeros(len(sub))
-            _exports(load, sub, step_hours, got)
+            seen, self._seen = self._seen, None
+            if seen is not None and seen[0] is load and seen[1] == (rows.start, rows.stop) and seen[2] == step_hours:
+                got = seen[3]                 # read in the pass that made the gross load of this very load
+            else:
+                got = np.zeros(len(sub))
+                _exports(load, sub, step_hours, got)
             stats["pv_export_kwh_" + role][pv_rows] += got
 
     def generators(self, n: int, params: CustomerParams) -> np.ndarray:
@@ -176,18 +181,24 @@ class PvModel(ResponseModel):
             return np.zeros(0, dtype=np.int64)
         return self.fleet(slice(0, n), params)[1]
 
-    def gross_load(self, rows: slice, d: int, load: np.ndarray,
-                   params: CustomerParams) -> tuple[np.ndarray, np.ndarray]:
+    def gross_load(self, rows: slice, d: int, load: np.ndarray, params: CustomerParams,
+                   step_hours: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The PV customers among ``rows`` (positions in ``rows``) and their gross load: their
         final main-meter load plus their generation, ``net_i(t) + K_i p_c(i)(t)`` (what the
-        meter would read without the system, every other model's load as it is). [kW]"""
+        meter would read without the system, every other model's load as it is). [kW]
+
+        With ``step_hours``, the same pass reads each PV customer's exports of ``load`` too,
+        kept for :meth:`observe` of this very load (the engine bills the gross load first)."""
         if self.settings.adoption <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros((0, load.shape[1]))
         sub, _, kwp, cls = self.fleet(rows, params)
         gross = np.empty((len(sub), load.shape[1]))
         if cls.size and cls.max() >= self.profile.shape[0]:   # the kernel does not check its indices
             raise ValueError(f"orientation class {cls.max()} of {self.profile.shape[0]}")
-        _gross(load, sub, kwp, cls, np.ascontiguousarray(self.profile[:, d]), gross)
+        got = np.zeros(len(sub) if step_hours is not None else 0)
+        _gross(load, sub, kwp, cls, np.ascontiguousarray(self.profile[:, d]), gross, got,
+               0.0 if step_hours is None else float(step_hours))
+        self._seen = None if step_hours is None else (load, (rows.start, rows.stop), step_hours, got)
         return sub, gross
 
     def utility(self, before: np.ndarray, after: np.ndarray, day: ResponseDay, params: CustomerParams) -> None:
@@ -224,15 +235,23 @@ def _subtract(out, sub, kwp, cls, prof, price, h, kwh, value, blocks, sums, keep
 
 
 @jit
-def _gross(load, sub, kwp, cls, prof, out):
+def _gross(load, sub, kwp, cls, prof, out, exports, h):
     """``out = load[sub] + kwp[:, None] * prof[cls]`` (the same products and sums) in one
-    pass, without the gathered copies."""
+    pass, without the gathered copies; where ``exports`` has a place per customer, each
+    one's exports as :func:`_exports` sums them."""
+    keep = exports.shape[0] > 0
     for i in range(sub.shape[0]):
         r = sub[i]
         c = cls[i]
         k = kwp[i]
+        e = 0.0
         for t in range(load.shape[1]):
-            out[i, t] = load[r, t] + k * prof[c, t]
+            x = load[r, t]
+            out[i, t] = x + k * prof[c, t]
+            if -x > 0.0:
+                e += -x
+        if keep:
+            exports[i] = e * h
 
 
 @jit

@@ -147,10 +147,10 @@ def block_day(seg, chunk: Chunk, day: DayInputs, factors: np.ndarray, grid: dict
             cd.base_main = load
         load, storage = _meters(seg, role, cd, day, load, charges)
         if day.commit:
+            if seg.gross is not None:   # first: its pass over the PV rows reads their exports too
+                _bill_gross(seg, role, rows, day, load, storage)
             for model in seg.observers:  # the final main-meter load (rooftop PV: its exports)
                 model.observe(role, rows, load, seg.population.params[model.name], seg.stats, day.step_hours)
-            if seg.gross is not None:
-                _bill_gross(seg, role, rows, day, load, storage)
         _read_meters(seg, role, chunk, day, load, storage, out.sums[r])
         out.load[role], out.storage[role] = load, storage
     return out
@@ -257,7 +257,7 @@ def _bill_gross(seg, role: str, rows: slice, day: DayInputs, load: np.ndarray, s
     of the role (``seg.gross``)."""
     gen = seg.generator
     params = seg.population.params[gen.name]
-    sub, gross = gen.gross_load(rows, day.d, load, params)
+    sub, gross = gen.gross_load(rows, day.d, load, params, day.step_hours)
     if not len(sub):
         return
     seg.gross[role].add_day(rows, gross, day.contexts, None if storage is None else storage[sub])
