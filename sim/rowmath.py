@@ -127,13 +127,14 @@ def _block_column_sums(load, extra, bounds, out):
 
 def add_rows(values: np.ndarray, step_hours: float, *, out: np.ndarray | None = None, sub: np.ndarray | None = None,
              kwh: np.ndarray | None = None, rows: np.ndarray | None = None, block_of: np.ndarray | None = None,
-             block_kw: np.ndarray | None = None, col: int = 0) -> None:
+             block_kw: np.ndarray | None = None) -> None:
     """Place some customers' added load ``values`` (k, spd) [kW] and keep its sums, in one
     pass (a model's load added to a block, e.g. EV charging or electric heat).
 
     With ``out``: ``out[sub] += values``. With ``kwh``: ``kwh[rows] += values.sum(axis=1) x
-    h`` (numpy's order of additions, :func:`numpy_sum`). With ``block_kw``: each stream
-    block's sum ``block_kw[b, col:col + spd] += values[run].sum(axis=0)``, the rows of a run
+    h`` (numpy's order of additions, :func:`numpy_sum`). With ``block_kw`` (blocks, spd), e.g.
+    the day's columns of a per-block series: each stream block's sum ``block_kw[b] +=
+    values[run].sum(axis=0)``, the rows of a run
     of equal ``block_of[rows]`` (non-decreasing: ``rows`` ascending) added row after row
     from 0.0 (as :func:`block_column_sums`). The same bits as those numpy statements, without
     their gathered copies and temporaries; ``rows`` must be distinct.
@@ -145,11 +146,11 @@ def add_rows(values: np.ndarray, step_hours: float, *, out: np.ndarray | None = 
               kwh is not None, none_f if kwh is None else kwh,
               none_i if rows is None else np.asarray(rows, dtype=np.int64),
               block_kw is not None, none_i if block_of is None else block_of,
-              np.zeros((0, 0)) if block_kw is None else block_kw, int(col))
+              np.zeros((0, 0)) if block_kw is None else block_kw)
 
 
 @jit
-def _add_rows(v, h, place, out, sub, keep_kwh, kwh, rows, keep_blocks, block_of, block_kw, col):
+def _add_rows(v, h, place, out, sub, keep_kwh, kwh, rows, keep_blocks, block_of, block_kw):
     k, spd = v.shape
     acc = np.zeros(spd)
     for i in range(k):
@@ -165,7 +166,7 @@ def _add_rows(v, h, place, out, sub, keep_kwh, kwh, rows, keep_blocks, block_of,
                 acc[t] += v[i, t]
             if i == k - 1 or block_of[rows[i + 1]] != b:
                 for t in range(spd):
-                    block_kw[b, col + t] = block_kw[b, col + t] + acc[t]
+                    block_kw[b, t] = block_kw[b, t] + acc[t]
                     acc[t] = 0.0
 
 

@@ -18,6 +18,7 @@ from scipy.optimize import linprog
 
 import sim
 from sim.behavior.battery import Battery, ExportValue, dispatch_battery
+from sim.behavior.prices import PriceRows
 from sim.cli import main
 from sim.engine import simulate
 from sim.metrics import compute
@@ -468,7 +469,7 @@ def test_bad_battery_settings_exit_2_naming_the_field(field, value, expected, wr
 @given(st.data(), st.sampled_from(MODES), st.booleans())
 def test_a_plan_on_distinct_price_rows_is_the_per_customer_plan_bit_for_bit(data, mode, with_export):
     """``dispatch_battery`` given each customer's row of the distinct price rows
-    (``price_row``, as the model passes a tiered block's groups) plans exactly as on the
+    (``PriceRows``, as the model passes a tiered block's groups) plans exactly as on the
     per-customer prices: the sort orders and the event lift depend on the rows' values
     only, and the distinct rows are those of the owners."""
     x, price, battery, soc0, h, events = data.draw(days())
@@ -479,16 +480,16 @@ def test_a_plan_on_distinct_price_rows_is_the_per_customer_plan_bit_for_bit(data
     used, row = np.unique(which, return_inverse=True)
     ex = data.draw(export_terms(spd)) if with_export else None
     ref = dispatch_battery(x, distinct[which], battery, soc0, h, mode, events, ex)
-    got = dispatch_battery(x, distinct[used], battery, soc0, h, mode, events, ex, price_row=row)
+    got = dispatch_battery(x, PriceRows(distinct[used], row), battery, soc0, h, mode, events, ex)
     for a, b in zip(got, ref):
         np.testing.assert_array_equal(a, b)
 
 
 def test_price_rows_that_do_not_fit_are_refused():
     x = np.ones((2, 24))
-    with pytest.raises(ValueError, match="price_row"):
-        dispatch_battery(x, np.ones((1, 24)), Battery(5.0, 3.0, 0.9, 0.0), np.zeros(2), 1.0, "tou_arbitrage",
-                         price_row=np.array([0, 1]))
+    with pytest.raises(ValueError, match="price rows"):
+        dispatch_battery(x, PriceRows(np.ones((1, 24)), np.array([0, 1])), Battery(5.0, 3.0, 0.9, 0.0),
+                         np.zeros(2), 1.0, "tou_arbitrage")
 
 
 @settings(max_examples=100, deadline=None)

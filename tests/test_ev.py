@@ -15,6 +15,7 @@ from scipy.optimize import linprog
 
 import sim
 from sim.behavior.ev import EvFleet, charge_ev, window_steps
+from sim.behavior.prices import PriceRows
 from sim.cli import main
 from sim.engine import simulate
 from sim.metrics import compute
@@ -108,7 +109,7 @@ def test_managed_charging_is_the_least_cost_schedule(case):
 @settings(max_examples=150, deadline=None)
 @given(fleets(), st.sampled_from(MODES), st.data())
 def test_charging_on_distinct_price_rows_is_the_per_car_charging_bit_for_bit(case, mode, data):
-    """``charge_ev`` given each car's row of the distinct price rows (``price_row``, as the
+    """``charge_ev`` given each car's row of the distinct price rows (``PriceRows``, as the
     model passes a tiered block's groups) charges exactly as on per-car prices."""
     fleet, price, h = case
     n = fleet.start.size
@@ -118,7 +119,7 @@ def test_charging_on_distinct_price_rows_is_the_per_car_charging_bit_for_bit(cas
     which = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
     used, row = np.unique(which, return_inverse=True)
     ref = charge_ev(fleet, distinct[which], mode, h, None)
-    got = charge_ev(fleet, distinct[used], mode, h, None, price_row=row)
+    got = charge_ev(fleet, PriceRows(distinct[used], row), mode, h, None)
     for a, b in zip(got, ref):
         np.testing.assert_array_equal(a, b)
 

@@ -230,7 +230,7 @@ def test_add_rows_is_the_numpy_statements_it_replaces(place):
         blocks0 = rng.uniform(size=(200, 3 * spd))
         out, kwh, blocks = out0.copy(), kwh0.copy(), blocks0.copy()
         add_rows(v, 0.25, out=out if place else None, sub=sub, kwh=kwh, rows=rows, block_of=block_of,
-                 block_kw=blocks, col=spd)
+                 block_kw=blocks[:, spd:2 * spd])
         ref_out, ref_kwh, ref_blocks = out0.copy(), kwh0.copy(), blocks0.copy()
         if place:
             ref_out[sub] += v

@@ -112,7 +112,7 @@ import numpy as np
 from .._jit import jit
 from ..rowmath import numpy_sum
 from .inputs import day_block, day_prices, per_customer
-from .prices import ExportValue, spread
+from .prices import ExportValue, PriceRows, owners_prices, spread
 from .registry import CustomerParams, ResponseDay, ResponseModel, register, writable
 
 __all__ = ["BATTERY_STREAM", "Battery", "BatteryDay", "BatteryModel", "ExportValue", "MODES", "dispatch_battery",
@@ -204,16 +204,18 @@ def _checked(battery: Battery, n: int) -> Battery:
 
 def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, soc_kwh: np.ndarray,
                      step_hours: float, mode: str, events: np.ndarray | None = None,
-                     exports: ExportValue | None = None, price_row: np.ndarray | None = None) -> BatteryDay:
+                     exports: ExportValue | None = None) -> BatteryDay:
     """One day of each customer's battery (module docstring).
 
     Parameters
     ----------
     net_kw : ndarray, shape (n, spd)
         Net load at the meter before the battery (negative: export). [kW]
-    price : ndarray, shape (spd,) or (n, spd)
+    price : ndarray, shape (spd,) or (n, spd), or PriceRows
         The role's marginal energy price of each step (of imports; of exports too without
-        ``exports``). [currency/kWh]
+        ``exports``); as :class:`~sim.behavior.prices.PriceRows`, the customers' distinct
+        rows and each one's row: the plan's sort orders are found once per distinct row, the
+        same plan as per customer. [currency/kWh]
     battery : Battery
     soc_kwh : ndarray, shape (n,)
         State of charge at the start of the day; clipped to [R, C]. [kWh]
@@ -224,23 +226,14 @@ def dispatch_battery(net_kw: np.ndarray, price: np.ndarray, battery: Battery, so
     exports : ExportValue, optional
         What an exported kWh earns and an imported one costs beyond ``price`` under the
         tariff's export section (None: an export earns ``price``, the plan of plain netting).
-    price_row : ndarray of int, shape (n,), optional
-        Each customer's row of ``price``, which then holds the distinct price rows of these
-        customers, shape (G, spd) (:meth:`~sim.rowmath.RowGroups.subset`): the plan's sort
-        orders are found once per distinct row, the same plan as per customer.
     """
     x, n, spd = day_block(net_kw, step_hours)
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {', '.join(MODES)}; got {mode!r}")
-    if price_row is None:
-        p = day_prices(price, n, spd, "price")
+    if isinstance(price, PriceRows):
+        p, price_row = price.checked(n, spd)
     else:
-        p = np.ascontiguousarray(price, dtype=np.float64)
-        price_row = np.ascontiguousarray(price_row, dtype=np.intp)
-        if p.ndim != 2 or p.shape[1] != spd or price_row.shape != (n,) or (
-                n and (price_row.min() < 0 or price_row.max() >= p.shape[0])):
-            raise ValueError(f"`price` of shape {p.shape} and `price_row` of shape {price_row.shape} do not "
-                             f"give {n} customers a price row of {spd} steps")
+        p, price_row = day_prices(price, n, spd, "price"), None
     b = _checked(battery, n)
     soc0 = np.clip(per_customer(soc_kwh, n, "soc_kwh"), b.reserve_kwh, b.capacity_kwh)
     eta = np.sqrt(b.efficiency)
@@ -687,14 +680,8 @@ class BatteryModel(ResponseModel):
         soc = day.soc[self.name]
         mode = s.mode if day.role == "scenario" else (s.baseline_mode or s.mode)
         called = event_steps(day.own)
-        price, price_row = day.own.price, None
-        if price.ndim == 2:
-            groups = day.groups.own()
-            if groups is None:
-                price = price[sub]
-            else:   # the distinct price rows of the battery owners: each sorted once
-                owners = groups.subset(sub)
-                price, price_row = price[sub[owners.first]], owners.inverse
+        # the owners' distinct price rows where the block's are grouped: each sorted once
+        price = owners_prices(day.own.price, day.groups.own() if day.own.price.ndim == 2 else None, sub)
         before = load[sub]
         exports = day.own.export
         plain = exports is None or exports.plain
@@ -703,7 +690,7 @@ class BatteryModel(ResponseModel):
                 or (mode == "self_consumption" and not (before < 0).any())):
             return load            # an empty battery under one flat price, or with no surplus, does nothing
         got = dispatch_battery(before, price, battery, soc[sub], day.step_hours, mode, called if s.vpp else None,
-                               exports, price_row)
+                               exports)
         soc[sub] = got.soc_kwh
         if day.stats is not None:
             self._keep(day, rows, before, got, battery, called)

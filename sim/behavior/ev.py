@@ -70,7 +70,7 @@ import numpy as np
 
 from .._jit import jit
 from ..rowmath import add_rows
-from .prices import avoid_steps
+from .prices import PriceRows, avoid_steps, owners_prices
 from .registry import CustomerParams, ResponseDay, ResponseModel, register, writable
 
 __all__ = ["EvFleet", "MODES", "charge_ev", "EvModel", "window_steps"]
@@ -119,22 +119,21 @@ def window_steps(arrival_hour: np.ndarray, departure_hour: np.ndarray, spd: int)
     return start, (end - start) % spd
 
 
-def charge_ev(fleet: EvFleet, price: np.ndarray, mode: str, step_hours: float,
-              timer_step: int | None = None, price_row: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def charge_ev(fleet: EvFleet, price: np.ndarray | PriceRows, mode: str, step_hours: float,
+              timer_step: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One day's charging of each car: its load and the need that did not fit.
 
     Parameters
     ----------
     fleet : EvFleet
-    price : ndarray, shape (spd,) or (n, spd)
-        The role's marginal price of each step (timer valley and managed order). [currency/kWh]
+    price : ndarray, shape (spd,) or (n, spd), or PriceRows
+        The role's marginal price of each step (timer valley and managed order); as
+        :class:`~sim.behavior.prices.PriceRows`, the cars' distinct rows and each one's row
+        (a managed charge sorts each row once). [currency/kWh]
     mode : 'unmanaged', 'timer' or 'managed'
     step_hours : float
     timer_step : int, optional
         Timer mode: the step the timer starts charging; None: each car's valley start.
-    price_row : ndarray of int, shape (n,), optional
-        Each car's row of ``price``, which then holds distinct price rows, shape (G, spd)
-        (:meth:`~sim.rowmath.RowGroups.subset`): a managed charge sorts each row once.
 
     Returns
     -------
@@ -145,16 +144,14 @@ def charge_ev(fleet: EvFleet, price: np.ndarray, mode: str, step_hours: float,
         ``need - P h L`` where the need does not fit in the window, else 0. [kWh]
     """
     n = fleet.start.shape[0]
-    p = np.asarray(price, dtype=np.float64)
-    spd = p.shape[-1]
-    rows = np.ascontiguousarray(p[None, :] if p.ndim == 1 else p)
-    if price_row is not None:
-        row = np.ascontiguousarray(price_row, dtype=np.int64)
-        if p.ndim != 2 or row.shape != (n,) or (n and (row.min() < 0 or row.max() >= p.shape[0])):
-            raise ValueError(f"`price` of shape {p.shape} and `price_row` of shape {row.shape} do not give "
-                             f"{n} cars a price row")
+    if isinstance(price, PriceRows):
+        spd = np.shape(price.rows)[-1]
+        rows, row = price.checked(n, spd)
     else:
-        row = np.zeros(n, dtype=np.int64) if p.ndim == 1 else np.arange(n, dtype=np.int64)
+        p = np.asarray(price, dtype=np.float64)
+        spd = p.shape[-1]
+        rows = np.ascontiguousarray(p[None, :] if p.ndim == 1 else p)
+        row = np.zeros(n, dtype=np.intp) if p.ndim == 1 else np.arange(n, dtype=np.intp)
     out = np.zeros((n, spd))
     short = np.zeros(n)
     # managed: each price row's steps by price, sorted once (the order within a level of
@@ -320,22 +317,15 @@ class EvModel(ResponseModel):
         timer = None if s.timer_start is None else int(np.ceil(s.timer_start / day.step_hours - 1e-9))
         separate = s.meter == "separate"
         grid = mode == "managed" and day.own.grid_event is not None
-        price_row = None
         if separate and day.own.storage_price is not None:  # a meter of its own, at its own rate
             price = np.asarray(day.own.storage_price, dtype=np.float64)
-        elif day.own.price.ndim == 1:
-            price = day.own.price
-        else:
-            groups = None if grid else day.groups.own()
-            if groups is None:
-                price = day.own.price[sub]
-            else:   # the distinct price rows of the cars' owners: each sorted once
-                cars = groups.subset(sub)
-                price, price_row = day.own.price[sub[cars.first]], cars.inverse
+        else:   # the cars' distinct price rows where the block's are grouped: each sorted once
+            groups = day.groups.own() if day.own.price.ndim == 2 and not grid else None
+            price = owners_prices(day.own.price, groups, sub)
         if grid:
             # the network operator's grid events: used only where the rest of the window does not suffice
             price = avoid_steps(price, day.own.grid_event[sub])
-        ev, short = charge_ev(fleet, price, mode, day.step_hours, timer, price_row)
+        ev, short = charge_ev(fleet, price, mode, day.step_hours, timer)
         if separate:  # billed on the storage meter where the tariff has one (sim.engine.step._meters)
             out = load
             day.add_charge(np.asarray(sub), ev)
@@ -349,8 +339,8 @@ class EvModel(ResponseModel):
         add_rows(ev, day.step_hours, out=None if separate else out, sub=sub,
                  kwh=day.stats["ev_kwh_" + day.role] if keep else None, rows=rows,
                  block_of=self._block_of if keep and day.d is not None else None,
-                 block_kw=day.stats["ev_block_kw_" + day.role] if keep and day.d is not None else None,
-                 col=0 if day.d is None else day.d * spd)
+                 block_kw=(day.stats["ev_block_kw_" + day.role][:, day.d * spd:(day.d + 1) * spd]
+                           if keep and day.d is not None else None))
         if keep:
             day.stats["ev_shortfall_kwh_" + day.role][rows] += short
         return out

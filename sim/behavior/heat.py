@@ -361,15 +361,15 @@ class ElectricHeatModel(ResponseModel):
         blocks = keep and day.d is not None          # each stream block's electric heating load
         elec_kwh = day.stats["heat_electric_kwh_" + day.role] if keep else None
         heat_kwh = day.stats["heat_kwh_" + day.role] if keep else None
-        block_kw = day.stats["heat_block_kw_" + day.role] if blocks else None
-        col = day.d * out.shape[1] if blocks else 0
+        spd = out.shape[1]
+        block_kw = day.stats["heat_block_kw_" + day.role][:, day.d * spd:(day.d + 1) * spd] if blocks else None
         if self.settings.technology == "heat_pump":
             # one compiled pass per customer: heat need, electric load placed, the sums
             cop = cop_air_source(day.weather.temp_c, self.settings.sink)
             _heat_pump_day(np.ascontiguousarray(params.heat_kwh_per_degree_hour[rows]), deg, cop, out, sub,
                            float(day.step_hours), keep, np.zeros(0) if elec_kwh is None else elec_kwh,
                            np.zeros(0) if heat_kwh is None else heat_kwh, rows, blocks, self._block_of,
-                           np.zeros((0, 0)) if block_kw is None else block_kw, col)
+                           np.zeros((0, 0)) if block_kw is None else block_kw)
             return out, True
         heat = params.heat_kwh_per_degree_hour[rows][:, None] * deg[None, :]
         elec = self.electric_kw(heat, day, params, rows, sub)
@@ -377,7 +377,7 @@ class ElectricHeatModel(ResponseModel):
         # electric heating load (its rows in row order: the same bits however the blocks are
         # chunked or spread)
         add_rows(elec, day.step_hours, out=out, sub=sub, kwh=elec_kwh, rows=rows,
-                 block_of=self._block_of if blocks else None, block_kw=block_kw, col=col)
+                 block_of=self._block_of if blocks else None, block_kw=block_kw)
         if keep:
             add_rows(heat, day.step_hours, kwh=heat_kwh, rows=rows)
         return out, True
@@ -408,12 +408,12 @@ class ElectricHeatModel(ResponseModel):
 
 
 @jit
-def _heat_pump_day(ua, deg, cop, out, sub, h, keep, elec_kwh, heat_kwh, rows, blocks, block_of, block_kw, col):
+def _heat_pump_day(ua, deg, cop, out, sub, h, keep, elec_kwh, heat_kwh, rows, blocks, block_of, block_kw):
     """Heat pumps' day, one customer after another, in the order and bits of the numpy
     expressions: ``heat = ua_i deg_t``, ``elec = heat / cop_t``, ``out[sub_i] += elec``;
     with ``keep`` ``elec_kwh`` and ``heat_kwh`` of row ``rows_i`` add ``numpy_sum(row) h``;
     with ``blocks`` each stream block's electric load (its rows summed from 0.0 in row
-    order, as :func:`sim.rowmath.add_rows`) is added to ``block_kw[b, col:col + spd]``."""
+    order, as :func:`sim.rowmath.add_rows`) is added to ``block_kw[b]`` (the day's columns)."""
     k = sub.shape[0]
     spd = deg.shape[0]
     heat = np.empty(spd)
@@ -434,5 +434,5 @@ def _heat_pump_day(ua, deg, cop, out, sub, h, keep, elec_kwh, heat_kwh, rows, bl
                 acc[t] += elec[t]
             if i == k - 1 or block_of[rows[i + 1]] != b:
                 for t in range(spd):
-                    block_kw[b, col + t] = block_kw[b, col + t] + acc[t]
+                    block_kw[b, t] = block_kw[b, t] + acc[t]
                     acc[t] = 0.0

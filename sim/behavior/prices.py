@@ -11,7 +11,34 @@ import numpy as np
 
 from ..rowmath import RowGroups, group_rows
 
-__all__ = ["ExportValue", "PriceDay", "PriceGroups", "avoid_steps", "spread"]
+__all__ = ["ExportValue", "PriceDay", "PriceGroups", "PriceRows", "avoid_steps", "owners_prices", "spread"]
+
+
+class PriceRows(NamedTuple):
+    """Some customers' per-customer prices as their distinct rows and each one's row (the
+    prices of customer ``i`` are ``rows[of[i]]``): a model that sorts prices sorts each row
+    once, and each customer gets exactly what its own row would give.
+
+    Attributes
+    ----------
+    rows : ndarray, shape (G, spd)
+        The distinct price rows. [currency/kWh]
+    of : ndarray of int, shape (n,)
+        Each customer's row.
+    """
+
+    rows: np.ndarray
+    of: np.ndarray
+
+    def checked(self, n: int, spd: int) -> tuple[np.ndarray, np.ndarray]:
+        """``rows`` as float64 (G, spd) and ``of`` as intp (n,), every row index valid."""
+        rows = np.ascontiguousarray(self.rows, dtype=np.float64)
+        of = np.ascontiguousarray(self.of, dtype=np.intp)
+        if rows.ndim != 2 or rows.shape[1] != spd or of.shape != (n,) or (
+                n and (of.min() < 0 or of.max() >= rows.shape[0])):
+            raise ValueError(f"price rows of shape {rows.shape} and row indices of shape {of.shape} do not give "
+                             f"{n} customers a price row of {spd} steps")
+        return rows, of
 
 
 class ExportValue(NamedTuple):
@@ -158,3 +185,16 @@ class PriceGroups:
         """This role's distinct price rows (the prices themselves when not grouped)."""
         g = self.own()
         return self.own_price if g is None else g.rows(self.own_price)
+
+
+def owners_prices(day_price: np.ndarray, groups: RowGroups | None, sub: np.ndarray) -> np.ndarray | PriceRows:
+    """The prices of the customers at positions ``sub`` of a block whose prices are
+    ``day_price`` (shared (spd,), or per customer with their ``groups``): the shared row, the
+    owners' distinct rows (:class:`PriceRows`) where the block's rows are grouped, else the
+    owners' rows."""
+    if day_price.ndim == 1:
+        return day_price
+    if groups is None:
+        return day_price[sub]
+    owners = groups.subset(sub)
+    return PriceRows(day_price[sub[owners.first]], owners.inverse)
