@@ -125,6 +125,7 @@ def _block_column_sums(load, extra, bounds, out):
                 for t in range(spd):
                     out[k, t] += load[i, t] + extra[i, t]
 
+
 def add_rows(values: np.ndarray, step_hours: float, *, out: np.ndarray | None = None, sub: np.ndarray | None = None,
              kwh: np.ndarray | None = None, rows: np.ndarray | None = None, block_of: np.ndarray | None = None,
              block_kw: np.ndarray | None = None) -> None:
@@ -134,10 +135,10 @@ def add_rows(values: np.ndarray, step_hours: float, *, out: np.ndarray | None = 
     With ``out``: ``out[sub] += values``. With ``kwh``: ``kwh[rows] += values.sum(axis=1) x
     h`` (numpy's order of additions, :func:`numpy_sum`). With ``block_kw`` (blocks, spd), e.g.
     the day's columns of a per-block series: each stream block's sum ``block_kw[b] +=
-    values[run].sum(axis=0)``, the rows of a run
-    of equal ``block_of[rows]`` (non-decreasing: ``rows`` ascending) added row after row
-    from 0.0 (as :func:`block_column_sums`). The same bits as those numpy statements, without
-    their gathered copies and temporaries; ``rows`` must be distinct.
+    values[run].sum(axis=0)``, the rows of a run of equal ``block_of[rows]`` (non-decreasing:
+    ``rows`` ascending) added row after row from 0.0 (as :func:`block_column_sums`). The same
+    bits as those numpy statements, without their gathered copies and temporaries; ``rows``
+    must be distinct.
     """
     v = np.ascontiguousarray(values, dtype=np.float64)
     none_i, none_f = np.zeros(0, dtype=np.int64), np.zeros(0)
