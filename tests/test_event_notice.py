@@ -14,8 +14,9 @@ from numpy.testing import assert_allclose
 import sim
 from sim.behavior.events import same_day_steps, step_factors
 from sim.behavior.prices import PriceDay
-from sim.scenario import validate
 from sim.scenario.defaults import EVENT_SAME_DAY_FACTOR, PTR_FACTOR
+
+from .conftest import build
 
 
 def _reference_same_day(event: list[bool], notice: float, step_hours: float) -> list[bool]:
@@ -91,7 +92,7 @@ def _scenario(programme: dict, customers: int = 400) -> dict:
 
 
 def _run(data):
-    return sim.run(validate(data, label="<test>"))
+    return sim.run(build(data))
 
 
 def _reduction(res) -> float:
@@ -144,4 +145,4 @@ def test_bad_notice_input_names_the_field(where, value, field):
     else:
         data["populations"][0]["behavior"] = [{"model": "event_response", "slope": 0.1, "same_day_factor": value}]
     with pytest.raises(InputError, match=field):
-        validate(data, label="<test>")
+        build(data)

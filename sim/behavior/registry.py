@@ -245,12 +245,14 @@ class ResponseModel:
         generator, sorted."""
         raise NotImplementedError
 
-    def gross_load(self, rows: slice, d: int, load: np.ndarray,
-                   params: CustomerParams) -> tuple[np.ndarray, np.ndarray]:
+    def gross_load(self, rows: slice, d: int, load: np.ndarray, params: CustomerParams,
+                   step_hours: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """With ``generates``: the customers with a generator among ``rows`` (a chunk), as
         positions in ``rows``, in order, and their gross load of day ``d``: their rows of
         ``load`` (the final main-meter load of the chunk) plus their generation, shape
-        (generators in rows, spd). [kW]"""
+        (generators in rows, spd). [kW] The engine calls it before :meth:`observe` of the
+        same load, with the step length (``step_hours``), so that a model may read what it
+        observes in the same pass."""
         raise NotImplementedError
 
     def new_stats(self, n: int, blocks: list, steps: int) -> dict[str, np.ndarray]:
