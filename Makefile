@@ -69,12 +69,16 @@ browser:
 validate: $(STAMP)
 	$(BIN)/python scripts/validate.py --write docs/validation.md
 
-#: The revision the working tree is measured against, side by side (benchmarks/versus.py).
+#: The core's reshaping (issue 13), measured side by side (benchmarks/versus.py): the revision
+#: before it and the one that ended it; then the working tree against the latter (what the
+#: features added since cost).
 BENCH_REF ?= 31db364
+BENCH_RESHAPED ?= e990f5b
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/startup.py
-	$(BIN)/python benchmarks/versus.py --ref $(BENCH_REF) --sizes 10000 100000 1000000 --repeat 3 --workers 1 2
+	$(BIN)/python benchmarks/versus.py --ref $(BENCH_REF) --current $(BENCH_RESHAPED) --sizes 10000 100000 1000000 --repeat 3 --workers 1 2
+	$(BIN)/python benchmarks/versus.py --ref $(BENCH_RESHAPED) --sizes 10000 100000 1000000 --repeat 3 --workers 1
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/billing.py
 	$(BIN)/python benchmarks/scale.py

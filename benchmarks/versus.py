@@ -65,8 +65,13 @@ cancels slow spells longer than a round, is shown beside it as a check.
 The working tree is measured as it is while the script runs: a file under sim/ or
 scenarios/ that changes during the measurement is reported with a WARNING at the end.
 
-Usage: python benchmarks/versus.py [--ref REV] [--sizes 10000 100000 1000000] [--repeat 3]
-       [--workers 1 2]
+With ``--current REV`` the other side is that revision, checked out like the reference in a
+second temporary worktree, instead of the working tree: two points of the history compared on
+today's machine (``make bench`` measures the reshaping itself so, from the commit before it to
+the one that ended it; see docs/benchmarks.md).
+
+Usage: python benchmarks/versus.py [--ref REV] [--current REV] [--sizes 10000 100000 1000000]
+       [--repeat 3] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -260,8 +265,8 @@ def _pct(ratio: float) -> str:
     return f"within 5 % ({(ratio - 1) * 100:+.1f} %)"
 
 
-def measure(args, ref_dir: Path) -> None:
-    sides = {"ref": ref_dir, "current": REPO}
+def measure(args, ref_dir: Path, current_dir: Path) -> None:
+    sides = {"ref": ref_dir, "current": current_dir}
     warm = min(WARMUP_CUSTOMERS, min(args.sizes))
     for side, checkout in sides.items():
         for w in sorted(set(args.workers)):
@@ -332,19 +337,37 @@ def measure(args, ref_dir: Path) -> None:
         print(line)
 
 
+def _remove_worktree(folder: Path) -> None:
+    removed = subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(folder)],
+                             capture_output=True, text=True)
+    if removed.returncode != 0 and folder.exists():  # e.g. the worktree was never added
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        subprocess.run(["git", "-C", str(REPO), "worktree", "prune"], capture_output=True)
+    print(f"  removed the worktree {folder}", file=sys.stderr, flush=True)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--ref", default=DEFAULT_REF, help=f"git revision to compare against (default {DEFAULT_REF})")
+    p.add_argument("--current", default=None, metavar="REV",
+                   help="git revision to measure instead of the working tree (checked out like --ref)")
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="customers")
     p.add_argument("--repeat", type=int, default=3, help="rounds per case (each: one run of each side)")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="1: one process; n > 1: n Dask workers")
     args = p.parse_args()
     if args.repeat < 1 or min(args.sizes) < 1 or min(args.workers) < 1:
         p.error("--repeat, --sizes and --workers must be positive")
-    try:
-        ref_hash = _git("rev-parse", "--verify", f"{args.ref}^{{commit}}")
-    except subprocess.CalledProcessError as e:
-        p.error(f"--ref {args.ref}: not a commit ({e.stderr.strip()})")
+    hashes = {}
+    for opt, rev in (("--ref", args.ref), ("--current", args.current)):
+        if rev is None:
+            continue
+        try:
+            hashes[opt] = _git("rev-parse", "--verify", f"{rev}^{{commit}}")
+        except subprocess.CalledProcessError as e:
+            p.error(f"{opt} {rev}: not a commit ({e.stderr.strip()})")
+    ref_hash, current_hash = hashes["--ref"], hashes.get("--current")
     # SIGTERM (a timeout, a killed job) unwinds like Ctrl-C, so the worktree is removed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
@@ -354,27 +377,32 @@ def main() -> int:
     except OSError:
         pass
     print(f"ref: {ref_hash} ({args.ref})")
-    print(f"current: {_git('describe', '--always', '--dirty')} (working tree {REPO})")
-    if subprocess.run(["git", "-C", str(REPO), "diff", "--quiet", ref_hash, "--", "scenarios"]).returncode != 0:
-        print("note: scenarios/ differ between ref and the working tree; each side runs its own copy")
+    if current_hash is None:
+        print(f"current: {_git('describe', '--always', '--dirty')} (working tree {REPO})")
+        differ = subprocess.run(["git", "-C", str(REPO), "diff", "--quiet", ref_hash, "--", "scenarios"]).returncode
+    else:
+        print(f"current: {current_hash} ({args.current})")
+        differ = subprocess.run(["git", "-C", str(REPO), "diff", "--quiet", ref_hash, current_hash,
+                                 "--", "scenarios"]).returncode
+    if differ != 0:
+        print("note: scenarios/ differ between the two sides; each side runs its own copy")
     print(flush=True)
     before = _fingerprint(REPO)
 
-    ref_dir = Path(tempfile.mkdtemp(prefix="drsim-versus-"))
+    checkouts: list[Path] = []
     try:
-        _git("worktree", "add", "--detach", str(ref_dir), ref_hash)
-        print(f"  ref {ref_hash[:12]} checked out in {ref_dir}", file=sys.stderr, flush=True)
-        measure(args, ref_dir)
+        for side, rev in (("ref", ref_hash), ("current", current_hash)):
+            if rev is None:
+                continue
+            folder = Path(tempfile.mkdtemp(prefix=f"drsim-versus-{side}-"))
+            checkouts.append(folder)
+            _git("worktree", "add", "--detach", str(folder), rev)
+            print(f"  {side} {rev[:12]} checked out in {folder}", file=sys.stderr, flush=True)
+        measure(args, checkouts[0], checkouts[1] if current_hash is not None else REPO)
     finally:
-        removed = subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(ref_dir)],
-                                 capture_output=True, text=True)
-        if removed.returncode != 0 and ref_dir.exists():  # e.g. the worktree was never added
-            import shutil
-
-            shutil.rmtree(ref_dir, ignore_errors=True)
-            subprocess.run(["git", "-C", str(REPO), "worktree", "prune"], capture_output=True)
-        print(f"  removed the worktree {ref_dir}", file=sys.stderr, flush=True)
-    if _fingerprint(REPO) != before:
+        for folder in checkouts:
+            _remove_worktree(folder)
+    if current_hash is None and _fingerprint(REPO) != before:
         print("WARNING: sim/ or scenarios/ of the working tree changed while the script ran: "
               "some 'current' runs may have run other code than others")
     return 0
