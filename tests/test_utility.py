@@ -146,13 +146,12 @@ def test_flexible_shift_costs_the_inconvenience_of_the_energy_moved(seed, c):
 
 @SET
 @given(seed=st.integers(0, 10_000), c=st.floats(0.0, 0.3), per_customer=st.booleans(),
-       window_all=st.booleans())
-def test_the_shift_kernels_energy_moved_is_shift_costs_bit_for_bit(seed, c, per_customer, window_all):
+       window_all=st.booleans(), n=st.integers(1, 9))
+def test_the_shift_kernels_energy_moved_is_shift_costs_bit_for_bit(seed, c, per_customer, window_all, n):
     """The energy moved, summed inside the shift kernel (:func:`shift_flexible_moved`), is
     :func:`shift_cost`'s own pass over the two loads bit for bit, for shared, per-customer
-    and grouped prices."""
+    and grouped prices, and for any number of customers (the kernel sums four at a time)."""
     rng = np.random.default_rng(seed)
-    n = 7
     load = rng.uniform(0.0, 3.0, (n, 24))
     base = np.where((np.arange(24) >= 17) & (np.arange(24) < 21), 1.0, 0.3)
     price = base[None, :] * rng.choice([1.0, 1.5], size=(n, 1)) if per_customer else base
