@@ -45,6 +45,7 @@ import numpy as np
 from scipy import stats
 
 from .population.segments import GROUPS, STREAM_BLOCK, block_stream
+from .rowmath import dot
 
 __all__ = ["DECILES", "GROUP_KEYS", "THRESHOLDS_PCT", "BillSplit", "bill_split", "customer_groups", "equity_figures",
            "gini", "group_figures", "split_of"]
@@ -125,7 +126,7 @@ def gini(x: np.ndarray) -> float | None:
     if n == 0 or not total > 0 or x[0] < 0:
         return None
     k = np.arange(1, n + 1)
-    return float(max(0.0, min(1.0, 2.0 * (k @ x) / (n * total) - (n + 1) / n)))
+    return float(max(0.0, min(1.0, 2.0 * dot(k, x) / (n * total) - (n + 1) / n)))  # not @: sim.rowmath.dot
 
 
 def _percentiles(x: np.ndarray, prefix: str) -> dict:

@@ -27,6 +27,7 @@ from .market import market_view, wants_market
 from .outcome import ROLES
 from .prosumers import (cost_shift, duck_figures, gross_net_figures, has_pv, peak_shares, pv_kw, self_consumption,
                         system_pv_kw)
+from .rowmath import dot
 from .tariffs import CHARGES
 
 #: Percentiles reported for the distribution of bill changes.
@@ -74,7 +75,7 @@ def supply_cost(load_kw: np.ndarray, energy_cost_per_kwh: np.ndarray, step_hours
     system, the segment's load at the system peak step for a segment (coincident peak
     allocation). Capacity cost is prorated to the horizon's length (days / 365).
     """
-    energy = float(load_kw @ energy_cost_per_kwh * step_hours)
+    energy = dot(load_kw, energy_cost_per_kwh) * step_hours  # not @: see sim.rowmath.dot
     capacity = float(capacity_kw * capacity_cost_per_kw_year * horizon_years)
     return {"energy_cost": energy, "capacity_cost": capacity, "cost": energy + capacity}
 

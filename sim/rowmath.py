@@ -34,12 +34,23 @@ import numpy as np
 
 from ._jit import jit
 
-__all__ = ["MAX_GROUPS", "RowGroups", "add_rows", "block_column_sums", "block_sum", "distinct_by_row", "group_rows",
-           "numpy_sum", "row_dot", "row_matmul"]
+__all__ = ["MAX_GROUPS", "RowGroups", "add_rows", "block_column_sums", "block_sum", "distinct_by_row", "dot",
+           "group_rows", "numpy_sum", "row_dot", "row_matmul"]
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a @ b`` for two vectors, without BLAS: OpenBLAS splits a dot product of more than
+    10,000 values over its threads and adds their partial sums, so ``@`` gives last bits
+    that depend on the number of threads (a Dask worker runs one, a process on its own as
+    many as the machine has cores; seen: a year at 15-minute steps gave other energy costs
+    with ``OPENBLAS_NUM_THREADS=1`` than with 2). ``np.einsum`` without ``optimize`` adds in
+    one thread, alike everywhere."""
+    return float(np.einsum("i,i->", np.asarray(a, dtype=float), np.asarray(b, dtype=float)))
 
 
 def row_dot(a: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``a @ v`` for a (n, k) array and a (k,) vector, row by row: shape (n,)."""
+    """``a @ v`` for a (n, k) array and a (k,) vector, row by row: shape (n,) (without BLAS,
+    whose matrix-vector product also splits over threads: see :func:`dot`)."""
     return np.einsum("ij,j->i", a, v)
 
 

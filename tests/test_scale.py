@@ -244,3 +244,41 @@ def test_add_rows_is_the_numpy_statements_it_replaces(place):
         np.testing.assert_array_equal(kwh, ref_kwh)
         np.testing.assert_array_equal(blocks, ref_blocks)
         assert not place or not np.array_equal(out, out0)
+
+
+_THREADS_CHILD = r"""
+import sys
+from types import SimpleNamespace
+import numpy as np
+from sim.equity import gini
+from sim.grid.operator import expected_day_load
+from sim.metrics import supply_cost
+
+rng = np.random.default_rng(7)
+n = 35_040                                     # a year of 15-minute steps
+load, price = rng.uniform(0, 5e4, n), rng.uniform(0.1, 1.2, n)
+seg = SimpleNamespace(steps_per_day=96, curve=rng.uniform(0, 3, (96 * 2, 400)), common=None,
+                      column_counts=rng.integers(0, 50, 400).astype(float), mean_kw_total=None)
+print(repr(supply_cost(load, price, 0.25, 1e5, 50.0, 1.0)["energy_cost"]))
+print(repr(gini(rng.uniform(0, 3e3, 30_000))))
+print(expected_day_load([seg], 1).tobytes().hex())
+"""
+
+
+def test_figures_do_not_depend_on_the_number_of_blas_threads():
+    """The energy cost of a long series, the Gini coefficient of many customers and the
+    operator's forecast of a measured profile's columns: the same bits with OpenBLAS on one
+    thread (as in a Dask worker, whose nanny sets OPENBLAS_NUM_THREADS=1) and on two (a
+    process on its own). With ``@`` (BLAS) the first differed in the last bits on a machine
+    with two cores; on a one-core machine both runs use one thread and this cannot tell."""
+    import os
+    import subprocess
+    import sys
+
+    out = []
+    for threads in ("1", "2"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads}
+        got = subprocess.run([sys.executable, "-c", _THREADS_CHILD], env=env, capture_output=True, text=True,
+                             check=True)
+        out.append(got.stdout)
+    assert out[0] == out[1]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..calendar import Calendar
+from ..rowmath import row_dot
 from ..scenario.base import parse_hour_range
 
 #: Programmes the operator can call, by the compiled tariff's array that marks event steps.
@@ -28,7 +29,7 @@ def expected_day_load(segments, d: int) -> np.ndarray:
         if seg.column_counts is None:
             day = seg.mean_kw_total * seg.curve[d]
         else:
-            day = seg.curve[d * spd:(d + 1) * spd] @ seg.column_counts
+            day = row_dot(seg.curve[d * spd:(d + 1) * spd], seg.column_counts)  # not @: sim.rowmath.dot
         total = total + (day if seg.common is None else day * seg.common[d])
     return np.asarray(total, dtype=float)
 
